@@ -1,0 +1,104 @@
+"""Settings, declared once: every ``LIVEREVIEW_*`` environment variable lives here with its default and help.
+
+Secrets (API keys, the SMTP URL with its password) are ``SecretStr`` so they never appear in a
+repr, a log line or the database. Settings are built by the entry point (CLI, flow) and passed
+in; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from livereview import __version__
+from livereview.errors import ConfigError
+
+BUNDLED_PROTOCOL = Path(__file__).resolve().parent.parent / "protocols" / "ia-coaching.toml"
+
+
+def default_data_dir() -> Path:
+    """Where the embedded SQLite database and the digest outbox live unless told otherwise."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "livereview"
+
+
+class Settings(BaseSettings):
+    """All configuration. Field name ``x`` is read from environment variable ``LIVEREVIEW_X``."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVEREVIEW_", extra="ignore", validate_default=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="Folder for the default SQLite database and the digest outbox.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the store; default: SQLite file `livereview.db` in the data dir. "
+        "PostgreSQL: `postgresql+psycopg://user@host:5432/db`.")
+    protocol: Path = Field(BUNDLED_PROTOCOL, description="Review protocol file (TOML) the commands use by default.")
+    contact_email: str | None = Field(
+        None, description="Contact e-mail sent to sources (NCBI `email`, Crossref `mailto`, User-Agent). "
+        "Strongly recommended: polite pools and higher limits.")
+    ncbi_api_key: SecretStr | None = Field(None, description="NCBI E-utilities API key (10 requests/s instead of 3).")
+    openalex_api_key: SecretStr | None = Field(
+        None, description="OpenAlex API key; required by OpenAlex since 2026, the source is skipped without it.")
+    crossref_plus_token: SecretStr | None = Field(None, description="Crossref Metadata Plus token (optional).")
+    pubmed_base_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/",
+                                 description="E-utilities root (for proxies, mirrors and tests).")
+    crossref_base_url: str = Field("https://api.crossref.org/", description="Crossref REST API root.")
+    europepmc_base_url: str = Field("https://www.ebi.ac.uk/europepmc/webservices/rest/",
+                                    description="Europe PMC REST root.")
+    openalex_base_url: str = Field("https://api.openalex.org/", description="OpenAlex API root.")
+    http_timeout: float = Field(30.0, gt=0, description="Seconds before an HTTP request times out (connect and read).")
+    http_retries: int = Field(5, ge=0, description="Retries on 429, 5xx and connection errors, with backoff.")
+    http_backoff_max: float = Field(60.0, ge=0, description="Longest wait between retries, seconds (also caps Retry-After).")
+    smtp_url: SecretStr | None = Field(
+        None, description="Mail server: `smtp://[user:password@]host:port` (plain), `smtp+tls://…` (STARTTLS) "
+        "or `smtp+ssl://…` (implicit TLS). Unset: digests go to the outbox only.")
+    digest_from: str = Field("livereview@localhost", description="From address of digests and alerts.")
+    digest_to: str | None = Field(None, description="Comma-separated recipients; overrides the protocol's list.")
+    outbox_dir: Path | None = Field(None, description="Folder for unsent digests (.eml + .html); default `<data dir>/outbox`.")
+    maintainer_email: str | None = Field(
+        None, description="Who is alerted when a scheduled run fails; default: the first digest recipient.")
+    base_url: str | None = Field(None, description="Public URL of the web app, used for links in digests.")
+    log_level: str = Field("INFO", description="Logging level of the CLI and flows.")
+
+    @field_validator("pubmed_base_url", "crossref_base_url", "europepmc_base_url", "openalex_base_url")
+    @classmethod
+    def _slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: the setting, or a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'livereview.db').resolve()}"
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or (self.data_dir / "outbox")
+
+    def user_agent(self) -> str:
+        """A descriptive User-Agent; includes the contact address when given (Crossref's polite pool)."""
+        ua = f"livereview/{__version__} (living systematic review monitor"
+        if self.contact_email:
+            ua += f"; mailto:{self.contact_email}"
+        return ua + ")"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "LIVEREVIEW_" + str(err["loc"][0]).upper() if err.get("loc") else "settings"
+        raise ConfigError(f"{name}: {err['msg']}") from exc
+
+
+def documented_settings() -> dict[str, str]:
+    """Environment variable name -> help text, for the README check and `livereview config`."""
+    return {f"LIVEREVIEW_{name.upper()}": (field.description or "") for name, field in Settings.model_fields.items()}

@@ -1,0 +1,216 @@
+"""Field normalisers shared by every connector and file parser.
+
+Each takes what a source delivered (possibly messy, possibly None) and returns the canonical form
+or None. They never raise on odd input: an unusable value becomes None, so one bad field does not
+lose a record.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+_DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^<>]{0,500}>")
+_WS_RE = re.compile(r"\s+")
+_YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
+_ISSN_RE = re.compile(r"(\d{4})-?(\d{3}[\dXx])")
+_PMCID_RE = re.compile(r"PMC\s*(\d+)", re.IGNORECASE)
+_OPENALEX_RE = re.compile(r"(?:openalex\.org/)?(W\d+)\b", re.IGNORECASE)
+
+# block-level tags become a space so words on either side don't fuse ("end.</p><p>Next")
+_BLOCK_TAG_RE = re.compile(r"</?(?:p|br|div|sec|title|li|list|jats:p|jats:sec|jats:title|jats:list|jats:list-item|"
+                           r"AbstractText)\b[^>]*>", re.IGNORECASE)
+
+
+def clean_text(value: object) -> str | None:
+    """Plain text: markup removed, HTML entities decoded, whitespace (incl. NBSP, thin space) collapsed."""
+    if value is None:
+        return None
+    text = str(value)
+    if "<" in text:
+        text = _BLOCK_TAG_RE.sub(" ", text)
+        text = _TAG_RE.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text)
+    text = _WS_RE.sub(" ", text).strip()
+    return text or None
+
+
+def clean_inline_markup(value: object) -> str | None:
+    """Like :func:`clean_text` but inline tags (``<i>``, ``<sup>``) vanish without adding a space.
+
+    PubMed writes ``at the<i>TERT</i>gene``: the tag sits where a space belongs, so a tag directly
+    between two letters becomes a space, while ``H<sub>2</sub>O`` style tags inside a word stay joined.
+    """
+    if value is None:
+        return None
+    text = str(value)
+    text = re.sub(r"(?<=[a-z,;:.])<(i|b|u|em|strong)>(?=[A-Za-z])", r" <\1>", text)
+    text = re.sub(r"(?<=[A-Za-z])</(i|b|u|em|strong)>(?=[a-z])", r"</\1> ", text)
+    return clean_text(text)
+
+
+def strip_title_brackets(title: str | None) -> str | None:
+    """PubMed puts English translations of non-English titles in [square brackets]; drop them (and a final '.')."""
+    if not title:
+        return title
+    t = title.strip()
+    if t.startswith("[") and (t.endswith("]") or t.endswith("].")):
+        t = t[1:].rstrip(".").rstrip()
+        if t.endswith("]"):
+            t = t[:-1]
+    return t.strip() or None
+
+
+def normalise_doi(value: object) -> str | None:
+    """``https://doi.org/10.1000/ABC.`` -> ``10.1000/abc``; None when no DOI is inside."""
+    if value is None:
+        return None
+    text = html.unescape(str(value)).strip()
+    text = _DOI_PREFIX_RE.sub("", text)
+    m = _DOI_RE.search(text)
+    if not m:
+        return None
+    doi = m.group(0)
+    # trailing punctuation from citations / URLs, and a stray closing bracket or tag
+    doi = re.split(r"[\s<>\"]", doi)[0]
+    doi = doi.rstrip(".,;:")
+    if doi.endswith(")") and doi.count("(") < doi.count(")"):
+        doi = doi[:-1]
+    if doi.endswith("]") and doi.count("[") < doi.count("]"):
+        doi = doi[:-1]
+    from urllib.parse import unquote
+
+    doi = unquote(doi)
+    return doi.lower() or None
+
+
+def normalise_pmid(value: object) -> str | None:
+    """Digits only, no leading zeros; None for anything else."""
+    if value is None:
+        return None
+    m = re.search(r"\d+", str(value))
+    if not m or len(str(value).strip()) > 40:
+        return None
+    digits = m.group(0).lstrip("0")
+    return digits or None
+
+
+def normalise_pmcid(value: object) -> str | None:
+    if value is None:
+        return None
+    m = _PMCID_RE.search(str(value))
+    return f"PMC{m.group(1)}" if m else None
+
+
+def normalise_openalex_id(value: object) -> str | None:
+    if value is None:
+        return None
+    m = _OPENALEX_RE.search(str(value))
+    return m.group(1).upper() if m else None
+
+
+def normalise_issn(value: object) -> str | None:
+    if value is None:
+        return None
+    m = _ISSN_RE.search(str(value))
+    return f"{m.group(1)}-{m.group(2).upper()}" if m else None
+
+
+def normalise_issns(values: Iterable[object]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        issn = normalise_issn(v)
+        if issn and issn not in out:
+            out.append(issn)
+    return out
+
+
+def parse_year(value: object) -> int | None:
+    """First plausible year in the text: ``2014 Jan-Apr``, ``2019/10//``, ``Spring 1998`` -> int."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value if 1500 <= value <= 2100 else None
+    m = _YEAR_RE.search(str(value))
+    return int(m.group(1)) if m else None
+
+
+def normalise_pages(first: object = None, last: object = None) -> str | None:
+    """``123``+``9`` -> ``123-129``? No: pages are kept as given, only dashes unified and blanks dropped."""
+    f = clean_text(first)
+    last_text = clean_text(last)
+    if f and last_text and last_text != f:
+        pages = f"{f}-{last_text}"
+    else:
+        pages = f
+    if not pages:
+        return None
+    pages = re.sub(r"\s*[\u2010-\u2015\-]+\s*", "-", pages)
+    return pages
+
+
+def format_author(family: object, given: object = None, *, initials: object = None) -> str | None:
+    """``Family, Given`` (or ``Family, I.`` from initials, or a collective name alone)."""
+    fam = clean_text(family)
+    giv = clean_text(given)
+    if not giv and initials:
+        ini = clean_text(initials) or ""
+        giv = " ".join(f"{c}." for c in ini.replace(".", "").replace(" ", "")) if ini else None
+    if fam and giv:
+        return f"{fam}, {giv}"
+    return fam or giv
+
+
+def split_name(name: str) -> str | None:
+    """Turn one author string from a file (``Smith, J.``, ``John Smith``, ``Smith J``) into ``Family, Given``."""
+    n = clean_text(name)
+    if not n:
+        return None
+    n = n.strip(" ;")
+    if "," in n:
+        fam, _, giv = n.partition(",")
+        return format_author(fam, giv.strip() or None)
+    parts = n.split(" ")
+    if len(parts) == 1:
+        return n
+    # "Smith JA" (MEDLINE style): last token all caps, <= 3 letters -> initials
+    if len(parts) == 2 and parts[1].isupper() and len(parts[1]) <= 3 and parts[1].isalpha():
+        return format_author(parts[0], None, initials=parts[1])
+    return format_author(parts[-1], " ".join(parts[:-1]))
+
+
+def normalise_language(value: object) -> str | None:
+    """Lower-case language as given (``eng``, ``english``); ``English`` and ``eng`` both mean English."""
+    text = clean_text(value)
+    if not text:
+        return None
+    text = text.lower().split(";")[0].strip()
+    return _LANG_ALIASES.get(text, text)
+
+
+_LANG_ALIASES = {
+    "english": "eng", "en": "eng", "german": "ger", "de": "ger", "deu": "ger", "french": "fre", "fr": "fre",
+    "fra": "fre", "spanish": "spa", "es": "spa", "norwegian": "nor", "no": "nor", "chinese": "chi", "zh": "chi",
+    "zho": "chi", "japanese": "jpn", "ja": "jpn", "portuguese": "por", "pt": "por", "italian": "ita", "it": "ita",
+    "dutch": "dut", "nl": "dut", "nld": "dut", "swedish": "swe", "sv": "swe", "russian": "rus", "ru": "rus",
+    "korean": "kor", "ko": "kor", "danish": "dan", "da": "dan", "polish": "pol", "pl": "pol", "turkish": "tur",
+    "tr": "tur", "persian": "per", "fa": "per", "fas": "per", "arabic": "ara", "ar": "ara",
+}
+
+
+def dedupe_list(values: Iterable[object]) -> list[str]:
+    """Cleaned, non-empty, first-occurrence-order unique strings."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for v in values:
+        t = clean_text(v)
+        if t and t.lower() not in seen:
+            seen.add(t.lower())
+            out.append(t)
+    return out
