@@ -21,3 +21,75 @@ def _isolated_env(tmp_path, monkeypatch):
     for var in ("LIVEREVIEW_DATABASE_URL", "LIVEREVIEW_NCBI_API_KEY", "LIVEREVIEW_OPENALEX_API_KEY",
                 "LIVEREVIEW_SMTP_URL", "LIVEREVIEW_DIGEST_TO", "LIVEREVIEW_CONTACT_EMAIL"):
         monkeypatch.delenv(var, raising=False)
+
+
+# -- databases: every store test runs on SQLite and, when LIVEREVIEW_TEST_POSTGRES_URL is set, on PostgreSQL --------
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+POSTGRES_URL = os.environ.get("LIVEREVIEW_TEST_POSTGRES_URL")
+_PG_SKIP = "LIVEREVIEW_TEST_POSTGRES_URL is not set: PostgreSQL store tests skipped (.ci/run sets it)"
+
+
+def _pg_url_with_schema(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A fresh, empty database URL: a SQLite file, or a private schema in the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(_PG_SKIP)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+                          if POSTGRES_URL.startswith("postgresql://") else POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_url_with_schema(POSTGRES_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    """A migrated store on each back-end."""
+    from store.db import make_engine, migrate
+
+    eng = make_engine(database_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def protocol():
+    from livereview.settings import BUNDLED_PROTOCOL
+    from protocols.model import load_protocol
+
+    return load_protocol(BUNDLED_PROTOCOL)
+
+
+@pytest.fixture
+def new_engine():
+    """Factory for extra engines in a test; all disposed at teardown (no connection left open)."""
+    from store.db import make_engine
+
+    made = []
+
+    def make(url):
+        eng = make_engine(url)
+        made.append(eng)
+        return eng
+
+    yield make
+    for eng in made:
+        eng.dispose()

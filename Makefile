@@ -1,0 +1,32 @@
+# One way to run things. `make run` and `make test` are the README's two quick-start commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/livereview: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/livereview
+
+## set up, create the embedded SQLite store with the seed corpus, and run the monitor once (Prefect local mode)
+run: $(BIN)/livereview
+	$(BIN)/livereview init
+	$(BIN)/livereview run
+
+## set up and run the whole test suite (PostgreSQL tests run when LIVEREVIEW_TEST_POSTGRES_URL is set)
+test: $(BIN)/livereview
+	$(BIN)/pytest
+
+lint: $(BIN)/livereview
+	$(BIN)/ruff check .
+
+bench: $(BIN)/livereview
+	$(BIN)/python benchmarks/dedup_bench.py
+	$(BIN)/python benchmarks/pubmed_requests.py
+	$(BIN)/python benchmarks/api_requests.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

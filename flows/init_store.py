@@ -1,0 +1,77 @@
+"""``livereview init``: create or migrate the store, record the protocol version, load the seed corpus.
+
+Idempotent: a second run migrates nothing, registers the same protocol version and finds every
+seed record already stored (same source, id and content), so nothing changes.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from livereview.errors import InputFileError
+from protocols.model import Protocol
+from records.model import Record
+from records.normalise import clean_text, normalise_doi, parse_year, split_name
+from store.db import migrate, transaction
+from store.ingest import PriorDecision, Provenance, ingest_records
+from store.runs import register_protocol
+
+SEED_REVIEWER = "seed review team"
+CONTAINER_TYPES = {"journal": "journal-article", "book": "book", "book-chapter": "book-chapter"}
+
+
+@dataclass
+class InitReport:
+    revision_before: str | None
+    revision_after: str
+    protocol_version_id: int
+    seed: dict[str, int]
+
+
+def read_seed_corpus(path: Path, review_id: str) -> list[tuple[Record, str | None]]:
+    """The seed corpus CSV as records (source ``seed:<review>``), each with its domain."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputFileError(str(path), f"cannot read seed corpus: {exc}") from exc
+    required = {"seed_id", "authors", "year", "title", "container", "doi", "domain", "decision"}
+    if not rows or not required <= set(rows[0]):
+        raise InputFileError(str(path), f"seed corpus needs columns {', '.join(sorted(required))}")
+    out = []
+    for i, row in enumerate(rows, start=2):
+        if not row["seed_id"] or row["decision"] != "included":
+            raise InputFileError(str(path), "every seed row needs a seed_id and decision 'included'", line=i)
+        ctype = CONTAINER_TYPES.get(row.get("container_type") or "", "")
+        rec = Record(
+            source=f"seed:{review_id}", source_id=row["seed_id"], title=clean_text(row["title"]),
+            authors=[a for a in (split_name(x) for x in row["authors"].split(";")) if a],
+            year=parse_year(row["year"]), journal=clean_text(row["container"]), volume=clean_text(row.get("volume")),
+            issue=clean_text(row.get("issue")), pages=clean_text(row.get("pages")), doi=normalise_doi(row["doi"]),
+            publication_types=[t for t in (ctype, clean_text(row.get("publication_type"))) if t],
+            language="eng", raw=",".join(row.values()), raw_format="seed-csv",
+        )
+        out.append((rec, row["domain"] or None))
+    return out
+
+
+def init_store(engine: Engine, protocol: Protocol) -> InitReport:
+    before, after = migrate(engine)
+    with transaction(engine) as s:
+        pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
+                               protocol.text or "", protocol.path)
+        counts: dict[str, int] = {}
+        path = protocol.seed_corpus_path
+        if path is not None:
+            prior = PriorDecision("include", "full-text", SEED_REVIEWER)
+            for rec, domain in read_seed_corpus(path, protocol.review.id):
+                prov = Provenance(origin="seed", actor="livereview init", prior=prior, domain=domain,
+                                  reviewers_required=protocol.review.reviewers_per_record)
+                rep = ingest_records(s, [rec], prov)
+                for k, v in rep.counts.items():
+                    counts[k] = counts.get(k, 0) + v
+        return InitReport(before, after, pv.id, counts)

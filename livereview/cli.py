@@ -1,0 +1,268 @@
+"""The ``livereview`` command: thin wrappers that build settings, call a flow or a store function, print.
+
+Every failure a user can cause is a :class:`~livereview.errors.LiveReviewError`: it is printed as
+one line on stderr and the process exits with that error's code (see ``EXIT_CODES``), never with
+a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from livereview import __version__
+from livereview.errors import LiveReviewError
+from livereview.settings import Settings, documented_settings, load_settings
+
+EXIT_CODES = {
+    0: "success",
+    1: "unexpected error",
+    2: "usage or configuration error (bad option, bad LIVEREVIEW_* setting)",
+    3: "bad input: protocol file or reference file refused",
+    4: "run partial or failed: at least one source failed (see `livereview status`)",
+    5: "store error: database unreachable, not initialised, or refused the write",
+    6: "another monitor run holds the lock",
+}
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="livereview — keep a registered systematic review's searches running and its corpus current.")
+protocol_app = typer.Typer(no_args_is_help=True, help="Inspect and check review protocol files.")
+app.add_typer(protocol_app, name="protocol")
+
+ProtocolOpt = Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (default: LIVEREVIEW_PROTOCOL "
+                                                  "or the bundled ia-coaching.toml).")]
+
+
+class ImportFormat(str, Enum):
+    auto = "auto"
+    ris = "ris"
+    nbib = "nbib"
+    bibtex = "bibtex"
+    csv = "csv"
+    endnote_xml = "endnote-xml"
+    wos = "wos"
+    pubmed_xml = "pubmed-xml"
+    crossref_json = "crossref-json"
+    europepmc_json = "europepmc-json"
+    openalex_json = "openalex-json"
+    feed = "feed"
+
+
+class Stage(str, Enum):
+    title_abstract = "title-abstract"
+    full_text = "full-text"
+
+
+class PriorDecisionOpt(str, Enum):
+    included = "included"
+    excluded = "excluded"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    ris = "ris"
+    bibtex = "bibtex"
+
+
+class ExportStatus(str, Enum):
+    included = "included"
+    excluded = "excluded"
+    queued = "queued"
+    all = "all"
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _protocol(settings: Settings, path: Path | None):  # noqa: ANN202
+    from protocols.model import load_protocol
+
+    return load_protocol(path or settings.protocol)
+
+
+def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
+    from store.db import make_engine, require_current_schema
+
+    engine = make_engine(settings.resolved_database_url)
+    if require_schema:
+        require_current_schema(engine)
+    return engine
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+    if version:
+        typer.echo(f"livereview {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def init(protocol: ProtocolOpt = None) -> None:
+    """Create or migrate the database, record the protocol version and load the seed corpus (idempotent)."""
+    from flows.init_store import init_store
+
+    settings = _settings()
+    proto = _protocol(settings, protocol)
+    engine = _engine(settings, require_schema=False)
+    rep = init_store(engine, proto)
+    url = engine.url.render_as_string(hide_password=True)
+    typer.echo(f"database  {url}")
+    typer.echo(f"schema    {rep.revision_before or 'new'} -> {rep.revision_after}")
+    typer.echo(f"protocol  {proto.review.id} version {proto.review.version} (#{rep.protocol_version_id})")
+    seed = ", ".join(f"{k} {v}" for k, v in sorted(rep.seed.items())) or "no seed corpus"
+    typer.echo(f"seed      {seed}")
+
+
+@protocol_app.command("show")
+def protocol_show(protocol: ProtocolOpt = None,
+                  source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source "
+                                                                   "(repeatable).")] = None) -> None:
+    """Print the resolved query each source will be sent, per named query (core and expansions)."""
+    from protocols.queries import describe
+
+    proto = _protocol(_settings(), protocol)
+    typer.echo(describe(proto, source), nl=False)
+
+
+@protocol_app.command("check")
+def protocol_check(path: Annotated[Path, typer.Argument(help="Protocol file to validate.")]) -> None:
+    """Validate a protocol file without touching the database."""
+    from protocols.model import load_protocol
+
+    proto = load_protocol(path)
+    typer.echo(f"{path}: ok — {proto.review.id} version {proto.review.version}, {len(proto.concepts)} concepts, "
+               f"{len(proto.expansions)} expansions, sources: {', '.join(proto.enabled_sources)}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Export or saved API response to read.")],
+    source: Annotated[str, typer.Option("--source", help="Label of where the file came from (wos, ebsco, psycinfo …).")],
+    fmt: Annotated[ImportFormat, typer.Option("--format", help="File format; auto detects from the content.")]
+    = ImportFormat.auto,
+    decision: Annotated[PriorDecisionOpt | None, typer.Option(help="Carry a prior screening decision for every "
+                                                               "record (e.g. the team's 2023 screening).")] = None,
+    stage: Annotated[Stage, typer.Option(help="Stage of the prior decision.")] = Stage.title_abstract,
+    reviewer: Annotated[str | None, typer.Option(help="Who made the prior decision.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Exclusion reason id for --decision excluded.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; report what would happen.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the normalised records as JSON Lines.")] = False,
+    protocol: ProtocolOpt = None,
+) -> None:
+    """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
+    from flows.file_import import import_file, parse_file
+    from store.ingest import PriorDecision
+
+    settings = _settings()
+    if decision is not None and not reviewer:
+        raise typer.BadParameter("--decision needs --reviewer", param_hint="--reviewer")
+    proto = _protocol(settings, protocol)
+    if reason and reason not in dict(proto.exclusion_reasons):
+        raise typer.BadParameter(f"unknown reason {reason!r}; the protocol's reasons are "
+                                 f"{', '.join(dict(proto.exclusion_reasons))}", param_hint="--reason")
+    if dry_run and as_json:
+        _, records = parse_file(file, fmt=fmt.value, source=source)
+        for rec in records:
+            typer.echo(rec.to_json())
+        return
+    if as_json:
+        raise typer.BadParameter("--json is only available with --dry-run", param_hint="--json")
+    prior = None
+    if decision is not None:
+        prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
+                              reviewer or "", reason)
+    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run)
+    if rep.already_imported:
+        typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
+        return
+    head = "dry run, nothing written" if dry_run else f"import #{rep.import_id}"
+    counts = ", ".join(f"{k} {v}" for k, v in rep.counts.items() if v and k != "records")
+    typer.echo(f"{file}: {rep.records} records ({rep.format}) — {head}: {counts}")
+
+
+@app.command()
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.csv,
+    status: Annotated[ExportStatus, typer.Option(help="Which works: included, excluded, queued (still open) or all.")]
+    = ExportStatus.all,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Write the store's works (one row per work, with identifiers and status) as CSV, RIS or BibTeX."""
+    from connectors.files.write import WRITERS
+    from store.db import reading
+    from store.queries import works_for_export
+
+    settings = _settings()
+    engine = _engine(settings)
+    with reading(engine) as s:
+        rows = works_for_export(s, status.value)
+        if output is None:
+            n = WRITERS[fmt.value](rows, sys.stdout)
+        else:
+            tmp = output.with_name(output.name + ".part")
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                n = WRITERS[fmt.value](rows, fh)
+            tmp.replace(output)
+    typer.echo(f"{n} works written" + (f" to {output}" if output else ""), err=True)
+
+
+@app.command()
+def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
+    """Show the settings in effect (secrets masked) and where they come from."""
+    settings = _settings()
+    values = {}
+    for env, help_text in documented_settings().items():
+        name = env.removeprefix("LIVEREVIEW_").lower()
+        value = getattr(settings, name)
+        if hasattr(value, "get_secret_value"):
+            value = "***" if value is not None else None
+        values[env] = None if value is None else str(value)
+    values["database (resolved)"] = settings.resolved_database_url
+    if as_json:
+        typer.echo(json.dumps(values, indent=2))
+        return
+    for k, v in values.items():
+        typer.echo(f"{k:32} {v if v is not None else '-'}")
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def main() -> None:
+    """Console entry point: run the app, turning our errors into one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except LiveReviewError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,278 @@
+"""The registered review protocol as typed, validated data.
+
+A protocol file (TOML) holds what the review registered: identity and version, date floor,
+languages, search concepts (and named expansion blocks), how concepts combine, per-source
+settings and overrides, inclusion/exclusion criteria (the menu of exclusion reasons), digest
+recipients and schedules. Loading validates everything up front so a bad file fails with one
+line naming the file, the field and the problem — before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from livereview.errors import ProtocolError
+
+SOURCE_NAMES = ("pubmed", "europepmc", "crossref", "openalex", "feeds")
+CORE_QUERY = "core"
+
+_TERM_RE = re.compile(r"^[\w][\w'’\- /&.]*\*?$", re.UNICODE)
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Concept(_Strict):
+    """A named OR-group of search terms. ``*`` may end a single word (truncation), never sit in a phrase."""
+
+    label: str
+    terms: list[str] = Field(min_length=1)
+    note: str | None = None
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_portable(cls, terms: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for t in terms:
+            if not t.strip() or t != t.strip():
+                raise ValueError(f"term {t!r} is empty or has surrounding spaces")
+            if not _TERM_RE.match(t):
+                raise ValueError(f"term {t!r} has characters a search engine would misread (quotes, brackets, operators)")
+            if "*" in t and (" " in t or "-" in t):
+                raise ValueError(f"term {t!r}: truncation (*) is only portable on a single word, not in a phrase; "
+                                 "list the phrase variants instead")
+            if t.count("*") > 1 or ("*" in t and len(t.rstrip("*")) < 4):
+                raise ValueError(f"term {t!r}: truncation needs a stem of at least 4 letters")
+            if t.lower() in seen:
+                raise ValueError(f"term {t!r} is listed twice")
+            seen.add(t.lower())
+        return terms
+
+
+class Expansion(Concept):
+    """Extra terms for an existing concept, run as their own named query so their extra yield shows apart."""
+
+    extends: str
+
+
+class SearchPlan(_Strict):
+    """How concepts combine: each inner list is an AND of concept names; the lists are OR-ed."""
+
+    combine: list[list[str]] = Field(min_length=1)
+
+
+class Criterion(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    text: str
+
+
+class Criteria(_Strict):
+    inclusion: list[Criterion] = Field(min_length=1)
+    exclusion: list[Criterion] = Field(min_length=1)
+
+
+class Schedule(_Strict):
+    cron: str
+    timezone: str = "Europe/London"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(v, __import__("datetime").datetime(2025, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(f"not a valid cron expression ({exc})") from exc
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class Digest(Schedule):
+    recipients: list[str] = Field(default_factory=list)
+    max_candidates: int = Field(200, ge=1)
+
+    @field_validator("recipients")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for addr in v:
+            if not _EMAIL_RE.match(addr):
+                raise ValueError(f"{addr!r} is not an e-mail address")
+        return v
+
+
+class Feed(_Strict):
+    journal: str
+    url: str = Field(pattern=r"^https?://")
+    issn: str | None = None
+    publisher: str | None = None
+
+
+class SourceConfig(_Strict):
+    """Per-source settings; ``overrides`` replace a generated query (by query name) with hand-written text."""
+
+    enabled: bool = True
+    field: str | None = None                # field tag / field name the generator uses
+    overlap_days: int = Field(7, ge=0, le=365)
+    backfill_slice_days: int = Field(366, ge=1)
+    overrides: dict[str, str] = Field(default_factory=dict)
+    filter_client_side: bool = False        # apply the concept filter to what comes back (Crossref, feeds)
+    types: list[str] = Field(default_factory=list)
+    feeds: list[Feed] = Field(default_factory=list)
+
+
+class Review(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: str = Field(min_length=1)
+    title: str
+    registration: str | None = None
+    seed_paper: str | None = None
+    date_floor: date
+    languages: list[str] = Field(default_factory=lambda: ["eng"])
+    seed_corpus: str | None = None
+    reviewers_per_record: int = Field(2, ge=1, le=5)
+
+    @field_validator("date_floor")
+    @classmethod
+    def _not_future(cls, v: date) -> date:
+        if v > date.today():
+            raise ValueError("date floor is in the future")
+        return v
+
+
+class Protocol(_Strict):
+    """A whole protocol file. ``path`` and ``sha256`` are filled by :func:`load_protocol`."""
+
+    schema_version: Literal[1] = Field(1, alias="schema")
+    review: Review
+    concepts: dict[str, Concept] = Field(min_length=1)
+    expansions: dict[str, Expansion] = Field(default_factory=dict)
+    search: SearchPlan
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    criteria: Criteria
+    digest: Digest
+    monitor: Schedule = Schedule(cron="0 6 * * 1")
+    path: str | None = Field(None, exclude=True)
+    sha256: str | None = Field(None, exclude=True)
+    text: str | None = Field(None, exclude=True, repr=False)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> Protocol:
+        for i, group in enumerate(self.search.combine):
+            if not group:
+                raise ValueError(f"search.combine[{i}] is empty")
+            for name in group:
+                if name not in self.concepts:
+                    raise ValueError(f"search.combine[{i}] names unknown concept {name!r} "
+                                     f"(known: {', '.join(sorted(self.concepts))})")
+        for name, exp in self.expansions.items():
+            if exp.extends not in self.concepts:
+                raise ValueError(f"expansions.{name}.extends names unknown concept {exp.extends!r}")
+            if name == CORE_QUERY or name in self.concepts:
+                raise ValueError(f"expansions.{name}: name clashes with a concept or the core query")
+        for name, cfg in self.sources.items():
+            if name not in SOURCE_NAMES:
+                raise ValueError(f"sources.{name}: unknown source (known: {', '.join(SOURCE_NAMES)})")
+            for q in cfg.overrides:
+                if q not in self.query_names:
+                    raise ValueError(f"sources.{name}.overrides.{q}: no such query (known: {', '.join(self.query_names)})")
+        ids = [c.id for c in self.criteria.inclusion + self.criteria.exclusion]
+        if len(ids) != len(set(ids)):
+            raise ValueError("criteria ids must be unique across inclusion and exclusion")
+        return self
+
+    # -- derived views ------------------------------------------------------------------------------------------
+    @property
+    def query_names(self) -> list[str]:
+        return [CORE_QUERY, *self.expansions]
+
+    def source(self, name: str) -> SourceConfig:
+        return self.sources.get(name, SourceConfig())
+
+    @property
+    def enabled_sources(self) -> list[str]:
+        return [s for s in SOURCE_NAMES if self.source(s).enabled]
+
+    @property
+    def exclusion_reasons(self) -> list[tuple[str, str]]:
+        """The menu of reasons a reviewer picks from when excluding."""
+        return [(c.id, c.text) for c in self.criteria.exclusion]
+
+    def concept_terms(self, query_name: str) -> dict[str, list[str]]:
+        """Concept name -> terms for a named query: core uses the concepts; an expansion swaps its concept's terms."""
+        terms = {name: list(c.terms) for name, c in self.concepts.items()}
+        if query_name != CORE_QUERY:
+            exp = self.expansions[query_name]
+            terms[exp.extends] = list(exp.terms)
+        return terms
+
+    @property
+    def seed_corpus_path(self) -> Path | None:
+        if not self.review.seed_corpus:
+            return None
+        base = Path(self.path).parent if self.path else Path.cwd()
+        return base / self.review.seed_corpus
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_protocol(text: str, path: str | Path = "<protocol>") -> Protocol:
+    """Validate protocol TOML text; raises :class:`ProtocolError` naming the file, the field and the problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(str(path), f"not valid TOML: {exc}") from exc
+    try:
+        proto = Protocol.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err.get("loc", ()) if p not in ("function-after[_references(), Protocol]",))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (typo?)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        raise ProtocolError(str(path), msg, field=_field_path(loc) or None) from exc
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    proto = proto.model_copy(update={"path": str(path), "sha256": digest, "text": text})
+    seed = proto.seed_corpus_path
+    if seed is not None and not seed.is_file():
+        raise ProtocolError(str(path), f"seed corpus file not found: {seed}", field="review.seed_corpus")
+    return proto
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read and validate a protocol file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ProtocolError(str(p), "file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProtocolError(str(p), f"cannot read: {exc}") from exc
+    return parse_protocol(text, p.resolve())

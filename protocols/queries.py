@@ -1,0 +1,202 @@
+"""Per-source query strings generated from the protocol's concepts, and the client-side boolean filter.
+
+The generators translate one boolean structure (OR of ANDs of concept OR-groups) into each
+source's dialect: PubMed field-tagged boolean, Europe PMC fielded Lucene, OpenAlex search syntax
+(no truncation: OpenAlex stems), Crossref free text (relevance-ranked, so every hit is checked
+against the same structure client-side by :class:`ConceptFilter`). A source's ``overrides``
+replace a generated string verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from protocols.model import CORE_QUERY, Protocol
+
+PUBMED_LANG = {"eng": "english", "ger": "german", "fre": "french", "spa": "spanish", "chi": "chinese"}
+ISO2 = {"eng": "en", "ger": "de", "fre": "fr", "spa": "es", "chi": "zh", "nor": "no", "jpn": "ja"}
+
+
+@dataclass(frozen=True)
+class SourceQuery:
+    """One query a source runs: its name (core or an expansion), the text sent, and whether hits are re-filtered."""
+
+    source: str
+    name: str
+    text: str
+    client_filter: bool = False
+    overridden: bool = False
+
+    @property
+    def stream(self) -> str:
+        """Watermark key: one cursor per (source, query)."""
+        return f"{self.source}:{self.name}"
+
+
+def _is_phrase(term: str) -> bool:
+    return " " in term or "-" in term or "/" in term
+
+
+def _pubmed_term(term: str, field: str) -> str:
+    if _is_phrase(term):
+        return f'"{term}"[{field}]'
+    return f"{term}[{field}]"
+
+
+def _europepmc_term(term: str, field: str) -> str:
+    if _is_phrase(term):
+        return f'{field}:"{term}"'
+    return f"{field}:{term.lower()}" if term.endswith("*") else f'{field}:"{term}"'
+
+
+def _boolean(combine: list[list[str]], terms: dict[str, list[str]], render: Callable[[str], str]) -> str:
+    groups = {name: "(" + " OR ".join(render(t) for t in ts) + ")" for name, ts in terms.items()}
+    ands = ["(" + " AND ".join(groups[c] for c in group) + ")" if len(group) > 1 else groups[group[0]]
+            for group in combine]
+    return ands[0] if len(ands) == 1 else "(" + " OR ".join(ands) + ")"
+
+
+def pubmed_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
+    cfg = protocol.source("pubmed")
+    field = cfg.field or "tiab"
+    q = _boolean(protocol.search.combine, protocol.concept_terms(name), lambda t: _pubmed_term(t, field))
+    langs = [PUBMED_LANG.get(lang, lang) for lang in protocol.review.languages]
+    if langs:
+        q += " AND (" + " OR ".join(f"{lang}[la]" for lang in langs) + ")"
+    return q
+
+
+def europepmc_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
+    cfg = protocol.source("europepmc")
+    field = cfg.field or "TITLE_ABS"
+    q = _boolean(protocol.search.combine, protocol.concept_terms(name), lambda t: _europepmc_term(t, field))
+    if protocol.review.languages:
+        q += " AND (" + " OR ".join(f"LANG:{lang}" for lang in protocol.review.languages) + ")"
+    return q
+
+
+def openalex_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
+    """OpenAlex has no truncation (it stems), so ``*`` is dropped and the stems deduplicated in order."""
+    terms = {k: list(dict.fromkeys(t.rstrip("*") for t in v)) for k, v in protocol.concept_terms(name).items()}
+    return _boolean(protocol.search.combine, terms, lambda t: f'"{t}"' if _is_phrase(t) else t)
+
+
+def crossref_query(protocol: Protocol, name: str = CORE_QUERY, max_words: int = 30) -> str:
+    """Free text for ``query.bibliographic``: the words of the concepts shared by every AND-group.
+
+    Crossref ranks by relevance and matches any word, so the most specific concept (the one every
+    group requires, e.g. the IA terms) gives the smallest result set; the client-side filter then
+    applies the full boolean plan.
+    """
+    groups = protocol.search.combine
+    shared = [c for c in groups[0] if all(c in g for g in groups)] or groups[0]
+    terms = protocol.concept_terms(name)
+    words: list[str] = []
+    for concept in shared:
+        for t in terms[concept]:
+            for w in re.split(r"[\s/]+", t.rstrip("*")):
+                if w and w.lower() not in (x.lower() for x in words):
+                    words.append(w)
+    return " ".join(words[:max_words])
+
+
+GENERATORS: dict[str, Callable[[Protocol, str], str]] = {
+    "pubmed": pubmed_query,
+    "europepmc": europepmc_query,
+    "openalex": openalex_query,
+    "crossref": crossref_query,
+}
+
+
+def source_queries(protocol: Protocol, source: str) -> list[SourceQuery]:
+    """Every query a source runs (core + expansions), overrides applied. Feeds: one query per feed URL."""
+    cfg = protocol.source(source)
+    if source == "feeds":
+        return [SourceQuery("feeds", f"feed:{f.journal}", f.url, client_filter=True) for f in cfg.feeds]
+    out = []
+    for name in protocol.query_names:
+        if name in cfg.overrides:
+            out.append(SourceQuery(source, name, cfg.overrides[name], cfg.filter_client_side, overridden=True))
+        else:
+            out.append(SourceQuery(source, name, GENERATORS[source](protocol, name),
+                                   cfg.filter_client_side or source == "crossref"))
+    return out
+
+
+def all_queries(protocol: Protocol) -> list[SourceQuery]:
+    return [q for s in protocol.enabled_sources for q in source_queries(protocol, s)]
+
+
+# -- client-side boolean filter --------------------------------------------------------------------------------
+def _term_regex(term: str) -> str:
+    """Case-insensitive, word-bounded; hyphen / space / nothing interchangeable; ``*`` = any word ending."""
+    trunc = term.endswith("*")
+    parts = re.split(r"[\s\-]+", term.rstrip("*"))
+    body = r"[\s\-]?".join(re.escape(p) for p in parts if p)
+    return r"(?<!\w)" + body + (r"\w*" if trunc else r"(?!\w)")
+
+
+class ConceptFilter:
+    """Evaluates the protocol's boolean plan on a record's text (title, abstract, keywords).
+
+    Used for sources without boolean search (Crossref, feeds) and to highlight matched terms in digests.
+    British/American spelling variants must be listed as terms (counselling / counseling).
+    """
+
+    def __init__(self, protocol: Protocol, name: str = CORE_QUERY) -> None:
+        self.combine = protocol.search.combine
+        self.patterns: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+            concept: [(t, re.compile(_term_regex(t), re.IGNORECASE)) for t in terms]
+            for concept, terms in protocol.concept_terms(name).items()
+        }
+        if name == CORE_QUERY:  # highlight expansion terms too
+            for exp in protocol.expansions.values():
+                self.patterns.setdefault("~" + exp.extends, []).extend(
+                    (t, re.compile(_term_regex(t), re.IGNORECASE)) for t in exp.terms)
+
+    def _hits(self, concept: str, text: str) -> list[str]:
+        return [t for t, rx in self.patterns.get(concept, []) if rx.search(text)]
+
+    def matches(self, *texts: str | None) -> bool:
+        text = " ".join(t for t in texts if t)
+        return any(all(self._hits(c, text) for c in group) for group in self.combine)
+
+    def matched_terms(self, *texts: str | None) -> list[str]:
+        """Every protocol term (core concepts and expansions) found in the text, for highlighting."""
+        text = " ".join(t for t in texts if t)
+        out: list[str] = []
+        for concept in self.patterns:
+            out.extend(t for t in self._hits(concept, text) if t not in out)
+        return out
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Non-overlapping character spans of matched terms, for highlighting in HTML."""
+        spans: list[tuple[int, int]] = []
+        for pats in self.patterns.values():
+            for _, rx in pats:
+                spans.extend(m.span() for m in rx.finditer(text))
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for s, e in spans:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+            else:
+                merged.append((s, e))
+        return merged
+
+
+def describe(protocol: Protocol, sources: Iterable[str] | None = None) -> str:
+    """Human-readable dump of every resolved query (``livereview protocol show``)."""
+    lines = [f"{protocol.review.title}", f"id {protocol.review.id}  version {protocol.review.version}  "
+             f"registration {protocol.review.registration or '-'}",
+             f"date floor {protocol.review.date_floor}  languages {', '.join(protocol.review.languages)}", ""]
+    for source in sources or protocol.enabled_sources:
+        for q in source_queries(protocol, source):
+            flag = " (override)" if q.overridden else ""
+            filt = " + client-side concept filter" if q.client_filter else ""
+            lines.append(f"[{q.stream}]{flag}{filt}")
+            lines.append(q.text)
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,120 @@
+"""Engines, transactions and migrations.
+
+SQLite is the embedded default (WAL journal, foreign keys on, a busy timeout so a second writer
+waits instead of failing); PostgreSQL via ``LIVEREVIEW_DATABASE_URL``. The schema is owned by
+Alembic: :func:`migrate` upgrades any database to the latest revision, so ``init`` run twice
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from livereview.errors import ConfigError, StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite the file's folder is created and WAL + foreign keys switched on."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"LIVEREVIEW_DATABASE_URL: not a database URL ({exc})") from exc
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        # pysqlite's own implicit BEGIN is off; SQLAlchemy's begin emits BEGIN, or BEGIN IMMEDIATE for writers
+        # (transaction()), so a writer takes the write lock up front and waits for another instead of failing
+        # half-way with "database is locked" when it first writes.
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record) -> None:  # noqa: ANN001
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
+
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work that writes: commit on success, roll back everything on any exception."""
+    writer = engine.execution_options(sqlite_write=True) if engine.dialect.name == "sqlite" else engine
+    with session_factory(writer)() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A read-only session (never takes the SQLite write lock)."""
+    with session_factory(engine)() as session:
+        yield session
+        session.rollback()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Upgrade to the latest schema; returns (revision before, revision after)."""
+    try:
+        before = current_revision(engine)
+        command.upgrade(_alembic_config(engine), "head")
+    except OperationalError as exc:
+        raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: cannot migrate: {exc.orig}") from exc
+    return before, head_revision()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Commands other than ``init`` refuse to run on an uninitialised or outdated database."""
+    try:
+        rev = current_revision(engine)
+    except OperationalError as exc:
+        raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: cannot open database: {exc.orig}") from exc
+    if rev != head_revision():
+        raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: database not initialised or out of "
+                         f"date (revision {rev or 'none'}); run `livereview init`")

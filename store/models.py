@@ -1,0 +1,311 @@
+"""SQLAlchemy 2.x models: the store's tables. The schema itself is created by Alembic migrations.
+
+Layout of the data:
+
+* ``works`` — canonical works (one per real publication), with a *derived* screening status;
+* ``source_records`` — every record exactly as a source or file delivered it (raw payload kept),
+  linked to its work and to the run or import that brought it;
+* ``runs`` / ``source_runs`` / ``watermarks`` — what each monitor run did per source and query,
+  and the per-stream cursor that only advances after a commit;
+* ``imports`` — file imports; ``protocol_versions`` — every protocol text ever used;
+* ``decisions`` (screening votes) and ``audit_log`` (append-only);
+* ``work_merges`` (reversible), ``work_links`` (preprint ↔ published, notices), ``notices``
+  (retractions/corrections for the digest), ``digests``, ``locks``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.clock import utcnow
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class ProtocolVersion(Base):
+    __tablename__ = "protocol_versions"
+    __table_args__ = (UniqueConstraint("review_id", "version", name="uq_protocol_review_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Work(Base):
+    __tablename__ = "works"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doi: Mapped[str | None] = mapped_column(String(300), unique=True)
+    pmid: Mapped[str | None] = mapped_column(String(20), unique=True)
+    pmcid: Mapped[str | None] = mapped_column(String(20), unique=True)
+    openalex_id: Mapped[str | None] = mapped_column(String(30), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    journal: Mapped[str | None] = mapped_column(Text)
+    volume: Mapped[str | None] = mapped_column(String(50))
+    issue: Mapped[str | None] = mapped_column(String(50))
+    pages: Mapped[str | None] = mapped_column(String(50))
+    issn: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(40))
+    publication_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    url: Mapped[str | None] = mapped_column(Text)
+    is_retracted: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_preprint: Mapped[bool] = mapped_column(Boolean, default=False)
+    domain: Mapped[str | None] = mapped_column(String(50))
+    origin: Mapped[str] = mapped_column(String(20))           # seed | import | search
+    status: Mapped[str] = mapped_column(String(30), index=True)  # derived from decisions (store.screening)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("works.id"), index=True)
+    version_of_id: Mapped[int | None] = mapped_column(ForeignKey("works.id"), index=True)
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    first_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    source_records: Mapped[list[SourceRecord]] = relationship(back_populates="work", foreign_keys="SourceRecord.work_id")
+    decisions: Mapped[list[Decision]] = relationship(back_populates="work", order_by="Decision.id")
+
+
+class SourceRecord(Base):
+    __tablename__ = "source_records"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", "content_hash", "query_name", name="uq_source_record_content"),
+        Index("ix_source_records_ids", "doi"),
+        Index("ix_source_records_pmid", "pmid"),
+        Index("ix_source_records_pmcid", "pmcid"),
+        Index("ix_source_records_openalex", "openalex_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(String(300))
+    query_name: Mapped[str] = mapped_column(String(100), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    doi: Mapped[str | None] = mapped_column(String(300))
+    pmid: Mapped[str | None] = mapped_column(String(20))
+    pmcid: Mapped[str | None] = mapped_column(String(20))
+    openalex_id: Mapped[str | None] = mapped_column(String(30))
+    title: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    classification: Mapped[str] = mapped_column(String(30))    # new | duplicate | update | version | notice | seed
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)         # the normalised Record (JSON view)
+    raw: Mapped[str | None] = mapped_column(Text)
+    raw_format: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    source_run_id: Mapped[int | None] = mapped_column(ForeignKey("source_runs.id"), index=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    work: Mapped[Work] = relationship(back_populates="source_records", foreign_keys=[work_id])
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | partial | failed
+    protocol_version_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_versions.id"))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    prefect_flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    source_runs: Mapped[list[SourceRun]] = relationship(back_populates="run", order_by="SourceRun.id")
+
+
+class SourceRun(Base):
+    """One (source, query) inside a run: window, exact query sent, counts, requests, outcome."""
+
+    __tablename__ = "source_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    source: Mapped[str] = mapped_column(String(50), index=True)
+    query_name: Mapped[str] = mapped_column(String(100))
+    stream: Mapped[str] = mapped_column(String(200), index=True)
+    window_start: Mapped[date | None] = mapped_column(Date)
+    window_end: Mapped[date | None] = mapped_column(Date)
+    query_sent: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed | skipped
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    run: Mapped[Run] = relationship(back_populates="source_runs")
+
+
+class Watermark(Base):
+    """Per-stream incremental state (dlt-style): the end of the last committed window, plus source state."""
+
+    __tablename__ = "watermarks"
+
+    stream: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(50))
+    last_window_end: Mapped[date] = mapped_column(Date)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Import(Base):
+    __tablename__ = "imports"
+    __table_args__ = (UniqueConstraint("sha256", "source", name="uq_import_file_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(String(40))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    protocol_version_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_versions.id"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    """One reviewer's screening vote (or a final/consensus decision). Never updated: a new vote supersedes."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20))        # title-abstract | full-text
+    decision: Mapped[str] = mapped_column(String(20))     # include | exclude | maybe
+    reason: Mapped[str | None] = mapped_column(Text)      # an exclusion criterion id, or free text
+    note: Mapped[str | None] = mapped_column(Text)
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)  # consensus / adjudication / prior decision
+    origin: Mapped[str] = mapped_column(String(20), default="web")  # web | import | seed | merge
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    work: Mapped[Work] = relationship(back_populates="decisions")
+
+
+class AuditEntry(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WorkMerge(Base):
+    """A merge of ``merged_id`` into ``kept_id``: what moved, so it can be undone."""
+
+    __tablename__ = "work_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float | None] = mapped_column()
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(200))
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column()
+
+
+class WorkLink(Base):
+    """A typed link from a work to another work or identifier (preprint-of, retraction-in, erratum-in …)."""
+
+    __tablename__ = "work_links"
+    __table_args__ = (UniqueConstraint("work_id", "kind", "target_type", "target", name="uq_work_link"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(300))
+    target_work_id: Mapped[int | None] = mapped_column(ForeignKey("works.id"))
+    source: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notice(Base):
+    """Something the team must hear about a known work: a retraction, a correction, an expression of concern."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("work_id", "kind", "evidence", name="uq_notice"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))       # retraction | correction | expression-of-concern | version
+    evidence: Mapped[str] = mapped_column(String(400))  # e.g. "pubmed:RetractionIn pmid 123"
+    source: Mapped[str] = mapped_column(String(100))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"))
+
+
+class DigestRecord(Base):
+    """A digest for one period: rendered, pending delivery, or sent (never sent twice unless forced)."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[datetime] = mapped_column()
+    period_end: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    subject: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    eml_path: Mapped[str | None] = mapped_column(Text)
+    html_path: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class Lock(Base):
+    """A named lock row: two monitor runs never write at once; a dead holder's lock is taken over."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(300))
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    acquired_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,49 @@
+"""Read-side queries: works for export and listing, status counts, run and source health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store import screening
+from store.models import SourceRecord, Work
+
+STATUS_FILTERS = {
+    "included": (screening.INCLUDED,),
+    "excluded": (screening.EXCLUDED,),
+    "queued": screening.OPEN_STATUSES,
+    "all": None,
+}
+
+
+def works_for_export(session: Session, status: str) -> Iterator[dict[str, Any]]:
+    """One dict per canonical work (duplicates merged away are not exported) with its sources."""
+    if status not in STATUS_FILTERS:
+        raise ValueError(f"status must be one of {', '.join(STATUS_FILTERS)}")
+    stmt = select(Work).where(Work.merged_into_id.is_(None)).order_by(Work.id)
+    wanted = STATUS_FILTERS[status]
+    if wanted is not None:
+        stmt = stmt.where(Work.status.in_(wanted))
+    sources = dict(session.execute(
+        select(SourceRecord.work_id, func.group_concat(SourceRecord.source.distinct())
+               if session.bind.dialect.name == "sqlite"  # type: ignore[union-attr]
+               else func.string_agg(SourceRecord.source.distinct(), ";"))
+        .group_by(SourceRecord.work_id)).all())
+    for w in session.scalars(stmt.execution_options(yield_per=1000)):
+        yield {
+            "id": w.id, "status": w.status, "doi": w.doi, "pmid": w.pmid, "pmcid": w.pmcid,
+            "openalex_id": w.openalex_id, "title": w.title, "authors": w.authors, "year": w.year,
+            "journal": w.journal, "volume": w.volume, "issue": w.issue, "pages": w.pages, "issn": w.issn,
+            "language": w.language, "publication_types": w.publication_types, "abstract": w.abstract,
+            "domain": w.domain, "origin": w.origin, "is_retracted": w.is_retracted, "has_correction": w.has_correction,
+            "sources": sorted(set((sources.get(w.id) or "").replace(",", ";").split(";")) - {""}),
+            "created_at": w.created_at.isoformat() if w.created_at else None,
+        }
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Work.status, func.count()).group_by(Work.status)).all()
+    return {status: n for status, n in rows}

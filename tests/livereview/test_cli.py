@@ -1,0 +1,85 @@
+"""The console command, run as a user runs it: a real process, real exit codes, one-line errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from livereview.cli import EXIT_CODES
+
+
+def run(*args, env=None, cwd=None):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "livereview", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def db_env(tmp_path):
+    return {"LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_every_command_has_help():
+    top = run("--help")
+    assert top.returncode == 0
+    for cmd in ("init", "import", "export", "config", "protocol"):
+        assert cmd in top.stdout
+        res = run(cmd, "--help")
+        assert res.returncode == 0 and "Usage" in res.stdout, cmd
+    assert run("protocol", "show", "--help").returncode == 0
+
+
+def test_init_twice_then_export_the_included_studies(db_env, tmp_path):
+    first = run("init", env=db_env)
+    assert first.returncode == 0, first.stderr
+    assert "seed      new 50" in first.stdout
+    second = run("init", env=db_env)
+    assert "seed      unchanged 50" in second.stdout
+    out = tmp_path / "included.csv"
+    res = run("export", "--format", "csv", "--status", "included", "--output", str(out), env=db_env)
+    assert res.returncode == 0, res.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == 51 and lines[0].startswith("id,status,doi,pmid")
+    ris = run("export", "--format", "ris", "--status", "included", env=db_env)
+    assert ris.stdout.count("ER  - ") == 50
+    bib = run("export", "--format", "bibtex", "--status", "queued", env=db_env)
+    assert bib.returncode == 0 and bib.stdout == ""
+
+
+def test_commands_refuse_an_uninitialised_database(db_env):
+    res = run("export", env=db_env)
+    assert res.returncode == 5
+    assert res.stderr.strip().startswith("error: ") and "livereview init" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_protocol_exits_3_with_one_line(tmp_path, db_env):
+    bad = tmp_path / "p.toml"
+    bad.write_text("schema = 1\n[review]\nid = 'x'\n")
+    res = run("protocol", "check", str(bad), env=db_env)
+    assert res.returncode == 3
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()]
+    assert "p.toml" in res.stderr and "required field is missing" in res.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_bad_setting_exits_2(db_env):
+    res = run("config", env={**db_env, "LIVEREVIEW_HTTP_TIMEOUT": "soon"})
+    assert res.returncode == 2 and "LIVEREVIEW_HTTP_TIMEOUT" in res.stderr
+
+
+def test_config_masks_secrets(db_env):
+    res = run("config", env={**db_env, "LIVEREVIEW_NCBI_API_KEY": "sekrit-key-123",
+                             "LIVEREVIEW_SMTP_URL": "smtp://u:pw@localhost:25"})
+    assert res.returncode == 0
+    assert "sekrit" not in res.stdout and "pw@" not in res.stdout and "***" in res.stdout
+
+
+def test_protocol_show_prints_each_sources_query(db_env):
+    res = run("protocol", "show", "--source", "pubmed", env=db_env)
+    assert res.returncode == 0 and "[pubmed:core]" in res.stdout and "[crdt]" not in res.stdout
+
+
+def test_exit_codes_are_documented():
+    assert set(EXIT_CODES) >= {0, 1, 2, 3, 4, 5, 6}

@@ -1,0 +1,71 @@
+from pathlib import Path
+
+import pytest
+
+from livereview.errors import ProtocolError
+from livereview.settings import BUNDLED_PROTOCOL
+from protocols.model import load_protocol, parse_protocol
+
+TEXT = BUNDLED_PROTOCOL.read_text()
+
+
+def variant(old, new, path=BUNDLED_PROTOCOL):
+    assert old in TEXT, old
+    return parse_protocol(TEXT.replace(old, new, 1), path)
+
+
+def test_the_bundled_protocol_is_the_registered_review():
+    p = load_protocol(BUNDLED_PROTOCOL)
+    assert p.review.registration == "PROSPERO CRD42023476571"
+    assert str(p.review.date_floor) == "1995-01-01"
+    assert p.review.languages == ["eng"]
+    assert {"homework*", "assignment*", "between-session activities", "inter-session activities"} <= set(
+        p.concepts["ia"].terms)
+    assert {"coaching", "coaching psychology", "mentoring", "training", "consulting", "therapy", "counselling",
+            "counseling"} <= set(p.concepts["context"].terms)
+    assert "null findings" in p.concepts["null_results"].terms
+    assert {"behavioral practice", "extra-therapy", "home practice", "self-help assignments"} <= set(
+        p.expansions["table1_alternatives"].terms)
+    assert [c.id for c in p.criteria.exclusion][-3:] == ["E2", "E3", "E4"]
+    assert p.query_names == ["core", "table1_alternatives"]
+    assert p.seed_corpus_path.is_file()
+    assert len(p.sha256) == 64
+
+
+@pytest.mark.parametrize(("old", "new", "field", "problem"), [
+    ('version = "1.0.0"', "", "review.version", "required field is missing"),
+    ("date_floor = 1995-01-01", "date_floor = 2999-01-01", "review.date_floor", "future"),
+    ('combine = [["ia", "context"]', 'combine = [["ia", "contxt"]', None, "unknown concept 'contxt'"),
+    ('"homework*", "home-work",', '"homework*", "home work*",', "concepts.ia.terms", "truncation"),
+    ('"homework*", "home-work",', '"homework*", "(home)",', "concepts.ia.terms", "misread"),
+    ('cron = "0 6 * * 1"', 'cron = "every monday"', "monitor.cron", "cron"),
+    ('timezone = "Europe/London"', 'timezone = "Mars/Olympus"', "monitor.timezone", "time zone"),
+    ('recipients = ["ia-review-team@example.org"]', 'recipients = ["not-an-address"]', "digest.recipients",
+     "e-mail"),
+    ("[sources.openalex]", "[sources.scopus]", None, "unknown source"),
+    ('extends = "ia"', 'extends = "nope"', None, "unknown concept 'nope'"),
+    ('field = "tiab"', 'feild = "tiab"', "sources.pubmed.feild", "unknown field"),
+])
+def test_a_bad_protocol_names_file_field_and_problem(old, new, field, problem):
+    with pytest.raises(ProtocolError) as info:
+        variant(old, new)
+    err = info.value
+    assert err.path == str(BUNDLED_PROTOCOL)
+    assert problem in err.problem
+    if field:
+        assert err.field == field
+    assert "\n" not in str(err)
+
+
+def test_invalid_toml_is_refused_with_the_file_named(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[review\nid = 1")
+    with pytest.raises(ProtocolError, match=r"bad\.toml: not valid TOML"):
+        load_protocol(bad)
+
+
+def test_a_missing_file_and_a_missing_seed_corpus_are_refused(tmp_path: Path):
+    with pytest.raises(ProtocolError, match="file not found"):
+        load_protocol(tmp_path / "nope.toml")
+    with pytest.raises(ProtocolError, match="seed corpus file not found"):
+        parse_protocol(TEXT, tmp_path / "elsewhere.toml")

@@ -1,0 +1,50 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from livereview.errors import ConfigError, StoreError
+from store.audit import audit
+from store.db import current_revision, head_revision, make_engine, migrate, require_current_schema, transaction
+
+
+def test_migrating_twice_changes_nothing(database_url, new_engine):
+    eng = new_engine(database_url)
+    assert migrate(eng) == (None, head_revision())
+    assert migrate(eng) == (head_revision(), head_revision())
+    assert current_revision(eng) == head_revision()
+
+
+def test_commands_refuse_an_uninitialised_database(database_url, new_engine):
+    with pytest.raises(StoreError, match="livereview init"):
+        require_current_schema(new_engine(database_url))
+
+
+def test_a_bad_database_url_is_a_config_error():
+    with pytest.raises(ConfigError, match="LIVEREVIEW_DATABASE_URL"):
+        make_engine("not a url")
+
+
+def test_sqlite_uses_wal_and_foreign_keys(tmp_path, new_engine):
+    eng = new_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_audit_log_is_append_only(engine):
+    with transaction(engine) as s:
+        audit(s, "ann", "test", "work", 1, note="x")
+    for stmt in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), transaction(engine) as s:
+            s.execute(text(stmt))
+    with transaction(engine) as s:
+        assert s.execute(text("SELECT actor FROM audit_log")).scalars().all() == ["ann"]
+
+
+def test_a_failed_transaction_writes_nothing(engine):
+    with pytest.raises(RuntimeError), transaction(engine) as s:
+        audit(s, "ann", "test", "work", 1)
+        s.flush()
+        raise RuntimeError("boom")
+    with transaction(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM audit_log")).scalar() == 0

@@ -1,0 +1,148 @@
+import pytest
+from sqlalchemy import func, select
+
+from records.model import Record, Relation
+from store import screening
+from store.db import transaction
+from store.ingest import PriorDecision, Provenance, find_by_identifiers, ingest_records
+from store.merge import merge_works, undo_merge
+from store.models import AuditEntry, Decision, Notice, SourceRecord, Work, WorkLink
+
+
+def rec(**kw):
+    base = dict(source="pubmed", title="Homework compliance in cognitive therapy", authors=["Bryant, M. J."],
+                year=1999, journal="Cognitive Therapy and Research")
+    base.update(kw)
+    return Record(**base)
+
+
+def ingest(engine, records, prov=None, **kw):
+    with transaction(engine) as s:
+        return ingest_records(s, records, prov or Provenance(origin="search", query_name="core"), **kw)
+
+
+def count(engine, model):
+    with transaction(engine) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_a_new_record_becomes_a_queued_work_with_its_source_record(engine):
+    r = ingest(engine, [rec(source_id="111", pmid="111", doi="10.1/abc", raw="<x/>", raw_format="pubmed-xml")])
+    assert r.counts["new"] == 1
+    with transaction(engine) as s:
+        w = s.scalars(select(Work)).one()
+        assert (w.status, w.doi, w.pmid, w.origin) == ("queued", "10.1/abc", "111", "search")
+        sr = s.scalars(select(SourceRecord)).one()
+        assert (sr.work_id, sr.source, sr.source_id, sr.raw, sr.classification) == (w.id, "pubmed", "111", "<x/>", "new")
+
+
+def test_the_same_record_again_changes_nothing(engine):
+    records = [rec(source_id="1", pmid="1"), rec(source_id="2", pmid="2", title="Another paper")]
+    ingest(engine, records)
+    again = ingest(engine, records)
+    assert again.counts["unchanged"] == 2
+    assert count(engine, Work) == 2
+    assert count(engine, SourceRecord) == 2
+
+
+def test_a_second_source_with_the_same_doi_is_already_queued(engine):
+    ingest(engine, [rec(source_id="1", pmid="1", doi="10.1/x")])
+    r = ingest(engine, [rec(source="crossref", source_id="10.1/x", doi="10.1/x")])
+    assert r.counts["already-queued"] == 1
+    assert count(engine, Work) == 1
+    assert count(engine, SourceRecord) == 2
+
+
+def test_an_abstract_or_doi_arriving_later_is_a_metadata_update(engine):
+    ingest(engine, [rec(source_id="7", pmid="7")])
+    r = ingest(engine, [rec(source="europepmc", source_id="MED:7", pmid="7", doi="10.9/late", abstract="Text.")])
+    assert r.counts["update"] == 1
+    with transaction(engine) as s:
+        w = s.scalars(select(Work)).one()
+        assert (w.doi, w.abstract) == ("10.9/late", "Text.")
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "metadata-update")).one()
+        assert set(entry.details["fields"]) >= {"doi", "abstract"}
+
+
+def test_an_identifier_known_only_from_a_source_record_still_matches(engine):
+    ingest(engine, [rec(source_id="5", pmid="5", doi="10.5/a")])
+    with transaction(engine) as s:  # another work already owns DOI 10.5/b, so it stays on the source record only
+        ingest_records(s, [rec(source="crossref", source_id="x", pmid="5", doi="10.5/b")], Provenance(origin="search"))
+        assert find_by_identifiers(s, {"doi": "10.5/b"}).pmid == "5"
+
+
+def test_a_record_matching_an_included_work_is_in_corpus(engine):
+    prov = Provenance(origin="seed", prior=PriorDecision("include", "full-text", "team"))
+    ingest(engine, [rec(source="seed:x", source_id="S01", doi="10.1023/a:1")], prov)
+    r = ingest(engine, [rec(source="crossref", source_id="10.1023/a:1", doi="10.1023/a:1")])
+    assert r.counts["in-corpus"] == 1
+
+
+def test_prior_decisions_set_status_and_are_audited(engine):
+    prov = Provenance(origin="import", prior=PriorDecision("exclude", "title-abstract", "2023 team", "E3"))
+    ingest(engine, [rec(source="wos", source_id="WOS:1", title="Homework in schools")], prov)
+    with transaction(engine) as s:
+        w = s.scalars(select(Work)).one()
+        assert w.status == screening.EXCLUDED
+        d = s.scalars(select(Decision)).one()
+        assert (d.reviewer, d.reason, d.is_final, d.origin) == ("2023 team", "E3", True, "import")
+        assert s.scalars(select(AuditEntry.action)).all() == ["decision"]
+
+
+def test_a_retraction_of_a_known_work_raises_one_notice(engine):
+    ingest(engine, [rec(source_id="9", pmid="9")])
+    retracted = rec(source="pubmed", source_id="9", pmid="9", is_retracted=True,
+                    relations=[Relation("retraction-in", "pmid", "99")], publication_types=["Retracted Publication"])
+    r = ingest(engine, [retracted])
+    assert r.counts["notice"] == 1
+    again = ingest(engine, [retracted])
+    assert again.counts["unchanged"] == 1
+    with transaction(engine) as s:
+        w = s.scalars(select(Work)).one()
+        assert w.is_retracted
+        kinds = s.scalars(select(Notice.kind)).all()
+        assert kinds.count("retraction") == 2  # the record flag and the RetractionIn link, each once
+        assert s.scalars(select(WorkLink.kind)).all() == ["retraction-in"]
+
+
+def test_a_retraction_notice_flags_its_target_and_is_not_queued(engine):
+    ingest(engine, [rec(source_id="20", pmid="20", doi="10.2/orig")])
+    notice = rec(source="crossref", source_id="10.2/notice", doi="10.2/notice", title="Retraction notice",
+                 publication_types=["retraction"], relations=[Relation("retraction-of", "doi", "10.2/orig")])
+    r = ingest(engine, [notice])
+    assert r.counts["notice"] == 1
+    with transaction(engine) as s:
+        orig = s.scalars(select(Work).where(Work.doi == "10.2/orig")).one()
+        note = s.scalars(select(Work).where(Work.doi == "10.2/notice")).one()
+        assert orig.is_retracted and orig.status == screening.QUEUED
+        assert note.status == screening.NOTICE
+
+
+def test_a_failing_batch_stores_nothing(engine):
+    class Boom(Record):
+        def content_hash(self):
+            raise RuntimeError("parser bug")
+
+    with pytest.raises(RuntimeError):
+        ingest(engine, [rec(source_id="1", pmid="1"), Boom(source="pubmed", source_id="2", title="t")])
+    assert count(engine, Work) == 0
+    assert count(engine, SourceRecord) == 0
+
+
+def test_merging_keeps_decisions_and_undo_restores_everything(engine):
+    ingest(engine, [rec(source_id="1", pmid="1", title="A study of homework"),
+                    rec(source="wos", source_id="W1", doi="10.1/dup", title="A study of homework.",
+                        abstract="Abstract.")])
+    with transaction(engine) as s:
+        a, b = s.scalars(select(Work).order_by(Work.id)).all()
+        screening.record_decision(s, b, reviewer="ann", stage="title-abstract", decision="include")
+        m = merge_works(s, a, b, rule="manual", actor="ann")
+        assert b.status == screening.DUPLICATE and b.merged_into_id == a.id
+        assert (a.doi, a.abstract, b.doi) == ("10.1/dup", "Abstract.", None)
+        assert [d.reviewer for d in s.scalars(select(Decision).where(Decision.work_id == a.id))] == ["ann"]
+        assert a.status == screening.SCREENING
+        assert find_by_identifiers(s, {"doi": "10.1/dup"}).id == a.id
+        undo_merge(s, m.id, actor="ann")
+        assert (a.doi, a.abstract, b.doi, b.merged_into_id) == (None, None, "10.1/dup", None)
+        assert b.status == screening.SCREENING and a.status == screening.QUEUED
+        assert s.scalars(select(Decision.work_id)).all() == [b.id]
