@@ -106,6 +106,15 @@ class ClientStats:
     bytes: int = 0
     urls: list[str] = field(default_factory=list)
 
+    def snapshot(self) -> ClientStats:
+        """A copy of the counters, to measure one search with :meth:`since` (a client may serve several)."""
+        return ClientStats(self.requests, self.attempts, self.retries, self.bytes, list(self.urls))
+
+    def since(self, before: ClientStats) -> ClientStats:
+        """What the client did since ``before``."""
+        return ClientStats(self.requests - before.requests, self.attempts - before.attempts,
+                           self.retries - before.retries, self.bytes - before.bytes, self.urls[len(before.urls):])
+
 
 class SourceClient:
     """HTTP for one source: ``get``/``post`` relative to ``base_url``, returning a successful response or raising.
@@ -240,6 +249,9 @@ def _short(exc: Exception, limit: int = 160) -> str:
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
+_STACK_FRAME = __import__("re").compile(r"\s+at [\w.$]+\(|\nTraceback \(most recent call last\)")
+
+
 def _body_hint(resp: requests.Response | None, limit: int = 160) -> str:
     """A short, single-line excerpt of an error body: JSON ``message``, else text without markup."""
     if resp is None:
@@ -257,6 +269,7 @@ def _body_hint(resp: requests.Response | None, limit: int = 160) -> str:
         import re
 
         text = re.sub(r"<[^>]*>", " ", resp.text[:2000])
+    text = _STACK_FRAME.split(text, maxsplit=1)[0]  # a Java/Python stack trace: keep the exception line
     text = " ".join(text.split())
     if not text:
         return ""

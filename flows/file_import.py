@@ -47,7 +47,8 @@ def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]
 
 
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
-                prior: PriorDecision | None = None, dry_run: bool = False, actor: str = "livereview import") -> ImportReport:
+                prior: PriorDecision | None = None, dry_run: bool = False,
+                actor: str = "livereview import") -> ImportReport:
     fmt, records = parse_file(path, fmt=fmt, source=source)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -36,11 +36,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 protocol_app = typer.Typer(no_args_is_help=True, help="Inspect and check review protocol files.")
 app.add_typer(protocol_app, name="protocol")
 
-ProtocolOpt = Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (default: LIVEREVIEW_PROTOCOL "
-                                                  "or the bundled ia-coaching.toml).")]
+ProtocolOpt = Annotated[Path | None, typer.Option(
+    "--protocol", "-p", help="Protocol file (default: LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")]
 
 
-class ImportFormat(str, Enum):
+class ImportFormat(StrEnum):
     auto = "auto"
     ris = "ris"
     nbib = "nbib"
@@ -55,23 +55,23 @@ class ImportFormat(str, Enum):
     feed = "feed"
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     title_abstract = "title-abstract"
     full_text = "full-text"
 
 
-class PriorDecisionOpt(str, Enum):
+class PriorDecisionOpt(StrEnum):
     included = "included"
     excluded = "excluded"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     ris = "ris"
     bibtex = "bibtex"
 
 
-class ExportStatus(str, Enum):
+class ExportStatus(StrEnum):
     included = "included"
     excluded = "excluded"
     queued = "queued"
@@ -150,7 +150,8 @@ def protocol_check(path: Annotated[Path, typer.Argument(help="Protocol file to v
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="Export or saved API response to read.")],
-    source: Annotated[str, typer.Option("--source", help="Label of where the file came from (wos, ebsco, psycinfo …).")],
+    source: Annotated[str, typer.Option(
+        "--source", help="Label of where the file came from (wos, ebsco, psycinfo …).")],
     fmt: Annotated[ImportFormat, typer.Option("--format", help="File format; auto detects from the content.")]
     = ImportFormat.auto,
     decision: Annotated[PriorDecisionOpt | None, typer.Option(help="Carry a prior screening decision for every "
@@ -224,7 +225,7 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     """Show the settings in effect (secrets masked) and where they come from."""
     settings = _settings()
     values = {}
-    for env, help_text in documented_settings().items():
+    for env in documented_settings():
         name = env.removeprefix("LIVEREVIEW_").lower()
         value = getattr(settings, name)
         if hasattr(value, "get_secret_value"):
@@ -236,6 +237,141 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         return
     for k, v in values.items():
         typer.echo(f"{k:32} {v if v is not None else '-'}")
+
+
+@app.command()
+def run(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable): "
+                                                     "pubmed, europepmc, crossref, openalex, feeds.")] = None,
+    since: Annotated[str | None, typer.Option(help="Fetch from this date (YYYY-MM-DD) instead of each source's "
+                                              "watermark; watermarks still only move forward.")] = None,
+    protocol: ProtocolOpt = None,
+    no_alert: Annotated[bool, typer.Option("--no-alert", help="Do not e-mail the maintainer on failure.")] = False,
+) -> None:
+    """Run the monitor flow once, in this process (Prefect local mode; no server needed), and print a summary.
+
+    Exit 0 when every source succeeded, 4 when the run was partial or failed, 6 when another run holds the lock.
+    """
+    from flows.monitor import monitor
+    from livereview.errors import RunLockedError
+    from store.db import reading
+    from store.runs import last_runs
+
+    settings = _settings()
+    _setup_logging(settings)
+    proto_path = str((protocol or settings.protocol).resolve())
+    _protocol(settings, Path(proto_path))  # refuse a bad protocol before Prefect starts
+    engine = _engine(settings)
+    since_date = _parse_date(since)
+    state = monitor(protocol_path=proto_path, sources=source or None,
+                    since=since_date.isoformat() if since_date else None, alert=not no_alert, return_state=True)
+    if state.is_failed():
+        exc = state.result(raise_on_failure=False)
+        if isinstance(exc, RunLockedError):
+            raise exc
+    with reading(engine) as s:
+        runs = last_runs(s, 1)
+        if not runs:
+            raise LiveReviewError("the monitor run did not start; see the log above")
+        last = runs[0]
+        typer.echo(render_run(last))
+        code = 0 if last.status == "succeeded" else 4
+    raise typer.Exit(code)
+
+
+def render_run(run) -> str:  # noqa: ANN001
+    """A fixed-width table of one run's streams."""
+    head = f"run #{run.id}  {run.status}  started {run.started_at:%Y-%m-%d %H:%M} UTC"
+    cols = ("stream", "window", "status", "fetched", "new", "dup", "update", "notice", "req")
+    rows = [cols]
+    for sr in run.source_runs:
+        c = sr.counts or {}
+        dup = sum(c.get(k, 0) for k in ("already-queued", "in-corpus", "unchanged"))
+        window = f"{sr.window_start}..{sr.window_end}" if sr.window_start else "-"
+        rows.append((sr.stream, window, sr.status, str(c.get("fetched", 0)), str(c.get("new", 0)), str(dup),
+                     str(c.get("update", 0)), str(c.get("notice", 0)), str(sr.requests or 0)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
+    lines = [head, ""] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    for sr in run.source_runs:
+        if sr.error:
+            lines.append(f"{sr.stream}: {sr.status}: {sr.error}")
+        for w in sr.warnings or []:
+            lines.append(f"{sr.stream}: warning: {w}")
+    return "\n".join(lines)
+
+
+@app.command()
+def status(limit: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5) -> None:
+    """Show the last runs, each source's health (last success, last error, records) and the watermarks."""
+    from sqlalchemy import select
+
+    from store.db import reading
+    from store.models import SourceRun, Watermark
+    from store.queries import status_counts
+    from store.runs import last_runs
+
+    settings = _settings()
+    engine = _engine(settings)
+    with reading(engine) as s:
+        runs = last_runs(s, limit)
+        typer.echo("Runs")
+        if not runs:
+            typer.echo("  none yet: `livereview run`")
+        for r in runs:
+            t = (r.summary or {}).get("totals", {})
+            typer.echo(f"  #{r.id}  {r.started_at:%Y-%m-%d %H:%M}  {r.status:9}  new {t.get('new', 0)}  "
+                       f"fetched {t.get('fetched', 0)}" + (f"  error: {r.error}" if r.error else ""))
+        typer.echo("\nSources")
+        sources = sorted(set(s.scalars(select(SourceRun.source))))
+        for src in sources:
+            ok = s.scalars(select(SourceRun).where(SourceRun.source == src, SourceRun.status == "succeeded")
+                           .order_by(SourceRun.id.desc())).first()
+            bad = s.scalars(select(SourceRun).where(SourceRun.source == src, SourceRun.status == "failed")
+                            .order_by(SourceRun.id.desc())).first()
+            last_ok = f"{ok.finished_at:%Y-%m-%d %H:%M}" if ok and ok.finished_at else "never"
+            recs = (ok.counts or {}).get("fetched", 0) if ok else 0
+            line = f"  {src:10} last success {last_ok}  records {recs}"
+            if bad and (not ok or bad.id > ok.id):
+                line += f"  FAILING: {bad.error}"
+            typer.echo(line)
+        if not sources:
+            typer.echo("  no source has run yet")
+        typer.echo("\nWatermarks")
+        for wm in s.scalars(select(Watermark).order_by(Watermark.stream)):
+            typer.echo(f"  {wm.stream:45} {wm.last_window_end}")
+        typer.echo("\nWorks by status")
+        for st, n in sorted(status_counts(s).items()):
+            typer.echo(f"  {st:22} {n}")
+
+
+@app.command()
+def serve(protocol: ProtocolOpt = None) -> None:
+    """Run the weekly monitor and digest on their schedules on this machine (needs `prefect server start`).
+
+    Schedules come from the protocol's [monitor] and [digest] tables. Stop with Ctrl-C.
+    """
+    from flows.digest import weekly_digest
+    from prefect import serve as prefect_serve
+    from prefect.schedules import Cron
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.monitor import monitor
+    from livereview.errors import ConfigError
+
+    settings = _settings()
+    proto_path = (protocol or settings.protocol).resolve()
+    proto = _protocol(settings, proto_path)
+    _engine(settings)
+    if not PREFECT_API_URL.value():
+        raise ConfigError("PREFECT_API_URL is not set: scheduled runs need a Prefect server. Start one with "
+                          "`prefect server start` and run `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`")
+    params = {"protocol_path": str(proto_path)}
+    prefect_serve(
+        monitor.to_deployment(name="weekly-monitor", parameters=params, tags=["livereview", "monitor"],
+                              schedules=[Cron(proto.monitor.cron, timezone=proto.monitor.timezone)]),
+        weekly_digest.to_deployment(name="weekly-digest", parameters=params, tags=["livereview", "digest"],
+                                    schedules=[Cron(proto.digest.cron, timezone=proto.digest.timezone)]),
+    )
 
 
 def _parse_date(value: str | None) -> date | None:

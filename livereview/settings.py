@@ -51,13 +51,17 @@ class Settings(BaseSettings):
     openalex_base_url: str = Field("https://api.openalex.org/", description="OpenAlex API root.")
     http_timeout: float = Field(30.0, gt=0, description="Seconds before an HTTP request times out (connect and read).")
     http_retries: int = Field(5, ge=0, description="Retries on 429, 5xx and connection errors, with backoff.")
-    http_backoff_max: float = Field(60.0, ge=0, description="Longest wait between retries, seconds (also caps Retry-After).")
+    http_backoff_max: float = Field(
+        60.0, ge=0, description="Longest wait between retries, seconds (also caps Retry-After).")
     smtp_url: SecretStr | None = Field(
         None, description="Mail server: `smtp://[user:password@]host:port` (plain), `smtp+tls://…` (STARTTLS) "
         "or `smtp+ssl://…` (implicit TLS). Unset: digests go to the outbox only.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA bundle used to verify the mail server's certificate (private CAs, tests).")
     digest_from: str = Field("livereview@localhost", description="From address of digests and alerts.")
     digest_to: str | None = Field(None, description="Comma-separated recipients; overrides the protocol's list.")
-    outbox_dir: Path | None = Field(None, description="Folder for unsent digests (.eml + .html); default `<data dir>/outbox`.")
+    outbox_dir: Path | None = Field(
+        None, description="Folder for unsent digests (.eml + .html); default `<data dir>/outbox`.")
     maintainer_email: str | None = Field(
         None, description="Who is alerted when a scheduled run fails; default: the first digest recipient.")
     base_url: str | None = Field(None, description="Public URL of the web app, used for links in digests.")

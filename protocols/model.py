@@ -47,7 +47,8 @@ class Concept(_Strict):
             if not t.strip() or t != t.strip():
                 raise ValueError(f"term {t!r} is empty or has surrounding spaces")
             if not _TERM_RE.match(t):
-                raise ValueError(f"term {t!r} has characters a search engine would misread (quotes, brackets, operators)")
+                raise ValueError(f"term {t!r} has characters a search engine would misread "
+                                 "(quotes, brackets, operators)")
             if "*" in t and (" " in t or "-" in t):
                 raise ValueError(f"term {t!r}: truncation (*) is only portable on a single word, not in a phrase; "
                                  "list the phrase variants instead")
@@ -195,7 +196,8 @@ class Protocol(_Strict):
                 raise ValueError(f"sources.{name}: unknown source (known: {', '.join(SOURCE_NAMES)})")
             for q in cfg.overrides:
                 if q not in self.query_names:
-                    raise ValueError(f"sources.{name}.overrides.{q}: no such query (known: {', '.join(self.query_names)})")
+                    raise ValueError(f"sources.{name}.overrides.{q}: no such query "
+                                     f"(known: {', '.join(self.query_names)})")
         ids = [c.id for c in self.criteria.inclusion + self.criteria.exclusion]
         if len(ids) != len(set(ids)):
             raise ValueError("criteria ids must be unique across inclusion and exclusion")

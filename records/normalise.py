@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
-_TAG_RE = re.compile(r"<[^<>]{0,500}>")
+_TAG_RE = re.compile(r"</?[A-Za-z!?][^<>]{0,500}>")  # a tag starts with a letter, /, ! or ?: "p < 0.05 > 3" survives
 _WS_RE = re.compile(r"\s+")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 _ISSN_RE = re.compile(r"(\d{4})-?(\d{3}[\dXx])")
@@ -142,13 +142,10 @@ def parse_year(value: object) -> int | None:
 
 
 def normalise_pages(first: object = None, last: object = None) -> str | None:
-    """``123``+``9`` -> ``123-129``? No: pages are kept as given, only dashes unified and blanks dropped."""
+    """First and last page joined as ``first-last``; pages are kept as given, only dashes unified."""
     f = clean_text(first)
     last_text = clean_text(last)
-    if f and last_text and last_text != f:
-        pages = f"{f}-{last_text}"
-    else:
-        pages = f
+    pages = f"{f}-{last_text}" if f and last_text and last_text != f else f
     if not pages:
         return None
     pages = re.sub(r"\s*[\u2010-\u2015\-]+\s*", "-", pages)
@@ -167,6 +164,9 @@ def format_author(family: object, given: object = None, *, initials: object = No
     return fam or giv
 
 
+_DOTTED_INITIALS_RE = re.compile(r"^(?:[A-Z]\.-?){1,4}$")
+
+
 def split_name(name: str) -> str | None:
     """Turn one author string from a file (``Smith, J.``, ``John Smith``, ``Smith J``) into ``Family, Given``."""
     n = clean_text(name)
@@ -182,6 +182,12 @@ def split_name(name: str) -> str | None:
     # "Smith JA" (MEDLINE style): last token all caps, <= 3 letters -> initials
     if len(parts) == 2 and parts[1].isupper() and len(parts[1]) <= 3 and parts[1].isalpha():
         return format_author(parts[0], None, initials=parts[1])
+    # "Wilson L.N.", "Dos Santos H.B.", "Jalil N.-E." (Scopus, Embase): dotted initials after the family name
+    if "." in parts[-1] and _DOTTED_INITIALS_RE.match(parts[-1]) and not _DOTTED_INITIALS_RE.match(parts[-2]):
+        family = " ".join(parts[:-1])
+        if "-" in parts[-1]:
+            return format_author(family, parts[-1])
+        return format_author(family, None, initials=parts[-1])
     return format_author(parts[-1], " ".join(parts[:-1]))
 
 

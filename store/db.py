@@ -114,7 +114,8 @@ def require_current_schema(engine: Engine) -> None:
     try:
         rev = current_revision(engine)
     except OperationalError as exc:
-        raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: cannot open database: {exc.orig}") from exc
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"{where}: cannot open database: {exc.orig}") from exc
     if rev != head_revision():
         raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: database not initialised or out of "
                          f"date (revision {rev or 'none'}); run `livereview init`")

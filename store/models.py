@@ -86,7 +86,8 @@ class Work(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    source_records: Mapped[list[SourceRecord]] = relationship(back_populates="work", foreign_keys="SourceRecord.work_id")
+    source_records: Mapped[list[SourceRecord]] = relationship(back_populates="work",
+                                                              foreign_keys="SourceRecord.work_id")
     decisions: Mapped[list[Decision]] = relationship(back_populates="work", order_by="Decision.id")
 
 

@@ -99,7 +99,8 @@ def advance_watermark(session: Session, stream: str, source: str, window_end: da
     return wm
 
 
-def next_window_start(watermark: Watermark | None, *, floor: date, overlap_days: int, since: date | None = None) -> date:
+def next_window_start(watermark: Watermark | None, *, floor: date, overlap_days: int,
+                      since: date | None = None) -> date:
     """Where a stream's next window starts: ``since`` if forced, the watermark minus the overlap, else the floor."""
     if since is not None:
         return max(since, floor)

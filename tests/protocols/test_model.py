@@ -69,3 +69,13 @@ def test_a_missing_file_and_a_missing_seed_corpus_are_refused(tmp_path: Path):
         load_protocol(tmp_path / "nope.toml")
     with pytest.raises(ProtocolError, match="seed corpus file not found"):
         parse_protocol(TEXT, tmp_path / "elsewhere.toml")
+
+
+def test_the_protocol_lists_real_feeds_of_the_included_studies_journals():
+    p = load_protocol(BUNDLED_PROTOCOL)
+    feeds = {f.journal: f for f in p.source("feeds").feeds}
+    assert feeds["Journal of Clinical Psychology"].url == "https://onlinelibrary.wiley.com/feed/10974679/most-recent"
+    assert feeds["Behaviour Research and Therapy"].url == "https://rss.sciencedirect.com/publication/science/00057967"
+    assert feeds["Coaching: An International Journal of Theory, Research and Practice"].url == (
+        "https://www.tandfonline.com/feed/rss/rcoa20")
+    assert all(f.url.startswith("https://") and f.issn for f in feeds.values())

@@ -1,0 +1,326 @@
+"""The monitor flow: rerun every search of the protocol, store what came back, queue only what is new.
+
+For each enabled source and each of its queries (a *stream*: core query, expansion queries, one
+per journal feed) the flow works out the window — from the stream's watermark minus an overlap
+(or the protocol's date floor on the first run, sliced so a backfill commits as it goes) up to
+today — fetches it (a task with retries and a timeout) and stores it (a task: one transaction
+that stores the records, the stream's counts and the advanced watermark together). A failing
+source stops only its own streams: the run ends ``partial``, says which source failed and why,
+and because that stream's watermark did not move, the next run fetches its whole missed window.
+
+Thin by design: the logic lives in plain functions (``plan_streams``, ``fetch_window``,
+``store_window``) that tests call without Prefect; the flow only orchestrates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from sqlalchemy import Engine
+
+from connectors.base import SearchResult, Window
+from connectors.registry import connector_for
+from livereview.errors import LiveReviewError, MissingCredentialsError, SourceError, SourceQueryError
+from livereview.settings import Settings, load_settings
+from protocols.model import CORE_QUERY, Protocol, load_protocol
+from protocols.queries import ConceptFilter, SourceQuery, source_queries
+from store.db import make_engine, require_current_schema, transaction
+from store.ingest import FuzzyMatcher, Provenance, ingest_records
+from store.matching import matcher_for
+from store.models import SourceRun
+from store.runs import (
+    abandon_stale_runs,
+    acquire_lock,
+    advance_watermark,
+    consecutive_failures,
+    finish_run,
+    get_watermark,
+    next_window_start,
+    register_protocol,
+    release_lock,
+    start_run,
+    start_source_run,
+)
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "monitor"
+COUNT_KEYS = ("fetched", "filtered_out", "new", "already-queued", "in-corpus", "update", "version", "notice",
+              "unchanged")
+
+
+@dataclass
+class StreamPlan:
+    """One stream's work in this run: its query and the windows to fetch, in order."""
+
+    query: SourceQuery
+    windows: list[Window]
+    state: dict[str, Any] = field(default_factory=dict)
+    backfill: bool = False
+    types: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return self.query.source
+
+
+@dataclass
+class StreamOutcome:
+    stream: str
+    source: str
+    query_name: str
+    status: str                      # succeeded | failed | skipped
+    window: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- plain steps (testable without Prefect) ---------------------------------------------------------------------
+def plan_streams(engine: Engine, protocol: Protocol, *, sources: list[str] | None = None, since: date | None = None,
+                 today: date | None = None) -> list[StreamPlan]:
+    """The streams to run and their windows, from the watermarks."""
+    today = today or datetime.now(UTC).date()
+    wanted = sources or protocol.enabled_sources
+    unknown = [s for s in wanted if s not in protocol.enabled_sources]
+    if unknown:
+        raise SourceQueryError(",".join(unknown), "not an enabled source of this protocol "
+                               f"(enabled: {', '.join(protocol.enabled_sources)})")
+    plans: list[StreamPlan] = []
+    with transaction(engine) as s:
+        for source in wanted:
+            cfg = protocol.source(source)
+            for q in source_queries(protocol, source):
+                wm = get_watermark(s, q.stream)
+                start = min(next_window_start(wm, floor=protocol.review.date_floor, overlap_days=cfg.overlap_days,
+                                              since=since), today)
+                window = Window(start, today)
+                backfill = wm is None and since is None
+                sliced = backfill and source != "feeds"
+                windows = list(window.slices(cfg.backfill_slice_days)) if sliced else [window]
+                plans.append(StreamPlan(q, windows, dict(wm.state) if wm and wm.state else {}, backfill,
+                                        list(cfg.types)))
+    return plans
+
+
+def fetch_window(settings: Settings, plan: StreamPlan, window: Window) -> SearchResult:
+    """Ask the source for one window of one stream (no store access)."""
+    connector = connector_for(plan.source, settings, types=plan.types)
+    return connector.search(plan.query.text, window, state=plan.state)
+
+
+def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_id: int, plan: StreamPlan,
+                 window: Window, result: SearchResult, matcher: FuzzyMatcher | None = None) -> dict[str, int]:
+    """One transaction: records in, stream counts updated, watermark advanced — all or nothing.
+
+    ``matcher`` is the run's fuzzy index (built once per run); an entry left by a rolled-back window
+    points at no work and is ignored by ingest.
+    """
+    records = result.records
+    filtered_out = 0
+    if plan.query.client_filter:
+        concept_filter = ConceptFilter(protocol, plan.query.name if plan.query.name in protocol.query_names
+                                       else CORE_QUERY)
+        kept = [r for r in records if concept_filter.matches(r.title, r.abstract, " ".join(r.keywords))]
+        filtered_out = len(records) - len(kept)
+        records = kept
+    prov = Provenance(origin="search", run_id=run_id, source_run_id=source_run_id, query_name=plan.query.name,
+                      actor=f"monitor run {run_id}", reviewers_required=protocol.review.reviewers_per_record)
+    with transaction(engine) as s:
+        report = ingest_records(s, records, prov, matcher=matcher if matcher is not None else matcher_for(s))
+        counts = {"fetched": len(result.records), "filtered_out": filtered_out, **report.counts}
+        sr = s.get(SourceRun, source_run_id)
+        assert sr is not None
+        merged = dict(sr.counts or {})
+        for k, v in counts.items():
+            merged[k] = merged.get(k, 0) + v
+        sr.counts = merged
+        sr.window_end = window.end
+        sr.requests = (sr.requests or 0) + (result.stats.requests if result.stats else 0)
+        sent = "\n".join(result.queries) if result.queries else plan.query.text
+        sr.query_sent = sent if not sr.query_sent or sr.query_sent == plan.query.text else sr.query_sent + "\n" + sent
+        sr.warnings = list(sr.warnings or []) + list(result.warnings)
+        advance_watermark(s, plan.query.stream, plan.source, window.end, result.state, run_id)
+        plan.state = {**plan.state, **result.state}
+    return counts
+
+
+def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: str | None = None,
+                       warnings: list[str] | None = None) -> None:
+    with transaction(engine) as s:
+        sr = s.get(SourceRun, source_run_id)
+        assert sr is not None
+        sr.status, sr.error = status, error
+        if warnings:
+            sr.warnings = list(sr.warnings or []) + warnings
+        sr.finished_at = datetime.now(UTC)
+
+
+# -- Prefect tasks ----------------------------------------------------------------------------------------------------
+def _retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry network trouble; never retry a refused query or a missing key (it would fail the same way)."""
+    try:
+        state.result()
+    except (SourceQueryError, MissingCredentialsError):
+        return False
+    except Exception:  # noqa: BLE001 - any other failure is worth another attempt
+        return True
+    return False
+
+
+@task(name="fetch-window", task_run_name="fetch {plan.query.stream} {window}", retries=2,
+      retry_delay_seconds=exponential_backoff(backoff_factor=30), retry_jitter_factor=0.5, timeout_seconds=3600,
+      retry_condition_fn=_retry_unless_permanent, cache_policy=NO_CACHE, persist_result=False)
+def fetch_window_task(settings: Settings, plan: StreamPlan, window: Window) -> SearchResult:
+    return fetch_window(settings, plan, window)
+
+
+@task(name="store-window", task_run_name="store {plan.query.stream} {window}", cache_policy=NO_CACHE,
+      persist_result=False, timeout_seconds=3600)
+def store_window_task(engine: Engine, protocol: Protocol, run_id: int, source_run_id: int, plan: StreamPlan,
+                      window: Window, result: SearchResult, matcher: FuzzyMatcher | None) -> dict[str, int]:
+    return store_window(engine, protocol, run_id=run_id, source_run_id=source_run_id, plan=plan, window=window,
+                        result=result, matcher=matcher)
+
+
+# -- orchestration ----------------------------------------------------------------------------------------------------
+def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: int, plan: StreamPlan, *,
+               use_tasks: bool, matcher: FuzzyMatcher | None = None) -> StreamOutcome:
+    first, last = plan.windows[0], plan.windows[-1]
+    with transaction(engine) as s:
+        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, first.start, first.start,
+                              plan.query.text)
+        sr_id = sr.id
+    outcome = StreamOutcome(plan.query.stream, plan.source, plan.query.name, "running", f"{first.start}..{last.end}")
+    fetch = fetch_window_task if use_tasks else fetch_window
+    store = store_window_task if use_tasks else None
+    try:
+        for window in plan.windows:
+            result = fetch(settings, plan, window)
+            if store is not None:
+                counts = store(engine, protocol, run_id, sr_id, plan, window, result, matcher)
+            else:
+                counts = store_window(engine, protocol, run_id=run_id, source_run_id=sr_id, plan=plan, window=window,
+                                      result=result, matcher=matcher)
+            for k, v in counts.items():
+                outcome.counts[k] = outcome.counts.get(k, 0) + v
+            outcome.requests += result.stats.requests if result.stats else 0
+            outcome.warnings.extend(result.warnings)
+    except MissingCredentialsError as exc:
+        outcome.status, outcome.error = "skipped", str(exc)
+        log.warning("%s skipped: %s", plan.query.stream, exc)
+        _finish_source_run(engine, sr_id, "skipped", str(exc))
+        return outcome
+    except (SourceError, LiveReviewError) as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+    except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others; the error is recorded
+        outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+        log.exception("%s failed unexpectedly", plan.query.stream)
+    else:
+        outcome.status = "succeeded"
+    if outcome.status == "failed":
+        log.error("%s failed: %s", plan.query.stream, outcome.error)
+    _finish_source_run(engine, sr_id, outcome.status, outcome.error)
+    return outcome
+
+
+def run_status(outcomes: list[StreamOutcome]) -> str:
+    attempted = [o for o in outcomes if o.status != "skipped"]
+    failed = [o for o in attempted if o.status == "failed"]
+    if not failed:
+        return "succeeded"
+    return "failed" if len(failed) == len(attempted) else "partial"
+
+
+def summarise(outcomes: list[StreamOutcome]) -> dict[str, Any]:
+    totals: dict[str, int] = {}
+    for o in outcomes:
+        for k, v in o.counts.items():
+            totals[k] = totals.get(k, 0) + v
+    return {
+        "status": run_status(outcomes),
+        "totals": totals,
+        "streams": [o.__dict__ for o in outcomes],
+        "failed_sources": sorted({o.source for o in outcomes if o.status == "failed"}),
+        "skipped_sources": sorted({o.source for o in outcomes if o.status == "skipped"}),
+    }
+
+
+def execute_monitor(settings: Settings, protocol: Protocol, engine: Engine, *, sources: list[str] | None = None,
+                    since: date | None = None, use_tasks: bool = False, alert: bool = True,
+                    flow_run_id: str | None = None) -> dict[str, Any]:
+    """The whole run: lock, plan, fetch + store each stream, record the summary, alert. Returns the summary."""
+    require_current_schema(engine)
+    acquire_lock(engine, LOCK_NAME, f"monitor pid-run {flow_run_id or 'local'}")
+    try:
+        with transaction(engine) as s:
+            abandon_stale_runs(s)
+            pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
+                                   protocol.text or "", protocol.path)
+            run = start_run(s, "monitor", pv.id, {"sources": sources, "since": since.isoformat() if since else None},
+                            prefect_flow_run_id=flow_run_id)
+            run_id = run.id
+        outcomes: list[StreamOutcome] = []
+        try:
+            plans = plan_streams(engine, protocol, sources=sources, since=since)
+            with transaction(engine) as s:
+                matcher = matcher_for(s)
+            for plan in plans:
+                outcomes.append(run_stream(engine, settings, protocol, run_id, plan, use_tasks=use_tasks,
+                                           matcher=matcher))
+        except BaseException as exc:  # interrupted (Ctrl-C, cancellation): record it, keep what was committed
+            with transaction(engine) as s:
+                finish_run(s, run_id, "failed", summarise(outcomes), error=f"interrupted: {type(exc).__name__}")
+            raise
+        summary = summarise(outcomes) | {"run_id": run_id, "protocol_version": protocol.review.version}
+        with transaction(engine) as s:
+            failing_twice = [src for src in {o.source for o in outcomes} if consecutive_failures(s, src) >= 2]
+            summary["failing_twice"] = sorted(failing_twice)
+            errors = "; ".join(f"{o.stream}: {o.error}" for o in outcomes if o.status == "failed") or None
+            finish_run(s, run_id, summary["status"], summary, error=errors)
+    finally:
+        release_lock(engine, LOCK_NAME)
+    if alert and (summary["status"] != "succeeded" or summary["failing_twice"]):
+        summary["alert"] = _alert(settings, protocol, summary)
+    return summary
+
+
+def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> str:
+    from digests.alerts import send_alert
+
+    lines = [f"Monitor run {summary['run_id']} for {protocol.review.title} ended {summary['status']}.", ""]
+    for o in summary["streams"]:
+        if o["status"] != "succeeded":
+            lines.append(f"- {o['stream']}: {o['status']}: {o['error']}")
+    if summary["failing_twice"]:
+        lines += ["", "Failing two runs or more in a row: " + ", ".join(summary["failing_twice"])]
+    lines += ["", "The next run retries each failed source's whole missed window.",
+              "Details: `livereview status`."]
+    subject = f"[livereview] monitor run {summary['run_id']} {summary['status']}: {protocol.review.id}"
+    return send_alert(settings, subject, "\n".join(lines))
+
+
+@flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
+def monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
+            alert: bool = True) -> dict[str, Any]:
+    """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring."""
+    from prefect.runtime import flow_run
+
+    settings = load_settings()
+    protocol = load_protocol(protocol_path or settings.protocol)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        summary = execute_monitor(settings, protocol, engine, sources=sources,
+                                  since=date.fromisoformat(since) if since else None, use_tasks=True, alert=alert,
+                                  flow_run_id=str(flow_run.id) if flow_run.id else None)
+    finally:
+        engine.dispose()
+    if summary["status"] == "failed":
+        raise SourceError(",".join(summary["failed_sources"]) or "monitor", "every source failed; see the run summary")
+    return summary

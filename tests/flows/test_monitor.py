@@ -1,0 +1,165 @@
+"""The monitor against a loopback server replaying recorded real responses: queue, rerun, fail, recover."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from replay_server import homework_paper
+from sqlalchemy import func, select
+
+from flows.init_store import init_store
+from flows.monitor import execute_monitor, plan_streams
+from livereview.errors import RunLockedError
+from store.db import transaction
+from store.models import Run, SourceRecord, SourceRun, Watermark, Work
+from store.runs import acquire_lock, release_lock
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def store(engine, replay_protocol):
+    init_store(engine, replay_protocol)
+    return engine
+
+
+def works(engine, **filters):
+    with transaction(engine) as s:
+        stmt = select(func.count()).select_from(Work).where(Work.origin == "search")
+        return s.scalar(stmt)
+
+
+def counts(engine):
+    with transaction(engine) as s:
+        return {
+            "works": s.scalar(select(func.count()).select_from(Work)),
+            "source_records": s.scalar(select(func.count()).select_from(SourceRecord)),
+            "queued": s.scalar(select(func.count()).select_from(Work).where(Work.status == "queued")),
+        }
+
+
+def watermarks(engine):
+    with transaction(engine) as s:
+        return {w.stream: w.last_window_end for w in s.scalars(select(Watermark))}
+
+
+def test_first_run_backfills_every_source_and_queues_each_paper_once(store, settings, replay, replay_protocol):
+    replay.replay.add(*(homework_paper(n, TODAY - timedelta(days=n * 3)) for n in range(1, 6)))
+    summary = execute_monitor(settings, replay_protocol, store)
+    assert summary["status"] == "succeeded", summary
+    c = counts(store)
+    assert c["queued"] == 5                      # 5 papers, each seen by 5 sources and 2 queries, queued once
+    assert c["works"] == 55                      # + the 50 seed studies
+    assert summary["totals"]["new"] == 5
+    assert summary["totals"]["already-queued"] > 0
+    wm = watermarks(store)
+    assert wm["pubmed:core"] == TODAY and wm["crossref:table1_alternatives"] == TODAY
+    with transaction(store) as s:
+        run = s.scalars(select(Run)).one()
+        assert run.status == "succeeded" and run.protocol_version_id is not None
+        sr = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:core")).one()
+        assert '"1995/01/01"[crdt]' in sr.query_sent and sr.window_start == date(1995, 1, 1)
+        assert sr.requests == 2                  # 1 esearch + 1 efetch batch
+
+
+def test_a_rerun_of_the_same_window_changes_nothing(store, settings, replay, replay_protocol):
+    replay.replay.add(*(homework_paper(n, TODAY - timedelta(days=n)) for n in range(1, 4)))
+    execute_monitor(settings, replay_protocol, store)
+    before = counts(store)
+    again = execute_monitor(settings, replay_protocol, store, since=date(1995, 1, 1))
+    assert again["status"] == "succeeded"
+    assert again["totals"].get("new", 0) == 0
+    assert again["totals"]["unchanged"] == again["totals"]["fetched"] - again["totals"].get("filtered_out", 0)
+    assert counts(store) == before
+
+
+def test_next_week_only_the_new_paper_is_queued(store, settings, replay, replay_protocol):
+    replay.replay.add(homework_paper(1, TODAY - timedelta(days=20)))
+    execute_monitor(settings, replay_protocol, store)
+    replay.replay.add(homework_paper(2, TODAY))
+    second = execute_monitor(settings, replay_protocol, store)
+    assert second["totals"]["new"] == 1
+    with transaction(store) as s:
+        pubmed = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:core").order_by(SourceRun.id)).all()[-1]
+        assert pubmed.window_start == TODAY - timedelta(days=7)   # watermark minus the overlap, not the floor
+
+
+def test_a_failing_source_leaves_a_partial_run_and_the_next_run_recovers_its_window(
+        store, settings, replay, replay_protocol):
+    replay.replay.add(*(homework_paper(n, TODAY - timedelta(days=n)) for n in range(1, 4)))
+    replay.replay.fail("crossref", status=500, times=100)
+    replay.replay.html_error("europepmc", times=100)
+    first = execute_monitor(settings, replay_protocol, store, alert=False)
+    assert first["status"] == "partial"
+    assert first["failed_sources"] == ["crossref", "europepmc"]
+    wm = watermarks(store)
+    assert "crossref:core" not in wm and "europepmc:core" not in wm and wm["pubmed:core"] == TODAY
+    with transaction(store) as s:
+        failed = s.scalars(select(SourceRun).where(SourceRun.source == "europepmc")).all()
+        assert all(sr.status == "failed" for sr in failed)
+        assert "europepmc" in failed[0].error
+    replay.replay.faults["crossref"].clear()
+    replay.replay.faults["europepmc"].clear()
+    second = execute_monitor(settings, replay_protocol, store, alert=False)
+    assert second["status"] == "succeeded"
+    with transaction(store) as s:
+        sources = set(s.scalars(select(SourceRecord.source).where(SourceRecord.run_id == second["run_id"])))
+        assert {"crossref", "europepmc"} <= sources
+        cr = s.scalars(select(SourceRun).where(SourceRun.stream == "crossref:core",
+                                               SourceRun.run_id == second["run_id"])).one()
+        assert cr.window_start == date(1995, 1, 1)           # the whole missed window, from the floor
+    assert counts(store)["queued"] == 3
+
+
+def test_transient_500s_are_retried_within_the_run(store, settings, replay, replay_protocol):
+    replay.replay.add(homework_paper(1, TODAY))
+    replay.replay.fail("pubmed", status=500, times=2)
+    summary = execute_monitor(settings, replay_protocol, store)
+    assert summary["status"] == "succeeded"
+    assert counts(store)["queued"] == 1
+
+
+def test_openalex_without_a_key_is_skipped_with_a_warning_not_a_failure(store, settings, replay, replay_protocol,
+                                                                        monkeypatch):
+    from livereview.settings import load_settings
+
+    monkeypatch.delenv("LIVEREVIEW_OPENALEX_API_KEY")
+    replay.replay.add(homework_paper(1, TODAY))
+    summary = execute_monitor(load_settings(), replay_protocol, store)
+    assert summary["status"] == "succeeded"
+    assert summary["skipped_sources"] == ["openalex"]
+    skipped = [o for o in summary["streams"] if o["source"] == "openalex"]
+    assert all("key" in o["error"].lower() for o in skipped)
+
+
+def test_a_second_run_while_one_holds_the_lock_is_refused(store, settings, replay_protocol, monkeypatch):
+    import os
+
+    from sqlalchemy import update
+
+    from store.models import Lock
+
+    acquire_lock(store, "monitor", "other run")
+    with transaction(store) as s:
+        s.execute(update(Lock).values(pid=os.getppid()))
+    with pytest.raises(RunLockedError):
+        execute_monitor(settings, replay_protocol, store)
+    with transaction(store) as s:
+        s.execute(update(Lock).values(pid=os.getpid()))
+    release_lock(store, "monitor")
+
+
+def test_only_the_asked_sources_run_and_unknown_sources_are_refused(store, settings, replay, replay_protocol):
+    replay.replay.add(homework_paper(1, TODAY))
+    summary = execute_monitor(settings, replay_protocol, store, sources=["pubmed"])
+    assert {o["source"] for o in summary["streams"]} == {"pubmed"}
+    with pytest.raises(Exception, match="not an enabled source"):
+        plan_streams(store, replay_protocol, sources=["scopus"])
+
+
+def test_the_client_side_filter_drops_off_topic_crossref_hits(store, settings, replay, replay_protocol):
+    replay.replay.add(homework_paper(1, TODAY, title="Homework and maths achievement in primary school",
+                                     abstract="Pupils did homework.", sources={"crossref"}))
+    summary = execute_monitor(settings, replay_protocol, store, sources=["crossref"])
+    assert summary["totals"]["filtered_out"] == 2 and summary["totals"].get("new", 0) == 0
