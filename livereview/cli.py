@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -221,6 +222,29 @@ def export(
 
 
 @app.command()
+def dedupe(
+    file: Annotated[Path, typer.Argument(help="Reference file to deduplicate on its own (no store involved).")],
+    groups_out: Annotated[Path, typer.Option("--groups-out", help="CSV to write: one row per duplicate group, "
+                                             "column merged_ids = the file's record IDs joined by ';'.")],
+    fmt: Annotated[ImportFormat, typer.Option("--format", help="File format; auto detects from the content.")]
+    = ImportFormat.auto,
+) -> None:
+    """Find duplicate groups in one file (identifiers, then fuzzy matching) and write them as CSV."""
+    from dedup import find_duplicates, write_groups_csv
+    from flows.file_import import parse_file
+
+    fmt_name, records = parse_file(file, fmt=fmt.value, source="dedupe")
+    result = find_duplicates(records)
+    tmp = groups_out.with_name(groups_out.name + ".part")
+    write_groups_csv(records, result, tmp)
+    tmp.replace(groups_out)
+    removable = sum(len(g) - 1 for g in result.groups)
+    typer.echo(f"{file}: {len(records)} records ({fmt_name}) — {len(result.groups)} duplicate groups, "
+               f"{removable} removable duplicates, {len(result.version_pairs)} preprint/published pairs "
+               f"— groups written to {groups_out}")
+
+
+@app.command()
 def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
     """Show the settings in effect (secrets masked) and where they come from."""
     settings = _settings()
@@ -252,8 +276,10 @@ def run(
 
     Exit 0 when every source succeeded, 4 when the run was partial or failed, 6 when another run holds the lock.
     """
+    # Prefect local mode: no telemetry calls, and time for a first start (it migrates its own SQLite database)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     from flows.monitor import monitor
-    from livereview.errors import RunLockedError
     from store.db import reading
     from store.runs import last_runs
 
@@ -263,16 +289,17 @@ def run(
     _protocol(settings, Path(proto_path))  # refuse a bad protocol before Prefect starts
     engine = _engine(settings)
     since_date = _parse_date(since)
+    with reading(engine) as s:
+        before = [r.id for r in last_runs(s, 1)]
     state = monitor(protocol_path=proto_path, sources=source or None,
                     since=since_date.isoformat() if since_date else None, alert=not no_alert, return_state=True)
-    if state.is_failed():
-        exc = state.result(raise_on_failure=False)
-        if isinstance(exc, RunLockedError):
-            raise exc
     with reading(engine) as s:
         runs = last_runs(s, 1)
-        if not runs:
-            raise LiveReviewError("the monitor run did not start; see the log above")
+        if not runs or [runs[0].id] == before:  # the flow stopped before a run was recorded
+            exc = state.result(raise_on_failure=False) if state.is_failed() else None
+            if isinstance(exc, LiveReviewError):
+                raise exc
+            raise LiveReviewError(f"the monitor run did not start: {exc or state.message}")
         last = runs[0]
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
@@ -350,11 +377,11 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
     Schedules come from the protocol's [monitor] and [digest] tables. Stop with Ctrl-C.
     """
-    from flows.digest import weekly_digest
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
 
+    from flows.digest import weekly_digest
     from flows.monitor import monitor
     from livereview.errors import ConfigError
 
@@ -386,7 +413,7 @@ def _parse_date(value: str | None) -> date | None:
 def main() -> None:
     """Console entry point: run the app, turning our errors into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the exit code instead of raising SystemExit here
     except LiveReviewError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -402,3 +429,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     http_retries: int = Field(5, ge=0, description="Retries on 429, 5xx and connection errors, with backoff.")
     http_backoff_max: float = Field(
         60.0, ge=0, description="Longest wait between retries, seconds (also caps Retry-After).")
+    task_retries: int = Field(2, ge=0, description="Times the monitor retries a source's whole window after the HTTP "
+                              "retries are spent (network trouble; never for a refused query).")
+    task_retry_delay: float = Field(
+        60.0, ge=0, description="Seconds before the first window retry (doubles each time).")
     smtp_url: SecretStr | None = Field(
         None, description="Mail server: `smtp://[user:password@]host:port` (plain), `smtp+tls://…` (STARTTLS) "
         "or `smtp+ssl://…` (implicit TLS). Unset: digests go to the outbox only.")

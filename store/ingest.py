@@ -270,6 +270,7 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
     work = find_by_identifiers(session, _record_ids(rec))
     rule = "identifier" if work else None
     version_of: Work | None = None
+    notice_for: Work | None = None
     if work is None and matcher is not None:
         m = matcher.match(rec)
         if m is not None:
@@ -278,10 +279,12 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
                 candidate = canonical(session, candidate)
                 if m.kind == "version":
                     version_of = candidate
+                elif m.kind == "notice":  # an erratum / retraction notice of a stored work
+                    notice_for = candidate
                 else:
                     work, rule = candidate, m.rule
 
-    notice_kind = _notice_kind(rec)
+    notice_kind = _notice_kind(rec) or ("correction" if notice_for is not None else None)
     if work is None:
         status = screening.QUEUED
         if version_of is not None:
@@ -289,6 +292,14 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
         elif notice_kind:
             status = screening.NOTICE
         work = _new_work(session, rec, prov, status)
+        if notice_for is not None:
+            session.add(WorkLink(work_id=work.id, kind="notice-for", target_type="work", target=str(notice_for.id),
+                                 target_work_id=notice_for.id, source=rec.source))
+            nid = _flag_notice(session, notice_for, notice_kind or "correction",
+                               f"{rec.source}: notice {rec.doi or rec.pmid or source_id} matched by title", prov,
+                               rec.source)
+            if nid:
+                report.notice_ids.append(nid)
         if version_of is not None:
             work.version_of_id = version_of.id
             session.add(WorkLink(work_id=work.id, kind="version-of", target_type="work", target=str(version_of.id),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dedup import MatchIndex
 from records.model import Record
 from store.ingest import FuzzyMatcher
 from store.models import Work
@@ -31,12 +32,8 @@ def active_works(session: Session) -> Iterator[Work]:
     yield from session.scalars(stmt.execution_options(yield_per=2000))
 
 
-def matcher_for(session: Session) -> FuzzyMatcher | None:
-    """A MatchIndex over every active work, or None while the dedup package is unavailable."""
-    try:
-        from dedup import MatchIndex
-    except ImportError:
-        return None
+def matcher_for(session: Session) -> FuzzyMatcher:
+    """A :class:`dedup.MatchIndex` over every active work."""
     index = MatchIndex()
     for work in active_works(session):
         index.add(work.id, work_as_record(work))

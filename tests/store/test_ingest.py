@@ -33,7 +33,8 @@ def test_a_new_record_becomes_a_queued_work_with_its_source_record(engine):
         w = s.scalars(select(Work)).one()
         assert (w.status, w.doi, w.pmid, w.origin) == ("queued", "10.1/abc", "111", "search")
         sr = s.scalars(select(SourceRecord)).one()
-        assert (sr.work_id, sr.source, sr.source_id, sr.raw, sr.classification) == (w.id, "pubmed", "111", "<x/>", "new")
+        assert (sr.work_id, sr.source, sr.source_id, sr.raw, sr.classification) == (
+            w.id, "pubmed", "111", "<x/>", "new")
 
 
 def test_the_same_record_again_changes_nothing(engine):
@@ -146,3 +147,45 @@ def test_merging_keeps_decisions_and_undo_restores_everything(engine):
         assert (a.doi, a.abstract, b.doi, b.merged_into_id) == (None, None, "10.1/dup", None)
         assert b.status == screening.SCREENING and a.status == screening.QUEUED
         assert s.scalars(select(Decision.work_id)).all() == [b.id]
+
+
+def test_records_without_shared_identifiers_are_matched_by_the_fuzzy_stage(engine):
+    from store.matching import matcher_for
+
+    first = rec(source="pubmed", source_id="31", pmid="31", doi="10.1007/s10608-020-10151-y",
+                title="Weekly self-ratings of treatment involvement and their relation to symptom reduction in "
+                      "internet cognitive behavioral therapy for insomnia",
+                authors=["Kraepelien, M.", "Blom, K.", "Jernelov, S.", "Kaldo, V."], year=2021, volume="45",
+                pages="262-271")
+    ingest(engine, [first])
+    wos = rec(source="wos", source_id="WOS:1", title="Weekly self-ratings of treatment involvement and their "
+              "relation to symptom reduction in Internet cognitive behavioral therapy for insomnia.",
+              authors=["Kraepelien, Martin", "Blom, Kerstin", "Jernelöv, Susanna", "Kaldo, Viktor"], year=2021,
+              journal="COGNITIVE THERAPY AND RESEARCH", volume="45", pages="262-71")
+    with transaction(engine) as s:
+        r = ingest_records(s, [wos], Provenance(origin="import"), matcher=matcher_for(s))
+    assert r.counts["already-queued"] == 1
+    with transaction(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Work)) == 1
+        assert {sr.source for sr in s.scalars(select(SourceRecord))} == {"pubmed", "wos"}
+
+
+def test_a_preprint_and_its_published_version_are_linked_and_screened_once(engine):
+    from store.matching import matcher_for
+
+    title = "Between-session homework engagement predicts outcome in executive coaching: a longitudinal study"
+    authors = ["Smith, Jane", "Okafor, Chidi", "Larsen, Ida"]
+    preprint = rec(source="europepmc", source_id="PPR:1", doi="10.31234/osf.io/abcde", title=title, authors=authors,
+                   year=2024, journal="PsyArXiv", publication_types=["preprint"])
+    published = rec(source="crossref", source_id="10.1080/17521882.2025.1", doi="10.1080/17521882.2025.1",
+                    title=title, authors=authors, year=2025,
+                    journal="Coaching: An International Journal of Theory, Research and Practice", volume="18",
+                    pages="1-15")
+    ingest(engine, [preprint])
+    with transaction(engine) as s:
+        r = ingest_records(s, [published], Provenance(origin="search"), matcher=matcher_for(s))
+    assert r.counts["version"] == 1
+    with transaction(engine) as s:
+        pre, pub = s.scalars(select(Work).order_by(Work.id)).all()
+        assert (pre.status, pub.status, pub.version_of_id) == ("queued", "version", pre.id)
+        assert s.scalars(select(Notice.kind).where(Notice.work_id == pre.id)).all() == ["version"]

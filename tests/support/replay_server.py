@@ -55,8 +55,10 @@ class Paper:
 
 def homework_paper(n: int, created: date, **kw) -> Paper:
     """A paper the review's concepts match (IA term + context term in the title)."""
-    return Paper(n, created, title=kw.pop("title", f"Homework compliance in cognitive behavioural therapy: cohort {n}"),
-                 abstract=kw.pop("abstract", f"Between-session activities predicted outcome in counselling (study {n})."),
+    title = kw.pop("title", f"Homework compliance in cognitive behavioural therapy: cohort {n}")
+    return Paper(n, created, title=title,
+                 abstract=kw.pop("abstract",
+                                 f"Between-session activities predicted outcome in counselling (study {n})."),
                  **kw)
 
 
@@ -239,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
         handler = getattr(self, f"_{source}")
         handler(path, params)
 
-    # -- per-source APIs ------------------------------------------------------------------------------------------------
+    # -- per-source APIs ---------------------------------------------------------------------------------------
     def _pubmed(self, path: str, params: dict[str, str]) -> None:
         r = self.replay
         if path.endswith("esearch.fcgi"):
@@ -351,6 +353,8 @@ class ReplayServer:
             "LIVEREVIEW_HTTP_RETRIES": "2",
             "LIVEREVIEW_HTTP_BACKOFF_MAX": "0.2",
             "LIVEREVIEW_HTTP_TIMEOUT": "5",
+            "LIVEREVIEW_TASK_RETRIES": "1",
+            "LIVEREVIEW_TASK_RETRY_DELAY": "0",
         }
 
     def protocol_text(self, bundled: str) -> str:

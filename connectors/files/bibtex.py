@@ -1,0 +1,145 @@
+"""BibTeX (Google Scholar, Scopus, IEEE, ACM, Zotero, JabRef exports) via bibtexparser v2.
+
+LaTeX in text fields (``M{\\"u}ller``, ``{COVID}-19``, ``\\&``, ``--``) becomes plain Unicode through
+pylatexenc; identifiers and URLs are left alone (``%2F`` in a DOI is not a LaTeX comment). Authors
+are split on ``and`` outside braces, so ``{World Health Organization}`` stays one author. A block
+bibtexparser cannot parse (an unclosed brace: a truncated file) refuses the whole file; a repeated
+citation key does not (concatenated exports repeat keys) and the record is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+import bibtexparser
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry
+from pylatexenc.latex2text import LatexNodes2Text
+
+from connectors.files.fields import (
+    clean_abstract,
+    clean_author,
+    first_doi,
+    iso_date,
+    issns_from,
+    looks_retracted,
+    pmid_from_urls,
+    publication_type,
+    split_bibtex_names,
+    split_keywords,
+)
+from livereview.errors import InputFileError
+from records.model import Record
+from records.normalise import (
+    clean_text,
+    normalise_language,
+    normalise_pages,
+    normalise_pmcid,
+    normalise_pmid,
+    parse_year,
+)
+
+RAW_FORMAT = "bibtex"
+
+_LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
+_ENTRY_START_RE = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
+
+
+def parse(text: str, *, path: str = "<string>") -> list[Record]:
+    """Every entry of a BibTeX file, or :class:`InputFileError`."""
+    if not _ENTRY_START_RE.search(text):
+        raise InputFileError(path, "no BibTeX entries found (no '@type{' line)")
+    library = bibtexparser.parse_string(text)
+    entries: list[Entry] = list(library.entries)
+    for block in library.failed_blocks:
+        if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
+            entries.append(block.ignore_error_block)
+            continue
+        line = (block.start_line or 0) + 1
+        reason = str(block.error).split("\n")[-1].strip() if block.error else "syntax error"
+        raise InputFileError(path, f"unreadable BibTeX entry starting on line {line}: {reason}", line=line)
+    if not entries:
+        raise InputFileError(path, "no BibTeX entries found")
+    entries.sort(key=lambda e: e.start_line or 0)
+    return [_to_record(entry) for entry in entries]
+
+
+def _unbrace(value: str) -> str:
+    """``{Title}`` or ``"Title"`` -> ``Title``, but ``{COVID} and {UK}`` stays (the braces are not one pair)."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value[1:-1]
+    if len(value) >= 2 and value[0] == "{" and value[-1] == "}":
+        depth = 0
+        for i, ch in enumerate(value):
+            depth += (ch == "{") - (ch == "}")
+            if depth == 0 and i < len(value) - 1:
+                return value
+        return value[1:-1]
+    return value
+
+
+def _field(entry: Entry, *names: str, latex: bool = True) -> str | None:
+    fields = {f.key.lower(): f.value for f in entry.fields}
+    for name in names:
+        value = fields.get(name)
+        if value is None:
+            continue
+        text = _unbrace(str(value))
+        if latex:
+            text = _latex_to_text(text)
+        text = clean_text(text)
+        if text:
+            return text
+    return None
+
+
+def _latex_to_text(value: str) -> str:
+    try:
+        return _LATEX.latex_to_text(value)
+    except (ValueError, IndexError):  # pylatexenc gives up on some malformed macros: keep the text, minus braces
+        return value.replace("{", "").replace("}", "")
+
+
+def _authors(raw: str) -> list[str]:
+    """``A and {World Health Organization}``: a fully braced name is an organisation, kept whole."""
+    out: list[str] = []
+    for name in split_bibtex_names(raw):
+        braced = _unbrace(name) != name.strip() and name.strip().startswith("{")
+        author = clean_text(_latex_to_text(name)) if braced else clean_author(_latex_to_text(name))
+        if author and author not in out:
+            out.append(author)
+    return out
+
+
+def _to_record(entry: Entry) -> Record:
+    raw_authors = _field(entry, "author", latex=False)
+    authors = _authors(raw_authors) if raw_authors else []
+    year = parse_year(_field(entry, "year")) or parse_year(_field(entry, "date"))
+    url = _field(entry, "url", latex=False)
+    keywords = _field(entry, "keywords", "keyword", "author_keywords")
+    record = Record(
+        source="",
+        source_id=entry.key or None,
+        title=_field(entry, "title"),
+        abstract=clean_abstract([_field(entry, "abstract")]),
+        authors=authors,
+        year=year,
+        journal=_field(entry, "journal", "journaltitle", "booktitle", "series"),
+        volume=_field(entry, "volume"),
+        issue=_field(entry, "number", "issue"),
+        pages=normalise_pages(_field(entry, "pages", latex=False)),
+        doi=first_doi(_field(entry, "doi", latex=False), url),
+        pmid=normalise_pmid(_field(entry, "pmid", latex=False)) or pmid_from_urls([url]),
+        pmcid=normalise_pmcid(_field(entry, "pmcid", latex=False)),
+        issn=issns_from([_field(entry, "issn", latex=False)]),
+        language=normalise_language(_field(entry, "language", "langid")),
+        publication_types=[t for t in (publication_type(entry.entry_type),) if t],
+        keywords=split_keywords([keywords], separators=";,") if keywords else [],
+        published_date=iso_date(_field(entry, "date") or " ".join(
+            p for p in (_field(entry, "year"), _field(entry, "month")) if p), year),
+        url=url.split()[0] if url else None,
+        raw=entry.raw,
+        raw_format=RAW_FORMAT,
+    )
+    record.is_retracted = looks_retracted(record)
+    return record

@@ -1,0 +1,314 @@
+"""CSV and tab-delimited exports, mapped by their header names (case-insensitive).
+
+One reader for every table a review team meets: the bib-dedupe benchmark files (``ID``, ``title``,
+``author`` as ``A and B``, ``ENTRYTYPE`` …), Scopus, IEEE Xplore, SpringerLink, Zotero, Rayyan,
+Covidence, PubMed's CSV, and Web of Science tab-delimited (two-letter tags as headers: ``PT AU … UT``).
+Unknown columns are ignored; a table without a recognisable title column is refused, as is a file
+cut off inside a quoted field. The comma, tab or semicolon delimiter is read from the header line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+
+from connectors.files.fields import (
+    authors_from,
+    clean_abstract,
+    doi_from_openurl,
+    first_doi,
+    iso_date,
+    issns_from,
+    looks_retracted,
+    pmcid_from_urls,
+    pmid_from_urls,
+    publication_type,
+    split_author_list,
+    split_glued_names,
+    split_keywords,
+)
+from livereview.errors import InputFileError
+from records.model import Record
+from records.normalise import (
+    clean_text,
+    dedupe_list,
+    normalise_language,
+    normalise_openalex_id,
+    normalise_pages,
+    normalise_pmcid,
+    normalise_pmid,
+    parse_year,
+)
+
+RAW_FORMAT = "csv"
+
+#: canonical field -> accepted header names (lower case, ``_`` read as a space), best first
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "document title", "item title", "article title", "primary title", "paper title"),
+    "authors_full": ("author full names",),  # Scopus / new WoS: "Wilson, Lauren N. (58975547800); ..."
+    "authors": ("authors", "author", "author(s)", "author names", "creators"),
+    "year": ("year", "publication year", "published year", "pubyear", "pub year", "year published"),
+    "date": ("date", "publication date", "date published"),
+    "month": ("month", "published month", "publication month"),
+    "day": ("day",),
+    "journal": ("journal", "source title", "publication title", "journal/book", "journal title", "journal name",
+                "secondary title", "container title", "booktitle", "book title", "book series title"),
+    # Cochrane CENTRAL: the journal; Embase: a whole citation "Cancer (2004) 102:4 (253-258). Date of ..."
+    "source": ("source",),
+    "volume": ("volume", "journal volume", "vol"),
+    "issue": ("issue", "number", "journal issue", "issue number"),
+    "pages": ("pages", "page range", "pagination"),
+    "page_start": ("page start", "start page", "first page", "spage"),
+    "page_end": ("page end", "end page", "last page", "epage"),
+    "article_number": ("art. no.", "article number"),
+    "doi": ("doi", "item doi"),
+    "abstract": ("abstract", "abstract note"),
+    "pmid": ("pubmed id", "pmid", "pubmed"),
+    "pmcid": ("pmcid", "pmc id"),
+    "openalex": ("openalex id", "openalex"),
+    "issn": ("issn", "eissn", "e-issn", "print issn", "electronic issn"),
+    "language": ("language", "language of original document", "lang"),
+    "types": ("document type", "item type", "entrytype", "content type", "publication type", "publication types",
+              "reference type", "document identifier"),
+    "keywords": ("keywords", "author keywords", "index keywords", "keywords plus", "manual tags",
+                 "automatic tags"),
+    "source_id": ("id", "key", "covidence #", "eid", "ut (unique wos id)", "central id", "record id", "refid",
+                  "ref id", "accession number", "pmid"),
+    "url": ("url", "link", "urls", "article url", "pdf link"),
+    "openurl": ("open url link", "openurl"),
+}
+
+#: Web of Science tab-delimited: the header row is the two-letter field tags
+WOS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": ("ti",), "authors_full": ("af",), "authors": ("au",), "year": ("py",), "date": ("pd",),
+    "journal": ("so", "se"), "volume": ("vl",), "issue": ("is",), "page_start": ("bp",), "page_end": ("ep",),
+    "article_number": ("ar",), "doi": ("di", "d2"), "abstract": ("ab",), "pmid": ("pm",), "issn": ("sn", "ei"),
+    "language": ("la",), "types": ("dt",), "keywords": ("de", "id"), "source_id": ("ut",),
+}
+_WOS_REQUIRED = {"pt", "au", "ti", "so", "ut"}
+#: fields that collect every matching column (the rest take the first non-empty one)
+_MULTI = {"keywords", "issn", "types"}
+_EMBASE_SOURCE_RE = re.compile(
+    r"^(?P<journal>.+?) \((?P<year>1[5-9]\d\d|20\d\d)\)(?: (?P<volume>[^:\s(]+)(?::(?P<issue>[^\s(]+))?)?"
+    r"(?: \((?P<pages>[^)]*)\))?\.?(?: Date of Publication: (?P<date>.+?))?\.?$")
+_PLACEHOLDERS = {"UNKNOWN", "NULL", "N/A", "#N/A", "NAN", "NONE"}  # CoLRev writes UNKNOWN; pandas nan
+
+
+def parse(text: str, *, path: str = "<string>") -> list[Record]:
+    """Every row of a CSV/TSV export as a record, or :class:`InputFileError`."""
+    header_line, header_lineno = _header_line(text)
+    if header_line is None:
+        raise InputFileError(path, "empty table (no header line)")
+    delimiter = sniff_delimiter(header_line)
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    names = [_header_key(h) for h in header]
+    wos = set(names) >= _WOS_REQUIRED
+    mapping = _column_map(names, WOS_COLUMNS if wos else COLUMNS)
+    if "title" not in mapping:
+        shown = ", ".join(h.strip() for h in header[:12] if h.strip())
+        raise InputFileError(path, f"no title column found (columns: {shown})", line=header_lineno)
+    springer = {"item title", "content type"} <= set(names)
+
+    rows = [r for r in _read_rows(text, delimiter, path) if r[0] > header_lineno and any(c.strip() for c in r[1])]
+    records: list[Record] = []
+    width = len(header)
+    for number, (lineno, row, raw_text) in enumerate(rows, start=1):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise InputFileError(path, f"row {number} has {len(row)} fields but the header has {width} "
+                                       "(an unquoted delimiter inside a value?)", line=lineno)
+        record = _to_record(row, mapping, springer=springer)
+        record.raw = f"{header_line}\n{raw_text}"
+        records.append(record)
+    if not records:
+        raise InputFileError(path, "no records: the table has a header but no rows")
+    _check_last_row(text, rows, width, path)
+    return records
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Tab, semicolon or comma: whichever separates the header (quoted parts ignored)."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    tabs, commas, semis = unquoted.count("\t"), unquoted.count(","), unquoted.count(";")
+    if tabs and tabs >= commas:
+        return "\t"
+    if semis > commas:
+        return ";"
+    return ","
+
+
+def _header_line(text: str) -> tuple[str | None, int]:
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            return line.lstrip("\ufeff"), lineno
+    return None, 0
+
+
+def _header_key(name: str) -> str:
+    key = name.strip().strip("\ufeff").strip().strip('"').strip().lower().replace("_", " ")
+    return re.sub(r"\s+", " ", key)
+
+
+def _column_map(names: list[str], columns: dict[str, tuple[str, ...]]) -> dict[str, list[int]]:
+    mapping: dict[str, list[int]] = {}
+    for field_name, aliases in columns.items():
+        idx = [i for alias in aliases for i, name in enumerate(names) if name == alias]
+        if idx:
+            mapping[field_name] = idx
+    return mapping
+
+
+def _read_rows(text: str, delimiter: str, path: str) -> list[tuple[int, list[str], str]]:
+    """(first line number, cells, the row's own text) for every row, header included."""
+    lines = text.split("\n")
+    try:
+        return _rows(text, lines, delimiter, strict=True)
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise InputFileError(path, "truncated: the last row ends inside an unterminated quoted field",
+                                 line=_open_quote_line(text, delimiter)) from err
+    rows = _rows(text, lines, delimiter, strict=False)  # stray quotes mid-file: read as csv's lenient mode does
+    open_line = _open_quote_line(text, delimiter)
+    if open_line is not None:
+        raise InputFileError(path, "truncated: the last row ends inside an unterminated quoted field", line=open_line)
+    return rows
+
+
+def _rows(text: str, lines: list[str], delimiter: str, *, strict: bool) -> list[tuple[int, list[str], str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+    out: list[tuple[int, list[str], str]] = []
+    previous = 0
+    for row in reader:
+        out.append((previous + 1, row, "\n".join(lines[previous:reader.line_num])))
+        previous = reader.line_num
+    return out
+
+
+def _open_quote_line(text: str, delimiter: str) -> int | None:
+    """Line where a quoted field opens and never closes (csv's lenient quoting rules), else None."""
+    in_quotes, field_start, line, opened = False, True, 1, None
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if in_quotes:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 2
+                    continue
+                in_quotes, field_start = False, False
+            elif ch == "\n":
+                line += 1
+        else:
+            if ch == '"' and field_start:
+                in_quotes, opened = True, line
+            if ch == "\n":
+                line += 1
+            field_start = ch in (delimiter, "\n")
+        i += 1
+    return opened if in_quotes else None
+
+
+def _check_last_row(text: str, rows: list[tuple[int, list[str], str]], width: int, path: str) -> None:
+    """A final row shorter than the header, with no newline after it, was cut off mid-write."""
+    data = rows
+    if not data or text.endswith("\n"):
+        return
+    lineno, last, _ = data[-1]
+    earlier_complete = all(len(r[1]) >= width for r in data[:-1])
+    if len(last) < width and earlier_complete:
+        raise InputFileError(path, f"truncated: the last row has {len(last)} of {width} fields", line=lineno)
+
+
+def _value(cell: str | None) -> str | None:
+    text = clean_text(cell)
+    if not text or text.upper() in _PLACEHOLDERS:
+        return None
+    return text
+
+
+def _to_record(row: list[str], mapping: dict[str, list[int]], *, springer: bool) -> Record:
+    def cells(name: str) -> list[str]:
+        return [v for v in (_value(row[i]) if i < len(row) else None for i in mapping.get(name, [])) if v]
+
+    def one(name: str) -> str | None:
+        values = cells(name)
+        return values[0] if values else None
+
+    cited = _embase_source(one("source"))
+    year = parse_year(one("year")) or parse_year(one("date")) or parse_year(cited.get("year"))
+    urls = cells("url")
+    record = Record(
+        source="",
+        source_id=one("source_id"),
+        title=one("title"),
+        abstract=clean_abstract(cells("abstract")[:1]),
+        authors=_authors(one("authors_full"), one("authors"), springer=springer),
+        year=year,
+        journal=one("journal") or cited.get("journal") or (None if cited else one("source")),
+        volume=one("volume") or cited.get("volume"),
+        issue=one("issue") or cited.get("issue"),
+        pages=_pages(one("pages") or cited.get("pages"), one("page_start"), one("page_end"), one("article_number")),
+        doi=first_doi(cells("doi"), urls) or doi_from_openurl(cells("openurl")),
+        pmid=normalise_pmid(one("pmid")) or pmid_from_urls(urls),
+        pmcid=normalise_pmcid(one("pmcid")) or pmcid_from_urls(urls),
+        openalex_id=normalise_openalex_id(one("openalex")),
+        issn=issns_from(cells("issn")),
+        language=normalise_language(one("language")),
+        publication_types=_types(cells("types")),
+        keywords=split_keywords(cells("keywords")),
+        published_date=_published_date(one("date") or cited.get("date"), one("month"), one("day"), year),
+        url=urls[0].split()[0] if urls else None,
+        raw_format=RAW_FORMAT,
+    )
+    record.is_retracted = looks_retracted(record)
+    return record
+
+
+def _embase_source(value: str | None) -> dict[str, str]:
+    """Embase CSV packs the citation into one cell: ``World J Gastroenterol (2011) 17:1 (130-134). Date of ...``."""
+    m = _EMBASE_SOURCE_RE.match(value or "")
+    if not m:
+        return {}
+    parts = {k: v for k, v in m.groupdict().items() if v}
+    if parts.get("pages", "").lower() in {"no pagination", ""}:
+        parts.pop("pages", None)
+    return parts
+
+
+def _authors(full: str | None, short: str | None, *, springer: bool) -> list[str]:
+    if full:
+        return authors_from(full.split(";"))
+    if not short:
+        return []
+    if springer and not re.search(r"[;,]|\sand\s", short):
+        return split_glued_names(short)
+    return split_author_list(short)
+
+
+def _pages(pages: str | None, start: str | None, end: str | None, article: str | None) -> str | None:
+    text = normalise_pages(pages) if pages else normalise_pages(start, end)
+    if text:
+        first, sep, last = text.partition("-")
+        return first if sep and first == last else text  # Zotero writes "636959-636959"
+    return article
+
+
+def _types(values: Iterable[str]) -> list[str]:
+    types: list[object] = []
+    for value in values:
+        # skip one-letter codes: the new WoS table's "Publication Type" is J / B / S / P
+        types.extend(publication_type(v) for v in value.split(";") if len(v.strip()) > 1)
+    return dedupe_list(types)
+
+
+def _published_date(date_text: str | None, month: str | None, day: str | None, year: int | None) -> str | None:
+    if date_text:
+        iso = iso_date(date_text, year)
+        if iso and (year is None or iso.startswith(str(year))):
+            return iso
+    if month and year:
+        if month.isdigit():  # Rayyan: year, month, day as numbers
+            return iso_date(f"{year}/{month}/{day if day and day.isdigit() else ''}", year)
+        return iso_date(f"{year} {month} {day or ''}", year)
+    return str(year) if year else None

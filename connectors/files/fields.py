@@ -1,0 +1,347 @@
+"""Field-level parsing shared by the reference-file readers.
+
+Every export format spells the same facts differently: author lists joined by ``and``, ``;`` or
+nothing at all (SpringerLink), ISSNs with and without hyphens next to ISBNs, dates as
+``2019/10//undefined`` or ``JUN 19``, publication types as ``JOUR`` or ``journalArticle``. The
+readers turn those spellings into :class:`records.model.Record` values through these helpers, on
+top of the project-wide normalisers in :mod:`records.normalise`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from urllib.parse import unquote
+
+from records.model import Record
+from records.normalise import clean_text, dedupe_list, normalise_doi, normalise_pmcid, normalise_pmid, split_name
+
+# ---------------------------------------------------------------- authors
+
+_NAME_TITLES_RE = re.compile(r"^(?:(?:Prof|Dr|Professor|Mr|Mrs|Ms|Sir)\.?\s+)+", re.IGNORECASE)
+_SCOPUS_ID_RE = re.compile(r"\s*\(\d{5,}\)\s*$")
+_BIBTEX_AND_RE = re.compile(r"\s+and\s+", re.IGNORECASE)
+# "Smith JA", "Wilson L.N.", "Dos Santos H.B." : a family name followed by initials (PubMed / Scopus CSV lists)
+_FAMILY_INITIALS_RE = re.compile(r"^\S[^,;]*\s(?:[A-Z]\.?-?){1,4}$")
+_GLUED_PREFIXES = {"mc", "mac", "de", "di", "da", "du", "le", "la", "van", "von", "der", "den", "fitz", "o"}
+_NULL_NAMES = {"null", "none", "nan", "n/a", "anonymous", "[anonymous]", "et al", "et al."}
+
+
+def clean_author(name: object) -> str | None:
+    """One author string from a file as ``Family, Given`` (titles, Scopus ids and ``null`` given names dropped)."""
+    text = clean_text(name)
+    if not text:
+        return None
+    text = _SCOPUS_ID_RE.sub("", text)
+    text = _NAME_TITLES_RE.sub("", text).strip(" ;,")
+    if not text or text.lower() in _NULL_NAMES:
+        return None
+    if "," in text:
+        family, _, given = text.partition(",")
+        if given.strip().lower() in _NULL_NAMES:  # Mendeley writes "van den Hoven, null"
+            return clean_text(family)
+    return split_name(text)
+
+
+def authors_from(values: Iterable[object]) -> list[str]:
+    """Each value is one author: cleaned, empty and duplicate entries dropped (order kept)."""
+    out: list[str] = []
+    for value in values:
+        name = clean_author(value)
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def split_author_list(value: object) -> list[str]:
+    """A whole author list in one string -> ``["Family, Given", ...]``.
+
+    Recognises BibTeX ``A and B`` (bib-dedupe, Rayyan), ``A; B`` (Scopus, Zotero, IEEE, Covidence)
+    and PubMed-style ``Smith J, Doe A``; anything else is one author.
+    """
+    text = clean_text(value)
+    if not text:
+        return []
+    if _BIBTEX_AND_RE.search(text) and ("," in text or ";" not in text):
+        parts = split_bibtex_names(text)
+    elif ";" in text:
+        parts = text.split(";")
+    elif "," in text:
+        chunks = [c.strip() for c in text.split(",")]
+        parts = chunks if len(chunks) > 1 and all(_FAMILY_INITIALS_RE.match(c) for c in chunks) else [text]
+    else:
+        parts = [text]
+    return authors_from(parts)
+
+
+def split_bibtex_names(text: str) -> list[str]:
+    """Split ``A and {B and C} and D`` on ``and`` outside braces (BibTeX's rule)."""
+    parts: list[str] = []
+    depth, start, i = 0, 0, 0
+    lowered = text.lower()
+    while i < len(text):
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch.isspace():
+            m = re.match(r"\s+and\s+", lowered[i:])
+            if m:
+                parts.append(text[start:i])
+                i += m.end()
+                start = i
+                continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def split_glued_names(value: object) -> list[str]:
+    """SpringerLink CSV: ``"Araz R. AlievNigar T. Ismayilova"`` -> two authors; one string if not splittable.
+
+    A lower-case letter directly followed by a capital that starts a word (``vN`` in ``AlievNigar``,
+    ``aH.`` in ``NavyaH. A.``) is where one name ends and the next begins; name prefixes such as
+    ``Mc``, ``De``, ``Van`` (``McDonald``, ``DeVries``) are not split.
+    """
+    text = clean_text(value)
+    if not text:
+        return []
+    pieces: list[str] = []
+    start = 0
+    for i in range(1, len(text) - 1):
+        if not (text[i - 1].islower() and text[i].isupper() and (text[i + 1].islower() or text[i + 1] == ".")):
+            continue
+        word = text[text.rfind(" ", 0, i) + 1 : i]
+        if word.lower().rstrip(".'") in _GLUED_PREFIXES or len(word) < 2:
+            continue
+        pieces.append(text[start:i])
+        start = i
+    pieces.append(text[start:])
+    return authors_from(pieces)
+
+
+# ---------------------------------------------------------------- identifiers
+
+_ISSN_TOKEN_RE = re.compile(r"(?<![\dXx-])(\d{4})-?(\d{3}[\dXx])(?![\dXx-])")
+_PUBMED_URL_RE = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/|[?&]list_uids=)(\d{1,9})\b")
+_PMC_URL_RE = re.compile(r"/pmc/articles/(PMC\d+)", re.IGNORECASE)
+_PMID_LABEL_RE = re.compile(r"\bPMID\s*[:=]?\s*(\d{1,9})\b", re.IGNORECASE)
+
+
+def _issn_check_ok(digits: str) -> bool:
+    total = sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return digits[7].upper() == ("X" if check == 10 else str(check))
+
+
+def issns_from(values: Iterable[object]) -> list[str]:
+    """Every valid ISSN inside the values (``0894-9867, 0894-9867``, ``03064530 (ISSN)``), ISBNs ignored."""
+    out: list[str] = []
+    for value in values:
+        if value is None:
+            continue
+        for m in _ISSN_TOKEN_RE.finditer(str(value)):
+            if not _issn_check_ok(m.group(1) + m.group(2)):
+                continue
+            issn = f"{m.group(1)}-{m.group(2).upper()}"
+            if issn not in out:
+                out.append(issn)
+    return out
+
+
+def first_doi(*values: object) -> str | None:
+    """The first DOI found in the values, in order (a DO tag before a DOI buried in a URL or a note)."""
+    for value in values:
+        if value is None:
+            continue
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            doi = normalise_doi(item)
+            if doi:
+                return doi
+    return None
+
+
+_OPENURL_DOI_RE = re.compile(r"(?:[?&](?:id|rft_id)=(?:doi:|info:doi/))([^&\s]+)", re.IGNORECASE)
+
+
+def doi_from_openurl(urls: Iterable[object]) -> str | None:
+    """The DOI inside an OpenURL/SFX link (``...&id=doi:10.1002%2Fcncr.20369&...``), as Embase and ProQuest write."""
+    for url in urls:
+        m = _OPENURL_DOI_RE.search(str(url or ""))
+        if m:
+            doi = normalise_doi(unquote(m.group(1)))
+            if doi:
+                return doi
+    return None
+
+
+def pmid_from_urls(urls: Iterable[object]) -> str | None:
+    for url in urls:
+        m = _PUBMED_URL_RE.search(str(url or ""))
+        if m:
+            return normalise_pmid(m.group(1))
+    return None
+
+
+def pmcid_from_urls(urls: Iterable[object]) -> str | None:
+    for url in urls:
+        m = _PMC_URL_RE.search(str(url or ""))
+        if m:
+            return normalise_pmcid(m.group(1))
+    return None
+
+
+def labelled_pmid(values: Iterable[object]) -> str | None:
+    """A PMID written with its label (``PMID: 32123456``), as EBSCO and Embase put it in notes and C2."""
+    for value in values:
+        m = _PMID_LABEL_RE.search(str(value or ""))
+        if m:
+            return normalise_pmid(m.group(1))
+    return None
+
+
+# ---------------------------------------------------------------- text fields
+
+_ABSTRACT_MARKERS_RE = re.compile(
+    r"\s*\[(?:Author Abstract|ABSTRACT FROM AUTHOR|ABSTRACT FROM PUBLISHER|Publisher Abstract|"
+    r"Abstract from author|ABSTRACT FROM ORIGINAL DOCUMENT)\]\s*",
+    re.IGNORECASE,
+)
+_KEYWORDS_TAIL_RE = re.compile(r"^(?:KEY\s*WORDS?|Keywords?)\s*:", re.IGNORECASE)
+_COPYRIGHT_BLURB_RE = re.compile(r"^Copyright of .{1,300}? is the property of ", re.IGNORECASE)
+
+
+def clean_abstract(values: Iterable[object]) -> str | None:
+    """Abstract text without database boilerplate.
+
+    ProQuest and EBSCO append ``[Author Abstract]`` / ``[ABSTRACT FROM AUTHOR]`` (ProQuest may follow it
+    with ``KEY WORDS: ...``), and EBSCO adds a second AB line with its copyright notice: both dropped.
+    """
+    kept: list[str] = []
+    for value in values:
+        text = clean_text(value)
+        if not text or _COPYRIGHT_BLURB_RE.match(text):
+            continue
+        parts = _ABSTRACT_MARKERS_RE.split(text)
+        if len(parts) > 1:
+            tail = " ".join(p for p in parts[1:] if p)
+            text = parts[0] if not tail or _KEYWORDS_TAIL_RE.match(tail) else f"{parts[0]} {tail}"
+        if text and text not in kept:
+            kept.append(text)
+    return clean_text(" ".join(kept))
+
+
+def split_keywords(values: Iterable[object], *, separators: str = ";") -> list[str]:
+    """Keywords from one or many values, each possibly a ``;``-joined list; MeSH ``*`` marks dropped."""
+    out: list[object] = []
+    pattern = "[" + re.escape(separators) + "\n]"
+    for value in values:
+        if value is None:
+            continue
+        for kw in re.split(pattern, str(value)):
+            kw = kw.strip().lstrip("*").strip()
+            if kw:
+                out.append(kw)
+    return dedupe_list(out)
+
+
+_RETRACTED_TYPES = {"retracted publication", "retracted article", "retracted"}
+_RETRACTED_TITLE_RE = re.compile(r"^(?:RETRACTED(?: ARTICLE)?|WITHDRAWN)\s*[:.]")
+
+
+def looks_retracted(record: Record) -> bool:
+    """Retracted per its publication type (PubMed, WoS) or the all-caps ``RETRACTED:`` title prefix publishers add."""
+    if any(t.lower() in _RETRACTED_TYPES for t in record.publication_types):
+        return True
+    return bool(record.title and _RETRACTED_TITLE_RE.match(record.title))
+
+
+# ---------------------------------------------------------------- publication types
+
+RIS_TYPES = {
+    "JOUR": "Journal Article", "JFULL": "Journal Article", "EJOUR": "Journal Article", "MGZN": "Magazine Article",
+    "NEWS": "Newspaper Article", "ABST": "Abstract", "BOOK": "Book", "EBOOK": "Book", "EDBOOK": "Book",
+    "CHAP": "Book Chapter", "ECHAP": "Book Chapter", "CONF": "Conference Paper", "CPAPER": "Conference Paper",
+    "THES": "Thesis", "RPRT": "Report", "GEN": "Generic", "ELEC": "Web Page", "WEB": "Web Page",
+    "DATA": "Dataset", "PAT": "Patent", "SER": "Serial", "UNPB": "Unpublished", "INPR": "In Press",
+    "STAND": "Standard", "COMP": "Computer Program", "CASE": "Case", "STAT": "Statute", "BILL": "Bill",
+}
+
+BIBTEX_TYPES = {
+    "article": "Journal Article", "inproceedings": "Conference Paper", "conference": "Conference Paper",
+    "proceedings": "Conference Proceedings", "incollection": "Book Chapter", "inbook": "Book Chapter",
+    "book": "Book", "phdthesis": "Thesis", "mastersthesis": "Thesis", "thesis": "Thesis",
+    "techreport": "Report", "report": "Report", "misc": "Misc", "unpublished": "Unpublished",
+    "online": "Web Page", "manual": "Manual",
+}
+
+ZOTERO_TYPES = {
+    "journalarticle": "Journal Article", "conferencepaper": "Conference Paper", "booksection": "Book Chapter",
+    "book": "Book", "thesis": "Thesis", "report": "Report", "preprint": "Preprint", "webpage": "Web Page",
+    "magazinearticle": "Magazine Article", "newspaperarticle": "Newspaper Article", "document": "Document",
+    "manuscript": "Manuscript", "dataset": "Dataset", "patent": "Patent",
+}
+
+
+def publication_type(value: object) -> str | None:
+    """A type code mapped to one spelling (``JOUR``, ``article``, ``journalArticle`` -> ``Journal Article``).
+
+    Codes match as the tools write them (RIS upper case, BibTeX lower case, Zotero camelCase): a
+    database's own wording such as Scopus's or Web of Science's ``Article`` is kept as given.
+    """
+    text = clean_text(value)
+    if not text:
+        return None
+    if text in RIS_TYPES:
+        return RIS_TYPES[text]
+    if text in BIBTEX_TYPES:
+        return BIBTEX_TYPES[text]
+    if text[:1].islower() and text.lower() in ZOTERO_TYPES:
+        return ZOTERO_TYPES[text.lower()]
+    return text
+
+
+# ---------------------------------------------------------------- dates
+
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december"]
+_MONTHS = {name: i for i, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])} | {"sept": 9}
+_NUMERIC_DATE_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:[/\-.](\d{1,2}))?(?:[/\-.](\d{1,2}))?(?!\d)")
+_COMPACT_DATE_RE = re.compile(r"^(1[5-9]\d\d|20\d\d)(\d\d)(\d\d)$")
+_WORD_DATE_RE = re.compile(r"\b([A-Za-z]{3,9})\.?(?:\s+(\d{1,2}))?\b")
+
+
+def _iso(year: int, month: int | None = None, day: int | None = None) -> str:
+    if month and 1 <= month <= 12:
+        if day:
+            try:
+                return date(year, month, day).isoformat()
+            except ValueError:
+                pass
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}"
+
+
+def iso_date(text: object, year: int | None = None) -> str | None:
+    """``2019/10//undefined`` -> ``2019-10``; ``2006 Mar 1`` -> ``2006-03-01``; ``JUN 19`` + 2023 -> ``2023-06-19``."""
+    value = clean_text(text)
+    if not value:
+        return _iso(year) if year else None
+    m = _COMPACT_DATE_RE.match(value)
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _NUMERIC_DATE_RE.search(value)
+    found_year = int(m.group(1)) if m else year
+    if m and (m.group(2) or m.group(3)):
+        return _iso(found_year, int(m.group(2)) if m.group(2) else None, int(m.group(3)) if m.group(3) else None)
+    if found_year is None:
+        return None
+    rest = value.replace(m.group(0), " ") if m else value
+    wm = _WORD_DATE_RE.search(rest)
+    month = _MONTHS.get(wm.group(1).lower()) if wm else None
+    if wm and month:
+        return _iso(found_year, month, int(wm.group(2)) if wm.group(2) else None)
+    return _iso(found_year)

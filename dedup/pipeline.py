@@ -1,0 +1,99 @@
+"""The batch front door: prepare -> block -> match -> cluster over a list of records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
+from dedup.cluster import PairLink, cluster
+from dedup.match import Verdict, decide
+from dedup.prep import Prepared, prepare
+from records.model import Record
+
+
+@dataclass
+class DedupResult:
+    """What :func:`find_duplicates` found.
+
+    ``groups``: indices into the input, one list per duplicate group (size >= 2), sorted.
+    ``version_pairs``: (preprint-or-published, other) index pairs linked as versions of one work, never merged;
+    one pair per two groups, the lower-index record of each.
+    ``merged``: the pair links that joined the groups, each with the rule that fired (the audit log).
+    ``links``: every pair decided "duplicate" (``merged`` plus the redundant and the refused ones).
+    ``refused``: duplicate links the clustering refused because the groups would conflict.
+    ``stats``: counts for the run summary (records, candidate pairs, stop keys).
+    """
+
+    groups: list[list[int]]
+    version_pairs: list[tuple[int, int]]
+    merged: list[PairLink] = field(default_factory=list)
+    links: list[PairLink] = field(default_factory=list)
+    refused: list[PairLink] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def rule_for(self, i: int, j: int) -> str | None:
+        """The rule that merged the pair (i, j), if that pair is one of the merge links."""
+        for link in self.merged:
+            if {link.i, link.j} == {i, j}:
+                return link.rule
+        return None
+
+
+def find_duplicates(records: Sequence[Record], *, max_bucket: int = DEFAULT_MAX_BUCKET) -> DedupResult:
+    """Group the records that are the same work; link preprints to their published versions.
+
+    Records are compared only when they share a blocking key; each pair is decided by the rule table
+    (:mod:`dedup.rules`); groups never hold two conflicting identifiers or a vetoed pair.
+    """
+    prepared = [prepare(r) for r in records]
+    return find_duplicates_prepared(prepared, max_bucket=max_bucket)
+
+
+def find_duplicates_prepared(prepared: Sequence[Prepared], *, max_bucket: int = DEFAULT_MAX_BUCKET) -> DedupResult:
+    """:func:`find_duplicates` on records already passed through :func:`dedup.prepare`."""
+    index = BlockIndex(max_bucket=max_bucket)
+    duplicate_links: list[PairLink] = []
+    version_links: list[PairLink] = []
+    verdicts: dict[tuple[int, int], Verdict] = {}
+    n_pairs = 0
+    for i, p in enumerate(prepared):
+        keys = block_keys(p)
+        for j in sorted(index.candidates(keys)):
+            n_pairs += 1
+            verdict = decide(prepared[j], p)
+            if verdict.kind == "duplicate":
+                duplicate_links.append(PairLink(j, i, verdict.rule, verdict.score))
+                verdicts[(j, i)] = verdict
+            elif verdict.kind == "version":
+                version_links.append(PairLink(j, i, verdict.rule, verdict.score))
+        index.add(i, keys)
+
+    def decide_pair(x: int, y: int) -> Verdict:
+        key = (x, y) if x < y else (y, x)
+        if key not in verdicts:
+            verdicts[key] = decide(prepared[key[0]], prepared[key[1]])
+        return verdicts[key]
+
+    clustering = cluster(prepared, duplicate_links, decide_pair)
+    root_of = {i: g[0] for g in clustering.groups for i in g}
+    seen: set[tuple[int, int]] = set()
+    version_pairs: list[tuple[int, int]] = []
+    for link in sorted(version_links, key=lambda lk: (-lk.score, lk.i, lk.j)):
+        a, b = root_of.get(link.i, link.i), root_of.get(link.j, link.j)
+        if a == b:
+            continue
+        key = (min(a, b), max(a, b))
+        if key not in seen:
+            seen.add(key)
+            version_pairs.append(key)
+    version_pairs.sort()
+    stats = {
+        "records": len(prepared),
+        "candidate_pairs": n_pairs,
+        "duplicate_links": len(duplicate_links),
+        "refused_links": len(clustering.refused),
+        "stop_keys": len(index.stop_keys),
+    }
+    return DedupResult(groups=clustering.groups, version_pairs=version_pairs, merged=clustering.merged,
+                       links=duplicate_links, refused=clustering.refused, stats=stats)

@@ -1,0 +1,483 @@
+"""Stage 1 of duplicate detection: normalise a :class:`~records.model.Record` into fields made for matching.
+
+Sources write the same work differently (``"J Clin Psychol"`` vs ``"Journal of Clinical Psychology"``,
+``"Müller, K."`` vs ``"Mueller, Karl"``, pages ``"123-9"`` vs ``"123-129"``, ``"Erratum to: <title>"``).
+:func:`prepare` folds those differences away once per record, so the pairwise stage compares cheap,
+canonical values. It never raises on odd input: an unusable field becomes ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from records.model import Record
+from records.normalise import (
+    clean_inline_markup,
+    normalise_doi,
+    normalise_pmid,
+    parse_year,
+    strip_title_brackets,
+)
+
+# ---------------------------------------------------------------------------------------------------------------
+# folding
+# ---------------------------------------------------------------------------------------------------------------
+
+#: letters that NFKD does not decompose, and Greek letters that other sources spell out ("α" vs "alpha")
+_TRANSLITERATE = str.maketrans({
+    "ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l",
+    "đ": "d", "Đ": "d", "ı": "i", "þ": "th", "ð": "d", "’": "", "‘": "", "'": "", "`": "", "´": "",
+    "α": " alpha ", "β": " beta ", "γ": " gamma ", "δ": " delta ", "ε": " epsilon ", "κ": " kappa ",
+    "λ": " lambda ", "μ": " mu ", "µ": " mu ", "π": " pi ", "σ": " sigma ", "τ": " tau ", "ω": " omega ",
+    "Δ": " delta ", "Ω": " omega ", "θ": " theta ", "χ": " chi ", "ζ": " zeta ", "η": " eta ", "ι": " iota ",
+    "ν": " nu ", "ξ": " xi ", "ρ": " rho ", "φ": " phi ", "ψ": " psi ", "Φ": " phi ", "Ψ": " psi ",
+})
+_NON_WORD_RE = re.compile(r"[\W_]+")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case words separated by single spaces: accents, apostrophes, punctuation and symbols removed.
+
+    Letters of every script are kept (a Cyrillic title still folds to words), so only spelling noise goes.
+    """
+    if not text:
+        return ""
+    text = text.translate(_TRANSLITERATE)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NON_WORD_RE.sub(" ", text.lower()).strip()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# titles
+# ---------------------------------------------------------------------------------------------------------------
+
+TITLE_STOPWORDS = frozenset({
+    "a", "an", "the", "of", "in", "on", "at", "and", "or", "for", "to", "with", "by", "from", "as", "is",
+    "are", "its", "their", "into", "via", "vs", "versus", "de", "la", "le", "les", "des", "du", "der", "die",
+    "das", "und", "el", "los", "en", "y",
+})
+
+#: notice prefixes: the record is about another work, never that work itself. Each needs a joining word or a
+#: separator after the keyword, so "Correction of hypokalaemia ..." or "Response to rituximab ..." stay articles.
+#: A leading "RETRACTED:" is different: it marks the retracted article itself (Elsevier's style).
+_POSSESSIVE = r"(?:'s|s'|'|’s|s’)?"
+_SEP = r"\s*(?:\[[^\]]*\]\s*)?(?:[:.\-–—]|$)"
+_NOTICE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
+        ("erratum", rf"^(?:published\s+|authors?{_POSSESSIVE}\s+|publisher{_POSSESSIVE}\s+)?"
+                    rf"(?:erratum|errata|corrigendum|corrigenda|correction|corrections|addendum)"
+                    rf"(?:\s+(?:to|in|notice)\b\s*:?|{_SEP})\s*"),
+        ("retraction", rf"^(?:notice\s+of\s+retraction|retraction(?:\s+(?:note|notice|statement))?|withdrawal"
+                       rf"(?:\s+notice)?)(?:\s+(?:to|for|of)\b\s*:?|{_SEP})\s*"),
+        ("concern", rf"^(?:editorial\s+)?expression\s+of\s+concern(?:\s+(?:to|for|on|regarding)\b\s*:?|{_SEP})\s*"),
+        ("reply", rf"^(?:(?:the\s+)?authors?{_POSSESSIVE}\s+(?:reply|response)|(?:in\s+)?reply|rejoinder)"
+                  rf"(?:\s+(?:to|on)\b\s*:?|{_SEP})\s*"),
+        ("reply", r"^(?:in\s+)?response\s+to\s+(?:the\s+)?(?:letter|comments?|commentary|editorial|critique|"
+                  r"criticism|correspondence|reviewers?)\b\s*(?:by|from|of|on|to|regarding)?\s*:?\s*"),
+        ("reply", rf"^response{_SEP}\s*"),
+        ("comment", r"^(?:(?:comments?|commentary|remarks)\s+(?:on|to|regarding)\b|(?:comments?|commentary|re|"
+                    r"letter|discussion)\s*:)\s*"),
+    )
+)
+_RETRACTED_PREFIX_RE = re.compile(r"^retracted\s*(?:article)?\s*[:.\-–—]\s*", re.IGNORECASE)
+#: trailing notice markers after a separator, e.g. "<title> - Reply", "<title>: a comment", "<title> (Erratum)"
+_NOTICE_SUFFIX_RE = re.compile(r"(?:\s*[:\-–—(\[]|\.)\s*(?:a\s+|the\s+)?(?:authors?" + _POSSESSIVE
+                               + r"\s+)?(reply|response|comment|commentary|erratum|corrigendum|retraction"
+                               r"(?:\s+notice)?)[\])\s.]*$", re.IGNORECASE)
+_CITATION_TAIL_RE = re.compile(r"\s*\[[^\]]*\d[^\]]*\]\s*$")
+_PAREN_CITATION_TAIL_RE = re.compile(r"\s*\((?=[^()]*(?:\d|journal|vol\b))[^)]*(?:\([^)]*\)?[^)]*)*\)?\s*$",
+                                     re.IGNORECASE)
+#: a correction names the corrected article after its title: "(vol 142, pg 310, 2003)" (Web of Science) or
+#: "(New England Journal of Medicine (2009) 360 (542-544))" (Embase)
+_CORRECTED_CITATION_RE = re.compile(
+    r"\s*(?:[(\[]\s*vol\.?\s*\d+\s*,\s*(?:pg?|pages?)\.?\s*[\w-]+\s*,\s*\d{4}\s*[)\]]"
+    r"|\(\s*[a-z][^()]*\(\s*\d{4}\s*\)\s*\d+\s*(?:\(\s*[\d\s\-–]+\s*\))?\s*\))\s*\.?\s*$",
+    re.IGNORECASE)
+#: bracketed database boilerplate at the end of a title: "[Review] [16 refs] [Romanian]", "(author's transl)"
+_TRAILING_BOILERPLATE_RE = re.compile(
+    r"(?:\s*[\[(](?:review|\d+\s+refs?|abstract|editorial|letter|english abstract|author'?s transl|"
+    r"multiple letters|article in [a-z]+|[a-z]+ language|[a-z]+|\d{1,2})[\])]\.?\s*)+$",
+    re.IGNORECASE,
+)
+#: MEDLINE-style notes glued to the title: "<title>.[Erratum appears in J Pediatr. 2003 Jun", "... Comment in: ..."
+_APPENDED_NOTE_RE = re.compile(
+    r"[\s.;]*[\[(]?\s*(?:erratum|errata|corrigendum|comment|comments|retraction|update|republished|reprinted|"
+    r"summary for patients)\s+(?:appears\s+)?in\b.*$",
+    re.IGNORECASE,
+)
+
+#: words whose presence in only one of two titles makes them different works, even as a subtitle
+NOTICE_WORDS = frozenset({
+    "erratum", "errata", "corrigendum", "correction", "retraction", "retracted", "withdrawn", "comment",
+    "comments", "commentary", "reply", "rejoinder", "protocol", "editorial", "addendum",
+})
+#: words whose presence in only one of two otherwise parallel titles makes them different works
+#: ("... in men" vs "... in women", "interim" vs "final" results)
+CONTRAST_WORDS = NOTICE_WORDS | frozenset({
+    "response", "men", "women", "male", "female", "males", "females", "boys", "girls", "children", "adults", "adult",
+    "adolescents", "infants", "elderly", "pediatric", "paediatric", "rats", "rat", "mice", "mouse", "dogs",
+    "cats", "vivo", "vitro", "preliminary", "interim", "final", "update", "updated", "baseline", "pilot",
+    "secondary", "extension", "ii", "iii", "iv", "vi",
+})
+
+#: words and phrases that make a short or recurring title say little about which work it is
+_GENERIC_WORDS = frozenset({
+    "editorial", "editorials", "editor", "editors", "remarks", "preface", "foreword", "minitrack", "welcome",
+    "keynote", "obituary", "news", "highlights", "index", "erratum", "corrigendum", "correction", "reply",
+    "abstracts", "proceedings", "untitled",
+})
+_GENERIC_PHRASES = tuple(f" {p} " for p in (
+    "introduction to", "mini track", "special issue", "special section", "guest editor", "guest editors",
+    "in this issue", "message from", "panel discussion", "book review", "book reviews", "letter to the editor",
+    "letters to the editor", "conference report", "meeting report", "meeting abstracts", "annual report",
+    "table of contents", "front matter", "back matter", "comment on", "commentary on", "author index",
+    "subject index",
+))
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
+          "x": "10", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
+_SEQUENCE_WORDS = frozenset({"part", "phase", "type", "stage", "grade", "class", "study", "trial", "paper",
+                             "section", "chapter", "volume", "vol", "series", "report", "no", "number"})
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def content_words(title: str) -> list[str]:
+    """The folded title's words without stopwords, in order (for blocking keys and title length)."""
+    return [t for t in title.split() if t not in TITLE_STOPWORDS]
+
+
+def _number_words(tokens: list[str]) -> list[str]:
+    """Roman numerals and number words after "part"/"phase"/... become digits: "Part II" == "Part 2"."""
+    out = list(tokens)
+    for i in range(1, len(out)):
+        if out[i - 1] in _SEQUENCE_WORDS and out[i] in _ROMAN:
+            out[i] = _ROMAN[out[i]]
+    return out
+
+
+_SUFFIX_HINTS = ("reply", "response", "comment", "erratum", "corrigendum", "retraction")
+
+
+def _clean_title(title: str | None) -> str:
+    """Markup, entities, translation brackets, "RETRACTED:", appended notes and bracketed tags removed.
+
+    The cheap substring tests in front of each regex keep this fast: most titles need none of them.
+    """
+    if not title:
+        return ""
+    has_markup = "<" in title or "&" in title
+    title = (clean_inline_markup(title) or "") if has_markup else " ".join(title.split())
+    if title.startswith("["):
+        title = strip_title_brackets(title) or ""
+    lower = title.lower()
+    if lower.startswith("retracted"):
+        title = _RETRACTED_PREFIX_RE.sub("", title)
+    if len(title) > 20 and " in" in lower and any(k in lower for k in _NOTE_HINTS):
+        title = title[:20] + _APPENDED_NOTE_RE.sub("", title[20:])
+    if title.endswith(("]", ")", "].", ").")):
+        title = _TRAILING_BOILERPLATE_RE.sub("", title).strip()
+    return title
+
+
+_NOTE_HINTS = ("errat", "corrig", "comment", "retraction", "update", "republished", "reprinted", "summary for")
+
+
+def _generic(title: str, tokens: list[str]) -> bool:
+    """A recurring or contentless title: a generic word, or a phrase such as "introduction to"."""
+    if not _GENERIC_WORDS.isdisjoint(tokens):
+        return True
+    padded = f" {title} "
+    return any(phrase in padded for phrase in _GENERIC_PHRASES)
+
+
+def _split_notice(title: str) -> tuple[str | None, str]:
+    """(notice kind or None, the title without the notice prefix or suffix)."""
+    for kind, pattern in _NOTICE_PATTERNS:
+        m = pattern.match(title)
+        if m:
+            # Elsevier: 'Corrigendum to "X" [J 1 (2019) 2]'; others: 'Erratum: X (The Journal of Pediatrics (...'
+            rest = _CITATION_TAIL_RE.sub("", title[m.end():])
+            rest = _PAREN_CITATION_TAIL_RE.sub("", rest)
+            return kind, rest.strip(" \"'“”‘’:.-")
+    m = _CORRECTED_CITATION_RE.search(title) if title.endswith(("]", ")", "].", ").")) else None
+    if m and m.start() > 20:
+        # Web of Science names a correction after the corrected article: "<title> (vol 142, pg 310, 2003)"
+        return "erratum", title[:m.start()].strip()
+    tail = title[-40:].lower()
+    m = _NOTICE_SUFFIX_RE.search(title) if any(k in tail for k in _SUFFIX_HINTS) else None
+    if m and m.start() > 20:
+        word = m.group(1).lower()
+        kind = ("reply" if word in ("reply", "response") else
+                "comment" if word.startswith("comment") else
+                "retraction" if word.startswith("retraction") else "erratum")
+        return kind, title[:m.start()].strip()
+    return None, title
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# authors
+# ---------------------------------------------------------------------------------------------------------------
+
+_COLLECTIVE_WORDS = frozenset({
+    "group", "groups", "consortium", "collaboration", "collaborative", "collaborators", "investigators",
+    "committee", "society", "association", "network", "team", "trialists", "council", "agency", "organization",
+    "organisation", "institute", "foundation", "board", "panel", "force", "writing", "program", "programme",
+    "study", "members", "authors", "others", "anonymous", "etal", "al", "unknown",
+})
+
+
+@lru_cache(maxsize=65536)
+def _author_key(name: str) -> tuple[str, str, str] | None:
+    """``"Müller-Lüdenscheidt, Karl H."`` -> ``("mullerludenscheidt", "kh", "karl")``; None for collectives.
+
+    The first given name is kept (when spelled out) to recognise swapped family/given names. Cached: the
+    same names recur across a corpus (that is what duplicates are).
+    """
+    family, sep, given = name.partition(",")
+    if not sep:
+        words = fold(name).split()
+        if not words or not _COLLECTIVE_WORDS.isdisjoint(words):
+            return None
+        if len(words) == 1:
+            return _compact_surname(words[0]), "", ""
+        # "Smith JA" / "J A Smith": the all-initials side is the given name
+        if len(words[-1]) <= 3 and len(words[0]) > 3:
+            return _compact_surname(words[0]), "".join(words[1:]), ""
+        return (_compact_surname(words[-1]), "".join(w[0] for w in words[:-1]),
+                words[0] if len(words[0]) > 1 else "")
+    fam_words = fold(family).split()
+    given_words = fold(given.replace(".", " ").replace("-", " ")).split()
+    if not fam_words or not _COLLECTIVE_WORDS.isdisjoint(fam_words) or not _COLLECTIVE_WORDS.isdisjoint(given_words):
+        return None
+    # "CJLM" (no dots, all capitals) is a run of initials, "Ali" is a name
+    all_caps = given.replace(" ", "").replace(".", "").isupper()
+    initials = "".join(w if (all_caps and len(w) <= 4 and w.isalpha()) else w[0] for w in given_words)
+    first_given = given_words[0] if given_words and len(given_words[0]) > 1 and initials != given_words[0] else ""
+    return _compact_surname("".join(fam_words)), initials, _compact_surname(first_given)
+
+
+def _compact_surname(surname: str) -> str:
+    """One spelling for transliterated umlauts ("mueller" == "müller" -> "muller") and no separators."""
+    s = surname.replace(" ", "")
+    return s.replace("ue", "u").replace("oe", "o").replace("ae", "a")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# venues
+# ---------------------------------------------------------------------------------------------------------------
+
+VENUE_STOPWORDS = frozenset({
+    "of", "the", "and", "for", "in", "on", "de", "des", "du", "la", "le", "der", "die", "und", "fur", "a", "an",
+    "et", "y", "i", "official", "electronic", "resource", "online", "print", "vol", "vols", "volume", "volumes",
+})
+_BRACKETS_RE = re.compile(r"\s*[\[(][^\])]*[\])]")
+_VENUE_TAIL_RE = re.compile(r"(?:\s*[.:]\s*(?:conference|congress|meeting|symposium)\b|: | = | - ).*$", re.IGNORECASE)
+_CONFERENCE_RE = re.compile(r"\b(?:proceedings|proc|conference|conf|symposium|workshop|congress|meeting|"
+                            r"colloquium|summit|convention)\b")
+_ORDINAL_RE = re.compile(r"^(?:\d+(?:st|nd|rd|th)?|first|second|third|fourth|fifth)$")
+
+
+def _venue_tokens(journal: str | None) -> tuple[str, ...]:
+    """Folded venue words without stopwords, brackets, years and ordinals."""
+    if not journal:
+        return ()
+    text = _BRACKETS_RE.sub(" ", journal.replace("&", " and "))
+    # "Zhonghua yi xue za zhi = National medical journal of China", "Scand J Immunol.Conference: 39th Meeting",
+    # "Haematologica: the hematology journal": the part before the separator names the venue
+    text = _VENUE_TAIL_RE.sub("", text) or text
+    words = fold(text).split()
+    return tuple(w for w in words if w not in VENUE_STOPWORDS and not _ORDINAL_RE.match(w))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# work types
+# ---------------------------------------------------------------------------------------------------------------
+
+#: publication types as sources spell them (BibTeX, RIS, Crossref, PubMed) -> the coarse kind of work
+_TYPE_WORDS: dict[str, str] = {
+    "article": "journal", "journal article": "journal", "journal-article": "journal", "jour": "journal",
+    "ejour": "journal", "review": "journal", "jfull": "journal", "mgzn": "journal",
+    "inproceedings": "conference", "conference": "conference", "proceedings": "conference",
+    "proceedings-article": "conference", "conf": "conference", "cpaper": "conference", "congress": "conference",
+    "conference paper": "conference", "conference abstract": "conference", "meeting abstract": "conference",
+    "abst": "conference", "conference review": "conference",
+    "book": "book", "inbook": "book", "incollection": "book", "book-chapter": "book", "chap": "book",
+    "book chapter": "book", "edbook": "book", "monograph": "book",
+    "phdthesis": "thesis", "mastersthesis": "thesis", "thes": "thesis", "dissertation": "thesis",
+    "techreport": "report", "report": "report", "rprt": "report",
+    "preprint": "preprint", "posted-content": "preprint",
+    # connectors.files spellings
+    "conference proceedings": "conference", "magazine article": "journal",
+}
+PREPRINT_DOI_RE = re.compile(
+    r"^10\.(?:1101/(?:\d{4}\.\d{2}\.\d{2}\.)?\d{5,}|48550/arxiv|21203/rs\.|2139/ssrn|20944/preprints|31234/|31219/|"
+    r"31235/|31222/|26434/chemrxiv|1590/scielopreprints|22541/au\.|35542/|36227/techrxiv|31730/|32942/)"
+)
+_PREPRINT_VENUE_RE = re.compile(r"\b(?:arxiv|biorxiv|medrxiv|chemrxiv|psyarxiv|socarxiv|techrxiv|edarxiv|ssrn|"
+                                r"research square|preprints|authorea|osf preprints|preprint)\b")
+_NOTICE_TYPES = {"erratum": "erratum", "published erratum": "erratum", "correction": "erratum",
+                 "retraction of publication": "retraction", "retraction": "retraction",
+                 "expression of concern": "concern", "comment": None}
+_NOTICE_RELATIONS = {"erratum-for": "erratum", "retraction-of": "retraction", "expression-of-concern-for": "concern"}
+_DOI_VERSION_RE = re.compile(r"(?:[./_-]?v\d{1,2})$")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# locators
+# ---------------------------------------------------------------------------------------------------------------
+
+_PAGE_RE = re.compile(r"^[^\dxvi]*?([a-z]{0,2})0*(\d+)[a-z]?(?:\s*-+\s*[a-z]{0,2}0*(\d+))?", re.IGNORECASE)
+_ROMAN_PAGES_RE = re.compile(r"^\s*([ivxlc]+)\s*(?:-+\s*([ivxlc]+))?\s*$", re.IGNORECASE)
+
+
+def parse_pages(pages: str | None) -> tuple[str | None, str | None]:
+    """First and last page as digit strings: ``"123-9"`` -> ``("123", "129")``, ``"e0123"`` -> ``("123", None)``.
+
+    Letter prefixes ("e", "S") are dropped because sources disagree on writing them; an abbreviated last
+    page borrows the leading digits of the first.
+    """
+    if not pages:
+        return None, None
+    text = pages.strip().replace("–", "-").replace("—", "-")
+    m = _ROMAN_PAGES_RE.match(text)
+    if m:
+        return m.group(1).lower(), (m.group(2).lower() if m.group(2) else None)
+    m = _PAGE_RE.match(text)
+    if not m:
+        return None, None
+    first, last = m.group(2), m.group(3)
+    if last is not None:
+        last = last.lstrip("0") or "0"
+        if len(last) < len(first):
+            last = first[: len(first) - len(last)] + last
+        if last == first:
+            last = None
+    return first, last
+
+
+def _first_number(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = _DIGITS_RE.search(value)
+    return (m.group(0).lstrip("0") or "0") if m else None
+
+
+def _issue_numbers(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(sorted({n.lstrip("0") or "0" for n in _DIGITS_RE.findall(value)}))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the prepared record
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Prepared:
+    """A record's fields in the canonical form the matcher compares (see :func:`prepare`)."""
+
+    title: str                        # folded title, notice prefix removed, "Part II" -> "part 2"
+    n_content: int                    # number of title words that are not stopwords
+    title_numbers: tuple[str, ...]    # numbers in the title, sorted ("part 1" vs "part 2")
+    title_contrast: tuple[str, ...]   # contrast words present, sorted (men/women, protocol, reply ...)
+    informative: bool                 # False for short or recurring titles ("Editorial", "Introduction to ...")
+    notice: str | None                # "erratum" | "retraction" | "concern" | "comment" | "reply" | None
+    authors: tuple[tuple[str, str, str], ...]  # (surname, initials, first given name), no collectives
+    year: int | None
+    venue: tuple[str, ...]            # folded venue words without stopwords
+    venue_type: str | None            # "journal" | "conference" | "book" | "thesis" | "report" | "preprint" | None
+    is_preprint: bool
+    volume: str | None
+    issue: tuple[str, ...]            # the issue's numbers ("2-3" -> ("2", "3"))
+    first_page: str | None
+    last_page: str | None
+    doi: str | None
+    doi_base: str | None              # DOI without a version suffix (".v2", "/v1")
+    pmid: str | None
+    pmcid: str | None
+    abstract: str                     # folded start of the abstract ("" when absent or too short)
+
+
+ABSTRACT_CHARS = 400
+
+
+def prepare(record: Record) -> Prepared:
+    """Normalise one record's fields for matching (see the module docstring for what is folded and why)."""
+    raw_title = _clean_title(record.title)
+    notice, base_title = _split_notice(raw_title)
+    pub_types = [p.strip().lower() for p in record.publication_types if p]
+    if notice is None:
+        for p in pub_types:
+            if _NOTICE_TYPES.get(p):
+                notice = _NOTICE_TYPES[p]
+                break
+    if notice is None:
+        for rel in record.relations:
+            if rel.kind in _NOTICE_RELATIONS:
+                notice = _NOTICE_RELATIONS[rel.kind]
+                break
+
+    tokens = _number_words(fold(base_title).split())
+    title = " ".join(tokens)
+    content = content_words(title)
+    informative = len(content) >= 3 and not _generic(title, tokens)
+
+    authors = tuple(k for k in (_author_key(a) for a in record.authors[:30] if a) if k and k[0])
+
+    # records should arrive normalised; hand-built ones may not, and a missed DOI match costs a duplicate
+    doi = normalise_doi(record.doi) if record.doi else None
+    pmid = normalise_pmid(record.pmid) if record.pmid else None
+    venue = _venue_tokens(record.journal)
+    venue_text = " ".join(venue)
+    venue_type = None
+    for p in pub_types:
+        venue_type = _TYPE_WORDS.get(p)
+        if venue_type:
+            break
+    is_preprint = bool(
+        venue_type == "preprint"
+        or (doi and PREPRINT_DOI_RE.match(doi))
+        or (venue_text and _PREPRINT_VENUE_RE.search(venue_text))
+    )
+    if is_preprint:
+        venue_type = "preprint"
+    elif venue_type is None and venue_text and _CONFERENCE_RE.search(venue_text):
+        venue_type = "conference"
+
+    year = record.year if record.year is not None else parse_year(record.published_date)
+    volume = _first_number(record.volume)
+    if volume is not None and year is not None and volume == str(year):
+        volume = None  # journals without volumes: some sources put the year there
+    first_page, last_page = parse_pages(record.pages)
+
+    abstract = fold(record.abstract[:ABSTRACT_CHARS + 100])[:ABSTRACT_CHARS] if record.abstract else ""
+    if len(abstract) < 80:
+        abstract = ""
+
+    return Prepared(
+        title=title,
+        n_content=len(content),
+        title_numbers=tuple(sorted(n.lstrip("0") or "0" for n in _DIGITS_RE.findall(title))),
+        title_contrast=tuple(sorted({t for t in tokens if t in CONTRAST_WORDS})),
+        informative=informative,
+        notice=notice,
+        authors=authors,
+        year=year,
+        venue=venue,
+        venue_type=venue_type,
+        is_preprint=is_preprint,
+        volume=volume,
+        issue=_issue_numbers(record.issue),
+        first_page=first_page,
+        last_page=last_page,
+        doi=doi,
+        doi_base=_DOI_VERSION_RE.sub("", doi) if doi else None,
+        pmid=pmid,
+        pmcid=record.pmcid or None,
+        abstract=abstract,
+    )

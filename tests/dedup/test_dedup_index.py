@@ -1,0 +1,67 @@
+"""MatchIndex (incremental, for the store) gives the same pairwise decisions as find_duplicates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import dedup
+from dedup import MatchIndex
+from records.model import Record
+
+CASES = json.loads((Path(__file__).parent / "pair_cases.json").read_text(encoding="utf-8"))
+
+
+def test_index_finds_what_find_duplicates_links(corpus):
+    records, _ = corpus(1500, seed=11)
+    result = dedup.find_duplicates(records)
+    linked_later = {link.j for link in result.links}  # links are (earlier, later)
+    index = MatchIndex()
+    matched = set()
+    for i, r in enumerate(records):
+        m = index.match(r)
+        if m is not None and m.kind == "duplicate":
+            matched.add(i)
+            assert dedup.decide(dedup.prepare(records[m.key]), dedup.prepare(r)).kind == "duplicate"
+        index.add(i, r)
+    assert matched == linked_later
+    assert len(matched) > 300  # the corpus has 450 copies
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_index_match_kind_agrees_with_the_case(case):
+    index = MatchIndex()
+    index.add("known", Record.from_json_dict({"source": "case", **case["a"]}))
+    m = index.match(Record.from_json_dict({"source": "case", **case["b"]}))
+    if case["expect"] == "distinct":
+        assert m is None
+    else:
+        assert m is not None and (m.key, m.kind) == ("known", case["expect"])
+        assert m.rule and 0 < m.score <= 1
+
+
+def test_best_match_is_the_duplicate_with_the_highest_score():
+    base = dict(title="Complement dysfunction in hemolytic uremic syndrome", authors=["Zipfel, P. F.", "Skerka, C."],
+                year=2006, journal="Current Opinion in Rheumatology")
+    index = MatchIndex()
+    index.add("partial", Record(source="t", **base))
+    index.add("full", Record(source="t", volume="18", pages="548-555", **base))
+    m = index.match(Record(source="t", volume="18", pages="548-55", **base))
+    assert m is not None and m.key == "full" and m.kind == "duplicate"
+
+
+def test_removed_keys_are_no_longer_matched_and_re_adding_replaces():
+    r = Record(source="t", title="Complement dysfunction in hemolytic uremic syndrome", authors=["Zipfel, P."],
+               year=2006, journal="Current Opinion in Rheumatology")
+    index = MatchIndex()
+    index.add("k", r)
+    assert "k" in index and len(index) == 1
+    index.remove("k")
+    assert index.match(r) is None and len(index) == 0
+    index.add("k", Record(source="t", title="Something else entirely about kidneys", year=2001))
+    index.add("k", r)
+    assert len(index) == 1 and index.match(r).key == "k"
+    with pytest.raises(KeyError):
+        index.remove("missing")

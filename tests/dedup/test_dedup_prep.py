@@ -1,0 +1,137 @@
+"""prepare(): messy fields in, exact canonical matching fields out."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedup import prepare
+from dedup.prep import fold, parse_pages
+from records.model import Record, Relation
+
+
+def prep(**fields):
+    return prepare(Record(source="test", **fields))
+
+
+def test_title_is_folded_markup_entities_accents_and_punctuation_removed():
+    p = prep(title="Les plates-formes num&eacute;riques et le <i>crowdworking</i>: l'Europe à l’épreuve?")
+    assert p.title == "les plates formes numeriques et le crowdworking leurope a lepreuve"
+
+
+def test_greek_letters_are_spelled_out_and_ligatures_split():
+    assert fold("TNF-α and IL-1β in Æsop’s œdema") == "tnf alpha and il 1 beta in aesops oedema"
+
+
+def test_roman_part_numbers_become_digits_and_numbers_are_collected():
+    p = prep(title="Cervical screening, Part II: results of phase III trials in 2,016 women")
+    assert p.title == "cervical screening part 2 results of phase 3 trials in 2 016 women"
+    assert p.title_numbers == ("16", "2", "2", "3")
+    assert p.title_contrast == ("women",)
+
+
+@pytest.mark.parametrize(("title", "notice", "base"), [
+    ("Erratum to: How do requirements evolve over time?", "erratum", "how do requirements evolve over time"),
+    ("Correction: Triage of women with minor cervical lesions", "erratum",
+     "triage of women with minor cervical lesions"),
+    ("Corrigendum to “Study of things” [J Clin Virol 12 (2019) 3-4]", "erratum", "study of things"),
+    ("Retraction Note to: Some trial of eculizumab", "retraction", "some trial of eculizumab"),
+    ("Notice of Retraction: Gig work in Kenya", "retraction", "gig work in kenya"),
+    ("Expression of concern: Vitamin D and depression", "concern", "vitamin d and depression"),
+    ("Comment on: Eculizumab for atypical HUS", "comment", "eculizumab for atypical hus"),
+    ("Authors' reply to the letter by Smith", "reply", "the letter by smith"),
+    ("Atypical hemolytic uremic syndrome associated with group A streptococcus - Reply", "reply",
+     "atypical hemolytic uremic syndrome associated with group a streptococcus"),
+    ("Severe deficiency of ADAMTS 13 activity in children (vol 142, pg 310, 2003)", "erratum",
+     "severe deficiency of adamts 13 activity in children"),
+    ("Eculizumab for atypical hemolytic-uremic syndrome (New England Journal of Medicine (2009) 360 (542-544))",
+     "erratum", "eculizumab for atypical hemolytic uremic syndrome"),
+    ("Correction of hypokalaemia in children with diarrhoea", None,
+     "correction of hypokalaemia in children with diarrhoea"),
+    ("Response to rituximab in refractory lupus nephritis", None,
+     "response to rituximab in refractory lupus nephritis"),
+    ("Comments from the field: gig workers speak", None, "comments from the field gig workers speak"),
+])
+def test_notices_are_recognised_and_their_prefix_or_citation_removed(title, notice, base):
+    p = prep(title=title)
+    assert (p.notice, p.title) == (notice, base)
+
+
+def test_retracted_prefix_marks_the_article_not_a_notice():
+    p = prep(title="RETRACTED: Ileal-lymphoid-nodular hyperplasia in children")
+    assert (p.notice, p.title) == (None, "ileal lymphoid nodular hyperplasia in children")
+
+
+def test_erratum_publication_type_and_relation_make_a_notice():
+    assert prep(title="A trial", publication_types=["Published Erratum"]).notice == "erratum"
+    rel = Relation(kind="erratum-for", id_type="doi", target="10.1/x")
+    assert prep(title="A trial", relations=[rel]).notice == "erratum"
+
+
+def test_medline_notes_and_bracketed_tags_are_cut_from_titles():
+    p = prep(title="Severe deficiency of ADAMTS 13 in children.[Erratum appears in J Pediatr. 2003 Jun;142(6):616]")
+    assert p.title == "severe deficiency of adamts 13 in children"
+    p = prep(title="Current aspects of hemolytic uremic syndrome in children. [Review] [16 refs] [Romanian]")
+    assert p.title == "current aspects of hemolytic uremic syndrome in children"
+    p = prep(title="[Current aspects of hemolytic uremic syndrome in children].")
+    assert p.title == "current aspects of hemolytic uremic syndrome in children"
+
+
+def test_authors_become_surname_initials_and_first_given_name():
+    p = prep(authors=["Müller-Lüdenscheidt, Karl H.", "Meijer, C.J.L.M.", "van der Berg, J", "Zuna, RE",
+                      "ALTS Group", "Group, ALTS", "Smith JA"])
+    assert p.authors == (
+        ("mullerludenscheidt", "kh", "karl"), ("meijer", "cjlm", ""), ("vanderberg", "j", ""),
+        ("zuna", "re", ""), ("smith", "ja", ""),
+    )
+
+
+def test_venue_is_folded_without_stopwords_brackets_and_conference_tails():
+    assert prep(journal="Infectious Agents & Cancer [Electronic Resource]").venue == ("infectious", "agents", "cancer")
+    assert prep(journal="Scandinavian Journal of Immunology.Conference: 39th Meeting of the SSI").venue == (
+        "scandinavian", "journal", "immunology")
+    assert prep(journal="The Journal of Pediatrics").venue == ("journal", "pediatrics")
+    assert prep(journal="International Conference on Service Systems and Service Management, Vols 1-3").venue == (
+        "international", "conference", "service", "systems", "service", "management")
+
+
+@pytest.mark.parametrize(("pages", "first", "last"), [
+    ("123-9", "123", "129"), ("123-29", "123", "129"), ("123-129", "123", "129"), ("123--129", "123", "129"),
+    ("e0123", "123", None), ("S12-S19", "12", "19"), ("1754", "1754", None), ("616-616", "616", None),
+    ("xii-xiv", "xii", "xiv"), ("2297-2108", "2297", "2108"), (None, None, None), ("n/a", None, None),
+])
+def test_pages_give_first_and_expanded_last_page(pages, first, last):
+    assert parse_pages(pages) == (first, last)
+
+
+def test_locators_identifiers_and_year_are_canonical():
+    p = prep(volume="Vol. 108 (Suppl 1)", issue="2-3", year=None, published_date="2011-05-02",
+             doi="https://doi.org/10.1101/2019.12.23.887844V2", pmid="PMID: 0021544029")
+    assert (p.volume, p.issue, p.year) == ("108", ("2", "3"), 2011)
+    assert (p.doi, p.doi_base, p.pmid) == ("10.1101/2019.12.23.887844v2", "10.1101/2019.12.23.887844", "21544029")
+
+
+def test_volume_equal_to_the_year_counts_as_missing():
+    assert prep(volume="2017", year=2017).volume is None
+
+
+def test_work_types_and_preprints_are_recognised():
+    assert prep(publication_types=["Journal Article"]).venue_type == "journal"
+    assert prep(publication_types=["Conference Paper"]).venue_type == "conference"
+    assert prep(publication_types=["Book Chapter"]).venue_type == "book"
+    assert prep(journal="Proceedings of the 17th Conference on CSCW").venue_type == "conference"
+    assert prep(journal="medRxiv").is_preprint
+    assert prep(doi="10.2139/ssrn.3266249").is_preprint
+    assert prep(doi="10.1101/2021.07.08.21259776").is_preprint
+    assert not prep(doi="10.1101/gr.123456.111").is_preprint  # Genome Research shares bioRxiv's prefix
+
+
+def test_short_and_recurring_titles_are_not_informative():
+    assert not prep(title="Editorial").informative
+    assert not prep(title="Introduction to the Minitrack on Crowdsourcing and the Gig Economy").informative
+    assert not prep(title="Remarks from MIS Quarterly editor: editor's comments").informative
+    assert prep(title="Complement dysfunction in hemolytic uremic syndrome").informative
+
+
+def test_short_abstracts_are_ignored_and_long_ones_cut():
+    assert prep(abstract="No abstract available.").abstract == ""
+    assert len(prep(abstract="word " * 400).abstract) == 400

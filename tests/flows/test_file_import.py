@@ -1,0 +1,108 @@
+"""File import into the store: every real export, prior decisions, idempotence, all-or-nothing refusal."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from flows.file_import import import_file
+from flows.init_store import init_store
+from livereview.errors import InputFileError
+from store.db import transaction
+from store.ingest import PriorDecision
+from store.models import Decision, Import, SourceRecord, Work
+
+EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+REAL_EXPORTS = sorted(p for p in EXPORTS.iterdir() if p.is_file() and p.name != "MANIFEST.tsv")
+
+
+def count(engine, model):
+    with transaction(engine) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def store(engine, protocol):
+    init_store(engine, protocol)
+    return engine
+
+
+@pytest.mark.parametrize("path", REAL_EXPORTS, ids=lambda p: p.name)
+def test_every_export_imports_and_a_second_import_changes_nothing(store, protocol, path):
+    rep = import_file(store, protocol, path, source="test")
+    assert rep.records > 0 and rep.import_id is not None
+    assert sum(v for k, v in rep.counts.items() if k != "records") == rep.records
+    works, records = count(store, Work), count(store, SourceRecord)
+    again = import_file(store, protocol, path, source="test")
+    assert again.already_imported and again.import_id == rep.import_id
+    assert (count(store, Work), count(store, SourceRecord)) == (works, records)
+
+
+def test_prior_decisions_from_the_2023_screening_are_carried_in(store, protocol):
+    path = EXPORTS / "ebsco_psycinfo_academic_search.ris"
+    prior = PriorDecision("exclude", "title-abstract", "2023 team", "E3")
+    rep = import_file(store, protocol, path, source="psycinfo-2023", prior=prior)
+    with transaction(store) as s:
+        statuses = s.scalars(select(Work.status).join(SourceRecord, SourceRecord.work_id == Work.id)
+                             .where(SourceRecord.import_id == rep.import_id)).all()
+        assert statuses and set(statuses) == {"excluded"}
+        assert s.scalar(select(func.count()).select_from(Decision).where(Decision.reviewer == "2023 team")) == len(
+            statuses)
+
+
+def test_a_dry_run_counts_but_writes_nothing(store, protocol):
+    before = (count(store, Work), count(store, SourceRecord), count(store, Import))
+    rep = import_file(store, protocol, EXPORTS / "scopus_export.ris", source="scopus", dry_run=True)
+    assert rep.dry_run and rep.records == 2 and rep.import_id is None
+    assert (count(store, Work), count(store, SourceRecord), count(store, Import)) == before
+
+
+@pytest.mark.parametrize(("content", "fmt", "problem"), [
+    (b"", "auto", "empty"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "auto", "PDF"),
+    (b"TY  - JOUR\nTI  - Homework in CBT\nAU  - Smith, J\nER  - \n\nTY  - JOUR\nTI  - Cut off", "ris", "truncated"),
+    (b'{"status": "ok", "message-type": "work-list", "message": {"items": [', "crossref-json", "JSON"),
+    (b"a,b\n1,2\n", "csv", "title"),
+    (b"TY  - JOUR\nTI  - x\nER  - \n", "nbib", "format"),
+])
+def test_bad_files_are_refused_with_one_line_and_nothing_written(store, protocol, tmp_path, content, fmt, problem):
+    bad = tmp_path / "refs.dat"
+    bad.write_bytes(content)
+    before = (count(store, Work), count(store, SourceRecord), count(store, Import))
+    with pytest.raises(InputFileError) as info:
+        import_file(store, protocol, bad, source="x", fmt=fmt)
+    msg = str(info.value)
+    assert "refs.dat" in msg and "\n" not in msg
+    assert problem.lower() in msg.lower(), msg
+    assert (count(store, Work), count(store, SourceRecord), count(store, Import)) == before
+
+
+def test_cli_dry_run_json_prints_normalised_records(tmp_path):
+    env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
+    res = subprocess.run([sys.executable, "-m", "livereview", "import", str(EXPORTS / "wos_export_ris_format.txt"),
+                          "--source", "wos", "--dry-run", "--json"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(rows) == 10
+    required = {"title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid",
+                "language", "publication_types", "source", "source_id"}
+    assert all(required <= set(r) for r in rows)
+    assert all(r["source"] == "wos" and isinstance(r["authors"], list) and r["title"] for r in rows)
+    assert not (tmp_path / "data").exists()
+
+
+def test_cli_refuses_a_garbage_file_with_exit_3(tmp_path):
+    env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
+    assert subprocess.run([sys.executable, "-m", "livereview", "init"], env=env, capture_output=True).returncode == 0
+    junk = tmp_path / "junk.ris"
+    junk.write_bytes(bytes(range(256)) * 4)
+    res = subprocess.run([sys.executable, "-m", "livereview", "import", str(junk), "--source", "x"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 3
+    assert res.stderr.startswith("error: ") and "junk.ris" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -1,0 +1,126 @@
+"""`livereview run` as a real process in Prefect's local mode: queue, rerun, and survive kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+import pytest
+from replay_server import homework_paper
+from sqlalchemy import create_engine, func, select, text
+
+from store.models import SourceRecord, Watermark, Work
+
+pytestmark = pytest.mark.slow
+TODAY = date.today()
+
+
+@pytest.fixture
+def cli_env(replay, replay_protocol_path, tmp_path):
+    env = {**os.environ, **replay.env(),
+           "LIVEREVIEW_DATA_DIR": str(tmp_path / "data"),
+           "LIVEREVIEW_PROTOCOL": str(replay_protocol_path),
+           "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_API_URL": "",
+           "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("LIVEREVIEW_DATABASE_URL", None)
+    return env
+
+
+def cli(env, *args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "livereview", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def db(env):
+    return create_engine(f"sqlite:///{env['LIVEREVIEW_DATA_DIR']}/livereview.db")
+
+
+def snapshot(env):
+    eng = db(env)
+    try:
+        with eng.connect() as c:
+            return {
+                "works": c.scalar(select(func.count()).select_from(Work)),
+                "queued": c.scalar(select(func.count()).select_from(Work).where(Work.status == "queued")),
+                "records": c.scalar(select(func.count()).select_from(SourceRecord)),
+                "dup_dois": c.scalar(text("SELECT count(*) FROM (SELECT doi FROM works WHERE doi IS NOT NULL "
+                                          "GROUP BY doi HAVING count(*) > 1) d")),
+                "watermarks": {w.stream: w.last_window_end for w in c.execute(select(Watermark))},
+            }
+    finally:
+        eng.dispose()
+
+
+def test_run_queues_new_records_then_a_second_run_adds_nothing(cli_env, replay):
+    replay.replay.add(*(homework_paper(n, TODAY - timedelta(days=n)) for n in range(1, 4)))
+    assert cli(cli_env, "init").returncode == 0
+    first = cli(cli_env, "run")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "succeeded" in first.stdout and "pubmed:core" in first.stdout
+    after_first = snapshot(cli_env)
+    assert after_first["queued"] == 3 and after_first["works"] == 53
+    second = cli(cli_env, "run")
+    assert second.returncode == 0, second.stderr
+    assert snapshot(cli_env) | {"watermarks": None} == after_first | {"watermarks": None}
+    status = cli(cli_env, "status")
+    assert status.returncode == 0 and "pubmed:core" in status.stdout and "queued" in status.stdout
+
+
+def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
+    replay.replay.add(homework_paper(1, TODAY))
+    replay.replay.html_error("europepmc", times=1000)
+    assert cli(cli_env, "init").returncode == 0
+    res = cli(cli_env, "run", "--source", "europepmc", "--source", "pubmed", "--no-alert")
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "partial" in res.stdout
+    assert "europepmc:core: failed: europepmc: answered with an HTML page instead of JSON" in res.stdout
+
+
+def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_env, replay, tmp_path):
+    replay.replay.add(*(homework_paper(n, TODAY - timedelta(days=n)) for n in range(1, 6)))
+    assert cli(cli_env, "init").returncode == 0
+    replay.replay.stall["crossref"] = 60          # PubMed and Europe PMC finish, then Crossref hangs
+    log = (tmp_path / "killed-run.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "livereview", "run", "--no-alert"], env=cli_env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if replay.replay.requests["crossref"] > 0:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the run never reached Crossref")
+        mid = snapshot(cli_env)
+        assert mid["watermarks"].get("pubmed:core") == TODAY    # committed before the kill
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        log.close()
+    assert proc.returncode == -signal.SIGKILL
+    killed = snapshot(cli_env)
+    assert killed["queued"] == 5 and "crossref:core" not in killed["watermarks"]
+    replay.replay.stall.clear()
+    again = cli(cli_env, "run", "--no-alert")
+    assert again.returncode == 0, again.stdout + again.stderr
+    final = snapshot(cli_env)
+    assert final["queued"] == 5 and final["dup_dois"] == 0
+    assert final["watermarks"]["crossref:core"] == TODAY
+    eng = db(cli_env)
+    with eng.connect() as c:
+        runs = c.execute(text("SELECT status, error FROM runs ORDER BY id")).all()
+        assert runs[0][0] == "failed" and "interrupted" in runs[0][1]
+        assert runs[-1][0] == "succeeded"
+        dup_records = c.scalar(text("SELECT count(*) FROM (SELECT source, source_id, content_hash, query_name "
+                                    "FROM source_records GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d"))
+        assert dup_records == 0
+    eng.dispose()
