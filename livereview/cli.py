@@ -245,6 +245,51 @@ def dedupe(
 
 
 @app.command()
+def merge(
+    keep: Annotated[int, typer.Argument(help="Id of the work to keep.")],
+    duplicate: Annotated[int, typer.Argument(help="Id of the work to merge into it.")],
+    actor: Annotated[str, typer.Option(help="Who decided (recorded in the audit log).")] = "cli",
+) -> None:
+    """Merge two works found to be the same: records, decisions and identifiers move; undo with `unmerge`."""
+    from store.db import transaction
+    from store.merge import merge_works
+    from store.models import Work
+
+    settings = _settings()
+    proto = _protocol(settings, None)
+    with transaction(_engine(settings)) as s:
+        kept, dup = s.get(Work, keep), s.get(Work, duplicate)
+        if kept is None or dup is None:
+            raise typer.BadParameter(f"no work {keep if kept is None else duplicate}")
+        try:
+            m = merge_works(s, kept, dup, rule="manual", actor=actor,
+                            reviewers_required=proto.review.reviewers_per_record)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"merge #{m.id}: work {duplicate} merged into {keep} "
+                   f"({len(m.moved['decisions'])} decisions, {len(m.moved['source_records'])} records moved)")
+
+
+@app.command()
+def unmerge(
+    merge_id: Annotated[int, typer.Argument(help="Merge number printed by `merge` (or in the audit log).")],
+    actor: Annotated[str, typer.Option(help="Who decided (recorded in the audit log).")] = "cli",
+) -> None:
+    """Undo a merge (automatic or manual): everything moved goes back to the merged work."""
+    from store.db import transaction
+    from store.merge import undo_merge
+
+    settings = _settings()
+    proto = _protocol(settings, None)
+    with transaction(_engine(settings)) as s:
+        try:
+            m = undo_merge(s, merge_id, actor=actor, reviewers_required=proto.review.reviewers_per_record)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"merge #{m.id} undone: work {m.merged_id} is separate from work {m.kept_id} again")
+
+
+@app.command()
 def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
     """Show the settings in effect (secrets masked) and where they come from."""
     settings = _settings()
@@ -422,11 +467,10 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.exceptions.TyperException as exc:  # usage errors (typer's own click): message + exit 2
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
     sys.exit(code if isinstance(code, int) else 0)

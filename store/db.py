@@ -35,8 +35,6 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")
@@ -99,8 +97,18 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    db = engine.url.database
+    if engine.dialect.name != "sqlite" or not db or db == ":memory:":
+        return None
+    return Path(db).expanduser()
+
+
 def migrate(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade to the latest schema; returns (revision before, revision after)."""
+    """Upgrade to the latest schema (creating a SQLite file and its folder); returns (before, after) revisions."""
+    path = _sqlite_file(engine)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         before = current_revision(engine)
         command.upgrade(_alembic_config(engine), "head")
@@ -110,7 +118,10 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
 
 
 def require_current_schema(engine: Engine) -> None:
-    """Commands other than ``init`` refuse to run on an uninitialised or outdated database."""
+    """Commands other than ``init`` refuse to run on an uninitialised or outdated database (creating nothing)."""
+    path = _sqlite_file(engine)
+    if path is not None and not path.is_file():
+        raise StoreError(f"{path}: no database here; run `livereview init`")
     try:
         rev = current_revision(engine)
     except OperationalError as exc:

@@ -27,12 +27,9 @@ from sqlalchemy.orm import Session
 from records.model import Record
 from store import screening
 from store.audit import audit
+from store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
+from store.merge import merge_works
 from store.models import Notice, SourceRecord, Work, WorkLink
-
-ID_FIELDS = ("doi", "pmid", "pmcid", "openalex_id")
-#: fields filled from a later record when the work lacks them (never overwritten)
-FILLABLE = ("title", "abstract", "year", "journal", "volume", "issue", "pages", "language", "url")
-LIST_FIELDS = ("authors", "issn", "publication_types", "keywords")
 
 NOTICE_TYPES = {
     "retraction of publication": "retraction",
@@ -59,6 +56,8 @@ class FuzzyMatcher(Protocol):
     def match(self, record: Record) -> Any: ...  # -> object with .key, .kind ("duplicate"|"version"), .rule, .score
 
     def add(self, key: Any, record: Record) -> None: ...
+
+    def remove(self, key: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -105,21 +104,27 @@ def canonical(session: Session, work: Work) -> Work:
     return work
 
 
-def find_by_identifiers(session: Session, ids: dict[str, str]) -> Work | None:
-    """The work any of these identifiers belongs to (on works, then on stored source records)."""
+def works_by_identifiers(session: Session, ids: dict[str, str]) -> list[Work]:
+    """Every distinct (canonical) work any of these identifiers belongs to, on works or stored source records."""
+    found: dict[int, Work] = {}
     for name in ID_FIELDS:
         value = ids.get(name)
         if not value:
             continue
-        col = getattr(Work, name)
-        work = session.scalars(select(Work).where(col == value)).first()
-        if work is None:
-            sr_col = getattr(SourceRecord, name)
-            wid = session.scalars(select(SourceRecord.work_id).where(sr_col == value).limit(1)).first()
-            work = session.get(Work, wid) if wid else None
-        if work is not None:
-            return canonical(session, work)
-    return None
+        candidates = list(session.scalars(select(Work).where(getattr(Work, name) == value)))
+        wids = session.scalars(select(SourceRecord.work_id).where(getattr(SourceRecord, name) == value)
+                               .distinct()).all()
+        candidates += [w for w in (session.get(Work, wid) for wid in wids) if w is not None]
+        for work in candidates:
+            work = canonical(session, work)
+            found.setdefault(work.id, work)
+    return [found[k] for k in sorted(found)]
+
+
+def find_by_identifiers(session: Session, ids: dict[str, str]) -> Work | None:
+    """The work these identifiers belong to (the oldest, if they point at several)."""
+    works = works_by_identifiers(session, ids)
+    return works[0] if works else None
 
 
 def _record_ids(rec: Record) -> dict[str, str]:
@@ -267,8 +272,14 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
     if seen is not None:
         return "unchanged", seen
 
-    work = find_by_identifiers(session, _record_ids(rec))
+    matched = works_by_identifiers(session, _record_ids(rec))
+    work = matched[0] if matched else None
     rule = "identifier" if work else None
+    for other in matched[1:]:  # the record's identifiers join works stored apart: they are one work
+        merge_works(session, work, other, rule="identifier-bridge", actor=prov.actor,
+                    reviewers_required=prov.reviewers_required)
+        if matcher is not None:
+            matcher.remove(other.id)
     version_of: Work | None = None
     notice_for: Work | None = None
     if work is None and matcher is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from store import screening
 from store.audit import audit
 from store.clock import utcnow
-from store.ingest import FILLABLE, ID_FIELDS
+from store.fields import FILLABLE, ID_FIELDS
 from store.models import Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
 
 

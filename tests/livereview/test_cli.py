@@ -83,3 +83,25 @@ def test_protocol_show_prints_each_sources_query(db_env):
 
 def test_exit_codes_are_documented():
     assert set(EXIT_CODES) >= {0, 1, 2, 3, 4, 5, 6}
+
+
+def test_merge_and_unmerge_by_hand(db_env):
+    assert run("init", env=db_env).returncode == 0
+    merged = run("merge", "1", "2", "--actor", "ann", env=db_env)
+    assert merged.returncode == 0 and merged.stdout.startswith("merge #1: work 2 merged into 1")
+    again = run("merge", "1", "2", env=db_env)
+    assert again.returncode == 2 and "already merged" in again.stderr
+    undone = run("unmerge", "1", env=db_env)
+    assert undone.returncode == 0 and "separate" in undone.stdout
+    assert run("unmerge", "1", env=db_env).returncode == 2
+
+
+def test_usage_errors_exit_2_without_a_traceback(db_env):
+    res = run("export", "--format", "xml", env=db_env)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "--format" in res.stderr
+
+
+def test_a_missing_database_is_not_created_by_a_read_command(db_env, tmp_path):
+    res = run("status", env=db_env)
+    assert res.returncode == 5 and "livereview init" in res.stderr
+    assert not (tmp_path / "data").exists()

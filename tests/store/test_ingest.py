@@ -189,3 +189,19 @@ def test_a_preprint_and_its_published_version_are_linked_and_screened_once(engin
         pre, pub = s.scalars(select(Work).order_by(Work.id)).all()
         assert (pre.status, pub.status, pub.version_of_id) == ("queued", "version", pre.id)
         assert s.scalars(select(Notice.kind).where(Notice.work_id == pre.id)).all() == ["version"]
+
+
+def test_a_record_whose_identifiers_join_two_works_merges_them_keeping_decisions(engine):
+    ingest(engine, [rec(source="pubmed", source_id="41", pmid="41", title="Homework in CBT: a trial"),
+                    rec(source="crossref", source_id="10.4/b", doi="10.4/b", title="Homework in CBT - a trial")])
+    with transaction(engine) as s:
+        a, b = s.scalars(select(Work).order_by(Work.id)).all()
+        screening.record_decision(s, b, reviewer="ann", stage="title-abstract", decision="exclude", reason="E3")
+    r = ingest(engine, [rec(source="europepmc", source_id="MED:41", pmid="41", doi="10.4/b")])
+    assert r.counts["update"] + r.counts["already-queued"] == 1
+    with transaction(engine) as s:
+        a, b = s.scalars(select(Work).order_by(Work.id)).all()
+        assert b.merged_into_id == a.id and b.status == screening.DUPLICATE
+        assert (a.pmid, a.doi) == ("41", "10.4/b")
+        assert [d.reason for d in s.scalars(select(Decision).where(Decision.work_id == a.id))] == ["E3"]
+        assert a.status == screening.SCREENING
