@@ -141,7 +141,6 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
         for k, v in counts.items():
             merged[k] = merged.get(k, 0) + v
         sr.counts = merged
-        sr.window_end = window.end
         sr.requests = (sr.requests or 0) + (result.stats.requests if result.stats else 0)
         sent = "\n".join(result.queries) if result.queries else plan.query.text
         sr.query_sent = sent if not sr.query_sent or sr.query_sent == plan.query.text else sr.query_sent + "\n" + sent
@@ -175,7 +174,7 @@ def _retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(name="fetch-window", task_run_name="fetch {plan.query.stream} {window}", retries=2,
-      retry_delay_seconds=exponential_backoff(backoff_factor=30), retry_jitter_factor=0.5, timeout_seconds=3600,
+      retry_delay_seconds=exponential_backoff(backoff_factor=60), retry_jitter_factor=0.5, timeout_seconds=3600,
       retry_condition_fn=_retry_unless_permanent, cache_policy=NO_CACHE, persist_result=False)
 def fetch_window_task(settings: Settings, plan: StreamPlan, window: Window) -> SearchResult:
     return fetch_window(settings, plan, window)
@@ -194,11 +193,14 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
                use_tasks: bool, matcher: FuzzyMatcher | None = None) -> StreamOutcome:
     first, last = plan.windows[0], plan.windows[-1]
     with transaction(engine) as s:
-        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, first.start, first.start,
+        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, first.start, last.end,
                               plan.query.text)
         sr_id = sr.id
     outcome = StreamOutcome(plan.query.stream, plan.source, plan.query.name, "running", f"{first.start}..{last.end}")
-    fetch = fetch_window_task if use_tasks else fetch_window
+    fetch = fetch_window_task.with_options(
+        retries=settings.task_retries,
+        retry_delay_seconds=exponential_backoff(backoff_factor=settings.task_retry_delay)(settings.task_retries),
+    ) if use_tasks else fetch_window
     store = store_window_task if use_tasks else None
     try:
         for window in plan.windows:
