@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -70,6 +71,34 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     current = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
     return max(0.0, (when - current).total_seconds())
+
+
+_SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAMS) + r")=([^&\s\"']+)")
+
+
+def redact_text(text: str) -> str:
+    """Secret query parameters replaced by ``***`` wherever they appear in free text (log lines)."""
+    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites log records so no key or e-mail sent as a query parameter reaches a log (urllib3 logs URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = redact_text(record.getMessage())
+            record.args = None
+        elif isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Idempotently attach :class:`RedactingFilter` to the loggers that print request URLs."""
+    for name in ("urllib3.connectionpool", "requests", __name__):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 class RateLimiter:
@@ -156,6 +185,7 @@ class SourceClient:
         self._sleep = sleep
         self.limiter = RateLimiter(per_second, sleep=sleep)
         self.stats = ClientStats()
+        install_log_redaction()
 
     # -- public -----------------------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -249,7 +279,7 @@ def _short(exc: Exception, limit: int = 160) -> str:
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
-_STACK_FRAME = __import__("re").compile(r"\s+at [\w.$]+\(|\nTraceback \(most recent call last\)")
+_STACK_FRAME = re.compile(r"\s+at [\w.$]+\(|\nTraceback \(most recent call last\)")
 
 
 def _body_hint(resp: requests.Response | None, limit: int = 160) -> str:
@@ -266,8 +296,6 @@ def _body_hint(resp: requests.Response | None, limit: int = 160) -> str:
             msg = msg.get("message") or msg.get("type")
         text = str(msg or payload.get("error") or "")
     except ValueError:
-        import re
-
         text = re.sub(r"<[^>]*>", " ", resp.text[:2000])
     text = _STACK_FRAME.split(text, maxsplit=1)[0]  # a Java/Python stack trace: keep the exception line
     text = " ".join(text.split())

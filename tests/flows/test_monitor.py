@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from replay_server import homework_paper
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from flows.init_store import init_store
 from flows.monitor import execute_monitor, plan_streams
@@ -163,3 +163,24 @@ def test_the_client_side_filter_drops_off_topic_crossref_hits(store, settings, r
                                      abstract="Pupils did homework.", sources={"crossref"}))
     summary = execute_monitor(settings, replay_protocol, store, sources=["crossref"])
     assert summary["totals"]["filtered_out"] == 2 and summary["totals"].get("new", 0) == 0
+
+
+def test_api_keys_never_reach_the_store_or_the_logs(store, settings, replay, replay_protocol, caplog):
+    import logging
+
+    from sqlalchemy import inspect
+
+    caplog.set_level(logging.DEBUG)
+    replay.replay.add(homework_paper(1, TODAY))
+    replay.replay.fail("openalex", status=503, times=1)
+    execute_monitor(settings, replay_protocol, store)
+    secrets = ("test-key", "test-ncbi-key")
+    with transaction(store) as s:
+        dump = []
+        for table in inspect(store).get_table_names():
+            dump += [str(row) for row in s.execute(text(f"SELECT * FROM {table}"))]
+    blob = "\n".join(dump)
+    assert "api_key=***" in blob or "api_key=%2A%2A%2A" in blob     # the URLs sent are recorded, redacted
+    for secret in secrets:
+        assert secret not in blob
+        assert secret not in caplog.text
