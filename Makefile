@@ -27,6 +27,7 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/dedup_bench.py
 	$(BIN)/python benchmarks/pubmed_requests.py
 	$(BIN)/python benchmarks/api_requests.py
+	$(BIN)/python benchmarks/digest_render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from livereview import __version__
+from livereview.cli_digest import digest
 from livereview.errors import LiveReviewError
 from livereview.settings import Settings, documented_settings, load_settings
 
@@ -30,6 +31,7 @@ EXIT_CODES = {
     4: "run partial or failed: at least one source failed (see `livereview status`)",
     5: "store error: database unreachable, not initialised, or refused the write",
     6: "another monitor run holds the lock",
+    7: "digest --send could not deliver: the digest is kept pending in the outbox for the next --send",
 }
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -444,6 +446,9 @@ def serve(protocol: ProtocolOpt = None) -> None:
         weekly_digest.to_deployment(name="weekly-digest", parameters=params, tags=["livereview", "digest"],
                                     schedules=[Cron(proto.digest.cron, timezone=proto.digest.timezone)]),
     )
+
+
+app.command("digest")(digest)
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -28,7 +28,7 @@ def digest(
     """E-mail the digest since the last one (new candidates, notices, source health), or write it to the outbox.
 
     The same period is never sent twice unless --force. Digests that could not be sent stay pending
-    and go out first on the next --send that reaches the mail server.
+    and go out first on the next --send that reaches the mail server (exit code 7 until then).
     """
     from digests.service import run_digest
     from livereview.settings import load_settings
@@ -45,3 +45,5 @@ def digest(
         engine.dispose()
     for line in outcome.lines():
         typer.echo(line)
+    if send and outcome.smtp and (outcome.ids("pending") or outcome.ids("failed")):
+        raise typer.Exit(7)  # asked to send, not delivered: kept pending, the next --send retries

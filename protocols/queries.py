@@ -138,11 +138,36 @@ def _term_regex(term: str) -> str:
     return r"(?<!\w)" + body + (r"\w*" if trunc else r"(?!\w)")
 
 
+#: the only non-ASCII characters ``re.IGNORECASE`` matches to ASCII letters (İ also changes length when lowered)
+_FOLD_TRAPS = frozenset("\u0130\u0131\u017f\u212a")
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()`` when it is index-for-index what IGNORECASE sees for ASCII terms, else None."""
+    if text.isascii() or _FOLD_TRAPS.isdisjoint(text):
+        return text.lower()
+    return None
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    out, pos = [], text.find(word)
+    while pos >= 0:
+        out.append(pos)
+        pos = text.find(word, pos + 1)
+    return out
+
+
 class ConceptFilter:
     """Evaluates the protocol's boolean plan on a record's text (title, abstract, keywords).
 
     Used for sources without boolean search (Crossref, feeds) and to highlight matched terms in digests.
     British/American spelling variants must be listed as terms (counselling / counseling).
+
+    Fast path: every term's pattern begins with the term's first word, so a match can only start
+    where that word occurs; those places are found with ``str.find`` on the lower-cased text and the
+    pattern is tried only there (the same matches ``finditer`` gives). Where lower-casing could
+    disagree with the regex engine's case folding (a few Turkish / archaic letters, non-ASCII terms)
+    the pattern scans the whole text instead.
     """
 
     def __init__(self, protocol: Protocol, name: str = CORE_QUERY) -> None:
@@ -155,31 +180,57 @@ class ConceptFilter:
             for exp in protocol.expansions.values():
                 self.patterns.setdefault("~" + exp.extends, []).extend(
                     (t, re.compile(_term_regex(t), re.IGNORECASE)) for t in exp.terms)
+        self._stems = {t: re.split(r"[\s\-]+", t.rstrip("*"))[0].lower()
+                       for pats in self.patterns.values() for t, _ in pats}
 
-    def _hits(self, concept: str, text: str) -> list[str]:
-        return [t for t, rx in self.patterns.get(concept, []) if rx.search(text)]
+    def _find(self, term: str, rx: re.Pattern[str], text: str, low: str | None,
+              starts: dict[str, list[int]], first_only: bool) -> list[tuple[int, int]]:
+        stem = self._stems[term]
+        if low is None or not stem.isascii():
+            spans = [m.span() for m in rx.finditer(text)]
+            return spans[:1] if first_only else spans
+        if stem not in starts:
+            starts[stem] = _occurrences(low, stem)
+        spans: list[tuple[int, int]] = []
+        end = 0
+        for pos in starts[stem]:
+            if pos < end:            # inside the previous match: finditer would not look here either
+                continue
+            m = rx.match(text, pos)  # the pattern's look-behind still sees text[pos - 1]
+            if m:
+                spans.append(m.span())
+                end = m.end()
+                if first_only:
+                    break
+        return spans
+
+    def _scan(self, text: str, concepts: Iterable[str], first_only: bool) -> dict[str, list[tuple[str, list]]]:
+        low, starts = _lowered(text), {}
+        out: dict[str, list[tuple[str, list]]] = {}
+        for concept in concepts:
+            for term, rx in self.patterns.get(concept, []):
+                spans = self._find(term, rx, text, low, starts, first_only)
+                if spans:
+                    out.setdefault(concept, []).append((term, spans))
+        return out
 
     def matches(self, *texts: str | None) -> bool:
         text = " ".join(t for t in texts if t)
-        return any(all(self._hits(c, text) for c in group) for group in self.combine)
+        hits = self._scan(text, {c for group in self.combine for c in group}, first_only=True)
+        return any(all(c in hits for c in group) for group in self.combine)
 
     def matched_terms(self, *texts: str | None) -> list[str]:
-        """Every protocol term (core concepts and expansions) found in the text, for highlighting."""
+        """Every protocol term (core concepts and expansions) found in the text, in protocol order, once."""
         text = " ".join(t for t in texts if t)
-        out: list[str] = []
-        for concept in self.patterns:
-            out.extend(t for t in self._hits(concept, text) if t not in out)
-        return out
+        hits = self._scan(text, self.patterns, first_only=True)
+        return list(dict.fromkeys(term for found in hits.values() for term, _ in found))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Non-overlapping character spans of matched terms, for highlighting in HTML."""
-        spans: list[tuple[int, int]] = []
-        for pats in self.patterns.values():
-            for _, rx in pats:
-                spans.extend(m.span() for m in rx.finditer(text))
-        spans.sort()
+        hits = self._scan(text, self.patterns, first_only=False)
+        found = sorted(span for terms in hits.values() for _, spans in terms for span in spans)
         merged: list[tuple[int, int]] = []
-        for s, e in spans:
+        for s, e in found:
             if merged and s <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
             else:

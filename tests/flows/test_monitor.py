@@ -184,3 +184,58 @@ def test_api_keys_never_reach_the_store_or_the_logs(store, settings, replay, rep
     for secret in secrets:
         assert secret not in blob
         assert secret not in caplog.text
+
+
+def test_a_partial_run_alerts_the_maintainer_by_email(store, settings, replay, replay_protocol, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    from livereview.settings import load_settings
+
+    class Inbox(Sink):
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append(envelope)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("LIVEREVIEW_SMTP_URL", f"smtp://127.0.0.1:{port}")
+        monkeypatch.setenv("LIVEREVIEW_MAINTAINER_EMAIL", "maintainer@lab.example.org")
+        replay.replay.add(homework_paper(1, TODAY))
+        replay.replay.fail("crossref", status=503, times=100)
+        summary = execute_monitor(load_settings(), replay_protocol, store)
+    finally:
+        controller.stop()
+    assert summary["status"] == "partial"
+    assert summary["alert"] == "alert sent to maintainer@lab.example.org"
+    (mail,) = inbox.messages
+    body = mail.content.decode()
+    assert mail.rcpt_tos == ["maintainer@lab.example.org"]
+    assert "partial" in body and "crossref:core: failed" in body and "503" in body
+
+
+def test_without_smtp_the_alert_goes_to_the_log_and_the_outbox(store, settings, replay, replay_protocol, caplog):
+    replay.replay.add(homework_paper(1, TODAY))
+    replay.replay.fail("europepmc", status=500, times=100)
+    summary = execute_monitor(settings, replay_protocol, store)
+    assert summary["status"] == "partial"
+    assert summary["alert"].startswith("alert written to ")
+    assert list(settings.resolved_outbox_dir.glob("alert-*.eml"))
+    assert "europepmc" in caplog.text
+
+
+def test_a_source_failing_two_runs_in_a_row_is_named(store, settings, replay, replay_protocol):
+    replay.replay.fail("openalex", status=500, times=1000)
+    first = execute_monitor(settings, replay_protocol, store, alert=False)
+    second = execute_monitor(settings, replay_protocol, store, alert=False)
+    assert first["failing_twice"] == [] and second["failing_twice"] == ["openalex"]

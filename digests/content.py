@@ -1,0 +1,448 @@
+"""What a digest says, read from the store: counts, new candidates, notices, source health, corpus growth.
+
+Everything is gathered into plain dataclasses (:class:`DigestContent`) so rendering needs no
+database and can be tested, and benchmarked, on its own. The ordering of candidates is a
+pluggable :data:`Ranker`: for now :func:`newest_first`; a ranking module can later hand in a
+function that scores candidates (set ``Candidate.score``) and sorts by it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from digests.links import doi_url, pubmed_url, work_url
+from protocols.model import Protocol
+from protocols.queries import ConceptFilter
+from store import screening
+from store.clock import as_utc
+from store.ingest import canonical
+from store.models import Decision, Notice, ProtocolVersion, SourceRecord, SourceRun, Work
+from store.runs import consecutive_failures
+
+#: source-record classifications that mean "found again, not a new candidate": the duplicates removed this period
+#: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)
+DUPLICATE_CLASSES = ("duplicate", "already-queued", "in-corpus", "update")
+#: notice kinds about a study's validity: reported first when the study is included
+SERIOUS_NOTICES = ("retraction", "correction", "expression-of-concern")
+SNIPPET_CHARS = 300
+MAX_AUTHORS = 3
+
+
+@dataclass(frozen=True)
+class Period:
+    """The half-open interval ``[start, end)`` a digest covers, in UTC, shown in the review's time zone."""
+
+    start: datetime
+    end: datetime
+    timezone: str = "UTC"
+
+    def local(self, value: datetime) -> datetime:
+        return value.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def label(self) -> str:
+        return f"{self.local(self.start):%Y-%m-%d} – {self.local(self.end):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A new work waiting for the team, as the ranker sees it."""
+
+    work_id: int
+    title: str | None
+    authors: list[str]
+    journal: str | None
+    year: int | None
+    doi: str | None
+    pmid: str | None
+    url: str | None
+    abstract: str | None
+    keywords: list[str]
+    status: str
+    created_at: datetime
+    sources: list[str]
+    score: float | None = None
+
+
+Ranker = Callable[[Sequence[Candidate]], list[Candidate]]
+
+
+def newest_first(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Newest publication year first, then most recently found: the order until scores exist."""
+    return sorted(candidates, key=lambda c: (c.year or 0, as_utc(c.created_at), c.work_id), reverse=True)
+
+
+@dataclass(frozen=True)
+class CandidateItem:
+    """A candidate ready to render: links checked, authors shortened, snippet cut, term spans found."""
+
+    work_id: int
+    title: str
+    title_spans: list[tuple[int, int]]
+    authors: str
+    journal: str | None
+    year: int | None
+    doi: str | None
+    doi_link: str | None
+    pmid: str | None
+    pubmed_link: str | None
+    link: str | None
+    sources: list[str]
+    matched_terms: list[str]
+    snippet: str | None
+    snippet_spans: list[tuple[int, int]]
+    status: str
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    notice_id: int
+    kind: str
+    work_id: int
+    work_title: str
+    work_status: str
+    evidence: str
+    source: str
+    detected_at: datetime
+    link: str | None
+
+    @property
+    def about_included(self) -> bool:
+        return self.work_status == screening.INCLUDED
+
+    @property
+    def urgent(self) -> bool:
+        return self.about_included and self.kind in SERIOUS_NOTICES
+
+
+@dataclass(frozen=True)
+class ProtocolChange:
+    version: str
+    previous: str | None
+    loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    state: str                 # ok | failing | skipped | never run | running
+    last_success: datetime | None
+    records: int
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int = 0          # consecutive failed runs
+
+    @property
+    def failing(self) -> bool:
+        return self.state == "failing"
+
+
+@dataclass(frozen=True)
+class Counts:
+    new_candidates: int
+    new_by_source: dict[str, int]
+    duplicates_removed: int
+    duplicates_by_kind: dict[str, int]
+    identified: int
+    screened: int
+    included: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"new_candidates": self.new_candidates, "new_by_source": dict(self.new_by_source),
+                "duplicates_removed": self.duplicates_removed, "duplicates_by_kind": dict(self.duplicates_by_kind),
+                "identified": self.identified, "screened": self.screened, "included": self.included}
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Cumulative works identified and included at the end of each day something changed."""
+
+    days: list[date] = field(default_factory=list)
+    identified: list[int] = field(default_factory=list)
+    included: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    review_id: str
+    review_title: str
+    protocol_version: str
+    period: Period
+    counts: Counts
+    candidates: list[CandidateItem]
+    more: int                              # new candidates not shown (over the protocol's cap)
+    notices: list[NoticeItem]
+    protocol_changes: list[ProtocolChange]
+    health: list[SourceHealth]
+    growth: Growth
+    base_url: str | None = None
+
+    @property
+    def notice_ids(self) -> list[int]:
+        return [n.notice_id for n in self.notices]
+
+    @property
+    def failing(self) -> list[SourceHealth]:
+        return [h for h in self.health if h.failing]
+
+    @property
+    def nothing_new(self) -> bool:
+        return not self.candidates and not self.notices and not self.protocol_changes
+
+    @property
+    def heartbeat(self) -> str | None:
+        """The one line that says the job is alive when there is nothing to report."""
+        if not self.nothing_new:
+            return None
+        if self.failing:
+            names = ", ".join(h.source for h in self.failing)
+            verb = "is" if len(self.failing) == 1 else "are"
+            return f"Nothing new this period, but {names} {verb} failing (see source health below)."
+        if not any(h.state in ("ok", "skipped") for h in self.health):
+            return "Nothing new this period; no source has run yet."
+        return "Nothing new this period; all sources healthy."
+
+    def summary(self) -> dict[str, Any]:
+        """What the ``digests.counts`` column keeps."""
+        return self.counts.as_dict() | {
+            "shown": len(self.candidates), "more": self.more, "notices": len(self.notices),
+            "protocol_changes": len(self.protocol_changes), "failing_sources": [h.source for h in self.failing],
+        }
+
+
+# -- presentation of one candidate ------------------------------------------------------------------------------
+def short_authors(authors: Sequence[str]) -> str:
+    if not authors:
+        return ""
+    shown = "; ".join(authors[:MAX_AUTHORS])
+    return shown + (" et al." if len(authors) > MAX_AUTHORS else "")
+
+
+def snippet_bounds(text: str, spans: Sequence[tuple[int, int]], limit: int = SNIPPET_CHARS) -> tuple[int, int]:
+    """Where to cut about ``limit`` characters of ``text`` at word boundaries, around the first matched term."""
+    if len(text) <= limit:
+        return 0, len(text)
+    start = 0
+    if spans and spans[0][1] > limit - 40:
+        start = max(0, spans[0][0] - limit // 3)
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < spans[0][0] else start
+    end = start + limit
+    if end < len(text):
+        space = text.rfind(" ", start + limit // 2, end)
+        end = space if space > 0 else end
+    return start, min(end, len(text))
+
+
+def snippet_with_spans(text: str | None, spans: Sequence[tuple[int, int]],
+                       limit: int = SNIPPET_CHARS) -> tuple[str | None, list[tuple[int, int]]]:
+    """The snippet, and the term spans moved into it (clipped at the cuts), so it needs no second scan."""
+    if not text:
+        return None, []
+    start, end = snippet_bounds(text, spans, limit)
+    core = text[start:end].rstrip(" ,;:")
+    stop = start + len(core)
+    prefix = "…" if start > 0 else ""
+    shift = len(prefix) - start
+    moved = [(max(s, start) + shift, min(e, stop) + shift) for s, e in spans if s < stop and e > start]
+    return prefix + core + ("…" if end < len(text) else ""), moved
+
+
+def snippet(text: str | None, spans: Sequence[tuple[int, int]], limit: int = SNIPPET_CHARS) -> str | None:
+    """About ``limit`` characters of the abstract, cut at word boundaries, around the first matched term."""
+    return snippet_with_spans(text, spans, limit)[0]
+
+
+def present(c: Candidate, terms_of: ConceptFilter | None, *,
+            base_url: str | None = None) -> CandidateItem:
+    """Turn a ranked candidate into what the templates show (links checked, terms located)."""
+    title = c.title or "(no title)"
+    abstract = c.abstract or ""
+    matcher = terms_of
+    if matcher is not None:
+        terms = matcher.matched_terms(c.title, c.abstract, " ; ".join(c.keywords or []))
+        title_spans = matcher.spans(title)
+        snip, snip_spans = snippet_with_spans(abstract, matcher.spans(abstract))
+    else:
+        terms, title_spans, snip, snip_spans = [], [], snippet(abstract, []), []
+    return CandidateItem(
+        work_id=c.work_id, title=title, title_spans=title_spans, authors=short_authors(c.authors),
+        journal=c.journal, year=c.year, doi=c.doi, doi_link=doi_url(c.doi), pmid=c.pmid,
+        pubmed_link=pubmed_url(c.pmid), link=work_url(c.work_id, base_url=base_url, doi=c.doi, pmid=c.pmid,
+                                                     url=c.url),
+        sources=list(c.sources), matched_terms=terms, snippet=snip, snippet_spans=snip_spans, status=c.status,
+        score=c.score)
+
+
+# -- reading the store ----------------------------------------------------------------------------------------
+def _utc(value: datetime) -> datetime:
+    """UTC, aware: SQLite stores the UTC wall time without an offset, so every bound value must be UTC."""
+    return as_utc(value).astimezone(UTC)  # type: ignore[union-attr]
+
+
+def new_candidates(session: Session, period: Period) -> list[Candidate]:
+    """Works created in the period, not merged away, still waiting for the team (an open status)."""
+    start, end = _utc(period.start), _utc(period.end)
+    in_period = (Work.created_at >= start, Work.created_at < end, Work.merged_into_id.is_(None),
+                 Work.status.in_(screening.OPEN_STATUSES))
+    sources: dict[int, list[str]] = defaultdict(list)
+    for wid, src in session.execute(select(SourceRecord.work_id, SourceRecord.source).join(
+            Work, Work.id == SourceRecord.work_id).where(*in_period).distinct().order_by(SourceRecord.source)):
+        sources[wid].append(src)
+    return [Candidate(work_id=w.id, title=w.title, authors=list(w.authors or []), journal=w.journal, year=w.year,
+                      doi=w.doi, pmid=w.pmid, url=w.url, abstract=w.abstract, keywords=list(w.keywords or []),
+                      status=w.status, created_at=as_utc(w.created_at), sources=sources.get(w.id, []))
+            for w in session.scalars(select(Work).where(*in_period))]
+
+
+def corpus_counts(session: Session, period: Period, candidates: Sequence[Candidate]) -> Counts:
+    start, end = _utc(period.start), _utc(period.end)
+    by_source: Counter[str] = Counter(s for c in candidates for s in c.sources)
+    dups = dict(session.execute(
+        select(SourceRecord.classification, func.count()).where(
+            SourceRecord.fetched_at >= start, SourceRecord.fetched_at < end,
+            SourceRecord.classification.in_(DUPLICATE_CLASSES)).group_by(SourceRecord.classification)).all())
+    active = Work.merged_into_id.is_(None)
+    identified = session.scalar(select(func.count()).select_from(Work).where(active)) or 0
+    screened = session.scalar(select(func.count(distinct(Decision.work_id))).join(
+        Work, Work.id == Decision.work_id).where(active)) or 0
+    included = session.scalar(select(func.count()).select_from(Work).where(
+        active, Work.status == screening.INCLUDED)) or 0
+    return Counts(new_candidates=len(candidates), new_by_source=dict(sorted(by_source.items())),
+                  duplicates_removed=sum(dups.values()), duplicates_by_kind=dict(sorted(dups.items())),
+                  identified=identified, screened=screened, included=included)
+
+
+def pending_notices(session: Session, period: Period, *, base_url: str | None = None) -> list[NoticeItem]:
+    """Notices not yet reported: retractions/corrections of included studies first, then the rest, oldest first."""
+    items = []
+    for notice in session.scalars(select(Notice).where(Notice.digest_id.is_(None),
+                                                       Notice.detected_at < _utc(period.end))):
+        work = session.get(Work, notice.work_id)
+        assert work is not None
+        work = canonical(session, work)
+        items.append(NoticeItem(
+            notice_id=notice.id, kind=notice.kind, work_id=work.id, work_title=work.title or "(no title)",
+            work_status=work.status, evidence=notice.evidence, source=notice.source,
+            detected_at=as_utc(notice.detected_at),  # type: ignore[arg-type]
+            link=work_url(work.id, base_url=base_url, doi=work.doi, pmid=work.pmid, url=work.url)))
+    return sorted(items, key=lambda n: (not n.urgent, not n.about_included, n.detected_at, n.notice_id))
+
+
+def protocol_changes(session: Session, review_id: str, period: Period) -> list[ProtocolChange]:
+    """Protocol versions first loaded in the period, each with the version it replaced."""
+    versions = list(session.scalars(select(ProtocolVersion).where(ProtocolVersion.review_id == review_id)
+                                    .order_by(ProtocolVersion.loaded_at, ProtocolVersion.id)))
+    out, previous = [], None
+    for pv in versions:
+        loaded = as_utc(pv.loaded_at)
+        assert loaded is not None
+        if _utc(period.start) <= loaded < _utc(period.end):
+            out.append(ProtocolChange(pv.version, previous, loaded))
+        previous = pv.version
+    return out
+
+
+def source_health(session: Session, period: Period, sources: Sequence[str]) -> list[SourceHealth]:
+    """Per source, from ``source_runs``: last success, records this period, last error, failing or not.
+
+    "Records this period" is the sum of ``counts["fetched"]`` (what the source returned, as the
+    monitor flow writes it) over the period's source runs, or, when those runs carry no such
+    count, the number of source records they stored.
+    """
+    start, end = _utc(period.start), _utc(period.end)
+    names = list(dict.fromkeys([*sources, *session.scalars(select(SourceRun.source).distinct()
+                                                           .order_by(SourceRun.source))]))
+    out = []
+    for name in names:
+        latest = session.scalars(select(SourceRun).where(SourceRun.source == name)
+                                 .order_by(SourceRun.id.desc()).limit(1)).first()
+        last_success = session.scalar(select(func.max(SourceRun.finished_at)).where(
+            SourceRun.source == name, SourceRun.status == "succeeded"))
+        last_failed = session.scalars(select(SourceRun).where(SourceRun.source == name, SourceRun.status == "failed")
+                                      .order_by(SourceRun.id.desc()).limit(1)).first()
+        runs = list(session.scalars(select(SourceRun).where(SourceRun.source == name, SourceRun.started_at >= start,
+                                                            SourceRun.started_at < end)))
+        if any("fetched" in (r.counts or {}) for r in runs):
+            records = sum(int((r.counts or {}).get("fetched") or 0) for r in runs)
+        elif runs:
+            records = session.scalar(select(func.count()).select_from(SourceRecord).where(
+                SourceRecord.source_run_id.in_([r.id for r in runs]))) or 0
+        else:
+            records = 0
+        failures = consecutive_failures(session, name)
+        if latest is None:
+            state = "never run"
+        elif failures:
+            state = "failing"
+        elif latest.status == "running":
+            state = "running"
+        elif latest.status == "skipped":
+            state = "skipped"
+        else:
+            state = "ok"
+        error = last_failed.error if last_failed else None
+        if state == "skipped" and latest is not None:
+            error = latest.error or "; ".join(latest.warnings or []) or None
+        out.append(SourceHealth(
+            source=name, state=state, last_success=as_utc(last_success), records=records, last_error=error,
+            last_error_at=as_utc(last_failed.finished_at or last_failed.started_at) if last_failed else None,
+            failures=failures))
+    return out
+
+
+def growth(session: Session, until: datetime) -> Growth:
+    """Cumulative works identified (by creation day) and included (by the day of their last decision)."""
+    end = _utc(until)
+    found: Counter[date] = Counter(
+        as_utc(t).date() for t in session.scalars(  # type: ignore[union-attr]
+            select(Work.created_at).where(Work.merged_into_id.is_(None), Work.created_at < end)))
+    included: Counter[date] = Counter(
+        as_utc(t).date() for t in session.scalars(  # type: ignore[union-attr]
+            select(func.max(Decision.decided_at)).join(Work, Work.id == Decision.work_id).where(
+                Work.merged_into_id.is_(None), Work.status == screening.INCLUDED).group_by(Work.id))
+        if t is not None and as_utc(t) < end)  # type: ignore[operator]
+    days = sorted(set(found) | set(included))
+    g = Growth()
+    total_found = total_included = 0
+    for day in days:
+        total_found += found.get(day, 0)
+        total_included += included.get(day, 0)
+        g.days.append(day)
+        g.identified.append(total_found)
+        g.included.append(total_included)
+    if len(g.days) == 1:  # a single point draws no line: start the curve the day before at zero
+        g.days.insert(0, g.days[0] - timedelta(days=1))
+        g.identified.insert(0, 0)
+        g.included.insert(0, 0)
+    if g.days and g.days[-1] < end.date():  # carry the totals to the digest's day: a quiet spell shows as flat
+        g.days.append(end.date())
+        g.identified.append(total_found)
+        g.included.append(total_included)
+    return g
+
+
+def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,
+            rank: Ranker = newest_first, concept_filter: ConceptFilter | None = None) -> DigestContent:
+    """Everything the digest for ``period`` says, read in the caller's session."""
+    matcher = concept_filter or ConceptFilter(protocol)
+    candidates = new_candidates(session, period)
+    ranked = rank(candidates)
+    cap = protocol.digest.max_candidates
+    shown = [present(c, matcher, base_url=base_url) for c in ranked[:cap]]
+    return DigestContent(
+        review_id=protocol.review.id, review_title=protocol.review.title, protocol_version=protocol.review.version,
+        period=replace(period, timezone=protocol.digest.timezone), counts=corpus_counts(session, period, candidates),
+        candidates=shown, more=max(0, len(ranked) - cap), notices=pending_notices(session, period, base_url=base_url),
+        protocol_changes=protocol_changes(session, protocol.review.id, period),
+        health=source_health(session, period, protocol.enabled_sources), growth=growth(session, period.end),
+        base_url=base_url)
