@@ -149,7 +149,7 @@ def run_dataset(folder: Path, loader: str, show_fn: int, show_fp: int) -> tuple[
         "dataset": folder.name, "records": len(records), "TP": s.tp, "FP": s.fp, "TN": s.tn, "FN": s.fn,
         "sens": s.sensitivity, "spec": s.specificity, "rec/s": len(records) / elapsed if elapsed else 0.0,
         "target": f"{target[0]:.4f} / {target[1]:.4f}" if target else "-", "ok": ok, "loader": used,
-        "versions": len(result.version_pairs),
+        "versions": len(result.version_pairs), "notices": len(result.notice_pairs),
     }
     return row, ok
 
@@ -158,8 +158,8 @@ def missed_by_rule(records: Sequence[Record], result: dedup.DedupResult,
                    truth: Sequence[Sequence[str]]) -> Counter[str]:
     """Labelled pairs (consecutive members of a true group) left apart, counted by the rule that decided them.
 
-    Shows which misses are policy (an erratum, a preprint, a conference abstract vs its article are never
-    merged) and which are lack of evidence ("no-rule").
+    Shows which misses are policy (a reply or comment, a preprint, a notice matched by title alone, a conference
+    paper at another venue than its article are never grouped) and which are lack of evidence ("no-rule").
     """
     index = {r.source_id: i for i, r in enumerate(records)}
     group_of = {i: gi for gi, g in enumerate(result.groups) for i in g}
@@ -226,7 +226,7 @@ def run_synthetic(n: int, seed: int, show_fn: int = 0, show_fp: int = 0) -> tupl
         "dataset": f"synthetic (seed {seed})", "records": len(records), "TP": s.tp, "FP": s.fp, "TN": s.tn,
         "FN": s.fn, "sens": s.sensitivity, "spec": s.specificity, "rec/s": len(records) / elapsed,
         "target": "< 60 s", "ok": elapsed < 60 and s.specificity >= 1.0, "loader": "make_synthetic",
-        "versions": len(result.version_pairs),
+        "versions": len(result.version_pairs), "notices": len(result.notice_pairs),
     }
     print(f"synthetic: {len(records):,} records in {elapsed:.1f} s ({len(records) / elapsed:,.0f} records/s); "
           f"candidate pairs {result.stats['candidate_pairs']:,} "
@@ -239,10 +239,10 @@ def run_synthetic(n: int, seed: int, show_fn: int = 0, show_fp: int = 0) -> tupl
         index.add(r.source_id, r)
     built = time.perf_counter() - start
     start = time.perf_counter()
-    found = sum(1 for r in probes if index.match(r) is not None)
+    found = Counter(m.kind for m in (index.match(r) for r in probes) if m is not None)
     probed = time.perf_counter() - start
     print(f"MatchIndex: {len(known):,} records added in {built:.1f} s; {len(probes):,} new records matched in "
-          f"{probed:.2f} s ({found:,} with a duplicate or version); "
+          f"{probed:.2f} s ({', '.join(f'{n:,} {kind}' for kind, n in sorted(found.items())) or 'no match'}); "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return row, bool(row["ok"])
 
@@ -257,8 +257,8 @@ def print_table(rows: Sequence[dict[str, object]]) -> None:
               f"{r['sens']:>7.4f} {r['spec']:>7.4f} {r['rec/s']:>8,.0f}  {r['target']:20} "
               f"{'yes' if r['ok'] else 'NO'}")
     loaders = sorted({str(r["loader"]) for r in rows})
-    print(f"loader: {', '.join(loaders)}; version pairs: "
-          + ", ".join(f"{r['dataset']}={r['versions']}" for r in rows))
+    print(f"loader: {', '.join(loaders)}; version pairs / notice pairs: "
+          + ", ".join(f"{r['dataset']}={r['versions']}/{r['notices']}" for r in rows))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

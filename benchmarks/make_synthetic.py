@@ -4,8 +4,13 @@ Distinct works: the real records (one per true group) plus derived works (about 
 replaced from the corpus vocabulary, other authors, year, volume, pages and DOI). Duplicates: copies of
 works perturbed the way real database exports differ: dropped or abbreviated journal, initials instead of
 given names, truncated author lists, missing DOI or abstract, case and punctuation changes, "123-9" vs
-"123-129" pages, a typo in a title word, online-vs-print year. Traps that must stay apart: errata
-("Erratum to: <title>") and preprint versions of some works.
+"123-129" pages, a typo in a title word, online-vs-print year.
+
+Related records, labelled as :mod:`dedup` groups them: in the work's group, a correction printed in the
+article's own issue, a WoS-style correction "(vol V, pg P, YYYY)" that the article's MEDLINE note "[Erratum
+appears in …]" names, and a meeting abstract printed in the journal's supplement. Apart (traps): a
+correction or retraction notice in a later issue (a notice pair, not grouped), a preprint (a version pair),
+and a reply or comment by other authors.
 
 ``python benchmarks/make_synthetic.py 100000 out_dir`` writes records_pre_merged.csv and
 merged_record_ids.csv in the benchmark's shape; :func:`build` returns records and true groups.
@@ -21,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from dedup import prepare
 from records.model import Record
 
 BENCH_DIR = Path("/work/shared/bench/dedup")
@@ -56,8 +62,8 @@ def build(n: int, *, seed: int = 7, templates: Sequence[Record] | None = None) -
                           if "," in a and len(a.split(",")[1].strip()) > 3})
 
     n_dups = int(n * 0.28)
-    n_traps = int(n * 0.02)
-    n_works = n - n_dups - n_traps
+    n_related = int(n * 0.03)
+    n_works = n - n_dups - n_related
     works: list[Record] = []
     for i in range(n_works):
         template = base[i % len(base)]
@@ -74,10 +80,15 @@ def build(n: int, *, seed: int = 7, templates: Sequence[Record] | None = None) -
         copy = replace(_perturb(work, rng), source_id=f"d{k:07d}")
         records.append(copy)
         groups.setdefault(work.source_id or "", [work.source_id or ""]).append(copy.source_id or "")
-    for k in range(n_traps):
+    k = 0
+    while k < n_related:
         work = works[rng.randrange(n_works)]
-        trap = _erratum(work, rng, k) if k % 2 == 0 else _preprint(work, rng, k)
-        records.append(trap)
+        made, same_group = _related(work, rng, k, surnames, given_names)
+        for r in made[: n_related - k]:
+            records.append(r)
+            if r.source_id in same_group:
+                groups.setdefault(work.source_id or "", [work.source_id or ""]).append(r.source_id or "")
+        k += len(made)
     rng.shuffle(records)
     return records, [g for g in groups.values() if len(g) >= 2]
 
@@ -177,12 +188,64 @@ def _year(r: Record, rng: random.Random) -> Record:
 _PERTURBATIONS = [_journal, _initials, _truncate_authors, _drop_ids, _case, _typo, _pages, _year]
 
 
-# ---------------------------------------------------------------------------------------------------- traps
+# ---------------------------------------------------------------------------------------- related records
 
-def _erratum(work: Record, rng: random.Random, k: int) -> Record:
-    first = rng.randint(1, 3000)
-    return replace(work, source_id=f"e{k:07d}", title=f"Erratum to: {work.title}", pages=str(first),
-                   doi=f"10.9999/erratum.{k}", abstract=None, authors=work.authors[:1])
+_CONFERENCE_JOURNAL_RE = re.compile(r"conference|congress|meeting|symposium|proceedings", re.IGNORECASE)
+_NOTICE_PREFIXES = ("Erratum to: ", "Correction: ", "Corrigendum to ", "Retraction: ", "Retraction Note to: ")
+
+
+def _related(work: Record, rng: random.Random, k: int, surnames: Sequence[str],
+             given_names: Sequence[str]) -> tuple[list[Record], set[str]]:
+    """Records about ``work`` (module docstring) and the ids among them that belong in its group."""
+    kind = k % 6
+    # grouped records need an informative title (a correction of "Editorial" cannot be placed by its title) in a
+    # plain journal issue
+    located = bool(work.journal and work.volume and work.issue and work.issue.isdigit()
+                   and not _CONFERENCE_JOURNAL_RE.search(work.journal) and prepare(work).informative)
+    if kind == 0 or (kind in (1, 4, 5) and not located):
+        return [_later_notice(work, rng, k)], set()
+    if kind == 1:
+        notice = replace(_later_notice(work, rng, k), issue=work.issue, year=work.year)
+        return [notice], {notice.source_id or ""}
+    if kind == 2:
+        return [_preprint(work, rng, k)], set()
+    if kind == 3:
+        return [_reply(work, rng, k, surnames, given_names)], set()
+    if kind == 4:
+        abstract = _meeting_abstract(work, rng, k)
+        return [abstract], {abstract.source_id or ""}
+    # kind 5: the article's MEDLINE record names its correction, printed issues later
+    issue, page = str(int(work.issue or 1) + rng.randint(2, 5)), str(rng.randint(1, 3000))
+    digits = re.search(r"\d+", work.pages or "")
+    first_page = digits.group(0) if digits else "1"
+    note = f"[Erratum appears in {work.journal}. {work.year};{work.volume}({issue}):{page}]"
+    noted = replace(work, source="synthetic-copy", source_id=f"m{k:07d}", doi=None, title=f"{work.title}.{note}")
+    wos = replace(work, source_id=f"n{k:07d}", title=f"{work.title} (vol {work.volume}, pg {first_page}, {work.year})",
+                  issue=issue, pages=page, doi=None, abstract=None, authors=work.authors[:1])
+    return [noted, wos], {noted.source_id or "", wos.source_id or ""}
+
+
+def _later_notice(work: Record, rng: random.Random, k: int) -> Record:
+    """A correction or retraction notice printed in a later issue: its own DOI and page, first author only."""
+    issue = str(int(work.issue) + rng.randint(1, 6)) if work.issue and work.issue.isdigit() else None
+    return replace(work, source_id=f"e{k:07d}", title=f"{rng.choice(_NOTICE_PREFIXES)}{work.title}",
+                   pages=str(rng.randint(1, 3000)), issue=issue, doi=f"10.9999/notice.{k}", abstract=None,
+                   authors=work.authors[:1], year=(work.year or 2010) + rng.choice((0, 0, 1)))
+
+
+def _meeting_abstract(work: Record, rng: random.Random, k: int) -> Record:
+    """The study's meeting abstract, filed (Embase style) under the journal supplement that printed it."""
+    return replace(work, source_id=f"c{k:07d}", journal=f"{work.journal}.Conference: Annual Meeting {work.year}",
+                   issue="Suppl. 1", pages=f"S{rng.randint(1, 400)}", doi=None, abstract=None,
+                   publication_types=["Conference Abstract"])
+
+
+def _reply(work: Record, rng: random.Random, k: int, surnames: Sequence[str], given_names: Sequence[str]) -> Record:
+    """A reply or comment by other authors about the work, in the same journal: a work of its own."""
+    title = rng.choice((f"{work.title} - Reply", f"Comment on: {work.title}", f"Reply to: {work.title}"))
+    return replace(work, source_id=f"r{k:07d}", title=title, pages=str(rng.randint(1, 3000)),
+                   doi=f"10.9999/reply.{k}", abstract=None,
+                   authors=[f"{rng.choice(surnames)}, {rng.choice(given_names)}" for _ in range(2)])
 
 
 def _preprint(work: Record, rng: random.Random, k: int) -> Record:

@@ -4,23 +4,47 @@
 ``match`` (field agreement levels, decided by the rule table in :mod:`dedup.rules`) -> ``cluster``
 (union-find that never joins conflicting identifiers or vetoed pairs).
 
-A false merge hides a study from the review, so every rule errs towards "distinct". Errata, retraction
-notices, comments and replies are never merged with the work they are about; a preprint and its published
-article are linked as a *version pair*, not merged. Decision on conference abstracts vs journal articles
-with the same title: they are different reports (a journal-vs-conference type conflict vetoes the merge,
-unless they share a DOI or PMID).
+A false merge hides a study from the review, so every rule errs towards "distinct", and every merge names the
+rule that made it. Policy for records that report the same study without being the same work:
+
+- *Correction, retraction and expression-of-concern notices* ("Erratum to: <title>", "Correction: <title>",
+  "<title> (vol 12, pg 34, 2010)", "Corrigendum to …", "Retraction: <title>", "Notice of retraction …") are
+  decided ``"notice"`` when the title, once the notice prefix or suffix is removed, is the article's (high
+  similarity) and nothing conflicts: venue compatible or missing, dated the article's year or up to three years
+  later (one year earlier for an online-first date), authors overlapping or missing, no cited locator pointing
+  elsewhere. :class:`MatchIndex` returns such a match for a new notice with the article's key (the store keeps
+  the notice as its own record and flags the article); :func:`find_duplicates` lists every notice in
+  ``notice_pairs``. It puts a notice in its article's group only when the records link the two: the article's
+  MEDLINE note "[Erratum appears in …;85(11):911]" names the notice's page, or the notice is printed in the
+  article's own issue. A notice matched by its title alone stays a group of its own, because the curated
+  reference sets keep such corrections apart from the article (wagner2021_digital_work labels all six
+  corrections printed in a later issue distinct and the one printed in the article's issue a duplicate;
+  rathbone2015_haematology labels corrections without such a link both ways).
+- *Comments, replies, responses and letters* about an article are works of their own: never merged with it.
+- *A conference abstract or paper and the journal article of the same study* are merged when they share title
+  (exact or high), authors (same or high) and journal (the meeting abstract printed in the journal's
+  supplement), within three years and with nothing else in conflict (two DOIs, two PMIDs, unrelated
+  abstracts). With different venues they stay distinct: the reference sets label a conference paper and its
+  later journal version as two records (bib-dedupe's special cases, rathbone2015_haematology).
+- *A preprint and its published article* are linked as a version pair, not merged; an SSRN deposit whose
+  record cites the same conference or journal as the other record is the paper itself and is merged.
+- *One article published twice* (two unrelated DOIs, same title, authors, journal and abstract) is merged.
 
 Public API:
 
 - :func:`prepare` (Record -> :class:`Prepared`)
-- :func:`find_duplicates` (records -> :class:`DedupResult` with ``groups``, ``version_pairs``, ``merged``)
+- :func:`find_duplicates` (records -> :class:`DedupResult` with ``groups``, ``version_pairs``, ``notice_pairs``,
+  ``merged``)
 - :class:`MatchIndex` (incremental ``add`` / ``match`` / ``remove`` for the store) returning :class:`Match`
+  (``kind`` "duplicate", "notice" or "version")
+- :func:`decide` (two :class:`Prepared` -> :class:`Verdict`: the kind and the rule that decided it) and
+  :func:`notice_side` (which of a "notice" pair is the notice)
 - :func:`write_groups_csv` (groups in the ``merged_record_ids.csv`` shape)
 """
 
 from dedup.export import write_groups_csv
 from dedup.index import Match, MatchIndex
-from dedup.match import Verdict, decide
+from dedup.match import Verdict, decide, notice_side
 from dedup.pipeline import DedupResult, find_duplicates
 from dedup.prep import Prepared, prepare
 
@@ -32,6 +56,7 @@ __all__ = [
     "Verdict",
     "decide",
     "find_duplicates",
+    "notice_side",
     "prepare",
     "write_groups_csv",
 ]

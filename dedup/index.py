@@ -7,23 +7,29 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
-from dedup.match import decide
+from dedup.match import decide, notice_side
 from dedup.prep import Prepared, prepare
 from records.model import Record
+
+_KIND_RANK = {"duplicate": 0, "notice": 1, "version": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """The best known record for a new one: its key, the link kind, the rule that fired and the score."""
+    """The best known record for a new one: its key, the link kind, the rule that fired and the score.
+
+    ``kind="notice"``: the new record is a correction / retraction notice of the known article ``key``.
+    """
 
     key: Hashable
-    kind: Literal["duplicate", "version"]
+    kind: Literal["duplicate", "notice", "version"]
     rule: str
     score: float
 
 
 class MatchIndex:
-    """Known records by key; :meth:`match` finds the best existing duplicate (else version) of a record.
+    """Known records by key; :meth:`match` finds the best existing duplicate (else the article a notice is
+    about, else a version) of a record.
 
     Uses the same blocking and the same pairwise rules as :func:`dedup.find_duplicates`, so a pair gets
     the same decision either way. Memory is one :class:`~dedup.prep.Prepared` per record plus the
@@ -65,7 +71,12 @@ class MatchIndex:
         self._keys[rid] = None
 
     def match(self, record: Record) -> Match | None:
-        """Best existing duplicate of ``record`` (highest score, then earliest added), else best version."""
+        """Best existing duplicate of ``record`` (highest score, then earliest added), else the article it is a
+        notice of, else the best version.
+
+        A known notice is never returned for a new article: the store keeps notices as records of their own
+        and does not match against them.
+        """
         return self.match_prepared(prepare(record))
 
     def match_prepared(self, prepared: Prepared) -> Match | None:
@@ -78,7 +89,9 @@ class MatchIndex:
             verdict = decide(other, prepared)
             if verdict.kind == "distinct":
                 continue
-            rank = (0 if verdict.kind == "duplicate" else 1, -verdict.score, rid)
+            if verdict.kind == "notice" and notice_side(other, prepared) != 1:
+                continue  # the known record is the notice, the new one its article
+            rank = (_KIND_RANK[verdict.kind], -verdict.score, rid)
             if best is None or rank < best:
                 best, best_verdict = rank, verdict
         if best is None or best_verdict is None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from dedup.prep import NOTICE_WORDS, TITLE_STOPWORDS, Prepared
-from dedup.rules import NO_RULE, RULES, Decision
+from dedup.rules import NO_RULE, RULES, UNDECIDED_RULES, Decision
 
 # similarity thresholds behind the levels (documented in dedup.rules)
 TITLE_HIGH = 0.95
@@ -29,6 +29,11 @@ ABSTRACT_DIFFERENT = 0.15
 #: a title this unlike (and no shared identifier) ends the comparison early: no rule could hold
 EARLY_EXIT_RATIO = 0.6
 
+#: notices that are about one article and travel with it (a correction, a retraction, an expression of concern);
+#: comments and replies are works of their own
+ATTACHED_NOTICES = frozenset({"erratum", "retraction", "concern"})
+#: a notice may carry the online year of a work another export dates by its print year, one year later
+NOTICE_EARLY_YEARS = 1
 _SEQUENCE_WORDS = frozenset({"part", "phase", "section", "chapter", "volume", "vol", "series", "paper", "stage"})
 _JOURNAL_CONFLICTS = frozenset({"conference", "book", "thesis", "report"})
 _LOOSE_VENUE_TYPES = frozenset({"conference", "book"})
@@ -44,8 +49,8 @@ class Verdict:
 
     @property
     def is_veto(self) -> bool:
-        """A named "distinct" rule held: the pair must never end up in one group, not even by chaining."""
-        return self.kind == "distinct" and self.rule != NO_RULE
+        """A vetoing "distinct" rule held: the pair must never end up in one group, not even by chaining."""
+        return self.kind == "distinct" and self.rule != NO_RULE and self.rule not in UNDECIDED_RULES
 
 
 def decide(a: Prepared, b: Prepared) -> Verdict:
@@ -74,6 +79,7 @@ def compare(a: Prepared, b: Prepared) -> tuple[dict[str, str], float] | None:
     volume = "missing" if a.volume is None or b.volume is None else "same" if a.volume == b.volume else "conflict"
     pages = _pages_level(a, b)
     issue = "missing" if not a.issue or not b.issue else "conflict" if set(a.issue).isdisjoint(b.issue) else "same"
+    relation = _relation_level(a, b)  # a notice older than its work is no "notice-pair"
     levels = {
         "title": title,
         "informative": "yes" if a.informative and b.informative else "no",
@@ -86,7 +92,9 @@ def compare(a: Prepared, b: Prepared) -> tuple[dict[str, str], float] | None:
         "doi": doi,
         "pmid": pmid,
         "abstract": _abstract_level(a, b),
-        "relation": _relation_level(a, b),
+        "relation": relation,
+        "cites": _cites_level(a, b),
+        "team": "yes" if len(a.authors) >= 2 and len(b.authors) >= 2 else "no",
     }
     agree = [year == "same", venue in ("same", "compatible"), volume == "same", pages in ("exact", "same")]
     present = [year != "missing", venue != "missing", volume != "missing", pages != "missing"]
@@ -115,7 +123,7 @@ def _title_level(a: Prepared, b: Prepared) -> tuple[str, float]:
             return "conflict", sim
     if a.title_numbers != b.title_numbers and (not prefix or not _numbers_extend(shorter, longer)):
         return "conflict", sim
-    if sim >= TITLE_FAIR and not prefix and _differ_in_letters(a, b):
+    if sim >= TITLE_FAIR and not prefix and (_differ_in_letters(a, b) or _one_word_swapped(a, b)):
         return "conflict", sim
     if prefix:
         if a.title_contrast != b.title_contrast:
@@ -151,6 +159,24 @@ def _differ_in_letters(a: Prepared, b: Prepared) -> bool:
     return bool(only_a and only_b) and all(len(t) <= 2 for t in only_a | only_b)
 
 
+def _one_word_swapped(a: Prepared, b: Prepared) -> bool:
+    """The titles differ in one content word each, and not by spelling ("sensitive" / "resistant",
+    "French" / "Italian"): two studies of one design, not one study. "haemolytic" / "hemolytic",
+    "centre" / "center" and typos are two edits (or a reordering of the letters) apart and do not count."""
+    ta, tb = a.title.split(), b.title.split()
+    if len(ta) != len(tb):
+        return False
+    only_a = [t for t in ta if t not in tb]
+    only_b = [t for t in tb if t not in ta]
+    if len(only_a) != 1 or len(only_b) != 1:
+        return False
+    x, y = only_a[0], only_b[0]
+    if x in TITLE_STOPWORDS or y in TITLE_STOPWORDS or x.startswith(y) or y.startswith(x):
+        return False
+    # transpositions count once: two exports may each garble the same word ("hermenuetics" / "hermeneuitcs")
+    return OSA.distance(x, y, score_cutoff=3) > 2 and sorted(x) != sorted(y)
+
+
 def _numbers_extend(shorter: Prepared, longer: Prepared) -> bool:
     """The longer title only adds a subtitle with numbers ("X" vs "X: a 12-month follow-up"), not a part."""
     remaining = list(longer.title_numbers)
@@ -169,6 +195,8 @@ def _surnames_match(x: tuple[str, str, str], y: tuple[str, str, str], *, initial
         return True
     if len(i1) == 1 and len(i2) == 1 and i1 != i2 and s1[0] == i2 and s2[0] == i1:
         return True  # "Wang, X." vs "Xiaoguang, W.": the same name written in the other order
+    if (g1 and s1 + g1 == s2) or (g2 and s2 + g2 == s1):
+        return True  # "Le, Quintrec M." vs "Le Quintrec, M.": a particle taken for the whole surname
     if initials and i1 and i2 and i1[0] != i2[0]:
         return False
     if s1 == s2:
@@ -264,6 +292,8 @@ def _pages_level(a: Prepared, b: Prepared) -> str:
             # "29" beside "417-429": an export kept only the abbreviated last page; "12724" beside "1-6":
             # an article number beside a page count. Neither places the work, neither contradicts it.
             return "overlap"
+    if a.article_number != b.article_number:
+        return "overlap"  # "a1754" (BMJ's article number) beside "969-972" (its printed pages): incomparable
     if a.first_page.isdigit() and b.first_page.isdigit():
         # an inverted range ("2297-2108") holds a typo: only its span is known
         a1, a2 = _span(a)
@@ -309,7 +339,7 @@ def _abstract_level(a: Prepared, b: Prepared) -> str:
     if not a.abstract or not b.abstract:
         return "missing"
     if a.abstract == b.abstract:
-        return "same"
+        return "identical"
     wa = {w for w in a.abstract.split() if len(w) > 3}
     wb = {w for w in b.abstract.split() if len(w) > 3}
     if not wa or not wb:
@@ -325,12 +355,52 @@ def _abstract_level(a: Prepared, b: Prepared) -> str:
 
 def _relation_level(a: Prepared, b: Prepared) -> str:
     if a.notice != b.notice:
+        notice, work = (a, b) if a.notice else (b, a)
+        if work.notice is None and notice.notice in ATTACHED_NOTICES and (
+                notice.year is None or work.year is None or notice.year >= work.year - NOTICE_EARLY_YEARS):
+            return "notice-pair"
+        # a comment or reply (a work of its own), two kinds of notice, or a notice older than the work
         return "notice-mismatch"
     if a.is_preprint != b.is_preprint:
+        pre, other = (a, b) if a.is_preprint else (b, a)
+        if pre.preprint_by_doi_only and pre.venue and other.venue and venues_compatible(pre.venue, other.venue):
+            return "plain"  # an SSRN record citing the other's conference or journal: the paper itself, deposited
         return "preprint-pair"
     ta, tb = a.venue_type, b.venue_type
     if not ta or not tb or ta == tb:
         return "plain"
+    if {ta, tb} == {"journal", "conference"}:
+        return "conference-journal"
     if ("journal" in (ta, tb) and (ta in _JOURNAL_CONFLICTS or tb in _JOURNAL_CONFLICTS)) or "thesis" in (ta, tb):
         return "type-conflict"
     return "plain"
+
+
+def _cites_level(a: Prepared, b: Prepared) -> str:
+    """Does one record name the other's locator? "named": an article's MEDLINE note "[Erratum appears in
+    ...;9(9):2205]" names where the other record sits; "match": a notice's "(vol 85, pg 553, 2010)" names
+    the other record's volume and first page; "conflict": it names another locator."""
+    if (b.volume is not None and (b.volume, b.first_page) in a.errata_at) or (
+            a.volume is not None and (a.volume, a.first_page) in b.errata_at):
+        return "named"
+    verdict = "none"
+    for x, y in ((a, b), (b, a)):
+        if x.cites is not None and y.notice is None and y.volume is not None and y.first_page is not None:
+            if x.cites == (y.volume, y.first_page):
+                return "match"
+            verdict = "conflict"
+    return verdict
+
+
+def notice_side(a: Prepared, b: Prepared) -> int | None:
+    """Which of a pair decided "notice" is the notice (0 for ``a``, 1 for ``b``); None if neither is one."""
+    if a.notice in ATTACHED_NOTICES and b.notice is None:
+        return 0
+    if b.notice in ATTACHED_NOTICES and a.notice is None:
+        return 1
+    # neither title says so: the record whose locator the other's "Erratum appears in" note names
+    if b.volume is not None and (b.volume, b.first_page) in a.errata_at:
+        return 1
+    if a.volume is not None and (a.volume, a.first_page) in b.errata_at:
+        return 0
+    return None

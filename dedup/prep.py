@@ -90,7 +90,7 @@ _NOTICE_SUFFIX_RE = re.compile(r"(?:\s*[:\-–—(\[]|\.)\s*(?:a\s+|the\s+)?(?:a
                                + r"\s+)?(reply|response|comment|commentary|erratum|corrigendum|retraction"
                                r"(?:\s+notice)?)[\])\s.]*$", re.IGNORECASE)
 _CITATION_TAIL_RE = re.compile(r"\s*\[[^\]]*\d[^\]]*\]\s*$")
-_PAREN_CITATION_TAIL_RE = re.compile(r"\s*\((?=[^()]*(?:\d|journal|vol\b))[^)]*(?:\([^)]*\)?[^)]*)*\)?\s*$",
+_PAREN_CITATION_TAIL_RE = re.compile(r"\s*\((?=[^()]*(?:\d|journal|vol\b|\())[^)]*(?:\([^)]*\)?[^)]*)*\)?\s*$",
                                      re.IGNORECASE)
 #: a correction names the corrected article after its title: "(vol 142, pg 310, 2003)" (Web of Science) or
 #: "(New England Journal of Medicine (2009) 360 (542-544))" (Embase)
@@ -98,15 +98,30 @@ _CORRECTED_CITATION_RE = re.compile(
     r"\s*(?:[(\[]\s*vol\.?\s*\d+\s*,\s*(?:pg?|pages?)\.?\s*[\w-]+\s*,\s*\d{4}\s*[)\]]"
     r"|\(\s*[a-z][^()]*\(\s*\d{4}\s*\)\s*\d+\s*(?:\(\s*[\d\s\-–]+\s*\))?\s*\))\s*\.?\s*$",
     re.IGNORECASE)
+#: the corrected article's locator inside a notice's citation tail: "vol 142, pg 310" (Web of Science),
+#: "(2009) 360 (542-544)" (Embase), "[J Clin Virol 12 (2019) 3-4]" (Elsevier)
+_CITED_LOCATOR_RES = (
+    re.compile(r"vol\.?\s*(\d+)\s*,\s*(?:pg?|pages?)\.?\s*[a-z]?0*(\d+)", re.IGNORECASE),
+    re.compile(r"\(\s*\d{4}\s*\)\s*(\d+)\s*(?:\(\s*\d+\s*\)\s*)?(?:\(\s*|[,:]\s*)[a-z]?0*(\d+)", re.IGNORECASE),
+    re.compile(r"(\d+)\s*(?:\(\s*[\d\-–]+\s*\)\s*)?\(\s*\d{4}\s*\)\s*[a-z]?0*(\d+)", re.IGNORECASE),
+)
+#: MEDLINE names an article's errata after its title: "[Erratum appears in J Pediatr. 2003 Jun;142(6):616]"
+_ERRATUM_IN_RE = re.compile(r"erratum\s+(?:appears\s+)?in\b[^;\]]{0,80};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*[a-z]?0*(\d+)",
+                            re.IGNORECASE)
+#: a page that is an article number (BMJ "a1754", PLOS "e0123"): not comparable with a printed page range.
+#: "S12" is a supplement page, not an article number.
+_ARTICLE_NUMBER_RE = re.compile(r"^\s*[a-rt-z]\d{3,}\s*$", re.IGNORECASE)
+
 #: bracketed database boilerplate at the end of a title: "[Review] [16 refs] [Romanian]", "(author's transl)"
 _TRAILING_BOILERPLATE_RE = re.compile(
     r"(?:\s*[\[(](?:review|\d+\s+refs?|abstract|editorial|letter|english abstract|author'?s transl|"
     r"multiple letters|article in [a-z]+|[a-z]+ language|[a-z]+|\d{1,2})[\])]\.?\s*)+$",
     re.IGNORECASE,
 )
-#: MEDLINE-style notes glued to the title: "<title>.[Erratum appears in J Pediatr. 2003 Jun", "... Comment in: ..."
+#: MEDLINE-style notes glued to the title: "<title>.[Erratum appears in J Pediatr. 2003 Jun", "... [Comment in: ...".
+#: The bracket is required: "The Role of Feedback Text Comments in Online Marketplaces" is a title.
 _APPENDED_NOTE_RE = re.compile(
-    r"[\s.;]*[\[(]?\s*(?:erratum|errata|corrigendum|comment|comments|retraction|update|republished|reprinted|"
+    r"[\s.;]*[\[(]\s*(?:erratum|errata|corrigendum|comment|comments|retraction|update|republished|reprinted|"
     r"summary for patients)\s+(?:appears\s+)?in\b.*$",
     re.IGNORECASE,
 )
@@ -177,8 +192,8 @@ def _clean_title(title: str | None) -> str:
     lower = title.lower()
     if lower.startswith("retracted"):
         title = _RETRACTED_PREFIX_RE.sub("", title)
-    if len(title) > 20 and " in" in lower and any(k in lower for k in _NOTE_HINTS):
-        title = title[:20] + _APPENDED_NOTE_RE.sub("", title[20:])
+    if len(title) > 5 and " in" in lower and any(k in lower for k in _NOTE_HINTS):
+        title = title[:5] + _APPENDED_NOTE_RE.sub("", title[5:])
     if title.endswith(("]", ")", "].", ").")):
         title = _TRAILING_BOILERPLATE_RE.sub("", title).strip()
     return title
@@ -195,19 +210,30 @@ def _generic(title: str, tokens: list[str]) -> bool:
     return any(phrase in padded for phrase in _GENERIC_PHRASES)
 
 
-def _split_notice(title: str) -> tuple[str | None, str]:
-    """(notice kind or None, the title without the notice prefix or suffix)."""
+def _cited_locator(tail: str) -> tuple[str, str] | None:
+    """(volume, first page) of the corrected article named in a notice's citation tail, if it names one."""
+    for pattern in _CITED_LOCATOR_RES:
+        m = pattern.search(tail)
+        if m:
+            return m.group(1).lstrip("0") or "0", m.group(2)
+    return None
+
+
+def _split_notice(title: str) -> tuple[str | None, str, tuple[str, str] | None]:
+    """(notice kind or None, the title without the notice prefix or suffix, the corrected article's locator)."""
     for kind, pattern in _NOTICE_PATTERNS:
         m = pattern.match(title)
         if m:
             # Elsevier: 'Corrigendum to "X" [J 1 (2019) 2]'; others: 'Erratum: X (The Journal of Pediatrics (...'
-            rest = _CITATION_TAIL_RE.sub("", title[m.end():])
-            rest = _PAREN_CITATION_TAIL_RE.sub("", rest)
-            return kind, rest.strip(" \"'“”‘’:.-")
+            rest = title[m.end():]
+            cut = _CITATION_TAIL_RE.sub("", rest)
+            cut = _PAREN_CITATION_TAIL_RE.sub("", cut)
+            cited = _cited_locator(rest[len(cut):]) if len(cut) < len(rest) else None
+            return kind, cut.strip(" \"'“”‘’:.-"), cited
     m = _CORRECTED_CITATION_RE.search(title) if title.endswith(("]", ")", "].", ").")) else None
     if m and m.start() > 20:
         # Web of Science names a correction after the corrected article: "<title> (vol 142, pg 310, 2003)"
-        return "erratum", title[:m.start()].strip()
+        return "erratum", title[:m.start()].strip(), _cited_locator(title[m.start():])
     tail = title[-40:].lower()
     m = _NOTICE_SUFFIX_RE.search(title) if any(k in tail for k in _SUFFIX_HINTS) else None
     if m and m.start() > 20:
@@ -215,8 +241,8 @@ def _split_notice(title: str) -> tuple[str | None, str]:
         kind = ("reply" if word in ("reply", "response") else
                 "comment" if word.startswith("comment") else
                 "retraction" if word.startswith("retraction") else "erratum")
-        return kind, title[:m.start()].strip()
-    return None, title
+        return kind, title[:m.start()].strip(), None
+    return None, title, None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -308,7 +334,7 @@ _TYPE_WORDS: dict[str, str] = {
     "abst": "conference", "conference review": "conference",
     "book": "book", "inbook": "book", "incollection": "book", "book-chapter": "book", "chap": "book",
     "book chapter": "book", "edbook": "book", "monograph": "book",
-    "phdthesis": "thesis", "mastersthesis": "thesis", "thes": "thesis", "dissertation": "thesis",
+    "phdthesis": "thesis", "mastersthesis": "thesis", "thes": "thesis", "dissertation": "thesis", "thesis": "thesis",
     "techreport": "report", "report": "report", "rprt": "report",
     "preprint": "preprint", "posted-content": "preprint",
     # connectors.files spellings
@@ -401,6 +427,10 @@ class Prepared:
     pmid: str | None
     pmcid: str | None
     abstract: str                     # folded start of the abstract ("" when absent or too short)
+    cites: tuple[str, str] | None     # a notice's corrected article, (volume, first page), when its title names it
+    errata_at: tuple[tuple[str, str], ...]  # (volume, page) of the errata a MEDLINE title note points to
+    article_number: bool              # the page is an article number ("a1754", "e0123"), not a printed page
+    preprint_by_doi_only: bool        # a preprint only by its repository DOI (SSRN ...): its venue may be the paper's
 
 
 ABSTRACT_CHARS = 400
@@ -409,7 +439,10 @@ ABSTRACT_CHARS = 400
 def prepare(record: Record) -> Prepared:
     """Normalise one record's fields for matching (see the module docstring for what is folded and why)."""
     raw_title = _clean_title(record.title)
-    notice, base_title = _split_notice(raw_title)
+    notice, base_title, cites = _split_notice(raw_title)
+    errata_at: tuple[tuple[str, str], ...] = ()
+    if record.title and ("rratum" in record.title or "RRATUM" in record.title):
+        errata_at = tuple((v.lstrip("0") or "0", p) for v, p in _ERRATUM_IN_RE.findall(record.title))
     pub_types = [p.strip().lower() for p in record.publication_types if p]
     if notice is None:
         for p in pub_types:
@@ -439,11 +472,8 @@ def prepare(record: Record) -> Prepared:
         venue_type = _TYPE_WORDS.get(p)
         if venue_type:
             break
-    is_preprint = bool(
-        venue_type == "preprint"
-        or (doi and PREPRINT_DOI_RE.match(doi))
-        or (venue_text and _PREPRINT_VENUE_RE.search(venue_text))
-    )
+    preprint_venue = bool(venue_type == "preprint" or (venue_text and _PREPRINT_VENUE_RE.search(venue_text)))
+    is_preprint = bool(preprint_venue or (doi and PREPRINT_DOI_RE.match(doi)))
     if is_preprint:
         venue_type = "preprint"
     elif venue_type is None and venue_text and _CONFERENCE_RE.search(venue_text):
@@ -480,4 +510,8 @@ def prepare(record: Record) -> Prepared:
         pmid=pmid,
         pmcid=record.pmcid or None,
         abstract=abstract,
+        cites=cites,
+        errata_at=errata_at,
+        article_number=bool(record.pages and _ARTICLE_NUMBER_RE.match(record.pages)),
+        preprint_by_doi_only=is_preprint and not preprint_venue,
     )

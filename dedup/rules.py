@@ -4,31 +4,43 @@
 :func:`dedup.match.decide` walks :data:`RULES` in order and the first rule whose conditions all hold
 decides the pair. A rule is a name, the decision it makes and, per field, the levels it accepts.
 Rules of kind ``"distinct"`` come before the rules they guard: a false merge hides a study from the
-review, so every vetoing fact (a second DOI, another part number, an erratum) is checked first.
+review, so every vetoing fact (a second DOI, another part number, a comment on the work) is checked first.
+
+Decisions: ``duplicate`` (one work, merged), ``notice`` (a correction, retraction or expression-of-concern
+notice and the article it is about: grouped with it for screening, kept as its own record by the store),
+``version`` (a preprint and its published article: linked, not merged) and ``distinct``.
 
 Levels, per field (best first):
 
 =============  =========================================================================================
 title          exact · high (ratio ≥ 0.95) · near (≥ 0.90, or one title is the other plus a subtitle)
                · fair (≥ 0.80) · low · conflict (other numbers / parts, a contrast word on one side,
-               or only one- or two-letter words differ: "factor H" / "factor I")
+               only one- or two-letter words differ: "factor H" / "factor I", or one content word is
+               swapped for another that is not a spelling of it: "sensitive" / "resistant")
 informative    yes · no (short or recurring titles: "Editorial", "Introduction to the minitrack …")
 author         same (same surnames in order) · high (first author and ≥ 80 % of the shorter list)
                · partial (first author or ≥ 50 %) · low · missing
+team           yes (both records list two or more personal authors) · no
 year           same · adjacent (1 apart: online vs print) · close (2–3) · far · missing
 venue          same · compatible (abbreviation / acronym of the other) · unclear (two conference names)
                · conflict · missing
 volume         same · conflict · missing
-pages          exact (same first and last page) · same (same first page) · overlap (ranges overlap, or
-               both start at page 1) · conflict · missing
+pages          exact (same first and last page) · same (same first page) · overlap (ranges overlap, both
+               start at page 1, or an article number "a1754" beside printed pages) · conflict · missing
 issue          same · conflict · missing
 doi            same · version (equal without a ".v2" suffix) · near (one edit apart or a sub-DOI)
                · conflict · missing
 pmid           same · conflict · missing (PMID, and PMCID when both have one)
-abstract       same (≥ 0.9) · different (< 0.5) · unclear · missing
-relation       plain · notice-mismatch (erratum / retraction / comment / reply vs the work)
-               · preprint-pair (one is a preprint, the other is not) · type-conflict (journal vs
-               conference / book / thesis / report)
+abstract       identical (same folded opening) · same (≥ 70 % shared words) · different (< 15 %)
+               · unclear · missing
+relation       plain · notice-pair (an erratum / retraction / expression of concern and a work, the notice
+               dated no earlier than the work, or one year earlier: online vs print year) · notice-mismatch
+               (a comment or reply and anything; two kinds of notice; a notice older than the work)
+               · preprint-pair (one is a preprint, the other is not; an SSRN deposit citing the other's venue
+               is not) · conference-journal · type-conflict (journal vs book / thesis / report)
+cites          named (an article's MEDLINE note "[Erratum appears in …;9(9):2205]" names the other record's
+               volume and page) · match (a notice's "(vol 85, pg 553, 2010)" names the other's volume and
+               first page) · conflict (the notice names another locator) · none
 =============  =========================================================================================
 """
 
@@ -38,15 +50,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Decision = Literal["duplicate", "version", "distinct"]
+Decision = Literal["duplicate", "notice", "version", "distinct"]
 
-FIELDS: tuple[str, ...] = ("title", "informative", "author", "year", "venue", "volume", "pages", "issue", "doi",
-                           "pmid", "abstract", "relation")
+FIELDS: tuple[str, ...] = ("title", "informative", "author", "team", "year", "venue", "volume", "pages", "issue",
+                           "doi", "pmid", "abstract", "relation", "cites")
 
 LEVELS: Mapping[str, tuple[str, ...]] = {
     "title": ("exact", "high", "near", "fair", "low", "conflict"),
     "informative": ("yes", "no"),
     "author": ("same", "high", "partial", "low", "missing"),
+    "team": ("yes", "no"),
     "year": ("same", "adjacent", "close", "far", "missing"),
     "venue": ("same", "compatible", "unclear", "conflict", "missing"),
     "volume": ("same", "conflict", "missing"),
@@ -54,8 +67,9 @@ LEVELS: Mapping[str, tuple[str, ...]] = {
     "issue": ("same", "conflict", "missing"),
     "doi": ("same", "version", "near", "conflict", "missing"),
     "pmid": ("same", "conflict", "missing"),
-    "abstract": ("same", "unclear", "different", "missing"),
-    "relation": ("plain", "notice-mismatch", "preprint-pair", "type-conflict"),
+    "abstract": ("identical", "same", "unclear", "different", "missing"),
+    "relation": ("plain", "notice-pair", "notice-mismatch", "preprint-pair", "conference-journal", "type-conflict"),
+    "cites": ("named", "match", "conflict", "none"),
 }
 
 
@@ -93,19 +107,47 @@ TITLE_USABLE = "exact high near fair"
 TITLE_NOT_CONFLICT = "exact high near fair low"
 AUTHOR_STRONG = "same high"
 AUTHOR_ANY = "same high partial low missing"
+AUTHOR_OVERLAP = "same high partial missing"
 PAGES_SAME = "exact same"
 PAGES_OK = "exact same overlap missing"
+ABSTRACT_NOT_DIFFERENT = "identical same unclear missing"
 
 RULES: tuple[Rule, ...] = (
     # --- the same printed item, whatever the titles say (an erratum indexed once with and once without
     #     its "Erratum:" prefix sits on the same page of the same volume)
     rule("notice-same-locator", "duplicate",
          "notice and non-notice title at the same volume and pages: one item, one source dropped the prefix",
-         relation="notice-mismatch", title=TITLE_GOOD, volume="same", pages=PAGES_SAME, issue="same missing",
-         year="same adjacent", doi="same version missing", pmid="same missing"),
+         relation="notice-pair notice-mismatch", title=TITLE_GOOD, volume="same", pages=PAGES_SAME,
+         issue="same missing", year="same adjacent", doi="same version missing", pmid="same missing"),
+    # --- notices: an erratum, retraction or expression of concern reports on the study of the article it is
+    #     about. Every notice match is a "notice" (the store flags the article); find_duplicates groups only
+    #     the ones the records themselves link (GROUPED_NOTICE_RULES)
+    rule("notice-named-by-work", "notice",
+         "the article's own erratum note names the other record's volume and page, and the titles agree",
+         relation="notice-pair plain", cites="named", title=TITLE_GOOD, author=AUTHOR_OVERLAP,
+         year="same adjacent close missing", venue="same compatible missing"),
+    rule("notice-same-issue", "notice",
+         "a notice with the work's title printed in the same issue (appended to the article)",
+         relation="notice-pair", cites="none match", title=TITLE_STRONG, informative="yes", author=AUTHOR_OVERLAP,
+         year="same adjacent", venue="same compatible missing", volume="same", issue="same"),
+    rule("notice-cites-work", "notice",
+         "a notice naming the work's volume and first page, with the work's title",
+         relation="notice-pair", cites="match", title=TITLE_GOOD, author=AUTHOR_OVERLAP,
+         year="same adjacent close missing", venue="same compatible missing"),
+    rule("notice-of-work", "notice",
+         "an erratum, retraction or expression of concern whose title, once the notice prefix is gone, is the"
+         " work's; same venue, authors overlapping, dated the same year or up to three years later",
+         relation="notice-pair", cites="none", title=TITLE_STRONG, informative="yes", author=AUTHOR_OVERLAP,
+         year="same adjacent close missing", venue="same compatible missing"),
     # --- vetoes: facts that make two records different works
-    rule("notice-vs-work", "distinct", "an erratum, retraction, comment or reply is not the work it is about",
-         relation="notice-mismatch"),
+    rule("notice-unplaced", "distinct",
+         "a notice with the work's title and nothing against it, but not enough to place it (a garbled title, no"
+         " venue): not linked, and no veto either",
+         relation="notice-pair", title=TITLE_GOOD, author=AUTHOR_OVERLAP, year="same adjacent close missing",
+         venue="same compatible missing", cites="named match none"),
+    rule("notice-vs-work", "distinct",
+         "a comment or reply is a work of its own; a notice that does not fit the work is about another one",
+         relation="notice-pair notice-mismatch"),
     rule("title-parts-differ", "distinct",
          "titles differ in a number or a contrast word (part 1/2, men/women, protocol, reply)",
          title="conflict"),
@@ -114,8 +156,13 @@ RULES: tuple[Rule, ...] = (
          "DOIs one edit apart (or a sub-DOI) but the full citation identical: a typo, not two works",
          doi="near", title="exact", informative="yes", author="same", year="same", volume="same", pages="exact",
          issue="same missing", venue="same compatible", relation="plain"),
+    rule("republished-same-abstract", "duplicate",
+         "two unrelated DOIs, but the same title, authors, journal and abstract within three years: the journal"
+         " published the article twice",
+         doi="conflict", title="exact", informative="yes", author=AUTHOR_STRONG, venue="same compatible",
+         year="same adjacent close", abstract="identical", relation="plain"),
     rule("doi-differs", "distinct", "two different DOIs name two works", doi="near conflict",
-         relation="plain type-conflict"),
+         relation="plain conference-journal type-conflict"),
     # --- identifiers agree
     rule("doi-same", "duplicate", "same DOI and the same title", doi="same version", title=TITLE_STRONG),
     rule("doi-same-similar-title", "duplicate", "same DOI, a similar title and overlapping authors",
@@ -127,9 +174,23 @@ RULES: tuple[Rule, ...] = (
     rule("pmid-same", "duplicate", "same PMID and a similar title", pmid="same", title=TITLE_USABLE),
     rule("doi-same-but-unlike", "distinct", "same DOI but nothing else agrees: a misattributed DOI",
          doi="same version"),
+    # --- a conference abstract or paper and the journal article of the same study: one study for screening
+    rule("conference-journal-same-study", "duplicate",
+         "a meeting abstract printed in the journal (indexed once as a conference record, once as an article):"
+         " same title, authors and journal within three years (volumes and pages of supplements differ)",
+         relation="conference-journal", title=TITLE_STRONG, informative="yes", author=AUTHOR_STRONG,
+         year="same adjacent close", venue="same compatible", abstract=ABSTRACT_NOT_DIFFERENT),
+    rule("conference-journal-same-volume", "duplicate",
+         "a meeting abstract filed under the congress's name and under the journal volume that printed it:"
+         " same title, authors, year and volume",
+         relation="conference-journal", title=TITLE_STRONG, informative="yes", author=AUTHOR_STRONG, year="same",
+         volume="same", abstract=ABSTRACT_NOT_DIFFERENT),
+    rule("conference-journal-unplaced", "distinct",
+         "a conference record and a journal article without a venue to compare: not merged, no veto either",
+         relation="conference-journal", venue="missing"),
     rule("work-type-differs", "distinct",
-         "journal article vs conference paper / book chapter / thesis / report: different reports",
-         relation="type-conflict"),
+         "journal article vs book chapter / thesis / report, or a conference record that does not match",
+         relation="conference-journal type-conflict"),
     # --- preprint and published version: linked, never merged
     rule("preprint-version", "version",
          "a preprint and a published article with the same title and authors within three years",
@@ -139,6 +200,12 @@ RULES: tuple[Rule, ...] = (
          relation="preprint-pair"),
     # --- locators disagree
     rule("years-apart", "distinct", "more than a year apart without a shared identifier", year="close far"),
+    rule("same-work-pages-differ", "duplicate",
+         "the same informative title and author team in the same volume of one journal at other pages: a meeting"
+         " abstract in a supplement, an unmarked notice or a misprinted page of the same study",
+         relation="plain", title="exact", informative="yes", author=AUTHOR_STRONG, team="yes",
+         venue="same compatible", volume="same", year="same adjacent", pages="conflict",
+         abstract=ABSTRACT_NOT_DIFFERENT),
     rule("volume-differs", "distinct", "different volumes", volume="conflict"),
     rule("pages-differ", "distinct", "page ranges do not overlap", pages="conflict"),
     # --- short or recurring titles need the full locator
@@ -157,6 +224,10 @@ RULES: tuple[Rule, ...] = (
          "same authors, venue, year, volume and page range: the title was translated or garbled",
          title=TITLE_NOT_CONFLICT, author=AUTHOR_STRONG, year="same", venue="same compatible", volume="same",
          pages="exact", issue="same missing"),
+    rule("same-citation-authors-garbled", "duplicate",
+         "the same title at the same journal, year, volume and page range: the author list was garbled",
+         title="exact", informative="yes", year="same", venue="same compatible", volume="same", pages="exact",
+         issue="same missing", abstract=ABSTRACT_NOT_DIFFERENT),
     # --- full-text evidence against
     rule("abstracts-differ", "distinct", "both have an abstract and they are unrelated: different reports",
          abstract="different"),
@@ -182,11 +253,21 @@ RULES: tuple[Rule, ...] = (
     rule("title-venue-no-authors", "duplicate", "same title, venue and year; one record lacks authors",
          title=TITLE_STRONG, author="missing", year="same", venue="same compatible"),
     rule("title-author-abstract", "duplicate", "similar title, same authors and the same abstract",
-         title=TITLE_USABLE, author=AUTHOR_STRONG, abstract="same", year="same adjacent missing"),
+         title=TITLE_USABLE, author=AUTHOR_STRONG, abstract="identical same", year="same adjacent missing"),
     rule("title-exact-venue-year", "duplicate",
          "identical title in the same venue and year, author lists overlap (one truncated or garbled)",
          title="exact", author="partial", year="same", venue="same compatible"),
 )
+
+#: notice rules whose pairs :func:`dedup.find_duplicates` puts in one group: the records link each other
+#: (the article's erratum note names the notice's page, or the notice is printed in the article's issue).
+#: A notice matched by title alone is reported (``notice_pairs``, ``MatchIndex``) but not grouped: curated
+#: reference sets keep such corrections apart from the article (see the policy paragraph in :mod:`dedup`).
+GROUPED_NOTICE_RULES = frozenset({"notice-named-by-work", "notice-same-issue"})
+
+#: "distinct" rules that only say the evidence is too thin to link the pair; unlike the vetoes they do not stop
+#: the clustering from joining the two records' groups through other pairs
+UNDECIDED_RULES = frozenset({"notice-unplaced", "conference-journal-unplaced"})
 
 #: the decision when no rule holds (not a veto: the pair just lacks evidence)
 NO_RULE = "no-rule"

@@ -242,7 +242,8 @@ def dedupe(
     tmp.replace(groups_out)
     removable = sum(len(g) - 1 for g in result.groups)
     typer.echo(f"{file}: {len(records)} records ({fmt_name}) — {len(result.groups)} duplicate groups, "
-               f"{removable} removable duplicates, {len(result.version_pairs)} preprint/published pairs "
+               f"{removable} removable duplicates, {len(result.version_pairs)} preprint/published pairs, "
+               f"{len(result.notice_pairs)} erratum/retraction notices matched to their article "
                f"— groups written to {groups_out}")
 
 

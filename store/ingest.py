@@ -53,7 +53,7 @@ CLASSIFICATIONS = ("new", "in-corpus", "already-queued", "update", "version", "n
 class FuzzyMatcher(Protocol):
     """What ingest needs from the duplicate detector (``dedup.MatchIndex`` implements it)."""
 
-    def match(self, record: Record) -> Any: ...  # -> object with .key, .kind ("duplicate"|"version"), .rule, .score
+    def match(self, record: Record) -> Any: ...  # -> .key, .kind ("duplicate" | "version" | "notice"), .rule, .score
 
     def add(self, key: Any, record: Record) -> None: ...
 

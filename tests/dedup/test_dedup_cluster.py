@@ -21,12 +21,61 @@ def test_a_record_matching_two_different_dois_joins_only_one_of_them():
     assert len(result.refused) == 1
 
 
-def test_an_erratum_never_joins_its_article_through_a_third_record():
+def test_a_reply_never_joins_the_article_through_a_third_record():
     article = Record(source="t", source_id="a", volume="24", pages="46-54", **BASE)
     copy = Record(source="t", source_id="b", **BASE)
-    erratum = Record(source="t", source_id="c", **{**BASE, "title": "Erratum to: " + BASE["title"]})
+    reply = Record(source="t", source_id="c", **{**BASE, "title": BASE["title"] + " - Reply"})
+    result = dedup.find_duplicates([article, copy, reply])
+    assert result.groups == [[0, 1]] and result.notice_pairs == []
+
+
+def test_an_erratum_matched_by_title_alone_is_a_notice_pair_but_not_grouped():
+    article = Record(source="t", source_id="a", volume="24", issue="1", pages="46-54", **BASE)
+    copy = Record(source="t", source_id="b", **BASE)
+    erratum = Record(source="t", source_id="c", volume="24", issue="3", pages="210",
+                     **{**BASE, "title": "Erratum to: " + BASE["title"]})
     result = dedup.find_duplicates([article, copy, erratum])
     assert result.groups == [[0, 1]]
+    assert result.notice_pairs == [(2, 0)]
+
+
+def test_two_linked_corrections_join_their_article_despite_their_own_dois():
+    title = BASE["title"]
+    article = Record(source="t", source_id="a", volume="24", issue="1", pages="46-54", doi="10.1057/jit.2009.2",
+                     **{**BASE, "title": f"{title}.[Erratum appears in J Inf Technol. 2009;24(3):210]"})
+    same_issue = Record(source="t", source_id="b", volume="24", issue="1", pages="55", doi="10.1057/jit.2009.9",
+                        **{**BASE, "title": "Correction: " + title})
+    named = Record(source="t", source_id="c", volume="24", issue="3", pages="210", doi="10.1057/jit.2009.30",
+                   **{**BASE, "title": f"{title} (vol 24, pg 46, 2009)"})
+    result = dedup.find_duplicates([article, same_issue, named])
+    assert result.groups == [[0, 1, 2]]
+    assert result.notice_pairs == [(1, 0), (2, 0)]
+    assert {(m.i, m.j, m.rule) for m in result.merged} == {(1, 0, "notice-same-issue"),
+                                                          (2, 0, "notice-named-by-work")}
+
+
+def test_one_article_published_twice_joins_its_two_dois():
+    abstract = ("Project sponsorship is assumed to be critical to the success of information systems development"
+                " and implementation, but its effect on vendor projects is rarely studied.")
+    first = Record(source="t", source_id="a", volume="24", pages="46-54", doi="10.1057/jit.2009.2",
+                   abstract=abstract, **BASE)
+    again = Record(source="t", source_id="b", volume="25", pages="56-64", doi="10.1057/jit.2008.23",
+                   abstract=abstract, **{**BASE, "year": 2010})
+    result = dedup.find_duplicates([first, again])
+    assert result.groups == [[0, 1]] and result.rule_for(0, 1) == "republished-same-abstract"
+
+
+def test_an_undecided_pair_does_not_stop_a_join_but_a_veto_does():
+    prepared = [dedup.prepare(Record(source="t", title=t)) for t in ("a", "b", "c")]
+    links = [PairLink(0, 1, "rule", 0.9), PairLink(1, 2, "rule", 0.8)]
+
+    def decide(rule):
+        def pair(i, j):
+            return Verdict("distinct", rule, 0.1) if {i, j} == {0, 2} else Verdict("duplicate", "rule", 0.9)
+        return pair
+
+    assert cluster(prepared, links, decide("notice-unplaced")).groups == [[0, 1, 2]]
+    assert cluster(prepared, links, decide("notice-vs-work")).groups == [[0, 1]]
 
 
 def test_cluster_refuses_links_that_would_join_different_pmids():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dedup
-from dedup.rules import LEVELS, NO_RULE, RULES, rule
+from dedup.rules import GROUPED_NOTICE_RULES, LEVELS, NO_RULE, RULES, UNDECIDED_RULES, rule
 from records.model import Record
 
 
@@ -26,9 +26,17 @@ def test_rules_have_unique_names_and_only_known_fields_and_levels():
     names = [r.name for r in RULES]
     assert len(names) == len(set(names)) and NO_RULE not in names
     for r in RULES:
-        assert r.kind in ("duplicate", "version", "distinct")
+        assert r.kind in ("duplicate", "notice", "version", "distinct")
         for field, accepted in r.when.items():
             assert accepted <= set(LEVELS[field]), (r.name, field)
+
+
+def test_grouped_notice_rules_and_undecided_rules_name_rules_of_their_kind():
+    kind = {r.name: r.kind for r in RULES}
+    assert GROUPED_NOTICE_RULES and {kind[n] for n in GROUPED_NOTICE_RULES} == {"notice"}
+    assert UNDECIDED_RULES and {kind[n] for n in UNDECIDED_RULES} == {"distinct"}
+    assert not dedup.Verdict("distinct", "notice-unplaced", 0.5).is_veto
+    assert dedup.Verdict("distinct", "notice-vs-work", 0.5).is_veto
 
 
 def test_a_rule_with_an_unknown_level_fails_when_the_table_is_built():

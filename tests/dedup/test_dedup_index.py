@@ -42,6 +42,35 @@ def test_index_match_kind_agrees_with_the_case(case):
         assert m.rule and 0 < m.score <= 1
 
 
+ARTICLE = dict(title="How do requirements evolve over time? A case study of enterprise software requirements",
+               authors=["Schneider, Stefan", "Wollersheim, Jan"], year=2018,
+               journal="Journal of Information Technology", volume="33", issue="2", pages="151-170")
+ERRATUM = {**ARTICLE, "title": "Erratum to: " + ARTICLE["title"], "issue": "4", "pages": "380",
+           "doi": "10.1057/s41265-018-0050-x"}
+
+
+def test_a_new_notice_matches_the_stored_article_it_corrects():
+    index = MatchIndex()
+    index.add("article", Record(source="t", **ARTICLE))
+    index.add("other", Record(source="t", **{**ARTICLE, "title": "Requirements engineering for cloud platforms"}))
+    m = index.match(Record(source="t", **ERRATUM))
+    assert m is not None and (m.key, m.kind, m.rule) == ("article", "notice", "notice-of-work")
+
+
+def test_a_new_article_is_never_matched_as_the_notice_of_a_stored_notice():
+    index = MatchIndex()
+    index.add("erratum", Record(source="t", **ERRATUM))
+    assert index.match(Record(source="t", **ARTICLE)) is None
+
+
+def test_a_stored_duplicate_outranks_a_stored_article_for_a_new_notice():
+    index = MatchIndex()
+    index.add("article", Record(source="t", **ARTICLE))
+    index.add("same-erratum", Record(source="t", **{**ERRATUM, "doi": None}))
+    m = index.match(Record(source="t", **ERRATUM))
+    assert m is not None and (m.key, m.kind) == ("same-erratum", "duplicate")
+
+
 def test_best_match_is_the_duplicate_with_the_highest_score():
     base = dict(title="Complement dysfunction in hemolytic uremic syndrome", authors=["Zipfel, P. F.", "Skerka, C."],
                 year=2006, journal="Current Opinion in Rheumatology")

@@ -20,8 +20,16 @@ def record(fields: dict, source_id: str = "x") -> Record:
 def test_the_case_file_covers_every_answer_and_enough_cases():
     expects = [c["expect"] for c in CASES]
     assert len(CASES) >= 30
-    assert {"duplicate", "distinct", "version"} == set(expects)
+    assert {"duplicate", "distinct", "notice", "version"} == set(expects)
     assert len({c["name"] for c in CASES}) == len(CASES), "case names must be unique"
+
+
+def test_every_notice_case_says_whether_it_is_grouped_and_puts_the_notice_second():
+    notices = [c for c in CASES if c["expect"] == "notice"]
+    assert {c["grouped"] for c in notices} == {True, False}
+    for c in notices:
+        a, b = dedup.prepare(record(c["a"])), dedup.prepare(record(c["b"]))
+        assert dedup.notice_side(a, b) == 1, c["name"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -42,10 +50,14 @@ def test_find_duplicates_groups_or_links_the_pair_as_expected(case):
     result = dedup.find_duplicates([record(case["a"], "a"), record(case["b"], "b")])
     if case["expect"] == "duplicate":
         assert result.groups == [[0, 1]]
-        assert result.version_pairs == []
+        assert result.version_pairs == [] and result.notice_pairs == []
         assert result.rule_for(0, 1) is not None
+    elif case["expect"] == "notice":
+        assert result.notice_pairs == [(1, 0)]  # (notice, article)
+        assert result.groups == ([[0, 1]] if case["grouped"] else [])
+        assert result.version_pairs == []
     elif case["expect"] == "version":
         assert result.groups == []
         assert result.version_pairs == [(0, 1)]
     else:
-        assert result.groups == [] and result.version_pairs == []
+        assert result.groups == [] and result.version_pairs == [] and result.notice_pairs == []

@@ -135,3 +135,51 @@ def test_short_and_recurring_titles_are_not_informative():
 def test_short_abstracts_are_ignored_and_long_ones_cut():
     assert prep(abstract="No abstract available.").abstract == ""
     assert len(prep(abstract="word " * 400).abstract) == 400
+
+
+@pytest.mark.parametrize(("title", "cites"), [
+    ("Long-term effect of eculizumab on kidney function in PNH (vol 85, pg 553, 2010)", ("85", "553")),
+    ("Eculizumab for atypical hemolytic-uremic syndrome (New England Journal of Medicine (2009) 360 (542-544))",
+     ("360", "542")),
+    ('Corrigendum to "Joint collaborative planning as a governance mechanism" [J. Strateg. Inf. Syst. 21(3) (2012)'
+     ' 182-200]', ("21", "182")),
+    ('Erratum to "Leveraging IT resources at the housing board" [J. Strateg. Inf. Syst. 12(2003) 229-249]',
+     ("12", "229")),
+    ("Erratum to: How do requirements evolve over time?", None),
+    ("Comment on: Eculizumab for atypical HUS (vol 360, pg 542, 2009)", ("360", "542")),
+])
+def test_a_notice_keeps_the_volume_and_page_of_the_article_it_cites(title, cites):
+    assert prep(title=title).cites == cites
+
+
+def test_a_medline_erratum_note_gives_the_errata_locators_and_a_cut_note_gives_none():
+    p = prep(title="Anti-factor H autoantibodies in a fifth renal transplant recipient.[Erratum appears in Am J "
+                   "Transplant. 2009 Sep;9(9):2205 Note: Niauif, P [added]].[Erratum appears in Am J Transplant. "
+                   "2009 Nov;9(11):2647]")
+    assert p.errata_at == (("9", "2205"), ("9", "2647"))
+    assert p.title == "anti factor h autoantibodies in a fifth renal transplant recipient"
+    cut = prep(title="Severe deficiency of ADAMTS 13 in children.[Erratum appears in J Pediatr. 2003 Jun")
+    assert cut.errata_at == () and cut.title == "severe deficiency of adamts 13 in children"
+
+
+def test_appended_notes_need_their_bracket_so_a_title_saying_comments_in_stays_whole():
+    p = prep(title="The Role of Feedback Text Comments in Online Marketplaces")
+    assert p.title == "the role of feedback text comments in online marketplaces"
+    assert prep(title="Editorial.[Erratum appears in Inf Syst J. 2008;18(6):612]").title == "editorial"
+
+
+def test_letter_prefixed_page_numbers_are_article_numbers_but_supplement_pages_are_not():
+    assert prep(pages="a1754").article_number and prep(pages="e0123456").article_number
+    assert not prep(pages="S12").article_number and not prep(pages="1754").article_number
+    assert not prep(pages="e12-e19").article_number
+
+
+def test_a_preprint_by_its_repository_doi_alone_is_flagged_as_such():
+    ssrn = prep(doi="10.2139/ssrn.3266249", journal="International Conference on Information Systems")
+    assert ssrn.is_preprint and ssrn.preprint_by_doi_only
+    medrxiv = prep(doi="10.1101/2021.07.08.21259776", journal="medRxiv")
+    assert medrxiv.is_preprint and not medrxiv.preprint_by_doi_only
+
+
+def test_thesis_publication_type_is_a_thesis():
+    assert prep(publication_types=["Thesis"]).venue_type == "thesis"
