@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
@@ -305,7 +306,9 @@ def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> s
     lines += ["", "The next run retries each failed source's whole missed window.",
               "Details: `livereview status`."]
     subject = f"[livereview] monitor run {summary['run_id']} {summary['status']}: {protocol.review.id}"
-    return send_alert(settings, subject, "\n".join(lines))
+    # recipients fall back to this run's protocol, not whichever protocol the settings name by default
+    run_settings = settings.model_copy(update={"protocol": Path(protocol.path)}) if protocol.path else settings
+    return send_alert(run_settings, subject, "\n".join(lines))
 
 
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
