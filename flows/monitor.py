@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -27,7 +28,13 @@ from sqlalchemy import Engine
 
 from connectors.base import SearchResult, Window
 from connectors.registry import connector_for
-from livereview.errors import LiveReviewError, MissingCredentialsError, SourceError, SourceQueryError
+from livereview.errors import (
+    LiveReviewError,
+    MissingCredentialsError,
+    SourceError,
+    SourceHTTPError,
+    SourceQueryError,
+)
 from livereview.settings import Settings, load_settings
 from protocols.model import CORE_QUERY, Protocol, load_protocol
 from protocols.queries import ConceptFilter, SourceQuery, source_queries
@@ -69,6 +76,11 @@ class StreamPlan:
     def source(self) -> str:
         return self.query.source
 
+    @property
+    def endpoint(self) -> str:
+        """What one outage takes down: the source's API, or for a feed its own host."""
+        return urlsplit(self.query.text).netloc if self.source == "feeds" else self.source
+
 
 @dataclass
 class StreamOutcome:
@@ -81,6 +93,7 @@ class StreamOutcome:
     requests: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    unreachable: bool = False        # the source could not be reached at all (HTTP retries spent)
 
 
 # -- plain steps (testable without Prefect) ---------------------------------------------------------------------
@@ -164,12 +177,16 @@ def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: s
 
 # -- Prefect tasks ----------------------------------------------------------------------------------------------------
 def _retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry network trouble; never retry a refused query or a missing key (it would fail the same way)."""
+    """Retry a window whose answer was garbled (an HTML error page, truncated JSON: a proxy hiccup).
+
+    Not retried: a refused query or a missing key (they would fail the same way), and HTTP failures,
+    which the HTTP client has already retried with backoff — retrying those again would multiply waits.
+    """
     try:
         state.result()
-    except (SourceQueryError, MissingCredentialsError):
+    except (SourceQueryError, MissingCredentialsError, SourceHTTPError):
         return False
-    except Exception:  # noqa: BLE001 - any other failure is worth another attempt
+    except Exception:  # noqa: BLE001 - a parse failure or a bug in one window is worth one more attempt
         return True
     return False
 
@@ -222,6 +239,7 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
         return outcome
     except (SourceError, LiveReviewError) as exc:
         outcome.status, outcome.error = "failed", str(exc)
+        outcome.unreachable = isinstance(exc, SourceHTTPError) and exc.status is None
     except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others; the error is recorded
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
         log.exception("%s failed unexpectedly", plan.query.stream)
@@ -231,6 +249,19 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
         log.error("%s failed: %s", plan.query.stream, outcome.error)
     _finish_source_run(engine, sr_id, outcome.status, outcome.error)
     return outcome
+
+
+def skip_unreachable(engine: Engine, run_id: int, plan: StreamPlan, error: str) -> StreamOutcome:
+    """Record a stream not tried because its source could not be reached earlier in this run."""
+    first, last = plan.windows[0], plan.windows[-1]
+    with transaction(engine) as s:
+        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, first.start, last.end,
+                              plan.query.text)
+        sr_id = sr.id
+    reason = f"not tried: {plan.endpoint} was unreachable earlier in this run ({error})"
+    _finish_source_run(engine, sr_id, "failed", reason)
+    return StreamOutcome(plan.query.stream, plan.source, plan.query.name, "failed", f"{first.start}..{last.end}",
+                         error=reason, unreachable=True)
 
 
 def run_status(outcomes: list[StreamOutcome]) -> str:
@@ -274,9 +305,15 @@ def execute_monitor(settings: Settings, protocol: Protocol, engine: Engine, *, s
             plans = plan_streams(engine, protocol, sources=sources, since=since)
             with transaction(engine) as s:
                 matcher = matcher_for(s)
+            unreachable: dict[str, str] = {}
             for plan in plans:
-                outcomes.append(run_stream(engine, settings, protocol, run_id, plan, use_tasks=use_tasks,
-                                           matcher=matcher))
+                if plan.endpoint in unreachable:  # don't wait out every stream's retries against a dead endpoint
+                    outcomes.append(skip_unreachable(engine, run_id, plan, unreachable[plan.endpoint]))
+                    continue
+                outcome = run_stream(engine, settings, protocol, run_id, plan, use_tasks=use_tasks, matcher=matcher)
+                if outcome.status == "failed" and outcome.unreachable:
+                    unreachable[plan.endpoint] = outcome.error or "unreachable"
+                outcomes.append(outcome)
         except BaseException as exc:  # interrupted (Ctrl-C, cancellation): record it, keep what was committed
             with transaction(engine) as s:
                 finish_run(s, run_id, "failed", summarise(outcomes), error=f"interrupted: {type(exc).__name__}")

@@ -57,7 +57,7 @@ class SourceError(LiveReviewError):
         if status is not None:
             msg += f" (HTTP {status})"
         if url:
-            msg += f" [{url}]"
+            msg += f" [{url if len(url) <= 160 else url[:159] + '…'}]"
         super().__init__(msg)
 
 

@@ -239,3 +239,22 @@ def test_a_source_failing_two_runs_in_a_row_is_named(store, settings, replay, re
     first = execute_monitor(settings, replay_protocol, store, alert=False)
     second = execute_monitor(settings, replay_protocol, store, alert=False)
     assert first["failing_twice"] == [] and second["failing_twice"] == ["openalex"]
+
+
+def test_an_unreachable_source_is_not_retried_for_each_of_its_streams(store, settings, replay, replay_protocol,
+                                                                       monkeypatch):
+    import socket
+
+    from livereview.settings import load_settings
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    monkeypatch.setenv("LIVEREVIEW_CROSSREF_BASE_URL", f"http://127.0.0.1:{dead}/")
+    replay.replay.add(homework_paper(1, TODAY))
+    summary = execute_monitor(load_settings(), replay_protocol, store, alert=False)
+    crossref = {o["stream"]: o for o in summary["streams"] if o["source"] == "crossref"}
+    assert "connection failed" in crossref["crossref:core"]["error"]
+    assert crossref["crossref:table1_alternatives"]["error"].startswith(
+        "not tried: crossref was unreachable earlier in this run")
+    assert summary["status"] == "partial" and summary["failed_sources"] == ["crossref"]
