@@ -224,7 +224,7 @@ class SourceClient:
             except requests.Timeout as exc:
                 raise _Retryable(f"timed out after {self.timeout:g} s") from exc
             except requests.ConnectionError as exc:
-                raise _Retryable(f"connection failed: {_short(exc)}") from exc
+                raise _Retryable(f"connection failed: {_connection_reason(exc, url)}") from exc
             self.stats.bytes += len(resp.content)
             if resp.status_code in RETRY_STATUSES and resp.status_code not in ok_statuses:
                 raise _Retryable(f"HTTP {resp.status_code}", response=resp)
@@ -272,6 +272,19 @@ def _full_url(url: str, params: Mapping[str, Any] | None) -> str:
     if not params:
         return url
     return f"{url}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+
+
+def _connection_reason(exc: Exception, url: str) -> str:
+    """What went wrong reaching the host, in a few words (urllib3's own message runs to several hundred chars)."""
+    host = urlsplit(url).hostname or url
+    text = str(exc)
+    if "NameResolutionError" in text or "Name or service not known" in text or "Failed to resolve" in text:
+        return f"cannot resolve host {host} (DNS; offline?)"
+    if "Connection refused" in text:
+        return f"{host} refused the connection"
+    if "SSLError" in text or "CERTIFICATE" in text.upper():
+        return f"TLS error talking to {host}: {_short(exc)}"
+    return _short(exc)
 
 
 def _short(exc: Exception, limit: int = 160) -> str:
