@@ -18,7 +18,7 @@ from livereview.errors import InputFileError
 from protocols.model import Protocol
 from records.model import Record
 from store.audit import audit
-from store.db import transaction
+from store.db import reading, transaction
 from store.ingest import PriorDecision, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import Import
@@ -49,8 +49,14 @@ def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
                 actor: str = "livereview import") -> ImportReport:
+    if path.is_file():  # the same file under the same label again: nothing to parse, nothing changes
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with reading(engine) as s:
+            previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
+            if previous is not None:
+                return ImportReport(str(path), source, previous.format, int(previous.counts.get("records", 0)),
+                                    dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
     fmt, records = parse_file(path, fmt=fmt, source=source)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)
     try:
         _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor)
