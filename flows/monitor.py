@@ -164,14 +164,19 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
     return counts
 
 
-def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: str | None = None,
-                       warnings: list[str] | None = None) -> None:
+def _open_source_run(engine: Engine, run_id: int, plan: StreamPlan) -> int:
+    """Record (committed at once) that this stream started, over its planned window."""
+    with transaction(engine) as s:
+        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, plan.windows[0].start,
+                              plan.windows[-1].end, plan.query.text)
+        return sr.id
+
+
+def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: str | None = None) -> None:
     with transaction(engine) as s:
         sr = s.get(SourceRun, source_run_id)
         assert sr is not None
         sr.status, sr.error = status, error
-        if warnings:
-            sr.warnings = list(sr.warnings or []) + warnings
         sr.finished_at = datetime.now(UTC)
 
 
@@ -191,9 +196,8 @@ def _retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(name="fetch-window", task_run_name="fetch {plan.query.stream} {window}", retries=2,
-      retry_delay_seconds=exponential_backoff(backoff_factor=60), retry_jitter_factor=0.5, timeout_seconds=3600,
-      retry_condition_fn=_retry_unless_permanent, cache_policy=NO_CACHE, persist_result=False)
+@task(name="fetch-window", task_run_name="fetch {plan.query.stream} {window}", retry_jitter_factor=0.5,
+      timeout_seconds=3600, retry_condition_fn=_retry_unless_permanent, cache_policy=NO_CACHE, persist_result=False)
 def fetch_window_task(settings: Settings, plan: StreamPlan, window: Window) -> SearchResult:
     return fetch_window(settings, plan, window)
 
@@ -210,12 +214,9 @@ def store_window_task(engine: Engine, protocol: Protocol, run_id: int, source_ru
 def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: int, plan: StreamPlan, *,
                use_tasks: bool, matcher: FuzzyMatcher | None = None) -> StreamOutcome:
     first, last = plan.windows[0], plan.windows[-1]
-    with transaction(engine) as s:
-        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, first.start, last.end,
-                              plan.query.text)
-        sr_id = sr.id
+    sr_id = _open_source_run(engine, run_id, plan)
     outcome = StreamOutcome(plan.query.stream, plan.source, plan.query.name, "running", f"{first.start}..{last.end}")
-    fetch = fetch_window_task.with_options(
+    fetch = fetch_window_task.with_options(  # retries come from settings (LIVEREVIEW_TASK_RETRIES / _RETRY_DELAY)
         retries=settings.task_retries,
         retry_delay_seconds=exponential_backoff(backoff_factor=settings.task_retry_delay)(settings.task_retries),
     ) if use_tasks else fetch_window
@@ -254,10 +255,7 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
 def skip_unreachable(engine: Engine, run_id: int, plan: StreamPlan, error: str) -> StreamOutcome:
     """Record a stream not tried because its source could not be reached earlier in this run."""
     first, last = plan.windows[0], plan.windows[-1]
-    with transaction(engine) as s:
-        sr = start_source_run(s, run_id, plan.source, plan.query.name, plan.query.stream, first.start, last.end,
-                              plan.query.text)
-        sr_id = sr.id
+    sr_id = _open_source_run(engine, run_id, plan)
     reason = f"not tried: {plan.endpoint} was unreachable earlier in this run ({error})"
     _finish_source_run(engine, sr_id, "failed", reason)
     return StreamOutcome(plan.query.stream, plan.source, plan.query.name, "failed", f"{first.start}..{last.end}",
