@@ -6,7 +6,7 @@ import typer.main
 import yaml
 
 from connectors.registry import CONNECTORS
-from livereview.cli import EXIT_CODES, app
+from cli.main import EXIT_CODES, app
 from livereview.settings import documented_settings
 from protocols.model import load_protocol
 

@@ -5,7 +5,7 @@ import typer
 from typer.testing import CliRunner
 
 from flows.init_store import init_store
-from livereview.cli_digest import digest
+from cli.digest import digest
 from livereview.errors import ConfigError, StoreError
 from livereview.settings import load_settings
 from store.db import make_engine

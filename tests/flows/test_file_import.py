@@ -83,7 +83,7 @@ def test_bad_files_are_refused_with_one_line_and_nothing_written(store, protocol
 
 def test_cli_dry_run_json_prints_normalised_records(tmp_path):
     env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
-    res = subprocess.run([sys.executable, "-m", "livereview", "import", str(EXPORTS / "wos_export_ris_format.txt"),
+    res = subprocess.run([sys.executable, "-m", "cli", "import", str(EXPORTS / "wos_export_ris_format.txt"),
                           "--source", "wos", "--dry-run", "--json"], capture_output=True, text=True, env=env,
                          timeout=120)
     assert res.returncode == 0, res.stderr
@@ -98,10 +98,10 @@ def test_cli_dry_run_json_prints_normalised_records(tmp_path):
 
 def test_cli_refuses_a_garbage_file_with_exit_3(tmp_path):
     env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
-    assert subprocess.run([sys.executable, "-m", "livereview", "init"], env=env, capture_output=True).returncode == 0
+    assert subprocess.run([sys.executable, "-m", "cli", "init"], env=env, capture_output=True).returncode == 0
     junk = tmp_path / "junk.ris"
     junk.write_bytes(bytes(range(256)) * 4)
-    res = subprocess.run([sys.executable, "-m", "livereview", "import", str(junk), "--source", "x"],
+    res = subprocess.run([sys.executable, "-m", "cli", "import", str(junk), "--source", "x"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 3
     assert res.stderr.startswith("error: ") and "junk.ris" in res.stderr

@@ -33,7 +33,7 @@ def cli_env(replay, replay_protocol_path, tmp_path):
 
 
 def cli(env, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "livereview", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -87,7 +87,7 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
     assert cli(cli_env, "init").returncode == 0
     replay.replay.stall["crossref"] = 60          # PubMed and Europe PMC finish, then Crossref hangs
     log = (tmp_path / "killed-run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "livereview", "run", "--no-alert"], env=cli_env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "run", "--no-alert"], env=cli_env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 180

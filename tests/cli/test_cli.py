@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from livereview.cli import EXIT_CODES
+from cli.main import EXIT_CODES
 
 
 def run(*args, env=None, cwd=None):
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "livereview", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=120)
 
 

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from livereview import __version__
-from livereview.cli_digest import digest
+from cli.digest import digest
 from livereview.errors import LiveReviewError
 from livereview.settings import Settings, documented_settings, load_settings
 

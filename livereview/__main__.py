@@ -1,3 +1,0 @@
-from livereview.cli import main
-
-main()
