@@ -1,1 +1,1 @@
-"""The ``livereview`` command line: the top layer. It wires settings, flows and the store together; nothing imports it."""
+"""The ``livereview`` command line: the top layer that wires settings, flows and the store; nothing imports it."""

@@ -18,8 +18,8 @@ from typing import Annotated
 
 import typer
 
-from livereview import __version__
 from cli.digest import digest
+from livereview import __version__
 from livereview.errors import LiveReviewError
 from livereview.settings import Settings, documented_settings, load_settings
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import typer.main
 import yaml
 
-from connectors.registry import CONNECTORS
 from cli.main import EXIT_CODES, app
+from connectors.registry import CONNECTORS
 from livereview.settings import documented_settings
 from protocols.model import load_protocol
 

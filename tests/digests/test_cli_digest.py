@@ -4,8 +4,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flows.init_store import init_store
 from cli.digest import digest
+from flows.init_store import init_store
 from livereview.errors import ConfigError, StoreError
 from livereview.settings import load_settings
 from store.db import make_engine
