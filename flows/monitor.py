@@ -36,7 +36,7 @@ from livereview.errors import (
 )
 from livereview.settings import Settings, load_settings
 from protocols.model import CORE_QUERY, Protocol, load_protocol
-from protocols.queries import ConceptFilter, SourceQuery, source_queries
+from protocols.queries import ConceptFilter, SourceQuery, language_allowed, openalex_languages, source_queries
 from store.db import make_engine, require_current_schema, transaction
 from store.ingest import FuzzyMatcher, Provenance, ingest_records
 from store.matching import matcher_for
@@ -70,6 +70,7 @@ class StreamPlan:
     state: dict[str, Any] = field(default_factory=dict)
     backfill: bool = False
     types: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)   # for sources that filter by language (OpenAlex codes)
 
     @property
     def source(self) -> str:
@@ -118,13 +119,13 @@ def plan_streams(engine: Engine, protocol: Protocol, *, sources: list[str] | Non
                 sliced = backfill and source != "feeds"
                 windows = list(window.slices(cfg.backfill_slice_days)) if sliced else [window]
                 plans.append(StreamPlan(q, windows, dict(wm.state) if wm and wm.state else {}, backfill,
-                                        list(cfg.types)))
+                                        list(cfg.types), openalex_languages(protocol)))
     return plans
 
 
 def fetch_window(settings: Settings, plan: StreamPlan, window: Window) -> SearchResult:
     """Ask the source for one window of one stream (no store access)."""
-    connector = connector_for(plan.source, settings, types=plan.types)
+    connector = connector_for(plan.source, settings, types=plan.types, languages=plan.languages)
     return connector.search(plan.query.text, window, state=plan.state)
 
 
@@ -140,7 +141,9 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
     if plan.query.client_filter:
         concept_filter = ConceptFilter(protocol, plan.query.name if plan.query.name in protocol.query_names
                                        else CORE_QUERY)
-        kept = [r for r in records if concept_filter.matches(r.title, r.abstract, " ".join(r.keywords))]
+        # the concept filter, and the language criterion these sources cannot apply in their query
+        kept = [r for r in records if concept_filter.matches(r.title, r.abstract, " ".join(r.keywords))
+                and language_allowed(protocol, r.language)]
         filtered_out = len(records) - len(kept)
         records = kept
     prov = Provenance(origin="search", run_id=run_id, source_run_id=source_run_id, query_name=plan.query.name,
