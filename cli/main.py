@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from cli.digest import digest
+from cli.validate import chase, validate_search
 from connectors.files import FORMATS
 from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
@@ -154,6 +155,9 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; report what would happen.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the normalised records as JSON Lines.")] = False,
     protocol: ProtocolOpt = None,
+    query: Annotated[str | None, typer.Option("--query", help="The protocol's manual database whose query the file "
+                                                               "answers (default: --source when it names one).")]
+    = None,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
     from flows.file_import import import_file, parse_file
@@ -177,7 +181,8 @@ def import_(
     if decision is not None:
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
-    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run)
+    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
+                      query=query)
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return
@@ -418,6 +423,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
 
+    from flows.chase import monthly_chase
     from flows.digest import weekly_digest
     from flows.monitor import monitor
     from livereview.errors import ConfigError
@@ -435,10 +441,14 @@ def serve(protocol: ProtocolOpt = None) -> None:
                               schedules=[Cron(proto.monitor.cron, timezone=proto.monitor.timezone)]),
         weekly_digest.to_deployment(name="weekly-digest", parameters=params, tags=["livereview", "digest"],
                                     schedules=[Cron(proto.digest.cron, timezone=proto.digest.timezone)]),
+        monthly_chase.to_deployment(name="monthly-chase", parameters=params, tags=["livereview", "chase"],
+                                    schedules=[Cron(proto.chase.cron, timezone=proto.chase.timezone)]),
     )
 
 
 app.command("digest")(digest)
+app.command("validate-search")(validate_search)
+app.command("chase")(chase)
 
 
 def _parse_date(value: str | None) -> date | None:
