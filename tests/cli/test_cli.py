@@ -105,3 +105,14 @@ def test_a_missing_database_is_not_created_by_a_read_command(db_env, tmp_path):
     res = run("status", env=db_env)
     assert res.returncode == 5 and "livereview init" in res.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_validate_search_prints_recall_and_each_miss_and_refuses_an_unknown_source(db_env):
+    assert run("init", env=db_env).returncode == 0
+    res = run("validate-search", "--source", "feeds", env=db_env)
+    assert res.returncode == 0, res.stderr
+    assert "feeds      recall 27/50 (54%)" in res.stdout
+    assert "    miss  S19 Practice makes progress?" in res.stdout
+    assert "would catch: expansion proposed_clinical_context (proposed, inactive)" in res.stdout
+    bad = run("validate-search", "--source", "scopus", env=db_env)
+    assert bad.returncode == 2 and "not a searchable source" in bad.stderr and "Traceback" not in bad.stderr
