@@ -1,7 +1,7 @@
 """The monthly chase: citation searching on every included study, and the evidence watch on the same studies.
 
 **Evidence watch** (every run, every included study, a handful of requests): the current record of each
-study is fetched from Crossref (``/works/{doi}``: ``updated-by`` carries retractions, corrections and
+study is fetched from Crossref (``/works?filter=doi:…``: ``updated-by`` carries retractions, corrections and
 expressions of concern from publishers and Retraction Watch), PubMed (``efetch``: publication types and
 CommentsCorrections), Europe PMC (``EXT_ID`` search: ``commentCorrectionList``) and OpenAlex
 (``is_retracted``), and stored through the one ingest door. Ingest matches each record to its included
@@ -151,10 +151,10 @@ def fetch_watch(clients: Clients, settings: Settings, studies: Sequence[Study], 
                 records.append(rec)
     else:
         watched.errors.append("openalex: no API key (LIVEREVIEW_OPENALEX_API_KEY); skipped")
-    for doi, study in by_doi.items():
-        item = _safe(watched.errors, f"crossref {doi}", crossref_lookup.work_by_doi, clients.crossref, doi)
-        if item is not None:
-            watched.crossref[study.work_id] = item
+    items = _safe(watched.errors, "crossref look-up", crossref_lookup.works_by_dois, clients.crossref, list(by_doi))
+    for doi, item in (items or {}).items():
+        if doi in by_doi:
+            watched.crossref[by_doi[doi].work_id] = item
             records.append(crossref_record(item))
     if by_pmid:
         recs = _safe(watched.errors, "pubmed efetch", pubmed_lookup.fetch_pmids, clients.pubmed, settings,

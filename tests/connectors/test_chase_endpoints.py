@@ -105,3 +105,15 @@ def test_pubmed_efetch_of_known_pmids_carries_the_erratum_relation():
     assert rec.pmid == "35649368"
     assert any(r.kind == "erratum-in" for r in rec.relations)
     assert "id=35649368" in responses.calls[0].request.body
+
+
+@responses.activate
+def test_crossref_many_dois_in_one_filter_and_unknown_ones_are_absent():
+    from chase_replay import crossref_answer
+
+    responses.add_callback(responses.GET, "https://cr.test/works", callback=crossref_answer)
+    from connectors.crossref.lookup import works_by_dois
+
+    got = works_by_dois(crossref_client(S, per_second=1000, **QUIET), ["10.1037/0022-006x.73.4.749", "10.1/none"])
+    assert list(got) == ["10.1037/0022-006x.73.4.749"]
+    assert "filter=doi%3A10.1037%2F0022-006x.73.4.749%2Cdoi%3A10.1%2Fnone" in responses.calls[0].request.url

@@ -59,8 +59,20 @@ def openalex_answer(request):
     return 400, {}, json.dumps({"error": f"unexpected filter {flt}"})
 
 
+def crossref_answer(request):
+    """``/works?filter=doi:…,doi:…``: the recorded empty work-list envelope holding the items Crossref knows."""
+    flt = parse_qs(urlsplit(request.url).query)["filter"][0]
+    dois = {f.split(":", 1)[1] for f in flt.split(",")}
+    body = json.loads(load("crossref/worklist_zero_results.json"))
+    item = json.loads(load("crossref/work_included_retracted_by_retraction_watch.json"))["message"]
+    body["message"]["items"] = [item] if RETRACTED_DOI in dois else []
+    body["message"]["total-results"] = len(body["message"]["items"])
+    return 200, {}, json.dumps(body)
+
+
 def replay(rsps: responses.RequestsMock) -> None:
     rsps.add_callback(responses.GET, OA + "works", callback=openalex_answer)
+    rsps.add_callback(responses.GET, CR + "works", callback=crossref_answer)
     rsps.get(CR + "works/" + RETRACTED_DOI, body=load("crossref/work_included_retracted_by_retraction_watch.json"))
     rsps.get(re.compile(re.escape(CR) + r"works/10\..*"), status=404,
              body=load("crossref/error_404_resource_not_found.txt"))
