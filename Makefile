@@ -28,6 +28,8 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/pubmed_requests.py
 	$(BIN)/python benchmarks/api_requests.py
 	$(BIN)/python benchmarks/digest_render.py
+	$(BIN)/python benchmarks/chase_requests.py
+	$(BIN)/python benchmarks/concept_filter_recall.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
