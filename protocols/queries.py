@@ -256,6 +256,10 @@ def describe(protocol: Protocol, sources: Iterable[str] | None = None) -> str:
         for q in source_queries(protocol, source):
             flag = " (override)" if q.overridden else ""
             filt = " + client-side concept filter" if q.client_filter else ""
+            if source == "openalex":
+                extra = [f"language:{'|'.join(openalex_languages(protocol))}"] if protocol.review.languages else []
+                extra += [f"type:{'|'.join(protocol.source(source).types)}"] if protocol.source(source).types else []
+                filt += " as filter title_and_abstract.search" + (", with " + ", ".join(extra) if extra else "")
             lines.append(f"[{q.stream}]{flag}{filt}")
             lines.append(q.text)
             lines.append("")
