@@ -64,11 +64,13 @@ class _StderrHandler(logging.StreamHandler):
 
 
 class _LogFileHandler(logging.handlers.RotatingFileHandler):
-    """Opened (and its folder made) on the first record, so a command that logs nothing writes nothing."""
+    """Opened on the first record, and only once the data dir exists (``init`` makes it): a read command on a
+    machine without a store must not create one."""
 
-    def _open(self):  # noqa: ANN202
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-        return super()._open()
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and not Path(self.baseFilename).parent.is_dir():
+            return
+        super().emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - a read-only data dir must not stop us
         pass
@@ -78,17 +80,23 @@ def log_file(data_dir: Path) -> Path:
     return data_dir / LOG_FILE_NAME
 
 
+def remove_handlers() -> None:
+    """Take down what :func:`setup_logging` installed (and Prefect's console handler), closing the log file."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_livereview", False) or type(handler).__module__.startswith("prefect"):
+            root.removeHandler(handler)
+            handler.close()
+
+
 def setup_logging(level_name: str, data_dir: Path | None) -> Path | None:
     """Route log records: one line each to stderr (full with ``--verbose``), full records to the log file.
 
     Returns the log file (None without a data dir). Called again, it replaces what it installed before.
     """
     level = getattr(logging, level_name.upper(), logging.INFO)
+    remove_handlers()
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_livereview", False) or type(handler).__module__.startswith("prefect"):
-            root.removeHandler(handler)
-            handler.close()
     root.setLevel(level)
 
     console = _StderrHandler()

@@ -487,10 +487,11 @@ def _parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning our errors into one line and an exit code."""
     try:
-        code = app(standalone_mode=False)  # click returns the exit code instead of raising SystemExit here
+        # standalone_mode=False: click returns the exit code instead of raising SystemExit
+        code = app(args=argv, prog_name="livereview", standalone_mode=False)
     except LiveReviewError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
