@@ -57,7 +57,7 @@ def measure(tree: Path, work: Path, base_url: str) -> tuple[float, int, int, str
     seconds = time.perf_counter() - start
     out = proc.stdout + proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    return seconds, proc.returncode, out.count("Traceback (most recent call last)"), lines[-1] if lines else ""
+    return seconds, proc.returncode, out.count("Traceback"), lines[-1] if lines else ""
 
 
 def main() -> int:
