@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -451,6 +452,8 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
     Schedules come from the protocol's [monitor] and [digest] tables. Stop with Ctrl-C.
     """
+    if not logs.verbose:  # flow-run tracebacks to the Prefect UI only, in this process and the runs it starts
+        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(Path(__file__).with_name("prefect_logging.yml")))
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
@@ -460,6 +463,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
     from livereview.errors import ConfigError
 
     settings = _settings()
+    _setup_logging(settings)  # again: importing Prefect installed its own console handler
     proto_path = (protocol or settings.protocol).resolve()
     proto = _protocol(settings, proto_path)
     _engine(settings)
