@@ -106,7 +106,7 @@ def _setup_logging(settings: Settings) -> None:
     logs.setup_logging(settings.log_level, settings.data_dir)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
           verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Full log records on stderr, tracebacks "
                                                 "included (they always go to <data dir>/livereview.log).")] = False,

@@ -121,3 +121,8 @@ def test_an_offline_run_prints_one_line_per_failure_no_traceback_and_exits_4(db_
                           f"(not retried) [http://127.0.0.1:{dead}/esearch.fcgi]"]
     assert "refused the connection" in (tmp_path / "data" / "livereview.log").read_text()
 
+
+
+def test_version_prints_the_version():
+    res = run("--version")
+    assert res.returncode == 0 and res.stdout.startswith("livereview ")
