@@ -25,7 +25,7 @@ verbose = False  # set by the root command's --verbose
 
 
 class OneLineFormatter(logging.Formatter):
-    """``LEVEL name: first line of the message[: ExceptionType: message]`` — never a traceback."""
+    """``level: first line of the message[: ExceptionType: message]`` — never a traceback."""
 
     def __init__(self) -> None:
         super().__init__("%(levelname)s %(name)s: %(message)s")
