@@ -29,10 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
+from connectors import europepmc, pubmed
 from connectors.base import Window
-from connectors.europepmc import EuropePMCConnector, europepmc_client
+from connectors.europepmc import EuropePMCConnector
 from connectors.pubmed import PubMedConnector, parse
-from connectors.pubmed.search import pubmed_client
 from livereview.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
@@ -109,7 +109,7 @@ class FakeEutils:
 def pubmed_case(name: str, window: Window, per_day: dict[date, int]) -> Case:
     fake = FakeEutils(per_day)
     settings = Settings(pubmed_base_url=PUBMED_BASE)
-    connector = PubMedConnector(settings, client=pubmed_client(settings, sleep=_no_sleep),
+    connector = PubMedConnector(settings, client=pubmed.make_client(settings, sleep=_no_sleep),
                                 batch_size=BATCH, result_cap=CAP)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.GET, PUBMED_BASE + "esearch.fcgi", callback=fake.esearch)
@@ -180,7 +180,7 @@ class FakeEuropePMC:
 def europepmc_case(name: str, total: int, window: Window) -> Case:
     fake = FakeEuropePMC(total)
     settings = Settings(europepmc_base_url=EPMC_BASE)
-    connector = EuropePMCConnector(settings, client=europepmc_client(settings, sleep=_no_sleep),
+    connector = EuropePMCConnector(settings, client=europepmc.make_client(settings, sleep=_no_sleep),
                                    page_size=PAGE_SIZE)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.GET, EPMC_BASE + "search", callback=fake.search)

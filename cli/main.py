@@ -20,9 +20,12 @@ import typer
 
 from cli import logs
 from cli.digest import digest
+from connectors.files import FORMATS
+from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
 from livereview.errors import LiveReviewError
 from livereview.settings import Settings, documented_settings, load_settings
+from records.vocabulary import SOURCES
 
 EXIT_CODES = {
     0: "success",
@@ -44,19 +47,8 @@ ProtocolOpt = Annotated[Path | None, typer.Option(
     "--protocol", "-p", help="Protocol file (default: LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")]
 
 
-class ImportFormat(StrEnum):
-    auto = "auto"
-    ris = "ris"
-    nbib = "nbib"
-    bibtex = "bibtex"
-    csv = "csv"
-    endnote_xml = "endnote-xml"
-    wos = "wos"
-    pubmed_xml = "pubmed-xml"
-    crossref_json = "crossref-json"
-    europepmc_json = "europepmc-json"
-    openalex_json = "openalex-json"
-    feed = "feed"
+#: ``--format`` choices of ``import`` and ``dedupe``: derived from the readers and the source registry
+ImportFormat = StrEnum("ImportFormat", {f.replace("-", "_"): f for f in ("auto", *FORMATS)})
 
 
 class Stage(StrEnum):
@@ -69,10 +61,7 @@ class PriorDecisionOpt(StrEnum):
     excluded = "excluded"
 
 
-class ExportFormat(StrEnum):
-    csv = "csv"
-    ris = "ris"
-    bibtex = "bibtex"
+ExportFormat = StrEnum("ExportFormat", {f: f for f in EXPORT_FORMATS})
 
 
 class ExportStatus(StrEnum):
@@ -325,7 +314,7 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
 @app.command()
 def run(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable): "
-                                                     "pubmed, europepmc, crossref, openalex, feeds.")] = None,
+                                                     f"{', '.join(SOURCES)}.")] = None,
     since: Annotated[str | None, typer.Option(help="Fetch from this date (YYYY-MM-DD) instead of each source's "
                                               "watermark; watermarks still only move forward.")] = None,
     protocol: ProtocolOpt = None,

@@ -81,5 +81,7 @@ class SearchResult:
 
 class Connector(Protocol):
     name: str
+    #: whether the protocol's ``sources.<name>.types`` can be applied at the source (passed as ``types=``)
+    filters_types: bool
 
     def search(self, query: str, window: Window, *, state: dict[str, Any] | None = None) -> SearchResult: ...

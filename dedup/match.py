@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from dedup.prep import NOTICE_WORDS, TITLE_STOPWORDS, Prepared
 from dedup.rules import NO_RULE, RULES, UNDECIDED_RULES, Decision
+from records.vocabulary import NoticeKind
 
 # similarity thresholds behind the levels (documented in dedup.rules)
 TITLE_HIGH = 0.95
@@ -31,7 +32,7 @@ EARLY_EXIT_RATIO = 0.6
 
 #: notices that are about one article and travel with it (a correction, a retraction, an expression of concern);
 #: comments and replies are works of their own
-ATTACHED_NOTICES = frozenset({"erratum", "retraction", "concern"})
+ATTACHED_NOTICES = frozenset(NoticeKind)
 #: a notice may carry the online year of a work another export dates by its print year, one year later
 NOTICE_EARLY_YEARS = 1
 _SEQUENCE_WORDS = frozenset({"part", "phase", "section", "chapter", "volume", "vol", "series", "paper", "stage"})

@@ -21,6 +21,7 @@ from records.normalise import (
     parse_year,
     strip_title_brackets,
 )
+from records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION, NoticeKind
 
 # ---------------------------------------------------------------------------------------------------------------
 # folding
@@ -69,12 +70,13 @@ _POSSESSIVE = r"(?:'s|s'|'|’s|s’)?"
 _SEP = r"\s*(?:\[[^\]]*\]\s*)?(?:[:.\-–—]|$)"
 _NOTICE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
-        ("erratum", rf"^(?:published\s+|authors?{_POSSESSIVE}\s+|publisher{_POSSESSIVE}\s+)?"
+        (NoticeKind.CORRECTION, rf"^(?:published\s+|authors?{_POSSESSIVE}\s+|publisher{_POSSESSIVE}\s+)?"
                     rf"(?:erratum|errata|corrigendum|corrigenda|correction|corrections|addendum)"
                     rf"(?:\s+(?:to|in|notice)\b\s*:?|{_SEP})\s*"),
-        ("retraction", rf"^(?:notice\s+of\s+retraction|retraction(?:\s+(?:note|notice|statement))?|withdrawal"
+        (NoticeKind.RETRACTION, rf"^(?:notice\s+of\s+retraction|retraction(?:\s+(?:note|notice|statement))?|withdrawal"
                        rf"(?:\s+notice)?)(?:\s+(?:to|for|of)\b\s*:?|{_SEP})\s*"),
-        ("concern", rf"^(?:editorial\s+)?expression\s+of\s+concern(?:\s+(?:to|for|on|regarding)\b\s*:?|{_SEP})\s*"),
+        (NoticeKind.EXPRESSION_OF_CONCERN,
+         rf"^(?:editorial\s+)?expression\s+of\s+concern(?:\s+(?:to|for|on|regarding)\b\s*:?|{_SEP})\s*"),
         ("reply", rf"^(?:(?:the\s+)?authors?{_POSSESSIVE}\s+(?:reply|response)|(?:in\s+)?reply|rejoinder)"
                   rf"(?:\s+(?:to|on)\b\s*:?|{_SEP})\s*"),
         ("reply", r"^(?:in\s+)?response\s+to\s+(?:the\s+)?(?:letter|comments?|commentary|editorial|critique|"
@@ -233,14 +235,14 @@ def _split_notice(title: str) -> tuple[str | None, str, tuple[str, str] | None]:
     m = _CORRECTED_CITATION_RE.search(title) if title.endswith(("]", ")", "].", ").")) else None
     if m and m.start() > 20:
         # Web of Science names a correction after the corrected article: "<title> (vol 142, pg 310, 2003)"
-        return "erratum", title[:m.start()].strip(), _cited_locator(title[m.start():])
+        return NoticeKind.CORRECTION, title[:m.start()].strip(), _cited_locator(title[m.start():])
     tail = title[-40:].lower()
     m = _NOTICE_SUFFIX_RE.search(title) if any(k in tail for k in _SUFFIX_HINTS) else None
     if m and m.start() > 20:
         word = m.group(1).lower()
         kind = ("reply" if word in ("reply", "response") else
                 "comment" if word.startswith("comment") else
-                "retraction" if word.startswith("retraction") else "erratum")
+                NoticeKind.RETRACTION if word.startswith("retraction") else NoticeKind.CORRECTION)
         return kind, title[:m.start()].strip(), None
     return None, title, None
 
@@ -346,10 +348,6 @@ PREPRINT_DOI_RE = re.compile(
 )
 _PREPRINT_VENUE_RE = re.compile(r"\b(?:arxiv|biorxiv|medrxiv|chemrxiv|psyarxiv|socarxiv|techrxiv|edarxiv|ssrn|"
                                 r"research square|preprints|authorea|osf preprints|preprint)\b")
-_NOTICE_TYPES = {"erratum": "erratum", "published erratum": "erratum", "correction": "erratum",
-                 "retraction of publication": "retraction", "retraction": "retraction",
-                 "expression of concern": "concern", "comment": None}
-_NOTICE_RELATIONS = {"erratum-for": "erratum", "retraction-of": "retraction", "expression-of-concern-for": "concern"}
 _DOI_VERSION_RE = re.compile(r"(?:[./_-]?v\d{1,2})$")
 
 
@@ -412,7 +410,7 @@ class Prepared:
     title_numbers: tuple[str, ...]    # numbers in the title, sorted ("part 1" vs "part 2")
     title_contrast: tuple[str, ...]   # contrast words present, sorted (men/women, protocol, reply ...)
     informative: bool                 # False for short or recurring titles ("Editorial", "Introduction to ...")
-    notice: str | None                # "erratum" | "retraction" | "concern" | "comment" | "reply" | None
+    notice: str | None                # a NoticeKind, "comment", "reply" or None
     authors: tuple[tuple[str, str, str], ...]  # (surname, initials, first given name), no collectives
     year: int | None
     venue: tuple[str, ...]            # folded venue words without stopwords
@@ -446,13 +444,13 @@ def prepare(record: Record) -> Prepared:
     pub_types = [p.strip().lower() for p in record.publication_types if p]
     if notice is None:
         for p in pub_types:
-            if _NOTICE_TYPES.get(p):
-                notice = _NOTICE_TYPES[p]
+            if NOTICE_FOR_PUBLICATION_TYPE.get(p):
+                notice = NOTICE_FOR_PUBLICATION_TYPE[p]
                 break
     if notice is None:
         for rel in record.relations:
-            if rel.kind in _NOTICE_RELATIONS:
-                notice = _NOTICE_RELATIONS[rel.kind]
+            if rel.kind in NOTICE_FOR_RELATION:
+                notice = NOTICE_FOR_RELATION[rel.kind]
                 break
 
     tokens = _number_words(fold(base_title).split())

@@ -9,6 +9,7 @@ the string it returns.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -23,14 +24,20 @@ from store.clock import utcnow
 log = logging.getLogger(__name__)
 
 
-def alert_recipients(settings: Settings) -> list[str]:
-    """``LIVEREVIEW_MAINTAINER_EMAIL``, else the first digest recipient (LIVEREVIEW_DIGEST_TO, then the protocol's)."""
+def alert_recipients(settings: Settings, protocol_recipients: Sequence[str] | None = None) -> list[str]:
+    """``LIVEREVIEW_MAINTAINER_EMAIL``, else the first digest recipient (LIVEREVIEW_DIGEST_TO, then the protocol's).
+
+    A caller that holds the parsed protocol passes its ``digest.recipients``; only without them is the
+    settings' protocol file read.
+    """
     if settings.maintainer_email and settings.maintainer_email.strip():
         return [settings.maintainer_email.strip()]
     if settings.digest_to:
         first = next((a.strip() for a in settings.digest_to.split(",") if a.strip()), None)
         if first:
             return [first]
+    if protocol_recipients is not None:
+        return list(protocol_recipients[:1])
     from protocols.model import load_protocol
 
     try:
@@ -54,14 +61,15 @@ def alert_message(settings: Settings, subject: str, body: str, recipients: list[
     return msg
 
 
-def send_alert(settings: Settings, subject: str, body: str, *, now: datetime | None = None) -> str:
+def send_alert(settings: Settings, subject: str, body: str, *, protocol_recipients: Sequence[str] | None = None,
+               now: datetime | None = None) -> str:
     """E-mail an alert to the maintainer; on any delivery problem log it and write it to the outbox.
 
     Returns what happened, as one line: ``"alert sent to …"``, ``"alert written to … (why)"`` or
     ``"alert logged only (why)"``.
     """
     now = (now or utcnow()).astimezone(UTC)
-    recipients = alert_recipients(settings)
+    recipients = alert_recipients(settings, protocol_recipients)
     msg = alert_message(settings, subject, body, recipients, now)
     target: SmtpTarget | None = None
     try:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from digests.links import doi_url, pubmed_url, work_url
 from protocols.model import Protocol
 from protocols.queries import ConceptFilter
+from records.vocabulary import NoticeKind
 from store import screening
 from store.clock import as_utc
 from store.ingest import canonical
@@ -31,7 +32,7 @@ from store.runs import consecutive_failures
 #: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)
 DUPLICATE_CLASSES = ("duplicate", "already-queued", "in-corpus", "update")
 #: notice kinds about a study's validity: reported first when the study is included
-SERIOUS_NOTICES = ("retraction", "correction", "expression-of-concern")
+SERIOUS_NOTICES = tuple(NoticeKind)
 SNIPPET_CHARS = 300
 MAX_AUTHORS = 3
 

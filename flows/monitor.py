@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -342,8 +341,7 @@ def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> s
               "Details: `livereview status`."]
     subject = f"[livereview] monitor run {summary['run_id']} {summary['status']}: {protocol.review.id}"
     # recipients fall back to this run's protocol, not whichever protocol the settings name by default
-    run_settings = settings.model_copy(update={"protocol": Path(protocol.path)}) if protocol.path else settings
-    return send_alert(run_settings, subject, "\n".join(lines))
+    return send_alert(settings, subject, "\n".join(lines), protocol_recipients=protocol.digest.recipients)
 
 
 def run_monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from livereview.errors import ProtocolError
+from records.vocabulary import SOURCES
 
-SOURCE_NAMES = ("pubmed", "europepmc", "crossref", "openalex", "feeds")
+SOURCE_NAMES = tuple(SOURCES)
 CORE_QUERY = "core"
 
 _TERM_RE = re.compile(r"^[\w][\w'’\- /&.]*\*?$", re.UNICODE)

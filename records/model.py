@@ -9,22 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-RelationKind = Literal[
-    "retraction-in",      # this work is retracted by the target (notice)
-    "retraction-of",      # this record is a retraction notice for the target
-    "erratum-in",         # this work has a correction / erratum (the target)
-    "erratum-for",        # this record is an erratum / correction notice for the target
-    "expression-of-concern-in",
-    "expression-of-concern-for",
-    "update-of",          # this record updates (new version of) the target
-    "updated-by",         # this record was updated by the target (generic update)
-    "preprint-of",        # this record is a preprint of the target (published version)
-    "has-preprint",       # the target is a preprint of this record
-]
+from records.vocabulary import RELATION_KINDS, RelationKind
 
-RELATION_KINDS: tuple[str, ...] = RelationKind.__args__  # type: ignore[attr-defined]
+__all__ = ["JSON_FIELDS", "RELATION_KINDS", "Record", "Relation", "RelationKind"]
 
 #: Fields written by ``livereview import --dry-run --json`` (one JSON object per line), in this order.
 JSON_FIELDS: tuple[str, ...] = (
@@ -41,7 +30,7 @@ class Relation:
     ``target`` is an identifier of the other work, typed by ``id_type`` ("doi", "pmid", …).
     """
 
-    kind: str
+    kind: RelationKind
     id_type: str
     target: str
     note: str | None = None

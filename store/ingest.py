@@ -25,27 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.model import Record
+from records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION, NOTICE_IN_RELATION, NoticeKind
 from store import screening
 from store.audit import audit
 from store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
 from store.merge import merge_works
 from store.models import Notice, SourceRecord, Work, WorkLink
-
-NOTICE_TYPES = {
-    "retraction of publication": "retraction",
-    "retraction notice": "retraction",
-    "retraction": "retraction",
-    "published erratum": "correction",
-    "erratum": "correction",
-    "correction": "correction",
-    "expression of concern": "expression-of-concern",
-}
-RELATION_NOTICE = {
-    "retraction-in": "retraction", "erratum-in": "correction", "expression-of-concern-in": "expression-of-concern",
-}
-RELATION_IS_NOTICE_FOR = {
-    "retraction-of": "retraction", "erratum-for": "correction", "expression-of-concern-for": "expression-of-concern",
-}
 
 CLASSIFICATIONS = ("new", "in-corpus", "already-queued", "update", "version", "notice", "unchanged")
 
@@ -140,10 +125,10 @@ def _id_taken(session: Session, name: str, value: str, by_other_than: int | None
 def _notice_kind(rec: Record) -> str | None:
     """If the record is itself a retraction/correction notice, which kind."""
     for rel in rec.relations:
-        if rel.kind in RELATION_IS_NOTICE_FOR:
-            return RELATION_IS_NOTICE_FOR[rel.kind]
+        if rel.kind in NOTICE_FOR_RELATION:
+            return NOTICE_FOR_RELATION[rel.kind]
     for pt in rec.publication_types:
-        kind = NOTICE_TYPES.get(pt.lower())
+        kind = NOTICE_FOR_PUBLICATION_TYPE.get(pt.lower())
         if kind:
             return kind
     return None
@@ -201,9 +186,9 @@ def fill_missing(session: Session, work: Work, rec: Record) -> list[str]:
 
 def _flag_notice(session: Session, work: Work, kind: str, evidence: str, prov: Provenance, source: str) -> int | None:
     """Set the work's flag and add a notice once (unique on work, kind, evidence)."""
-    if kind == "retraction":
+    if kind == NoticeKind.RETRACTION:
         work.is_retracted = True
-    elif kind == "correction":
+    elif kind == NoticeKind.CORRECTION:
         work.has_correction = True
     exists = session.scalars(select(Notice.id).where(
         Notice.work_id == work.id, Notice.kind == kind, Notice.evidence == evidence[:400])).first()
@@ -221,7 +206,8 @@ def _apply_relations(session: Session, work: Work, rec: Record, prov: Provenance
     """Links, retraction/correction flags and notices; True when a notice about a known work was raised."""
     raised = False
     if rec.is_retracted and not work.is_retracted:
-        nid = _flag_notice(session, work, "retraction", f"{rec.source}: record marked retracted", prov, rec.source)
+        nid = _flag_notice(session, work, NoticeKind.RETRACTION, f"{rec.source}: record marked retracted", prov,
+                           rec.source)
         raised = raised or nid is not None
         if nid:
             report.notice_ids.append(nid)
@@ -234,11 +220,11 @@ def _apply_relations(session: Session, work: Work, rec: Record, prov: Provenance
         if not link_exists:
             session.add(WorkLink(work_id=work.id, kind=rel.kind, target_type=rel.id_type, target=rel.target,
                                  target_work_id=target.id if target else None, source=rec.source))
-        if rel.kind in RELATION_NOTICE:  # this work has a retraction / erratum
-            nid = _flag_notice(session, work, RELATION_NOTICE[rel.kind],
+        if rel.kind in NOTICE_IN_RELATION:  # this work has a retraction / erratum
+            nid = _flag_notice(session, work, NOTICE_IN_RELATION[rel.kind],
                                f"{rec.source}: {rel.kind} {rel.id_type} {rel.target}", prov, rec.source)
-        elif rel.kind in RELATION_IS_NOTICE_FOR and target is not None and target.id != work.id:
-            nid = _flag_notice(session, target, RELATION_IS_NOTICE_FOR[rel.kind],
+        elif rel.kind in NOTICE_FOR_RELATION and target is not None and target.id != work.id:
+            nid = _flag_notice(session, target, NOTICE_FOR_RELATION[rel.kind],
                                f"{rec.source}: notice {rec.doi or rec.pmid or rec.source_id} ({rel.kind})",
                                prov, rec.source)
         else:
@@ -295,7 +281,7 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
                 else:
                     work, rule = candidate, m.rule
 
-    notice_kind = _notice_kind(rec) or ("correction" if notice_for is not None else None)
+    notice_kind = _notice_kind(rec) or (NoticeKind.CORRECTION if notice_for is not None else None)
     if work is None:
         status = screening.QUEUED
         if version_of is not None:
@@ -306,7 +292,7 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
         if notice_for is not None:
             session.add(WorkLink(work_id=work.id, kind="notice-for", target_type="work", target=str(notice_for.id),
                                  target_work_id=notice_for.id, source=rec.source))
-            nid = _flag_notice(session, notice_for, notice_kind or "correction",
+            nid = _flag_notice(session, notice_for, notice_kind or NoticeKind.CORRECTION,
                                f"{rec.source}: notice {rec.doi or rec.pmid or source_id} matched by title", prov,
                                rec.source)
             if nid:

@@ -34,6 +34,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from livereview.errors import SourceParseError
+from records.dates import prose_date
 from records.model import Record
 from records.normalise import (
     clean_inline_markup,
@@ -62,9 +63,6 @@ _SOURCE_VOLUME = re.compile(r"^(.*?),\s*Volume\s+(\w+)(?:,\s*Issue\s+(\w+))?", r
 _CITATION_LINE = re.compile(r"^[^.]{1,200},\s*(?:EarlyView|Volume\s+\w+(?:,\s*Issue\s+\w+)?"
                             r"(?:,\s*Pages?\s+[\w\-–]+)?(?:,\s*\w+\s+\d{4})?)\s*\.?$", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<title)", re.IGNORECASE)
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
 
 
 @dataclass
@@ -108,7 +106,7 @@ def parse_feed(payload: bytes, *, source: str = NAME, url: str | None = None,
     identifiers = _tree_identifiers(tree) if tree is not None else {}
     skipped = 0
     for entry in entries:
-        record, posted = _entry_to_record(entry, feed_info, identifiers, source=source)
+        record, posted = item_to_record(entry, feed_info, identifiers, source=source)
         if record is None:
             skipped += 1
             continue
@@ -254,7 +252,7 @@ def _entry_doi(entry: Mapping[str, Any], tree_values: list[tuple[str, str]]) -> 
 # ---------------------------------------------------------------------------------------------------------
 # entries
 # ---------------------------------------------------------------------------------------------------------
-def _entry_to_record(entry: Mapping[str, Any], feed: Mapping[str, Any],
+def item_to_record(entry: Mapping[str, Any], feed: Mapping[str, Any],
                      identifiers: Mapping[str, list[tuple[str, str]]], *,
                      source: str) -> tuple[Record | None, date | None]:
     keys = [entry.get("id"), entry.get("link"), *(link.get("href") for link in _links(entry))]
@@ -267,7 +265,7 @@ def _entry_to_record(entry: Mapping[str, Any], feed: Mapping[str, Any],
         return None, None
 
     abstract, meta = _summary(entry)
-    posted = _struct_date(entry) or _prose_date(meta.get("publication date"), precise=True)
+    posted = _struct_date(entry) or prose_date(meta.get("publication date"), precise=True)
     published = (_iso_prefix(entry.get("prism_publicationdate")) or _iso_prefix(entry.get("prism_coverdate"))
                  or _prose_iso(meta.get("publication date")) or (posted.isoformat() if posted else None))
     authors = _authors(entry) or _split_authors(meta.get("author(s)"))
@@ -409,29 +407,11 @@ def _iso_prefix(value: object) -> str | None:
     return "-".join(parts)
 
 
-def _prose_date(value: object, *, precise: bool = False) -> date | None:
-    """``Available online 20 May 2026`` -> 2026-05-20 (``January 2027`` only when not ``precise``)."""
-    if not isinstance(value, str):
-        return None
-    m = re.search(r"(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})", value)
-    if m and m.group(2).lower() in _MONTHS:
-        try:
-            return date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
-        except ValueError:
-            return None
-    if precise:
-        return None
-    m = re.search(r"([A-Za-z]+)\s+(\d{4})", value)
-    if m and m.group(1).lower() in _MONTHS:
-        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1)
-    return None
-
-
 def _prose_iso(value: object) -> str | None:
-    exact = _prose_date(value, precise=True)
+    exact = prose_date(value, precise=True)
     if exact:
         return exact.isoformat()
-    month = _prose_date(value)
+    month = prose_date(value)
     return f"{month.year:04d}-{month.month:02d}" if month else None
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from connectors.files import bibtex, delimited, endnote_xml, nbib, ris, wos
 from connectors.files.decoding import decode
+from connectors.registry import IMPORT_FORMATS
 from livereview.errors import InputFileError, SourceError
 from records.model import Record
 
@@ -33,14 +34,8 @@ FILE_FORMATS: dict[str, Reader] = {
     "wos": wos.parse,
 }
 
-#: saved API responses: name -> module whose ``parse(payload: bytes, *, source: str)`` reads them
-API_FORMATS: dict[str, str] = {
-    "pubmed-xml": "connectors.pubmed",
-    "crossref-json": "connectors.crossref",
-    "europepmc-json": "connectors.europepmc",
-    "openalex-json": "connectors.openalex",
-    "feed": "connectors.feeds",
-}
+#: saved API responses: name -> module whose ``parse(payload: bytes, *, source: str)`` reads them (from the registry)
+API_FORMATS: dict[str, str] = IMPORT_FORMATS
 
 #: every value ``--format`` accepts besides ``auto``
 FORMATS: tuple[str, ...] = (*FILE_FORMATS, *API_FORMATS)

@@ -19,7 +19,6 @@ from connectors.files.fields import (
     clean_abstract,
     clean_author,
     first_doi,
-    iso_date,
     issns_from,
     looks_retracted,
     pmid_from_urls,
@@ -28,6 +27,7 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
+from records.dates import iso_date
 from records.model import Record
 from records.normalise import (
     clean_text,

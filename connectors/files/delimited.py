@@ -19,7 +19,6 @@ from connectors.files.fields import (
     clean_abstract,
     doi_from_openurl,
     first_doi,
-    iso_date,
     issns_from,
     looks_retracted,
     pmcid_from_urls,
@@ -30,6 +29,7 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
+from records.dates import iso_date
 from records.model import Record
 from records.normalise import (
     clean_text,

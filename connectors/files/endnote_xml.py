@@ -18,7 +18,6 @@ from connectors.files.fields import (
     authors_from,
     clean_abstract,
     first_doi,
-    iso_date,
     issns_from,
     labelled_pmid,
     looks_retracted,
@@ -28,6 +27,7 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
+from records.dates import iso_date
 from records.model import Record
 from records.normalise import (
     clean_text,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
 from urllib.parse import unquote
 
 from records.model import Record
 from records.normalise import clean_text, dedupe_list, normalise_doi, normalise_pmcid, normalise_pmid, split_name
+from records.vocabulary import is_retracted_type
 
 # ---------------------------------------------------------------- authors
 
@@ -248,13 +248,12 @@ def split_keywords(values: Iterable[object], *, separators: str = ";") -> list[s
     return dedupe_list(out)
 
 
-_RETRACTED_TYPES = {"retracted publication", "retracted article", "retracted"}
 _RETRACTED_TITLE_RE = re.compile(r"^(?:RETRACTED(?: ARTICLE)?|WITHDRAWN)\s*[:.]")
 
 
 def looks_retracted(record: Record) -> bool:
     """Retracted per its publication type (PubMed, WoS) or the all-caps ``RETRACTED:`` title prefix publishers add."""
-    if any(t.lower() in _RETRACTED_TYPES for t in record.publication_types):
+    if is_retracted_type(record.publication_types):
         return True
     return bool(record.title and _RETRACTED_TITLE_RE.match(record.title))
 
@@ -304,44 +303,3 @@ def publication_type(value: object) -> str | None:
     return text
 
 
-# ---------------------------------------------------------------- dates
-
-_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-                "october", "november", "december"]
-_MONTHS = {name: i for i, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])} | {"sept": 9}
-_NUMERIC_DATE_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:[/\-.](\d{1,2}))?(?:[/\-.](\d{1,2}))?(?!\d)")
-_COMPACT_DATE_RE = re.compile(r"^(1[5-9]\d\d|20\d\d)(\d\d)(\d\d)$")
-_WORD_DATE_RE = re.compile(r"\b([A-Za-z]{3,9})\.?(?:\s+(\d{1,2}))?\b")
-
-
-def _iso(year: int, month: int | None = None, day: int | None = None) -> str:
-    if month and 1 <= month <= 12:
-        if day:
-            try:
-                return date(year, month, day).isoformat()
-            except ValueError:
-                pass
-        return f"{year:04d}-{month:02d}"
-    return f"{year:04d}"
-
-
-def iso_date(text: object, year: int | None = None) -> str | None:
-    """``2019/10//undefined`` -> ``2019-10``; ``2006 Mar 1`` -> ``2006-03-01``; ``JUN 19`` + 2023 -> ``2023-06-19``."""
-    value = clean_text(text)
-    if not value:
-        return _iso(year) if year else None
-    m = _COMPACT_DATE_RE.match(value)
-    if m:
-        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    m = _NUMERIC_DATE_RE.search(value)
-    found_year = int(m.group(1)) if m else year
-    if m and (m.group(2) or m.group(3)):
-        return _iso(found_year, int(m.group(2)) if m.group(2) else None, int(m.group(3)) if m.group(3) else None)
-    if found_year is None:
-        return None
-    rest = value.replace(m.group(0), " ") if m else value
-    wm = _WORD_DATE_RE.search(rest)
-    month = _MONTHS.get(wm.group(1).lower()) if wm else None
-    if wm and month:
-        return _iso(found_year, month, int(wm.group(2)) if wm.group(2) else None)
-    return _iso(found_year)

@@ -17,12 +17,12 @@ from Bio import Medline
 from connectors.files.fields import (
     authors_from,
     clean_abstract,
-    iso_date,
     issns_from,
     looks_retracted,
     split_keywords,
 )
 from livereview.errors import InputFileError
+from records.dates import iso_date
 from records.model import Record, Relation
 from records.normalise import (
     clean_text,

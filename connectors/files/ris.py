@@ -22,7 +22,6 @@ from connectors.files.fields import (
     clean_abstract,
     doi_from_openurl,
     first_doi,
-    iso_date,
     issns_from,
     labelled_pmid,
     looks_retracted,
@@ -32,6 +31,7 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
+from records.dates import iso_date
 from records.model import Record
 from records.normalise import (
     clean_text,

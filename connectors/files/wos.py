@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from connectors.files.fields import (
     authors_from,
     clean_abstract,
-    iso_date,
     issns_from,
     looks_retracted,
     split_keywords,
 )
 from livereview.errors import InputFileError
+from records.dates import iso_date
 from records.model import Record
 from records.normalise import (
     clean_text,

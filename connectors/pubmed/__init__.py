@@ -3,7 +3,10 @@
 See README.md in this folder for the endpoint, limits and quirks.
 """
 
-from connectors.pubmed.parse import RAW_FORMAT, parse, relation_kind
-from connectors.pubmed.search import PubMedConnector, build_term
+from connectors.pubmed.parse import NAME, RAW_FORMAT, item_to_record, parse
+from connectors.pubmed.search import PubMedConnector, build_query, make_client
 
-__all__ = ["RAW_FORMAT", "PubMedConnector", "build_term", "parse", "relation_kind"]
+Connector = PubMedConnector
+
+__all__ = ["NAME", "RAW_FORMAT", "Connector", "PubMedConnector", "build_query", "item_to_record",
+           "make_client", "parse"]

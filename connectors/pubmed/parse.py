@@ -22,6 +22,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from livereview.errors import SourceParseError
+from records.dates import month_number, partial_iso
 from records.model import Record, Relation
 from records.normalise import (
     clean_inline_markup,
@@ -37,45 +38,21 @@ from records.normalise import (
     parse_year,
     strip_title_brackets,
 )
+from records.vocabulary import relation_kind, says_retracted
 
+NAME = "pubmed"
 RAW_FORMAT = "pubmed-xml"
 #: Landing page of a record (for people, in digests); not an API host.
 RECORD_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 
-#: PubMed ``CommentsCorrections/@RefType`` (lower-cased, spaces removed, so Europe PMC's
-#: ``"Retraction in"`` maps the same way) -> :data:`records.model.RelationKind`.
-#: Comments, citations and reprints are not relations the review acts on and are left out.
-RELATION_BY_REFTYPE: dict[str, str] = {
-    "retractionin": "retraction-in",
-    "retractedandrepublishedin": "retraction-in",
-    "retractionof": "retraction-of",
-    "retractedandrepublishedfrom": "update-of",
-    "erratumin": "erratum-in",
-    "erratumfor": "erratum-for",
-    "expressionofconcernin": "expression-of-concern-in",
-    "expressionofconcernfor": "expression-of-concern-for",
-    "updateof": "update-of",
-    "updatein": "updated-by",
-    "correctedandrepublishedfrom": "update-of",
-    "correctedandrepublishedin": "updated-by",
-}
 
-RETRACTED_TYPE = "retracted publication"
-
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _NOT_AVAILABLE = {"not available", "[not available]", "[not available]."}
 # keep MathML's usual prefix in ``raw`` (otherwise ElementTree writes ``ns0:``)
 register_namespace("mml", "http://www.w3.org/1998/Math/MathML")
 
+_ITEM_TAGS = ("PubmedArticle", "PubmedBookArticle")
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html)\b", re.IGNORECASE)
 
-
-def relation_kind(ref_type: object) -> str | None:
-    """The relation kind for a PubMed RefType (``RetractionIn``) or Europe PMC type (``Retraction in``)."""
-    if not ref_type:
-        return None
-    return RELATION_BY_REFTYPE.get(re.sub(r"[\s_-]+", "", str(ref_type)).lower())
 
 
 def safe_xml(payload: bytes, *, source: str, what: str) -> Element:
@@ -90,7 +67,7 @@ def safe_xml(payload: bytes, *, source: str, what: str) -> Element:
         raise SourceParseError(source, f"{what}: not well-formed XML, truncated or corrupt ({exc})") from exc
 
 
-def parse(payload: bytes, *, source: str = "pubmed") -> list[Record]:
+def parse(payload: bytes, *, source: str = NAME) -> list[Record]:
     """Every ``PubmedArticle`` and ``PubmedBookArticle`` of an efetch ``PubmedArticleSet``, in order."""
     root = safe_xml(payload, source=source, what="efetch")
     if root.tag != "PubmedArticleSet":
@@ -98,13 +75,15 @@ def parse(payload: bytes, *, source: str = "pubmed") -> list[Record]:
         if message:
             raise SourceParseError(source, f"efetch answered with an error: {message}")
         raise SourceParseError(source, f"efetch: expected a PubmedArticleSet, got <{root.tag}>")
-    records: list[Record] = []
-    for position, element in enumerate(root, start=1):
-        if element.tag == "PubmedArticle":
-            records.append(_article(element, source=source, position=position))
-        elif element.tag == "PubmedBookArticle":
-            records.append(_book_article(element, source=source, position=position))
-    return records
+    return [item_to_record(element, source=source, position=position)
+            for position, element in enumerate(root, start=1) if element.tag in _ITEM_TAGS]
+
+
+def item_to_record(element: Element, *, source: str = NAME, position: int = 1) -> Record:
+    """One ``PubmedArticle`` or ``PubmedBookArticle`` element as a record (``position`` names it in errors)."""
+    if element.tag == "PubmedBookArticle":
+        return _book_article(element, source=source, position=position)
+    return _article(element, source=source, position=position)
 
 
 # -- one article ---------------------------------------------------------------------------------------------
@@ -258,22 +237,12 @@ def _pub_date(date_el: Element | None) -> tuple[int | None, str | None]:
     if year is None:
         year = parse_year(date_el.findtext("MedlineDate"))  # "2014 Jan-Apr", "1998 Spring", "2000-2001"
         return year, (str(year) if year else None)
-    month = _month(date_el.findtext("Month"))
+    month = month_number(date_el.findtext("Month"))
     if month is None:  # Season ("Spring") or nothing: the year is all we know
         return year, str(year)
     day = clean_text(date_el.findtext("Day"))
-    if day and day.isdigit() and 1 <= int(day) <= 31:
-        return year, f"{year:04d}-{month:02d}-{int(day):02d}"
-    return year, f"{year:04d}-{month:02d}"
+    return year, partial_iso(year, month, int(day) if day and day.isdigit() else None)
 
-
-def _month(value: str | None) -> int | None:
-    text = clean_text(value)
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text) if 1 <= int(text) <= 12 else None
-    return _MONTHS.get(text[:3].lower())
 
 
 def _pages(pagination: Element | None) -> str | None:
@@ -337,8 +306,7 @@ def _relations(items: Iterable[Element]) -> list[Relation]:
 
 
 def _is_retracted(pub_types: list[str], relations: list[Relation]) -> bool:
-    return (any(t.lower() == RETRACTED_TYPE for t in pub_types)
-            or any(r.kind == "retraction-in" for r in relations))
+    return says_retracted(pub_types, (r.kind for r in relations))
 
 
 def _raw(element: Element) -> str:
@@ -348,3 +316,4 @@ def _raw(element: Element) -> str:
         return tostring(element, encoding="unicode")
     finally:
         element.tail = tail
+

@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 
 from connectors.base import SearchResult, Window
 from connectors.http import SourceClient, client_from_settings
-from connectors.pubmed.parse import parse, safe_xml
+from connectors.pubmed.parse import NAME, parse, safe_xml
 from livereview.errors import SourceError, SourceParseError, SourceQueryError
 from livereview.settings import Settings
 from records.model import Record
@@ -35,15 +35,15 @@ MAX_GET_QUERY = 1800
 _FATAL_ESEARCH_ERRORS = frozenset({"FieldNotFound"})
 
 
-def build_term(query: str, window: Window) -> str:
+def build_query(query: str, window: Window) -> str:
     """The protocol query restricted to records *created* in the window (both ends inclusive)."""
     return (f'({query}) AND ("{window.start:%Y/%m/%d}"[crdt] : "{window.end:%Y/%m/%d}"[crdt])')
 
 
-def pubmed_client(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> SourceClient:
+def make_client(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> SourceClient:
     """The E-utilities client: 3 requests/s, 10/s with an API key."""
     per_second = 10.0 if settings.ncbi_api_key else 3.0
-    return client_from_settings("pubmed", settings.pubmed_base_url, settings,
+    return client_from_settings(NAME, settings.pubmed_base_url, settings,
                                 per_second=per_second, sleep=sleep)
 
 
@@ -57,7 +57,7 @@ class ESearchResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def parse_esearch(payload: bytes, *, source: str = "pubmed") -> ESearchResult:
+def parse_esearch(payload: bytes, *, source: str = NAME) -> ESearchResult:
     """Count, history keys and warnings of an ``eSearchResult``; ``<ERROR>`` -> :class:`SourceQueryError`."""
     root = safe_xml(payload, source=source, what="esearch")
     if root.tag != "eSearchResult":
@@ -90,7 +90,8 @@ def _children(element: Element | None) -> list[Element]:
 class PubMedConnector:
     """Searches PubMed for the records created in a window; pages to the end or raises."""
 
-    name = "pubmed"
+    name = NAME
+    filters_types = False
 
     def __init__(
         self,
@@ -103,7 +104,7 @@ class PubMedConnector:
         if batch_size < 1 or result_cap < 1:
             raise ValueError("batch_size and result_cap must be positive")
         self.settings = settings
-        self.client = client or pubmed_client(settings)
+        self.client = client or make_client(settings)
         self.batch_size = batch_size
         self.result_cap = result_cap
 
@@ -119,7 +120,7 @@ class PubMedConnector:
 
     # -- steps ----------------------------------------------------------------------------------------------
     def _search_window(self, query: str, window: Window, result: SearchResult) -> None:
-        term = build_term(query, window)
+        term = build_query(query, window)
         found = self._esearch(term)
         result.queries.append(term)
         result.warnings.extend(found.warnings)

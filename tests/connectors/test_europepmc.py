@@ -14,7 +14,7 @@ import responses
 from responses import matchers
 
 from connectors.base import Window
-from connectors.europepmc import EuropePMCConnector, build_query, europepmc_client, parse, parse_page
+from connectors.europepmc import EuropePMCConnector, build_query, make_client, parse, parse_page
 from livereview.errors import CursorError, SourceHTTPError, SourceParseError, SourceQueryError
 from livereview.settings import Settings
 from records.model import Relation
@@ -183,7 +183,7 @@ def settings(**kw) -> Settings:
 
 
 def connector(cfg: Settings, **kw) -> EuropePMCConnector:
-    return EuropePMCConnector(cfg, client=europepmc_client(cfg, sleep=lambda _s: None), **kw)
+    return EuropePMCConnector(cfg, client=make_client(cfg, sleep=lambda _s: None), **kw)
 
 
 CORE = json.loads(payload("search_cancer_core.json"))["resultList"]["result"]
@@ -296,7 +296,7 @@ def test_429_honours_retry_after_and_500s_are_retried():
     responses.get(SEARCH, status=500)
     responses.get(SEARCH, status=503)
     responses.get(SEARCH, body=page_json(CORE[:1], hits=1, next_cursor="C1"))
-    client = europepmc_client(cfg, sleep=waits.append)
+    client = make_client(cfg, sleep=waits.append)
     result = EuropePMCConnector(cfg, client=client).search("coaching", WINDOW)
     assert len(result.records) == 1
     assert waits[0] == 3.0

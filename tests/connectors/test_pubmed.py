@@ -14,8 +14,8 @@ import responses
 from responses import matchers
 
 from connectors.base import Window
-from connectors.pubmed import PubMedConnector, build_term, parse
-from connectors.pubmed.search import parse_esearch, pubmed_client
+from connectors.pubmed import PubMedConnector, build_query, parse
+from connectors.pubmed.search import make_client, parse_esearch
 from livereview.errors import SourceError, SourceHTTPError, SourceParseError, SourceQueryError
 from livereview.settings import Settings
 from records.model import Relation
@@ -349,7 +349,7 @@ def settings(**kw) -> Settings:
 
 def connector(cfg: Settings, **kw) -> PubMedConnector:
     """A connector whose client does not really sleep (rate limit and backoff waits are skipped)."""
-    return PubMedConnector(cfg, client=pubmed_client(cfg, sleep=lambda _s: None), **kw)
+    return PubMedConnector(cfg, client=make_client(cfg, sleep=lambda _s: None), **kw)
 
 
 def esearch_xml(count: int, *, webenv: str = "MCID_test", query_key: str = "1") -> bytes:
@@ -383,14 +383,14 @@ def esearch_params(term: str, **extra) -> dict:
 
 
 def test_build_term_puts_the_window_on_the_create_date():
-    assert build_term("coaching[tiab] OR mentoring[tiab]", WINDOW) == (
+    assert build_query("coaching[tiab] OR mentoring[tiab]", WINDOW) == (
         '(coaching[tiab] OR mentoring[tiab]) AND ("2025/11/01"[crdt] : "2025/11/08"[crdt])')
 
 
 @responses.activate(assert_all_requests_are_fired=True)
 def test_search_sends_crdt_term_and_identification_and_redacts_secrets():
     cfg = settings(contact_email="team@example.org", ncbi_api_key=KEY)
-    term = build_term("coaching", WINDOW)
+    term = build_query("coaching", WINDOW)
     ident = {"email": "team@example.org", "api_key": KEY}
     raws = real_raws()[:2]
     responses.get(ESEARCH, body=esearch_xml(2),
@@ -407,14 +407,14 @@ def test_search_sends_crdt_term_and_identification_and_redacts_secrets():
 
 
 def test_api_key_raises_the_rate_to_ten_per_second():
-    assert pubmed_client(settings()).limiter.interval == pytest.approx(1 / 3)
-    assert pubmed_client(settings(ncbi_api_key=KEY)).limiter.interval == pytest.approx(1 / 10)
+    assert make_client(settings()).limiter.interval == pytest.approx(1 / 3)
+    assert make_client(settings(ncbi_api_key=KEY)).limiter.interval == pytest.approx(1 / 10)
 
 
 @responses.activate(assert_all_requests_are_fired=True)
 def test_search_pages_through_efetch_batches_from_the_history_server():
     raws = real_raws()
-    term = build_term("coaching", WINDOW)
+    term = build_query("coaching", WINDOW)
     responses.get(ESEARCH, body=esearch_xml(5), match=[matchers.query_param_matcher(esearch_params(term))])
     for start in (0, 2, 4):
         batch = raws[start:start + 2]
@@ -488,7 +488,7 @@ def test_entity_payloads_from_efetch_are_refused(name):
 @responses.activate(assert_all_requests_are_fired=True)
 def test_a_long_query_is_posted():
     query = " OR ".join(f"term{i}[tiab]" for i in range(200))
-    body = matchers.urlencoded_params_matcher(esearch_params(build_term(query, WINDOW)))
+    body = matchers.urlencoded_params_matcher(esearch_params(build_query(query, WINDOW)))
     responses.post(ESEARCH, body=esearch_xml(0), match=[body])
     result = connector(settings()).search(query, WINDOW)
     assert result.records == [] and responses.calls[0].request.method == "POST"
@@ -496,7 +496,7 @@ def test_a_long_query_is_posted():
 
 # -- retries -------------------------------------------------------------------------------------------------
 def recording_connector(cfg: Settings, waits: list[float], **kw) -> PubMedConnector:
-    return PubMedConnector(cfg, client=pubmed_client(cfg, sleep=waits.append), **kw)
+    return PubMedConnector(cfg, client=make_client(cfg, sleep=waits.append), **kw)
 
 
 @responses.activate(assert_all_requests_are_fired=True)

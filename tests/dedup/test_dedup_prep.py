@@ -30,21 +30,21 @@ def test_roman_part_numbers_become_digits_and_numbers_are_collected():
 
 
 @pytest.mark.parametrize(("title", "notice", "base"), [
-    ("Erratum to: How do requirements evolve over time?", "erratum", "how do requirements evolve over time"),
-    ("Correction: Triage of women with minor cervical lesions", "erratum",
+    ("Erratum to: How do requirements evolve over time?", "correction", "how do requirements evolve over time"),
+    ("Correction: Triage of women with minor cervical lesions", "correction",
      "triage of women with minor cervical lesions"),
-    ("Corrigendum to “Study of things” [J Clin Virol 12 (2019) 3-4]", "erratum", "study of things"),
+    ("Corrigendum to “Study of things” [J Clin Virol 12 (2019) 3-4]", "correction", "study of things"),
     ("Retraction Note to: Some trial of eculizumab", "retraction", "some trial of eculizumab"),
     ("Notice of Retraction: Gig work in Kenya", "retraction", "gig work in kenya"),
-    ("Expression of concern: Vitamin D and depression", "concern", "vitamin d and depression"),
+    ("Expression of concern: Vitamin D and depression", "expression-of-concern", "vitamin d and depression"),
     ("Comment on: Eculizumab for atypical HUS", "comment", "eculizumab for atypical hus"),
     ("Authors' reply to the letter by Smith", "reply", "the letter by smith"),
     ("Atypical hemolytic uremic syndrome associated with group A streptococcus - Reply", "reply",
      "atypical hemolytic uremic syndrome associated with group a streptococcus"),
-    ("Severe deficiency of ADAMTS 13 activity in children (vol 142, pg 310, 2003)", "erratum",
+    ("Severe deficiency of ADAMTS 13 activity in children (vol 142, pg 310, 2003)", "correction",
      "severe deficiency of adamts 13 activity in children"),
     ("Eculizumab for atypical hemolytic-uremic syndrome (New England Journal of Medicine (2009) 360 (542-544))",
-     "erratum", "eculizumab for atypical hemolytic uremic syndrome"),
+     "correction", "eculizumab for atypical hemolytic uremic syndrome"),
     ("Correction of hypokalaemia in children with diarrhoea", None,
      "correction of hypokalaemia in children with diarrhoea"),
     ("Response to rituximab in refractory lupus nephritis", None,
@@ -62,9 +62,9 @@ def test_retracted_prefix_marks_the_article_not_a_notice():
 
 
 def test_erratum_publication_type_and_relation_make_a_notice():
-    assert prep(title="A trial", publication_types=["Published Erratum"]).notice == "erratum"
+    assert prep(title="A trial", publication_types=["Published Erratum"]).notice == "correction"
     rel = Relation(kind="erratum-for", id_type="doi", target="10.1/x")
-    assert prep(title="A trial", relations=[rel]).notice == "erratum"
+    assert prep(title="A trial", relations=[rel]).notice == "correction"
 
 
 def test_medline_notes_and_bracketed_tags_are_cut_from_titles():

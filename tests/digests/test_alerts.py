@@ -56,3 +56,9 @@ def test_a_malformed_smtp_url_or_an_unwritable_outbox_still_does_not_raise(make_
         raise AssertionError(f"send_alert raised {exc!r}") from exc
     assert result.startswith("alert logged only (LIVEREVIEW_SMTP_URL: unknown scheme smtps://")
     assert "topsecret" not in result
+
+
+def test_a_caller_holding_the_protocol_passes_its_recipients_and_no_file_is_read(make_settings, tmp_path):
+    settings = make_settings(protocol=tmp_path / "missing.toml")
+    assert alert_recipients(settings, ["lead@review.org", "b@review.org"]) == ["lead@review.org"]
+    assert alert_recipients(settings, []) == []

@@ -107,7 +107,7 @@ def test_explicit_format_matching_the_content_is_used(tmp_path):
 
 def test_formats_list_covers_file_and_api_formats():
     assert FORMATS == ("ris", "nbib", "bibtex", "csv", "endnote-xml", "wos",
-                       "pubmed-xml", "crossref-json", "europepmc-json", "openalex-json", "feed")
+                       "pubmed-xml", "europepmc-json", "crossref-json", "openalex-json", "feed")
 
 
 def test_saved_api_response_is_handed_to_the_connector_parser(monkeypatch):

@@ -7,13 +7,13 @@ import pytest
 from connectors.files.fields import (
     clean_abstract,
     clean_author,
-    iso_date,
     issns_from,
     publication_type,
     split_author_list,
     split_bibtex_names,
     split_glued_names,
 )
+from records.dates import iso_date
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -1,43 +1,15 @@
-"""Europe PMC REST ``search``: ``parse`` for its JSON (core, lite, idlist) and :class:`EuropePMCConnector`.
-
-Endpoint: ``GET <europepmc_base_url>search?query=…&format=json&resultType=core&pageSize=…&cursorMark=…``.
-The window is put on the first index date (``FIRST_IDATE:[YYYY-MM-DD TO YYYY-MM-DD]``, both ends
-inclusive), which only moves forward, so a record indexed late still lands in a later window.
-
-Quirks (seen in real responses and other clients' tests):
-
-* paging is by cursor only: ``cursorMark=*``, then ``nextCursorMark``. The end shows as the same cursor
-  echoed back, as a missing ``nextCursorMark`` (zero-hit answers omit it) or as an empty page; every
-  page repeats ``hitCount``, which also ends the loop once that many records have arrived (saving the
-  empty last call) and caps the number of pages, so a misbehaving cursor cannot loop forever;
-* ``pageSize`` is at most 1000; ``abstractText`` marks structured sections with ``<h4>Label</h4>``
-  and keeps inline ``<i>``/``<sub>``; titles keep PubMed's ``[bracketed]`` English translations;
-* a list with one element can arrive as a bare object (``commentCorrectionList.commentCorrection``),
-  so every list field is read through :func:`_as_list`;
-* there is no retraction flag: a record is retracted when ``pubTypeList`` holds "Retracted
-  Publication" or ``commentCorrectionList`` has a "Retraction in" entry (PubMed's RefTypes spelled out);
-* ``source`` is MED (PubMed), PMC, PPR (preprints), AGR, CBA, CTX, ETH, HIR, PAT; ``id`` is only unique
-  within a source, hence ``source_id = "<source>:<id>"``;
-* lite results carry ``authorString``/``journalTitle``/``journalIssn``/``pubType`` as flat strings
-  instead of the core lists; idlist results carry only identifiers.
-"""
+"""Europe PMC ``search`` answers -> records (pure, no HTTP). Endpoint, window and quirks: README.md beside this file."""
 
 from __future__ import annotations
 
 import json
-import math
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import SearchResult, Window
-from connectors.http import SourceClient, client_from_settings
 from connectors.payloads import decode_json
-from connectors.pubmed.parse import RETRACTED_TYPE, relation_kind
-from livereview.errors import CursorError, SourceParseError, SourceQueryError
-from livereview.settings import Settings
+from livereview.errors import SourceParseError, SourceQueryError
+from records.dates import month_number
 from records.model import Record, Relation
 from records.normalise import (
     clean_inline_markup,
@@ -53,28 +25,17 @@ from records.normalise import (
     parse_year,
     strip_title_brackets,
 )
+from records.vocabulary import relation_kind, says_retracted
 
+NAME = "europepmc"
 RAW_FORMAT = "europepmc-json"
 #: Landing page of a record (for people, in digests); not an API host.
 RECORD_URL = "https://europepmc.org/article/{source}/{id}"
-DEFAULT_PAGE_SIZE = 1000
-MAX_PAGE_SIZE = 1000
 PREPRINT_SOURCE = "PPR"
 
 _H4_RE = re.compile(r"<h4>(.*?)</h4>", re.IGNORECASE | re.DOTALL)
 _MEDLINE_NAME_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>[A-Z]{1,4})$")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-
-def build_query(query: str, window: Window) -> str:
-    """The protocol query restricted to records first indexed in the window (both ends inclusive)."""
-    return f"({query}) AND FIRST_IDATE:[{window.start.isoformat()} TO {window.end.isoformat()}]"
-
-
-def europepmc_client(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> SourceClient:
-    """The Europe PMC client (about 10 requests/s is tolerated)."""
-    return client_from_settings("europepmc", settings.europepmc_base_url, settings,
-                                per_second=10.0, sleep=sleep)
 
 
 @dataclass
@@ -86,12 +47,12 @@ class Page:
     next_cursor: str | None = None
 
 
-def parse(payload: bytes, *, source: str = "europepmc") -> list[Record]:
+def parse(payload: bytes, *, source: str = NAME) -> list[Record]:
     """The records of one saved search answer (JSON; resultType core, lite or idlist)."""
     return parse_page(payload, source=source).records
 
 
-def parse_page(payload: bytes, *, source: str = "europepmc") -> Page:
+def parse_page(payload: bytes, *, source: str = NAME) -> Page:
     """Records, ``hitCount`` and ``nextCursorMark`` of a search answer; anything else is a typed error."""
     data = _load(payload, source)
     if "resultList" not in data:
@@ -107,66 +68,8 @@ def parse_page(payload: bytes, *, source: str = "europepmc") -> Page:
     if hit_count is not None and not isinstance(hit_count, int):
         raise SourceParseError(source, f"search: hitCount is not a number ({hit_count!r})")
     next_cursor = data.get("nextCursorMark")
-    return Page(records=[_record(item, source) for item in results], hit_count=hit_count,
+    return Page(records=[item_to_record(item, source=source) for item in results], hit_count=hit_count,
                 next_cursor=str(next_cursor) if next_cursor else None)
-
-
-class EuropePMCConnector:
-    """Searches Europe PMC for the records first indexed in a window; pages to the end or raises."""
-
-    name = "europepmc"
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        client: SourceClient | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        result_type: str = "core",
-    ) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
-        self.settings = settings
-        self.client = client or europepmc_client(settings)
-        self.page_size = page_size
-        self.result_type = result_type
-
-    def search(self, query: str, window: Window, *, state: dict[str, Any] | None = None) -> SearchResult:
-        """Every record of ``query`` first indexed in ``window``; Europe PMC keeps no state between runs."""
-        before = self.client.stats.snapshot()
-        text = build_query(query, window)
-        result = SearchResult(source=self.name, queries=[text])
-        cursor, seen, pages = "*", {"*"}, 0
-        while True:
-            page = self._page(text, cursor)
-            pages += 1
-            if page.hit_count is None:
-                raise SourceParseError(self.name, f"search: no hitCount on page {pages} ({window})")
-            result.total_reported = page.hit_count
-            result.records.extend(page.records)
-            nxt = page.next_cursor
-            if not page.records or not nxt or nxt == cursor or len(result.records) >= page.hit_count:
-                break
-            if nxt in seen:
-                raise CursorError(self.name, f"the cursor went back to an earlier page after page {pages} "
-                                  f"({window})")
-            if pages >= math.ceil(page.hit_count / self.page_size) + 1:
-                raise CursorError(self.name, f"still paging after {pages} pages for {page.hit_count} hits "
-                                  f"({window}); the cursor does not end")
-            seen.add(nxt)
-            cursor = nxt
-        if len(result.records) != result.total_reported:
-            result.warnings.append(f"Europe PMC reported {result.total_reported} hits for {window} "
-                                   f"but delivered {len(result.records)}")
-        result.stats = self.client.stats.since(before)
-        return result
-
-    def _page(self, text: str, cursor: str) -> Page:
-        params = {"query": text, "format": "json", "resultType": self.result_type,
-                  "pageSize": str(self.page_size), "cursorMark": cursor}
-        if self.settings.contact_email:
-            params["email"] = self.settings.contact_email
-        return parse_page(self.client.get("search", params=params).content, source=self.name)
 
 
 # -- payload -------------------------------------------------------------------------------------------------
@@ -193,7 +96,7 @@ def _get(data: object, *path: str) -> Any:
 
 
 # -- one result ----------------------------------------------------------------------------------------------
-def _record(item: dict[str, Any], source: str) -> Record:
+def item_to_record(item: dict[str, Any], *, source: str = NAME) -> Record:
     src = clean_text(item.get("source"))
     ident = clean_text(item.get("id"))
     journal_info = item.get("journalInfo") if isinstance(item.get("journalInfo"), dict) else {}
@@ -221,8 +124,7 @@ def _record(item: dict[str, Any], source: str) -> Record:
         keywords=_keywords(item),
         published_date=_published_date(item, journal_info),
         url=RECORD_URL.format(source=src, id=ident) if src and ident else None,
-        is_retracted=(any(t.lower() == RETRACTED_TYPE for t in pub_types)
-                      or any(r.kind == "retraction-in" for r in relations)),
+        is_retracted=says_retracted(pub_types, (r.kind for r in relations)),
         relations=relations,
         raw=json.dumps(item, ensure_ascii=False),
         raw_format=RAW_FORMAT,
@@ -308,7 +210,7 @@ def _published_date(item: dict[str, Any], journal_info: dict[str, Any]) -> str |
     printed = clean_text(journal_info.get("printPublicationDate"))
     if printed and re.fullmatch(r"\d{4}-\d{2}-\d{2}", printed):
         tokens = (clean_text(journal_info.get("dateOfPublication")) or "").split()
-        has_month = len(tokens) >= 2 and tokens[1].isalpha() and tokens[1][:3].lower() in _MONTHS
+        has_month = len(tokens) >= 2 and tokens[1].isalpha() and month_number(tokens[1]) is not None
         if has_month and len(tokens) >= 3 and tokens[2].isdigit():
             return printed
         return printed[:7] if has_month else printed[:4]

@@ -32,6 +32,7 @@ class FeedConnector:
     """``search(feed_url, window, state=…)``: the feed's entries posted in or after ``window.start``."""
 
     name = NAME
+    filters_types = False
 
     def __init__(self, settings: Settings, *, client: SourceClient | None = None) -> None:
         self.settings = settings
