@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from cli import logs
 from cli.digest import digest
 from cli.validate import chase, validate_search
 from connectors.files import FORMATS
@@ -91,15 +92,25 @@ def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    """One line per problem on stderr, full records (tracebacks) in the log file; see :mod:`cli.logs`."""
+    logs.setup_logging(settings.log_level, settings.data_dir)
 
 
-@app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Full log records on stderr, tracebacks "
+                                                "included (they always go to <data dir>/livereview.log).")] = False,
+          ) -> None:
     if version:
         typer.echo(f"livereview {__version__}")
         raise typer.Exit(0)
+    logs.verbose = verbose
+    logs.setup_logging("INFO", None)  # settings warnings (an unknown LIVEREVIEW_* name) as one line
+    try:
+        settings = load_settings()
+    except LiveReviewError:
+        return  # the command reports it
+    _setup_logging(settings)
 
 
 @app.command()
@@ -314,38 +325,54 @@ def run(
     protocol: ProtocolOpt = None,
     no_alert: Annotated[bool, typer.Option("--no-alert", help="Do not e-mail the maintainer on failure.")] = False,
 ) -> None:
-    """Run the monitor flow once, in this process (Prefect local mode; no server needed), and print a summary.
+    """Run the monitor once, in this process, and print a summary.
 
-    Exit 0 when every source succeeded, 4 when the run was partial or failed, 6 when another run holds the lock.
+    Without a Prefect server (no PREFECT_API_URL) the monitor's steps run directly: work starts at once and
+    the run is recorded in the store as usual. With PREFECT_API_URL set it runs as a Prefect flow on that
+    server. Exit 0 when every source succeeded, 4 when the run was partial or failed, 6 when another run
+    holds the lock.
     """
-    # Prefect local mode: no telemetry calls, and time for a first start (it migrates its own SQLite database)
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    from flows.monitor import monitor
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.monitor import monitor, run_monitor
     from store.db import reading
     from store.runs import last_runs
 
     settings = _settings()
     _setup_logging(settings)
     proto_path = str((protocol or settings.protocol).resolve())
-    _protocol(settings, Path(proto_path))  # refuse a bad protocol before Prefect starts
+    _protocol(settings, Path(proto_path))  # refuse a bad protocol before any work
     engine = _engine(settings)
     since_date = _parse_date(since)
     with reading(engine) as s:
         before = [r.id for r in last_runs(s, 1)]
-    state = monitor(protocol_path=proto_path, sources=source or None,
-                    since=since_date.isoformat() if since_date else None, alert=not no_alert, return_state=True)
+    args = {"protocol_path": proto_path, "sources": source or None,
+            "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
+    if PREFECT_API_URL.value():
+        state = monitor(**args, return_state=True)
+        failure = state.result(raise_on_failure=False) if state.is_failed() else None
+        message = state.message
+    else:  # local one-off run: no temporary Prefect server to start (8-45 s), same records in the store
+        run_monitor(**args)
+        failure = message = None
     with reading(engine) as s:
         runs = last_runs(s, 1)
         if not runs or [runs[0].id] == before:  # the flow stopped before a run was recorded
-            exc = state.result(raise_on_failure=False) if state.is_failed() else None
-            if isinstance(exc, LiveReviewError):
-                raise exc
-            raise LiveReviewError(f"the monitor run did not start: {exc or state.message}")
+            if isinstance(failure, LiveReviewError):
+                raise failure
+            raise LiveReviewError(f"the monitor run did not start: {failure or message}")
         last = runs[0]
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
+        if code and no_source_reached(last.summary or {}):
+            typer.echo("no network: no source could be reached", err=True)
     raise typer.Exit(code)
+
+
+def no_source_reached(summary: dict) -> bool:
+    """True when every stream that was tried failed to reach its source (offline, DNS down, all hosts refused)."""
+    tried = [o for o in summary.get("streams", []) if o.get("status") != "skipped"]
+    return bool(tried) and all(o.get("status") == "failed" and o.get("unreachable") for o in tried)
 
 
 def render_run(run) -> str:  # noqa: ANN001
@@ -419,6 +446,8 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
     Schedules come from the protocol's [monitor] and [digest] tables. Stop with Ctrl-C.
     """
+    if not logs.verbose:  # flow-run tracebacks to the Prefect UI only, in this process and the runs it starts
+        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(Path(__file__).with_name("prefect_logging.yml")))
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
@@ -429,6 +458,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
     from livereview.errors import ConfigError
 
     settings = _settings()
+    _setup_logging(settings)  # again: importing Prefect installed its own console handler
     proto_path = (protocol or settings.protocol).resolve()
     proto = _protocol(settings, proto_path)
     _engine(settings)
@@ -460,10 +490,11 @@ def _parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning our errors into one line and an exit code."""
     try:
-        code = app(standalone_mode=False)  # click returns the exit code instead of raising SystemExit here
+        # standalone_mode=False: click returns the exit code instead of raising SystemExit
+        code = app(args=argv, prog_name="livereview", standalone_mode=False)
     except LiveReviewError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -478,4 +509,11 @@ def main() -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", 2))
+    except Exception as exc:
+        if logs.verbose:
+            raise
+        logging.getLogger(logs.CRASH_LOGGER).error("unexpected error", exc_info=exc)  # to the log file only
+        typer.echo(f"error: unexpected: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+                   "(traceback in the log file, or rerun with --verbose)", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

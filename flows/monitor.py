@@ -347,21 +347,29 @@ def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> s
     return send_alert(settings, subject, "\n".join(lines), protocol_recipients=protocol.digest.recipients)
 
 
+def run_monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
+                alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None) -> dict[str, Any]:
+    """The monitor flow's body as a plain function: a one-off local run calls it directly (no Prefect server to
+    start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries."""
+    settings = load_settings()
+    protocol = load_protocol(protocol_path or settings.protocol)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return execute_monitor(settings, protocol, engine, sources=sources,
+                               since=date.fromisoformat(since) if since else None, use_tasks=use_tasks, alert=alert,
+                               flow_run_id=flow_run_id)
+    finally:
+        engine.dispose()
+
+
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
 def monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
             alert: bool = True) -> dict[str, Any]:
     """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring."""
     from prefect.runtime import flow_run
 
-    settings = load_settings()
-    protocol = load_protocol(protocol_path or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        summary = execute_monitor(settings, protocol, engine, sources=sources,
-                                  since=date.fromisoformat(since) if since else None, use_tasks=True, alert=alert,
-                                  flow_run_id=str(flow_run.id) if flow_run.id else None)
-    finally:
-        engine.dispose()
+    summary = run_monitor(protocol_path, sources, since, alert, use_tasks=True,
+                          flow_run_id=str(flow_run.id) if flow_run.id else None)
     if summary["status"] == "failed":
         raise SourceError(",".join(summary["failed_sources"]) or "monitor", "every source failed; see the run summary")
     return summary
