@@ -377,11 +377,12 @@ def render_run(run) -> str:  # noqa: ANN001
 
 @app.command()
 def status(limit: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5) -> None:
-    """Show the last runs, each source's health (last success, last error, records) and the watermarks."""
+    """Show the last runs, each source's health (last success, last error, failures in a row, records), watermarks."""
     from sqlalchemy import select
 
     from store.db import reading
-    from store.models import SourceRun, Watermark
+    from store.health import source_health
+    from store.models import Watermark
     from store.queries import status_counts
     from store.runs import last_runs
 
@@ -397,20 +398,19 @@ def status(limit: Annotated[int, typer.Option(help="How many recent runs to list
             typer.echo(f"  #{r.id}  {r.started_at:%Y-%m-%d %H:%M}  {r.status:9}  new {t.get('new', 0)}  "
                        f"fetched {t.get('fetched', 0)}" + (f"  error: {r.error}" if r.error else ""))
         typer.echo("\nSources")
-        sources = sorted(set(s.scalars(select(SourceRun.source))))
-        for src in sources:
-            ok = s.scalars(select(SourceRun).where(SourceRun.source == src, SourceRun.status == "succeeded")
-                           .order_by(SourceRun.id.desc())).first()
-            bad = s.scalars(select(SourceRun).where(SourceRun.source == src, SourceRun.status == "failed")
-                            .order_by(SourceRun.id.desc())).first()
-            last_ok = f"{ok.finished_at:%Y-%m-%d %H:%M}" if ok and ok.finished_at else "never"
-            recs = (ok.counts or {}).get("fetched", 0) if ok else 0
-            line = f"  {src:10} last success {last_ok}  records {recs}"
-            if bad and (not ok or bad.id > ok.id):
-                line += f"  FAILING: {bad.error}"
+        try:
+            enabled = _protocol(settings, None).enabled_sources
+        except LiveReviewError:  # the store's health does not depend on a readable protocol file
+            enabled = []
+        health = source_health(s, enabled)
+        for h in health:
+            last_ok = f"{h.last_success:%Y-%m-%d %H:%M}" if h.last_success else "never"
+            line = f"  {h.source:10} {h.state:9} last success {last_ok}  records {h.records}"
+            if h.failing:
+                line += f"  FAILING {h.failures} run{'s' if h.failures != 1 else ''} in a row: {h.last_error}"
+            elif h.last_error and h.last_error_at:
+                line += f"  last error {h.last_error_at:%Y-%m-%d}: {h.last_error}"
             typer.echo(line)
-        if not sources:
-            typer.echo("  no source has run yet")
         typer.echo("\nWatermarks")
         for wm in s.scalars(select(Watermark).order_by(Watermark.stream)):
             typer.echo(f"  {wm.stream:45} {wm.last_window_end}")

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from digests.links import doi_url, pubmed_url, work_url
 from protocols.model import Protocol
 from protocols.queries import ConceptFilter
-from store import screening
+from store import health, screening
 from store.clock import as_utc
+from store.health import SourceHealth
 from store.ingest import canonical
-from store.models import Decision, Notice, ProtocolVersion, SourceRecord, SourceRun, Work
-from store.runs import consecutive_failures
+from store.models import Decision, Notice, ProtocolVersion, SourceRecord, Work
 
 #: source-record classifications that mean "found again, not a new candidate": the duplicates removed this period
 #: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)
@@ -129,21 +129,6 @@ class ProtocolChange:
     version: str
     previous: str | None
     loaded_at: datetime
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    source: str
-    state: str                 # ok | failing | skipped | never run | running
-    last_success: datetime | None
-    records: int
-    last_error: str | None
-    last_error_at: datetime | None
-    failures: int = 0          # consecutive failed runs
-
-    @property
-    def failing(self) -> bool:
-        return self.state == "failing"
 
 
 @dataclass(frozen=True)
@@ -353,51 +338,8 @@ def protocol_changes(session: Session, review_id: str, period: Period) -> list[P
 
 
 def source_health(session: Session, period: Period, sources: Sequence[str]) -> list[SourceHealth]:
-    """Per source, from ``source_runs``: last success, records this period, last error, failing or not.
-
-    "Records this period" is the sum of ``counts["fetched"]`` (what the source returned, as the
-    monitor flow writes it) over the period's source runs, or, when those runs carry no such
-    count, the number of source records they stored.
-    """
-    start, end = _utc(period.start), _utc(period.end)
-    names = list(dict.fromkeys([*sources, *session.scalars(select(SourceRun.source).distinct()
-                                                           .order_by(SourceRun.source))]))
-    out = []
-    for name in names:
-        latest = session.scalars(select(SourceRun).where(SourceRun.source == name)
-                                 .order_by(SourceRun.id.desc()).limit(1)).first()
-        last_success = session.scalar(select(func.max(SourceRun.finished_at)).where(
-            SourceRun.source == name, SourceRun.status == "succeeded"))
-        last_failed = session.scalars(select(SourceRun).where(SourceRun.source == name, SourceRun.status == "failed")
-                                      .order_by(SourceRun.id.desc()).limit(1)).first()
-        runs = list(session.scalars(select(SourceRun).where(SourceRun.source == name, SourceRun.started_at >= start,
-                                                            SourceRun.started_at < end)))
-        if any("fetched" in (r.counts or {}) for r in runs):
-            records = sum(int((r.counts or {}).get("fetched") or 0) for r in runs)
-        elif runs:
-            records = session.scalar(select(func.count()).select_from(SourceRecord).where(
-                SourceRecord.source_run_id.in_([r.id for r in runs]))) or 0
-        else:
-            records = 0
-        failures = consecutive_failures(session, name)
-        if latest is None:
-            state = "never run"
-        elif failures:
-            state = "failing"
-        elif latest.status == "running":
-            state = "running"
-        elif latest.status == "skipped":
-            state = "skipped"
-        else:
-            state = "ok"
-        error = last_failed.error if last_failed else None
-        if state == "skipped" and latest is not None:
-            error = latest.error or "; ".join(latest.warnings or []) or None
-        out.append(SourceHealth(
-            source=name, state=state, last_success=as_utc(last_success), records=records, last_error=error,
-            last_error_at=as_utc(last_failed.finished_at or last_failed.started_at) if last_failed else None,
-            failures=failures))
-    return out
+    """Per source: last success, records this period, last error, failing or not (the rules of store.health)."""
+    return health.source_health(session, sources, since=period.start, until=period.end)
 
 
 def growth(session: Session, until: datetime) -> Growth:
