@@ -192,6 +192,7 @@ class Import(Base):
     format: Mapped[str] = mapped_column(String(40))
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    query: Mapped[str | None] = mapped_column(Text)   # the search the team ran to get the file (PRISMA-S)
     protocol_version_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_versions.id"))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -210,6 +211,8 @@ class Decision(Base):
     note: Mapped[str | None] = mapped_column(Text)
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)  # consensus / adjudication / prior decision
     origin: Mapped[str] = mapped_column(String(20), default="web")  # web | import | seed | merge
+    # full text only: False = the report was sought but could not be retrieved (PRISMA "reports not retrieved")
+    report_retrieved: Mapped[bool | None] = mapped_column(Boolean)
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     work: Mapped[Work] = relationship(back_populates="decisions")

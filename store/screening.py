@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.audit import audit
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.models import Decision, Work
 
 Stage = Literal["title-abstract", "full-text"]
@@ -109,7 +109,9 @@ def derive_status(votes: Iterable[Ballot], *, reviewers_required: int = 2, merge
 
 
 def _votes(decisions: Iterable[Decision]) -> list[Ballot]:
-    return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, d.decided_at, d.id or 0) for d in decisions]
+    # SQLite hands back naive UTC times, a vote made in this session is aware: compare them all aware
+    return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, as_utc(d.decided_at), d.id or 0)  # type: ignore[arg-type]
+            for d in decisions]
 
 
 def refresh_status(session: Session, work: Work, *, reviewers_required: int = 2) -> str:
@@ -124,7 +126,7 @@ def refresh_status(session: Session, work: Work, *, reviewers_required: int = 2)
 def record_decision(session: Session, work: Work, *, reviewer: str, stage: str, decision: str,
                     reason: str | None = None, note: str | None = None, is_final: bool = False,
                     origin: str = "web", reviewers_required: int = 2,
-                    decided_at: datetime | None = None) -> Decision:
+                    decided_at: datetime | None = None, report_retrieved: bool | None = None) -> Decision:
     """Add a decision, refresh the work's status and audit it — all in the caller's transaction."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
@@ -132,8 +134,11 @@ def record_decision(session: Session, work: Work, *, reviewer: str, stage: str, 
         raise ValueError(f"decision must be one of {', '.join(VOTES)}, not {decision!r}")
     if not reviewer.strip():
         raise ValueError("a decision needs a reviewer")
+    if report_retrieved is not None and stage != "full-text":
+        raise ValueError("report_retrieved is said of a full-text decision only")
     d = Decision(work_id=work.id, reviewer=reviewer, stage=stage, decision=decision, reason=reason, note=note,
-                 is_final=is_final, origin=origin, decided_at=decided_at or utcnow())
+                 is_final=is_final, origin=origin, decided_at=decided_at or utcnow(),
+                 report_retrieved=report_retrieved)
     session.add(d)
     session.flush()
     before = work.status
