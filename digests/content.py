@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from digests.links import doi_url, pubmed_url, work_url
 from protocols.model import Protocol
 from protocols.queries import ConceptFilter
+from reports.growth import Growth
+from reports.growth import growth as growth_series
 from store import health, screening
 from store.clock import as_utc
 from store.health import SourceHealth
@@ -145,15 +147,6 @@ class Counts:
         return {"new_candidates": self.new_candidates, "new_by_source": dict(self.new_by_source),
                 "duplicates_removed": self.duplicates_removed, "duplicates_by_kind": dict(self.duplicates_by_kind),
                 "identified": self.identified, "screened": self.screened, "included": self.included}
-
-
-@dataclass(frozen=True)
-class Growth:
-    """Cumulative works identified and included at the end of each day something changed."""
-
-    days: list[date] = field(default_factory=list)
-    identified: list[int] = field(default_factory=list)
-    included: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -343,34 +336,8 @@ def source_health(session: Session, period: Period, sources: Sequence[str]) -> l
 
 
 def growth(session: Session, until: datetime) -> Growth:
-    """Cumulative works identified (by creation day) and included (by the day of their last decision)."""
-    end = _utc(until)
-    found: Counter[date] = Counter(
-        as_utc(t).date() for t in session.scalars(  # type: ignore[union-attr]
-            select(Work.created_at).where(Work.merged_into_id.is_(None), Work.created_at < end)))
-    included: Counter[date] = Counter(
-        as_utc(t).date() for t in session.scalars(  # type: ignore[union-attr]
-            select(func.max(Decision.decided_at)).join(Work, Work.id == Decision.work_id).where(
-                Work.merged_into_id.is_(None), Work.status == screening.INCLUDED).group_by(Work.id))
-        if t is not None and as_utc(t) < end)  # type: ignore[operator]
-    days = sorted(set(found) | set(included))
-    g = Growth()
-    total_found = total_included = 0
-    for day in days:
-        total_found += found.get(day, 0)
-        total_included += included.get(day, 0)
-        g.days.append(day)
-        g.identified.append(total_found)
-        g.included.append(total_included)
-    if len(g.days) == 1:  # a single point draws no line: start the curve the day before at zero
-        g.days.insert(0, g.days[0] - timedelta(days=1))
-        g.identified.insert(0, 0)
-        g.included.insert(0, 0)
-    if g.days and g.days[-1] < end.date():  # carry the totals to the digest's day: a quiet spell shows as flat
-        g.days.append(end.date())
-        g.identified.append(total_found)
-        g.included.append(total_included)
-    return g
+    """Corpus growth from the previous version's baseline to the digest's end (:mod:`reports.growth`)."""
+    return growth_series(session, until)
 
 
 def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,
