@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from cli import reports as reports_cli
 from cli.digest import digest
 from livereview import __version__
 from livereview.errors import LiveReviewError
@@ -72,6 +73,7 @@ class ExportFormat(StrEnum):
     csv = "csv"
     ris = "ris"
     bibtex = "bibtex"
+    asreview = "asreview"
 
 
 class ExportStatus(StrEnum):
@@ -79,6 +81,12 @@ class ExportStatus(StrEnum):
     excluded = "excluded"
     queued = "queued"
     all = "all"
+    unscreened = "unscreened"
+    screening = "screening"
+    conflict = "conflict"
+    awaiting_full_text = "awaiting-full-text"
+    full_text_screening = "full-text-screening"
+    full_text_conflict = "full-text-conflict"
 
 
 def _settings() -> Settings:
@@ -164,6 +172,8 @@ def import_(
     reason: Annotated[str | None, typer.Option(help="Exclusion reason id for --decision excluded.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; report what would happen.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the normalised records as JSON Lines.")] = False,
+    query: Annotated[str | None, typer.Option("--query", help="The search as run in that database, for the "
+                                              "PRISMA-S search log.")] = None,
     protocol: ProtocolOpt = None,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
@@ -188,7 +198,8 @@ def import_(
     if decision is not None:
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
-    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run)
+    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
+                      query=query)
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return
@@ -200,25 +211,31 @@ def import_(
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.csv,
-    status: Annotated[ExportStatus, typer.Option(help="Which works: included, excluded, queued (still open) or all.")]
+    status: Annotated[ExportStatus, typer.Option(
+        help="Which works: included, excluded, queued (all still open), all, or one open status (unscreened, "
+             "screening, conflict …).")]
     = ExportStatus.all,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="Only these works: ids separated by commas, or @FILE "
+                                            "with one id per line.")] = None,
 ) -> None:
-    """Write the store's works (one row per work, with identifiers and status) as CSV, RIS or BibTeX."""
-    from connectors.files.write import WRITERS
+    """Write the store's works (one row per work, with identifiers and status) as CSV, RIS, BibTeX or ASReview CSV."""
+    from cli.reports import parse_ids, writer
     from store.db import reading
     from store.queries import works_for_export
 
     settings = _settings()
     engine = _engine(settings)
+    write = writer(fmt.value)
+    selection = parse_ids(ids)
     with reading(engine) as s:
-        rows = works_for_export(s, status.value)
+        rows = works_for_export(s, status.value, selection)
         if output is None:
-            n = WRITERS[fmt.value](rows, sys.stdout)
+            n = write(rows, sys.stdout)
         else:
             tmp = output.with_name(output.name + ".part")
             with tmp.open("w", encoding="utf-8", newline="") as fh:
-                n = WRITERS[fmt.value](rows, fh)
+                n = write(rows, fh)
             tmp.replace(output)
     typer.echo(f"{n} works written" + (f" to {output}" if output else ""), err=True)
 
@@ -450,6 +467,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 
 app.command("digest")(digest)
+reports_cli.register(app)
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -48,7 +48,7 @@ def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]
 
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
-                actor: str = "livereview import") -> ImportReport:
+                actor: str = "livereview import", query: str | None = None) -> ImportReport:
     if path.is_file():  # the same file under the same label again: nothing to parse, nothing changes
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with reading(engine) as s:
@@ -59,7 +59,7 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     fmt, records = parse_file(path, fmt=fmt, source=source)
     report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)
     try:
-        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor)
+        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor, query=query)
     except _DryRunDone:
         report.import_id = None
     return report
@@ -70,7 +70,7 @@ class _DryRunDone(Exception):
 
 
 def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str, records: list[Record],
-           report: ImportReport, *, prior: PriorDecision | None, actor: str) -> None:
+           report: ImportReport, *, prior: PriorDecision | None, actor: str, query: str | None = None) -> None:
     source = report.source
     with transaction(engine) as s:
         previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
@@ -80,7 +80,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                                protocol.text or "", protocol.path)
         imp = Import(path=str(path), sha256=digest, source=source, format=fmt, protocol_version_id=pv.id,
-                     decision=prior.__dict__ if prior else None)
+                     decision=prior.__dict__ if prior else None, query=query)
         s.add(imp)
         s.flush()
         prov = Provenance(origin="import", import_id=imp.id, actor=actor, prior=prior,
