@@ -20,6 +20,7 @@ import typer
 
 from cli import reports as reports_cli
 from cli.digest import digest
+from cli.web import user_app, web
 from livereview import __version__
 from livereview.errors import LiveReviewError
 from livereview.settings import Settings, documented_settings, load_settings
@@ -468,6 +469,8 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 app.command("digest")(digest)
 reports_cli.register(app)
+app.command("web")(web)
+app.add_typer(user_app, name="user")
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -211,9 +211,9 @@ class Decision(Base):
     note: Mapped[str | None] = mapped_column(Text)
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)  # consensus / adjudication / prior decision
     origin: Mapped[str] = mapped_column(String(20), default="web")  # web | import | seed | merge
-    # full text only: False = the report was sought but could not be retrieved (PRISMA "reports not retrieved")
-    report_retrieved: Mapped[bool | None] = mapped_column(Boolean)
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # full text only: was the report found? (PRISMA "reports sought for retrieval" / "reports not retrieved")
+    report_retrieved: Mapped[bool | None] = mapped_column(Boolean)
 
     work: Mapped[Work] = relationship(back_populates="decisions")
 

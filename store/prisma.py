@@ -291,7 +291,8 @@ def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime |
         """Place one work that reached 'reports sought' in its arm; returns its outcome."""
         arm.reports_sought += 1
         ft = [b for b in ballots.get(w, []) if b[0].stage == "full-text"]
-        latest = max(ft, key=lambda b: (b[0].decided_at, b[0].seq)) if ft else None
+        said = [b for b in ft if b[0].decision != screening.WITHDRAWN]
+        latest = max(said, key=lambda b: (b[0].decided_at, b[0].seq)) if said else None
         outcome = screening._stage_outcome([b for b, _, _ in ft], reviewers_required)
         if latest is not None and latest[2] is False and outcome != "include":
             arm.reports_not_retrieved += 1
@@ -317,7 +318,8 @@ def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime |
                         "retraction or correction notice"] += 1
             continue
         ta = screening._stage_outcome([b for b, _, _ in votes if b.stage == "title-abstract"], reviewers_required)
-        has_ft = any(b.stage == "full-text" for b, _, _ in votes)
+        has_ft = screening._stage_outcome([b for b, _, _ in votes if b.stage == "full-text"],
+                                          reviewers_required) is not None
         if has_ft or ta == "include":
             out.records_screened += 1
             if follow(w, out.db) == "include":

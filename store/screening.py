@@ -25,6 +25,8 @@ Vote = Literal["include", "exclude", "maybe"]
 
 STAGES: tuple[str, ...] = ("title-abstract", "full-text")
 VOTES: tuple[str, ...] = ("include", "exclude", "maybe")
+#: a reviewer takes back their vote at a stage (the web app's undo): they count as not having voted
+WITHDRAWN = "withdrawn"
 
 # every status a work can have
 QUEUED = "queued"                      # new candidate, nobody has screened it
@@ -69,6 +71,9 @@ def _stage_outcome(votes: Sequence[Ballot], required: int) -> str | None:
     latest: dict[str, Ballot] = {}
     for v in sorted(votes, key=lambda v: (v.decided_at, v.seq)):
         latest[v.reviewer] = v
+    latest = {r: v for r, v in latest.items() if v.decision != WITHDRAWN}
+    if not latest:
+        return None
     decided = {v.decision for v in latest.values()}
     if {"include", "exclude"} <= decided:
         return "conflict"
@@ -130,19 +135,18 @@ def record_decision(session: Session, work: Work, *, reviewer: str, stage: str, 
     """Add a decision, refresh the work's status and audit it — all in the caller's transaction."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
-    if decision not in VOTES:
+    if decision not in VOTES and not (decision == WITHDRAWN and not is_final):
         raise ValueError(f"decision must be one of {', '.join(VOTES)}, not {decision!r}")
     if not reviewer.strip():
         raise ValueError("a decision needs a reviewer")
-    if report_retrieved is not None and stage != "full-text":
-        raise ValueError("report_retrieved is said of a full-text decision only")
     d = Decision(work_id=work.id, reviewer=reviewer, stage=stage, decision=decision, reason=reason, note=note,
                  is_final=is_final, origin=origin, decided_at=decided_at or utcnow(),
-                 report_retrieved=report_retrieved)
+                 report_retrieved=report_retrieved if stage == "full-text" else None)
     session.add(d)
     session.flush()
     before = work.status
     after = refresh_status(session, work, reviewers_required=reviewers_required)
     audit(session, reviewer, "decision", "work", work.id, stage=stage, decision=decision, reason=reason,
-          is_final=is_final, origin=origin, status_before=before, status_after=after)
+          is_final=is_final, origin=origin, status_before=before, status_after=after,
+          **({"report_retrieved": report_retrieved} if stage == "full-text" and report_retrieved is not None else {}))
     return d

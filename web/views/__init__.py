@@ -1,0 +1,7 @@
+"""One module per page; each exposes ``router``. The app includes them in this order."""
+
+from __future__ import annotations
+
+from web.views import auth, queue, users, works
+
+ROUTERS = [auth.router, queue.router, works.router, users.router]
