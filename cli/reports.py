@@ -53,13 +53,9 @@ def parse_ids(value: str | None) -> list[int] | None:
 
 
 def writer(fmt: str) -> Callable[[Any, Any], int]:
-    if fmt == "asreview":
-        from reports.exports import write_asreview_csv
+    from reports.exports import writer as export_writer
 
-        return write_asreview_csv
-    from connectors.files.write import WRITERS
-
-    return WRITERS[fmt]
+    return export_writer(fmt)
 
 
 def _as_of(value: str | None) -> date | None:

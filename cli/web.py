@@ -22,6 +22,9 @@ def web(
     host: Annotated[str, typer.Option(help="Address to listen on (behind a reverse proxy keep 127.0.0.1).")]
     = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    public_dashboard: Annotated[bool, typer.Option(
+        "--public-dashboard", help="Also serve /public/dashboard and /public/prisma without sign-in (no record-level "
+        "data, no reviewer names).")] = False,
 ) -> None:
     """Serve the review team's web app: sign in, the screening queue, record pages, conflicts, agreement.
 
@@ -39,6 +42,7 @@ def web(
     engine = make_engine(settings.resolved_database_url)
     require_current_schema(engine)
     app = create_app(settings, engine=engine, protocol=load_protocol(settings.protocol))
+    app.state.public_dashboard = public_dashboard
     typer.echo(f"livereview web on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     try:
         uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,

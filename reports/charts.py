@@ -25,7 +25,9 @@ MIN_SPAN = timedelta(days=14)
 def _axis(ax, first: date, last: date) -> None:  # noqa: ANN001
     locator = AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(  # a fortnight reads "17 Nov", years read "2025"
+        locator, show_offset=False, formats=["%Y", "%b %Y", "%d %b", "%H:%M", "%H:%M", "%S.%f"],
+        zero_formats=["", "%Y", "%b %Y", "%d %b", "%H:%M", "%H:%M"]))
     if last - first < MIN_SPAN:   # a young store: a fortnight ending today, not a day in hours
         first = last - MIN_SPAN
     ax.set_xlim(first, last)

@@ -8,7 +8,7 @@ are kept as they are. Our label: included → 1, excluded → 0, anything still 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 ASREVIEW_COLUMNS = ("record_id", "title", "abstract", "authors", "keywords", "year", "journal", "doi", "url",
@@ -35,3 +35,15 @@ def write_asreview_csv(rows: Iterable[dict[str, Any]], fh: TextIO) -> int:
         })
         n += 1
     return n
+
+
+FORMATS = ("csv", "ris", "bibtex", "asreview")
+
+
+def writer(fmt: str) -> Callable[[Iterable[dict[str, Any]], TextIO], int]:
+    """The writer of an export format: the reference-file writers of connectors.files, or ASReview's CSV."""
+    if fmt == "asreview":
+        return write_asreview_csv
+    from connectors.files.write import WRITERS
+
+    return WRITERS[fmt]

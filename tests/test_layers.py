@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "dedup": {"livereview", "records"},
     "store": {"livereview", "records", "dedup", "protocols"},
     "ranking": {"livereview", "records", "protocols", "store"},
-    "reports": {"livereview", "records", "protocols", "store"},
+    "reports": {"livereview", "records", "protocols", "connectors", "store"},
     "digests": {"livereview", "records", "protocols", "store", "ranking", "reports"},
     "web": {"livereview", "records", "protocols", "store", "ranking", "digests", "dedup", "reports"},
     "flows": {"livereview", "records", "protocols", "connectors", "dedup", "store", "ranking", "digests", "reports"},

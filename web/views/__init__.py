@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from web.views import auth, queue, users, works
+from web.views import auth, dashboard, exports, prisma, queue, searchlog, users, works
 
-ROUTERS = [auth.router, queue.router, works.router, users.router]
+ROUTERS = [auth.router, queue.router, works.router, users.router,
+           dashboard.router, prisma.router, searchlog.router, exports.router]
