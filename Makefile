@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run demo test lint bench clean
 
 $(BIN)/livereview: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(BIN)/livereview: pyproject.toml
 run: $(BIN)/livereview
 	$(BIN)/livereview init
 	$(BIN)/livereview run
+
+## try it offline: a loopback stand-in for the sources, a demo store of its own, the web app with a demo login
+demo: $(BIN)/livereview
+	$(BIN)/livereview demo
 
 ## set up and run the whole test suite (PostgreSQL tests run when LIVEREVIEW_TEST_POSTGRES_URL is set)
 test: $(BIN)/livereview

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from cli import reports as reports_cli
+from cli.demo import demo
 from cli.digest import digest
 from cli.web import user_app, web
 from livereview import __version__
@@ -369,6 +370,9 @@ def run(
         last = runs[0]
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
+        if last.source_runs and not any(sr.status == "succeeded" for sr in last.source_runs):
+            typer.echo("no source could be reached: `make demo` (or `livereview demo`) shows the whole product "
+                       "offline, against recorded responses, in a store of its own", err=True)
     raise typer.Exit(code)
 
 
@@ -469,6 +473,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 app.command("digest")(digest)
 reports_cli.register(app)
+app.command("demo")(demo)
 app.command("web")(web)
 app.add_typer(user_app, name="user")
 
