@@ -47,6 +47,11 @@ def test_prisma_downloads_parse_and_equal_the_store(client, history, engine):
     rows = list(csv.DictReader(io.StringIO(client.get("/prisma/prisma.csv").text)))
     assert {r["box"]: int(r["n"]) for r in rows}["Records screened"] == c.records_screened
     assert client.get("/prisma/prisma.png").content[:8] == b"\x89PNG\r\n\x1a\n"
+    page = client.get("/prisma?as_of=2026-02-02")
+    assert page.status_code == 200 and 'data-box="screened"' in page.text
+    dash = client.get("/dashboard")
+    assert dash.status_code == 200 and f'data-kpi="included">{c.total_studies}<' in dash.text
+    assert client.get("/dashboard/growth.svg").headers["content-type"].startswith("image/svg+xml")
     past = client.get("/prisma/prisma.json?as_of=2026-01-31").json()
     assert past["identified"] == 17
     assert client.get("/prisma?as_of=tomorrow").status_code == 400
