@@ -7,8 +7,9 @@ source/query found: what that source or expansion block buys the review.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,31 +61,30 @@ class Dashboard:
 
 
 def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
-    """Per value of ``column`` (source or query name) over search/import records; plus single-value works."""
+    """Per value of ``column`` (source or query name) over search/import records; plus single-value works.
+
+    Grouped in the database: one row per value comes back, whatever the store's size.
+    """
     # imports carrying decisions are the previous version's screening (JSON null and SQL NULL both mean none)
     prior = [i for i, d in session.execute(select(Import.id, Import.decision)) if d] or [-1]
-    rows = session.execute(select(SourceRecord.work_id, column, SourceRecord.classification, func.count())
-                           .where((SourceRecord.run_id.is_not(None)) | (SourceRecord.import_id.is_not(None)))
-                           .where(SourceRecord.import_id.is_(None) | SourceRecord.import_id.not_in(prior))
-                           .group_by(SourceRecord.work_id, column, SourceRecord.classification))
-    by_work: dict[int, set[str]] = defaultdict(set)
+    scope = ((SourceRecord.run_id.is_not(None)) | (SourceRecord.import_id.is_not(None)),
+             SourceRecord.import_id.is_(None) | SourceRecord.import_id.not_in(prior))
     records: Counter[str] = Counter()
     new: Counter[str] = Counter()
-    for wid, name, cls, n in rows:
-        name = name or "core"
-        by_work[wid].add(name)
-        records[name] += n
+    for name, cls, n in session.execute(select(column, SourceRecord.classification, func.count()).where(*scope)
+                                        .group_by(column, SourceRecord.classification)):
+        records[name or "core"] += n
         if cls == "new":
-            new[name] += n
-    works: Counter[str] = Counter()
-    only: Counter[str] = Counter()
-    for names in by_work.values():
-        for name in names:
-            works[name] += 1
-        if len(names) == 1:
-            only[next(iter(names))] += 1
+            new[name or "core"] += n
+    works: Counter[str] = Counter({name or "core": n for name, n in session.execute(
+        select(column, func.count(func.distinct(SourceRecord.work_id))).where(*scope).group_by(column))})
+    alone = (select(SourceRecord.work_id, func.min(column).label("name")).where(*scope)
+             .group_by(SourceRecord.work_id).having(func.count(func.distinct(column)) == 1).subquery())
+    only: Counter[str] = Counter({name or "core": n for name, n in session.execute(
+        select(alone.c.name, func.count()).group_by(alone.c.name))})
+    found = session.scalar(select(func.count(func.distinct(SourceRecord.work_id))).where(*scope)) or 0
     out = [Yield(name, records[name], works[name], only[name], new[name]) for name in sorted(records)]
-    return out, sum(only.values()), len(by_work)
+    return out, sum(only.values()), found
 
 
 def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200) -> Dashboard:
@@ -152,3 +152,71 @@ def cached_dashboard(session: Session, *, enabled_sources: list[str]) -> tuple[D
     url = str(session.bind.url) if session.bind is not None else ""  # type: ignore[union-attr]
     return cached(("dashboard", url, tuple(enabled_sources), version),
                   lambda: collect(session, enabled_sources=enabled_sources)), version
+
+
+@dataclass
+class _Entry:
+    version: tuple[Any, ...]
+    value: Any
+    at: datetime
+
+
+class StaleWhileRevalidate:
+    """Serve the last computed value at once; when the store has changed, recompute it in the background.
+
+    A page view must not wait seconds for a recount after every screening vote. The first request of a key
+    computes in the request; later ones get the previous value (flagged stale, with the time it was computed)
+    while one background thread per key recomputes it with its own store session.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self._entries: dict[Any, _Entry] = {}
+        self._running: set[Any] = set()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key: Any, version: tuple[Any, ...], make: Any) -> tuple[Any, bool, datetime, tuple[Any, ...]]:
+        """(value, stale, computed at, the version it was computed for)."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            entry = self._store(key, version, make())
+            return entry.value, False, entry.at, entry.version
+        if entry.version == version:
+            return entry.value, False, entry.at, entry.version
+        with self._lock:
+            start = key not in self._running
+            if start:
+                self._running.add(key)
+        if start:
+            threading.Thread(target=self._refresh, args=(key, version, make), name="dashboard-refresh",
+                             daemon=True).start()
+        return entry.value, True, entry.at, entry.version
+
+    def _store(self, key: Any, version: tuple[Any, ...], value: Any) -> _Entry:
+        entry = _Entry(version, value, datetime.now().astimezone())
+        with self._lock:
+            if key not in self._entries and len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = entry
+        return entry
+
+    def _refresh(self, key: Any, version: tuple[Any, ...], make: Any) -> None:
+        try:
+            self._store(key, version, make())
+        except Exception:  # noqa: BLE001 - the old value stays; the next request tries again
+            logging.getLogger(__name__).exception("dashboard: background recompute of %s failed", key)
+        finally:
+            with self._lock:
+                self._running.discard(key)
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Until no recompute runs (tests, benchmarks)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self._running and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+PAGES = StaleWhileRevalidate()

@@ -42,44 +42,59 @@ class Growth:
     previous_included: int = 0
 
 
-def _day(value: datetime | None) -> date | None:
-    return as_utc(value).astimezone(UTC).date() if value is not None else None  # type: ignore[union-attr]
+def _day(session: Session, column: Any) -> Any:
+    """The UTC calendar day of a timestamp column, computed by the database (SQLite keeps UTC wall time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _prior_imports(session: Session) -> list[int]:
+    # JSON null and SQL NULL both mean "no decision": decided in Python
+    return [i for i, d in session.execute(select(Import.id, Import.decision)) if d] or [-1]
 
 
 def growth(session: Session, until: datetime | None = None, *, baseline: date = BASELINE) -> Growth:
-    """The growth series up to ``until`` (default now), one point per day with a change, plus both ends."""
+    """The growth series up to ``until`` (default now), one point per day with a change, plus both ends.
+
+    Every count is grouped by day in the database: a few hundred rows come back, whatever the store's size.
+    """
     end = as_utc(until or utcnow()).astimezone(UTC)  # type: ignore[union-attr]
-    prior_imports = {i for i, d in session.execute(select(Import.id, Import.decision)) if d}
-    previous: set[int] = set()
-    previous_included = 0
-    found: Counter[date] = Counter()
-    for wid, created, orig, imp, status in session.execute(
-            select(Work.id, Work.created_at, Work.origin, Work.first_import_id, Work.status)
-            .where(Work.merged_into_id.is_(None))):
-        if orig == "seed" or imp in prior_imports:
-            previous.add(wid)
-            previous_included += status == screening.INCLUDED and orig == "seed"
-            continue
-        if as_utc(created) < end:  # type: ignore[operator]
-            found[max(baseline, _day(created))] += 1  # type: ignore[type-var]
-    records: Counter[date] = Counter()
-    for fetched, run_id, imp in session.execute(select(SourceRecord.fetched_at, SourceRecord.run_id,
-                                                       SourceRecord.import_id)):
-        if (run_id is None and imp is None) or imp in prior_imports or as_utc(fetched) >= end:  # type: ignore[operator]
-            continue
-        records[max(baseline, _day(fetched))] += 1  # type: ignore[type-var]
-    screened: Counter[date] = Counter()
-    included: Counter[date] = Counter()
-    for wid, first, last, status in session.execute(
-            select(Work.id, func.min(Decision.decided_at), func.max(Decision.decided_at), Work.status)
-            .join(Decision, Decision.work_id == Work.id).where(Work.merged_into_id.is_(None))
-            .group_by(Work.id, Work.status)):
-        if wid in previous:
-            continue
-        if as_utc(first) < end:  # type: ignore[operator]
-            screened[max(baseline, _day(first))] += 1  # type: ignore[type-var]
-        if status == screening.INCLUDED and as_utc(last) < end:  # type: ignore[operator]
-            included[max(baseline, _day(last))] += 1  # type: ignore[type-var]
+    prior = _prior_imports(session)
+    # (NULL-safe: a work no import brought is not "previous")
+    previous = (Work.origin == "seed") | (Work.first_import_id.is_not(None) & Work.first_import_id.in_(prior))
+    active = Work.merged_into_id.is_(None)
+    previous_included = session.scalar(select(func.count()).select_from(Work).where(
+        active, Work.origin == "seed", Work.status == screening.INCLUDED)) or 0
+
+    def by_day(stmt: Any) -> Counter[date]:
+        out: Counter[date] = Counter()
+        for day, n in session.execute(stmt):
+            if day is not None:
+                out[max(baseline, _as_date(day))] += n
+        return out
+
+    wday = _day(session, Work.created_at)
+    found = by_day(select(wday, func.count()).where(active, ~previous, Work.created_at < end).group_by(wday))
+    rday = _day(session, SourceRecord.fetched_at)
+    records = by_day(select(rday, func.count()).where(
+        (SourceRecord.run_id.is_not(None)) | (SourceRecord.import_id.is_not(None)),
+        SourceRecord.import_id.is_(None) | SourceRecord.import_id.not_in(prior),
+        SourceRecord.fetched_at < end).group_by(rday))
+    per_work = (select(Decision.work_id.label("wid"), func.min(Decision.decided_at).label("first"),
+                       func.max(Decision.decided_at).label("last")).group_by(Decision.work_id).subquery())
+    candidates = (Work.id == per_work.c.wid, active, ~previous)
+    fday = _day(session, per_work.c.first)
+    screened = by_day(select(fday, func.count()).select_from(per_work).join(Work, Work.id == per_work.c.wid)
+                      .where(*candidates[1:], per_work.c.first < end).group_by(fday))
+    lday = _day(session, per_work.c.last)
+    included = by_day(select(lday, func.count()).select_from(per_work).join(Work, Work.id == per_work.c.wid)
+                      .where(*candidates[1:], Work.status == screening.INCLUDED, per_work.c.last < end)
+                      .group_by(lday))
     g = Growth(baseline=baseline, previous_included=previous_included)
     totals = [0, previous_included, 0, 0]
     for day in sorted(set(found) | set(records) | set(screened) | set(included) | {baseline}):  # all >= baseline

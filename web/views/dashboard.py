@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reports.charts import cumulative_svg, per_run_svg
-from reports.dashboard import cached, cached_dashboard
+from reports.dashboard import PAGES, Dashboard, cached, collect, dashboard_version
 from store.accounts import User, WebSession
+from store.db import reading
 from web.context import get_db, optional_session, render, state
 from web.errors import LoginRequired, NotFound
 
@@ -74,15 +75,28 @@ def next_scheduled_run() -> tuple[str | None, str | None]:
     return value
 
 
+def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, Any, tuple[Any, ...]]:
+    """The dashboard for the store's current state, or the last one while it is recomputed (stale=True)."""
+    st = state(request)
+    sources = list(st.protocol.enabled_sources)
+
+    def make() -> Dashboard:
+        with reading(st.engine) as session:
+            return collect(session, enabled_sources=sources)
+
+    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources)), dashboard_version(db), make)
+
+
 def _page(request: Request, db: Session, user: User | None, *, public: bool) -> Response:
     st = state(request)
-    dash, version = cached_dashboard(db, enabled_sources=st.protocol.enabled_sources)
+    dash, stale, computed_at, version = current_dashboard(request, db)
     when, what = next_scheduled_run()
     expansions = set(st.protocol.expansions)
     labels = {name: exp.label for name, exp in st.protocol.expansions.items()}
     return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public,
                   next_run=when, next_run_note=what, expansions=expansions, labels=labels,
-                  chart_version=abs(hash(version)) % 10**10, today=date.today())
+                  chart_version=abs(hash(version)) % 10**10, today=date.today(), stale=stale,
+                  computed_at=computed_at)
 
 
 @router.get("/dashboard", name="dashboard")
@@ -96,8 +110,7 @@ def public_dashboard(request: Request, db: Session = Depends(get_db), user: User
 
 
 def _chart(request: Request, db: Session, which: str) -> Response:
-    st = state(request)
-    dash, version = cached_dashboard(db, enabled_sources=st.protocol.enabled_sources)
+    dash, _stale, _at, version = current_dashboard(request, db)
     if which == "growth":
         svg = cached(("growth.svg", version), lambda: cumulative_svg(dash.growth))
     else:

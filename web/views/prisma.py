@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reports import prisma_files
-from reports.dashboard import cached
+from reports.dashboard import PAGES, cached
 from reports.prisma_diagram import prisma_png, prisma_svg
 from store.accounts import User
 from store.clock import as_utc
+from store.db import reading
 from store.models import Run
-from store.prisma import cached_prisma_counts, store_version
+from store.prisma import cached_prisma_counts, prisma_counts, store_version
 from web.context import get_db, render, state
 from web.errors import BadRequest
 from web.views.dashboard import viewer
@@ -47,14 +48,22 @@ def _counts(request: Request, db: Session, day: date | None):  # noqa: ANN202
 
 def _page(request: Request, db: Session, user: User | None, as_of: str, public: bool) -> Response:
     day = _as_of(as_of)
-    c = _counts(request, db, day)
     st = state(request)
-    svg = cached(("prisma.svg", store_version(db), day), lambda: prisma_svg(c, st.protocol.exclusion_reasons))
+    reasons = [r for r, _ in st.protocol.exclusion_reasons]
+
+    def make():  # noqa: ANN202
+        with reading(st.engine) as session:
+            return prisma_counts(session, reasons, as_of=day, reviewers_required=st.reviewers_required)
+
+    # the page answers at once with the last diagram while a changed store is recounted (downloads are exact)
+    c, stale, computed_at, version = PAGES.get(("prisma", str(st.engine.url), day, tuple(reasons)),
+                                               store_version(db), make)
+    svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
         select(func.min(Run.started_at)).group_by(func.date(Run.started_at)))}, reverse=True)[:60]
     figure = Markup(svg)  # noqa: S704 - reports.prisma_diagram escapes every label (tests/reports)
     return render(request, "prisma.html", user=user, title="PRISMA 2020", c=c, svg=figure, as_of=day,
-                  updates=updates, public=public, problems=c.problems(),
+                  updates=updates, public=public, problems=c.problems(), stale=stale, computed_at=computed_at,
                   base="public_prisma_file" if public else "prisma_file")
 
 
