@@ -124,10 +124,11 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
 
 def dashboard_version(session: Session) -> tuple[Any, ...]:
     """What the dashboard reads changes only when one of these does (see :func:`store.prisma.store_version`)."""
-    return store_version(session) + (
-        session.scalar(select(func.max(Run.finished_at))), session.scalar(select(func.max(SourceRun.finished_at))),
-        session.scalar(select(func.max(Notice.id))), session.scalar(select(func.max(ProtocolVersion.id))),
-        session.scalar(select(func.max(Watermark.updated_at))), datetime.now().date())
+    row = session.execute(select(
+        select(func.max(Run.finished_at)).scalar_subquery(), select(func.max(SourceRun.finished_at)).scalar_subquery(),
+        select(func.max(Notice.id)).scalar_subquery(), select(func.max(ProtocolVersion.id)).scalar_subquery(),
+        select(func.max(Watermark.updated_at)).scalar_subquery())).one()
+    return store_version(session) + tuple(row) + (datetime.now().date(),)
 
 
 _cache: dict[Any, Any] = {}

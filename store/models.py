@@ -84,7 +84,7 @@ class Work(Base):
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     first_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     source_records: Mapped[list[SourceRecord]] = relationship(back_populates="work",
                                                               foreign_keys="SourceRecord.work_id")

@@ -361,23 +361,20 @@ def store_version(session: Session) -> tuple[Any, ...]:
     Records, decisions, runs, imports and merges are insert-only (max id moves); a merge undone sets
     ``undone_at``; works change status with decisions and merges (``updated_at`` moves).
     """
-    return (
-        session.scalar(select(func.max(SourceRecord.id))),
-        session.scalar(select(func.max(Decision.id))),
-        session.scalar(select(func.max(SourceRun.id))),
-        session.scalar(select(func.max(Import.id))),
-        session.scalar(select(func.max(WorkMerge.id))),
-        session.scalar(select(func.count(WorkMerge.undone_at))),
-        session.scalar(select(func.max(Work.id))),
-        session.scalar(select(func.max(Work.updated_at))),
-    )
+    row = session.execute(select(
+        select(func.max(SourceRecord.id)).scalar_subquery(), select(func.max(Decision.id)).scalar_subquery(),
+        select(func.max(SourceRun.id)).scalar_subquery(), select(func.max(Import.id)).scalar_subquery(),
+        select(func.max(WorkMerge.id)).scalar_subquery(), select(func.count(WorkMerge.undone_at)).scalar_subquery(),
+        select(func.max(Work.id)).scalar_subquery(), select(func.max(Work.updated_at)).scalar_subquery(),
+    )).one()   # one round trip; every max() reads an index (works.updated_at has one since 0003)
+    return tuple(row)
 
 
 def cached_prisma_counts(session: Session, reasons: Sequence[str], *, as_of: date | None = None,
-                         reviewers_required: int = 2) -> PrismaCounts:
-    """:func:`prisma_counts` for a day (or now), reused until :func:`store_version` changes."""
+                         reviewers_required: int = 2, version: tuple[Any, ...] | None = None) -> PrismaCounts:
+    """:func:`prisma_counts` for a day (or now), reused until :func:`store_version` (or ``version``) changes."""
     key = (str(session.bind.url) if session.bind is not None else "", tuple(reasons), as_of,  # type: ignore[union-attr]
-           reviewers_required, store_version(session))
+           reviewers_required, version if version is not None else store_version(session))
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None:

@@ -40,10 +40,10 @@ def _as_of(value: str) -> date | None:
     return day
 
 
-def _counts(request: Request, db: Session, day: date | None):  # noqa: ANN202
+def _counts(request: Request, db: Session, day: date | None, version: tuple):  # noqa: ANN202
     st = state(request)
     reasons = [r for r, _ in st.protocol.exclusion_reasons]
-    return cached_prisma_counts(db, reasons, as_of=day, reviewers_required=st.reviewers_required)
+    return cached_prisma_counts(db, reasons, as_of=day, reviewers_required=st.reviewers_required, version=version)
 
 
 def _page(request: Request, db: Session, user: User | None, as_of: str, public: bool) -> Response:
@@ -83,9 +83,10 @@ def _file(request: Request, db: Session, fmt: str, as_of: str) -> Response:
     if fmt not in MEDIA:
         raise BadRequest(f"unknown format {fmt!r}; one of {', '.join(MEDIA)}")
     day = _as_of(as_of)
-    c = _counts(request, db, day)
+    version = store_version(db)
+    c = _counts(request, db, day, version)
     reasons = state(request).protocol.exclusion_reasons
-    key = ("prisma", fmt, store_version(db), day)
+    key = ("prisma", fmt, str(state(request).engine.url), version, day)
     if fmt == "svg":
         body: str | bytes = cached(key, lambda: prisma_svg(c, reasons))
     elif fmt == "png":

@@ -1,4 +1,5 @@
-"""PRISMA-S search log: the query the team recorded with a file import (``import --query``)
+"""PRISMA-S search log: the query the team recorded with a file import (``import --query``); an index on
+works.updated_at for the dashboard's store fingerprint
 
 ("report retrieved" on full-text decisions, which PRISMA's "reports not retrieved" box reads, comes with
 0002_web_accounts.)
@@ -20,8 +21,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('imports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('query', sa.Text(), nullable=True))
+    with op.batch_alter_table('works', schema=None) as batch_op:   # the dashboard's store fingerprint reads max()
+        batch_op.create_index(batch_op.f('ix_works_updated_at'), ['updated_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('works', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_works_updated_at'))
     with op.batch_alter_table('imports', schema=None) as batch_op:
         batch_op.drop_column('query')
