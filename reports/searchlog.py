@@ -48,14 +48,21 @@ def to_markdown(entries: Sequence[SearchLogEntry], *, title: str = "Search log (
     return "\n".join(lines) + "\n"
 
 
-def to_html_table(entries: Sequence[SearchLogEntry]) -> str:
-    """The table alone (the web page embeds it); every cell escaped."""
+def _query_cell(e: SearchLogEntry, collapse: bool) -> str:
+    q = _query(e)
+    if not collapse or len(q) <= 140:
+        return f"<code>{escape(q)}</code>"
+    return (f"<details><summary><code>{escape(q[:120])}…</code></summary><code>{escape(q)}</code></details>")
+
+
+def to_html_table(entries: Sequence[SearchLogEntry], *, collapse: bool = False) -> str:
+    """The table alone (the web page embeds it, long queries folded); every cell escaped."""
     rows = ["<table class=\"searchlog\"><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in HEAD)
             + "</tr></thead><tbody>"]
     for e in entries:
         status = "" if e.status in ("succeeded", "imported") else f" <span class=\"status\">({escape(e.status)})</span>"
         cells = [escape(e.date.strftime("%Y-%m-%d")) + status, escape(e.database), escape(e.platform),
-                 f"<code>{escape(_query(e))}</code>", escape(_window(e)), escape(e.limits), str(e.found),
+                 _query_cell(e, collapse), escape(_window(e)), escape(e.limits), str(e.found),
                  str(e.after_dedup), str(e.new)]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     rows.append("</tbody></table>")

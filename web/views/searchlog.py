@@ -23,7 +23,7 @@ FORMATS = {"csv": ("text/csv; charset=utf-8", render_log.to_csv),
 @router.get("/search-log", name="search_log")
 def search_log_page(request: Request, db: Session = Depends(get_db), user: User = Depends(current_user)) -> Response:
     entries = search_log(db)
-    table = Markup(render_log.to_html_table(list(reversed(entries))))  # noqa: S704 - every cell escaped there
+    table = Markup(render_log.to_html_table(list(reversed(entries)), collapse=True))  # noqa: S704 - every cell escaped there
     return render(request, "searchlog.html", user=user, title="Search log", entries=entries, table=table,
                   dedup=DEDUP_METHOD)
 
