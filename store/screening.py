@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.audit import audit
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.models import Decision, Work
 
 Stage = Literal["title-abstract", "full-text"]
@@ -114,7 +114,9 @@ def derive_status(votes: Iterable[Ballot], *, reviewers_required: int = 2, merge
 
 
 def _votes(decisions: Iterable[Decision]) -> list[Ballot]:
-    return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, d.decided_at, d.id or 0) for d in decisions]
+    # as_utc: SQLite hands back naive datetimes, a decision made in this session is aware
+    return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, as_utc(d.decided_at), d.id or 0)  # type: ignore[arg-type]
+            for d in decisions]
 
 
 def refresh_status(session: Session, work: Work, *, reviewers_required: int = 2) -> str:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from web.views import auth, queue, users, works
+from web.views import agreement, auth, queue, users, works
 
-ROUTERS = [auth.router, queue.router, works.router, users.router]
+ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router]
