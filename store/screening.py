@@ -114,7 +114,7 @@ def derive_status(votes: Iterable[Ballot], *, reviewers_required: int = 2, merge
 
 
 def _votes(decisions: Iterable[Decision]) -> list[Ballot]:
-    # SQLite hands back naive UTC times, a vote made in this session is aware: compare them all aware
+    # as_utc: SQLite hands back naive datetimes, a decision made in this session is aware
     return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, as_utc(d.decided_at), d.id or 0)  # type: ignore[arg-type]
             for d in decisions]
 

@@ -66,6 +66,16 @@ def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Pr
     return app
 
 
+def iter_routes(routes: Any) -> Any:
+    """Every leaf route of the app (FastAPI >= 0.150 keeps included routers as objects: look inside them)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from iter_routes(inner.routes)
+        else:
+            yield route
+
+
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

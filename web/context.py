@@ -137,9 +137,9 @@ def admin_user(user: User = Depends(current_user)) -> User:
     return user
 
 
-def url_path(request: Request, name: str, **params: Any) -> str:
+def url_path(request: Request, route_name: str, **params: Any) -> str:
     """The path of a named route, under the app's root path (when mounted behind a proxy prefix)."""
-    return request.scope.get("root_path", "") + request.app.url_path_for(name, **params)
+    return request.scope.get("root_path", "") + request.app.url_path_for(route_name, **params)
 
 
 def has_route(request: Request, name: str) -> bool:
@@ -170,7 +170,7 @@ def render(request: Request, template: str, *, user: User | None = None, status_
     token = csrf_token(st.secret, request)
     base = {
         "request": request, "user": user, "csrf_token": token, "nav": nav_items(request, user),
-        "url": lambda name, **p: url_path(request, name, **p),
+        "url": lambda route_name, **p: url_path(request, route_name, **p),
         "static": lambda path: request.scope.get("root_path", "") + "/static/" + path,
         "review": st.protocol.review,
     }

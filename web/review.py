@@ -47,7 +47,7 @@ class StageView:
 def current_votes(decisions: list[Decision], stage: str) -> dict[str, Decision]:
     """Each reviewer's latest non-final vote at ``stage`` (withdrawn votes dropped)."""
     latest: dict[str, Decision] = {}
-    for d in sorted((d for d in decisions if d.stage == stage and not d.is_final), key=lambda d: (d.decided_at, d.id)):
+    for d in sorted((d for d in decisions if d.stage == stage and not d.is_final), key=lambda d: d.id):
         latest[d.reviewer] = d
     return {r: d for r, d in latest.items() if d.decision != sc.WITHDRAWN}
 

@@ -78,6 +78,6 @@ def test_the_asreview_csv_has_its_column_names_and_labels(db_env, tmp_path):
     check = subprocess.run([str(ASREVIEW), "-c", (
         "import sys; from asreview.data.loader import load_records; recs = load_records(sys.argv[1]); "
         "print(len(recs), sum(1 for r in recs if r.included == 1))"), str(out)],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)   # ASReview leaves a cache file in its cwd
     assert check.returncode == 0, check.stderr[-2000:]
     assert check.stdout.split() == ["50", "50"]

@@ -101,3 +101,24 @@ def shot(page, name: str) -> Path:  # noqa: ANN001
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# -- plain HTTP helpers (Starlette's TestClient) ------------------------------------------------------------------
+def csrf_from(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def signin(client, name: str, password: str = PASSWORD, next_url: str = "/"):  # noqa: ANN001, ANN201
+    """Sign ``client`` in through the login form; returns the login POST's response."""
+    token = csrf_from(client.get("/login").text)
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token, "next": next_url})
+
+
+def post_form(client, path: str, data: dict[str, str], *, page: str | None = None):  # noqa: ANN001, ANN201
+    """POST a form with the CSRF token of ``page`` (default: the queue)."""
+    token = csrf_from(client.get(page or "/queue").text)
+    return client.post(path, data={**data, "csrf_token": token})

@@ -32,7 +32,8 @@ def signed_in(client, name="ann"):
 def test_pages_need_an_account_and_the_public_view_is_off_by_default(client, history):
     for path in ("/dashboard", "/prisma", "/search-log", "/exports", "/prisma/prisma.svg"):
         assert client.get(path).status_code == 303
-    assert client.get("/public/dashboard").status_code == 404
+    off = client.get("/public/dashboard")    # the public view is off: sign in, then the full dashboard
+    assert off.status_code == 303 and off.headers["location"] == "/login?next=/dashboard"
 
 
 def test_prisma_downloads_parse_and_equal_the_store(client, history, engine):

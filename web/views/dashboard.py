@@ -18,7 +18,7 @@ from reports.dashboard import PAGES, Dashboard, cached, collect, dashboard_versi
 from store.accounts import User, WebSession
 from store.db import reading
 from web.context import get_db, optional_session, render, state
-from web.errors import LoginRequired, NotFound
+from web.errors import LoginRequired
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -33,12 +33,12 @@ def viewer(request: Request, auth: tuple[WebSession, User] | None = Depends(opti
     """The signed-in user, or None on a public page when the public view is on; else sign in first."""
     if auth is not None:
         return auth[1]
-    if request.url.path.startswith("/public/") and public_enabled(request):
-        return None
-    if request.url.path.startswith("/public/"):
-        raise NotFound("the public dashboard is not switched on (livereview web --public-dashboard)")
-    target = request.url.path + ("?" + request.url.query if request.url.query else "")
-    raise LoginRequired(target)
+    path = request.url.path
+    if path.startswith("/public/"):
+        if public_enabled(request):
+            return None
+        path = path.removeprefix("/public")   # the public view is off: sign in and see the full page
+    raise LoginRequired(path + ("?" + request.url.query if request.url.query else ""))
 
 
 _next_run: dict[str, Any] = {}
