@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run demo test test-fast lint bench clean
 
 $(BIN)/livereview: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(BIN)/livereview
 
 # test workers (pytest-xdist); each has its own PREFECT_HOME (tests/conftest.py), tmp_path and PostgreSQL schemas
 TEST_WORKERS ?= 2
+
+## try it offline: a loopback stand-in for the sources, a demo store of its own, the web app with a demo login
+demo: $(BIN)/livereview
+	$(BIN)/livereview demo
 
 ## set up and run the whole test suite (PostgreSQL tests run when LIVEREVIEW_TEST_POSTGRES_URL is set)
 test: $(BIN)/livereview
@@ -37,6 +41,7 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/digest_render.py
 	$(BIN)/python benchmarks/chase_requests.py
 	$(BIN)/python benchmarks/concept_filter_recall.py
+	$(BIN)/python benchmarks/dashboard_pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

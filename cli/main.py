@@ -19,8 +19,11 @@ from typing import Annotated
 import typer
 
 from cli import logs
+from cli import reports as reports_cli
+from cli.demo import demo
 from cli.digest import digest
 from cli.validate import chase, validate_search
+from cli.web import user_app, web
 from connectors.files import FORMATS
 from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
@@ -62,7 +65,8 @@ class PriorDecisionOpt(StrEnum):
     excluded = "excluded"
 
 
-ExportFormat = StrEnum("ExportFormat", {f: f for f in EXPORT_FORMATS})
+#: reference-file writers, plus ASReview's CSV (reports/exports.py)
+ExportFormat = StrEnum("ExportFormat", {f: f for f in (*EXPORT_FORMATS, "asreview")})
 
 
 class ExportStatus(StrEnum):
@@ -70,6 +74,12 @@ class ExportStatus(StrEnum):
     excluded = "excluded"
     queued = "queued"
     all = "all"
+    unscreened = "unscreened"
+    screening = "screening"
+    conflict = "conflict"
+    awaiting_full_text = "awaiting-full-text"
+    full_text_screening = "full-text-screening"
+    full_text_conflict = "full-text-conflict"
 
 
 def _settings() -> Settings:
@@ -165,10 +175,11 @@ def import_(
     reason: Annotated[str | None, typer.Option(help="Exclusion reason id for --decision excluded.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; report what would happen.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the normalised records as JSON Lines.")] = False,
+    query: Annotated[str | None, typer.Option("--query", help="The search as run in that database, for the "
+                                              "PRISMA-S search log.")] = None,
     protocol: ProtocolOpt = None,
-    query: Annotated[str | None, typer.Option("--query", help="The protocol's manual database whose query the file "
-                                                               "answers (default: --source when it names one).")]
-    = None,
+    database: Annotated[str | None, typer.Option("--database", help="The protocol's manual database whose query the "
+                                                 "file answers (default: --source when it names one).")] = None,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
     from flows.file_import import import_file, parse_file
@@ -193,7 +204,7 @@ def import_(
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
     rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
-                      query=query)
+                      query=query, database=database)
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return
@@ -205,25 +216,31 @@ def import_(
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.csv,
-    status: Annotated[ExportStatus, typer.Option(help="Which works: included, excluded, queued (still open) or all.")]
+    status: Annotated[ExportStatus, typer.Option(
+        help="Which works: included, excluded, queued (all still open), all, or one open status (unscreened, "
+             "screening, conflict …).")]
     = ExportStatus.all,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="Only these works: ids separated by commas, or @FILE "
+                                            "with one id per line.")] = None,
 ) -> None:
-    """Write the store's works (one row per work, with identifiers and status) as CSV, RIS or BibTeX."""
-    from connectors.files.write import WRITERS
+    """Write the store's works (one row per work, with identifiers and status) as CSV, RIS, BibTeX or ASReview CSV."""
+    from cli.reports import parse_ids, writer
     from store.db import reading
     from store.queries import works_for_export
 
     settings = _settings()
     engine = _engine(settings)
+    write = writer(fmt.value)
+    selection = parse_ids(ids)
     with reading(engine) as s:
-        rows = works_for_export(s, status.value)
+        rows = works_for_export(s, status.value, selection)
         if output is None:
-            n = WRITERS[fmt.value](rows, sys.stdout)
+            n = write(rows, sys.stdout)
         else:
             tmp = output.with_name(output.name + ".part")
             with tmp.open("w", encoding="utf-8", newline="") as fh:
-                n = WRITERS[fmt.value](rows, fh)
+                n = write(rows, fh)
             tmp.replace(output)
     typer.echo(f"{n} works written" + (f" to {output}" if output else ""), err=True)
 
@@ -365,7 +382,8 @@ def run(
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
         if code and no_source_reached(last.summary or {}):
-            typer.echo("no network: no source could be reached", err=True)
+            typer.echo("no network: no source could be reached; `make demo` (or `livereview demo`) shows the whole "
+                       "product offline, against recorded responses, in a store of its own", err=True)
     raise typer.Exit(code)
 
 
@@ -398,11 +416,12 @@ def render_run(run) -> str:  # noqa: ANN001
 
 @app.command()
 def status(limit: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5) -> None:
-    """Show the last runs, each source's health (last success, last error, records) and the watermarks."""
+    """Show the last runs, each source's health (last success, last error, failures in a row, records), watermarks."""
     from sqlalchemy import select
 
     from store.db import reading
-    from store.models import SourceRun, Watermark
+    from store.health import source_health
+    from store.models import Watermark
     from store.queries import status_counts
     from store.runs import last_runs
 
@@ -418,20 +437,19 @@ def status(limit: Annotated[int, typer.Option(help="How many recent runs to list
             typer.echo(f"  #{r.id}  {r.started_at:%Y-%m-%d %H:%M}  {r.status:9}  new {t.get('new', 0)}  "
                        f"fetched {t.get('fetched', 0)}" + (f"  error: {r.error}" if r.error else ""))
         typer.echo("\nSources")
-        sources = sorted(set(s.scalars(select(SourceRun.source))))
-        for src in sources:
-            ok = s.scalars(select(SourceRun).where(SourceRun.source == src, SourceRun.status == "succeeded")
-                           .order_by(SourceRun.id.desc())).first()
-            bad = s.scalars(select(SourceRun).where(SourceRun.source == src, SourceRun.status == "failed")
-                            .order_by(SourceRun.id.desc())).first()
-            last_ok = f"{ok.finished_at:%Y-%m-%d %H:%M}" if ok and ok.finished_at else "never"
-            recs = (ok.counts or {}).get("fetched", 0) if ok else 0
-            line = f"  {src:10} last success {last_ok}  records {recs}"
-            if bad and (not ok or bad.id > ok.id):
-                line += f"  FAILING: {bad.error}"
+        try:
+            enabled = _protocol(settings, None).enabled_sources
+        except LiveReviewError:  # the store's health does not depend on a readable protocol file
+            enabled = []
+        health = source_health(s, enabled)
+        for h in health:
+            last_ok = f"{h.last_success:%Y-%m-%d %H:%M}" if h.last_success else "never"
+            line = f"  {h.source:10} {h.state:9} last success {last_ok}  records {h.records}"
+            if h.failing:
+                line += f"  FAILING {h.failures} run{'s' if h.failures != 1 else ''} in a row: {h.last_error}"
+            elif h.last_error and h.last_error_at:
+                line += f"  last error {h.last_error_at:%Y-%m-%d}: {h.last_error}"
             typer.echo(line)
-        if not sources:
-            typer.echo("  no source has run yet")
         typer.echo("\nWatermarks")
         for wm in s.scalars(select(Watermark).order_by(Watermark.stream)):
             typer.echo(f"  {wm.stream:45} {wm.last_window_end}")
@@ -479,6 +497,10 @@ def serve(protocol: ProtocolOpt = None) -> None:
 app.command("digest")(digest)
 app.command("validate-search")(validate_search)
 app.command("chase")(chase)
+reports_cli.register(app)
+app.command("demo")(demo)
+app.command("web")(web)
+app.add_typer(user_app, name="user")
 
 
 def _parse_date(value: str | None) -> date | None:

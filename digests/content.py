@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,12 +24,14 @@ from digests.reminders import reminders
 from protocols.model import Protocol
 from protocols.queries import ConceptFilter
 from records.vocabulary import NoticeKind
-from store import screening
+from reports.growth import Growth
+from reports.growth import growth as growth_series
+from store import health, screening
 from store.chase import CHASE_SOURCE, connection_label, connections
 from store.clock import as_utc
+from store.health import SourceHealth
 from store.ingest import canonical
-from store.models import Decision, Notice, ProtocolVersion, SourceRecord, SourceRun, Work
-from store.runs import consecutive_failures
+from store.models import Decision, Notice, ProtocolVersion, SourceRecord, Work
 
 #: source-record classifications that mean "found again, not a new candidate": the duplicates removed this period
 #: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)
@@ -139,21 +141,6 @@ class ProtocolChange:
 
 
 @dataclass(frozen=True)
-class SourceHealth:
-    source: str
-    state: str                 # ok | failing | skipped | never run | running
-    last_success: datetime | None
-    records: int
-    last_error: str | None
-    last_error_at: datetime | None
-    failures: int = 0          # consecutive failed runs
-
-    @property
-    def failing(self) -> bool:
-        return self.state == "failing"
-
-
-@dataclass(frozen=True)
 class Counts:
     new_candidates: int
     new_by_source: dict[str, int]
@@ -167,15 +154,6 @@ class Counts:
         return {"new_candidates": self.new_candidates, "new_by_source": dict(self.new_by_source),
                 "duplicates_removed": self.duplicates_removed, "duplicates_by_kind": dict(self.duplicates_by_kind),
                 "identified": self.identified, "screened": self.screened, "included": self.included}
-
-
-@dataclass(frozen=True)
-class Growth:
-    """Cumulative works identified and included at the end of each day something changed."""
-
-    days: list[date] = field(default_factory=list)
-    identified: list[int] = field(default_factory=list)
-    included: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -375,82 +353,13 @@ def protocol_changes(session: Session, review_id: str, period: Period) -> list[P
 
 
 def source_health(session: Session, period: Period, sources: Sequence[str]) -> list[SourceHealth]:
-    """Per source, from ``source_runs``: last success, records this period, last error, failing or not.
-
-    "Records this period" is the sum of ``counts["fetched"]`` (what the source returned, as the
-    monitor flow writes it) over the period's source runs, or, when those runs carry no such
-    count, the number of source records they stored.
-    """
-    start, end = _utc(period.start), _utc(period.end)
-    names = list(dict.fromkeys([*sources, *session.scalars(select(SourceRun.source).distinct()
-                                                           .order_by(SourceRun.source))]))
-    out = []
-    for name in names:
-        latest = session.scalars(select(SourceRun).where(SourceRun.source == name)
-                                 .order_by(SourceRun.id.desc()).limit(1)).first()
-        last_success = session.scalar(select(func.max(SourceRun.finished_at)).where(
-            SourceRun.source == name, SourceRun.status == "succeeded"))
-        last_failed = session.scalars(select(SourceRun).where(SourceRun.source == name, SourceRun.status == "failed")
-                                      .order_by(SourceRun.id.desc()).limit(1)).first()
-        runs = list(session.scalars(select(SourceRun).where(SourceRun.source == name, SourceRun.started_at >= start,
-                                                            SourceRun.started_at < end)))
-        if any("fetched" in (r.counts or {}) for r in runs):
-            records = sum(int((r.counts or {}).get("fetched") or 0) for r in runs)
-        elif runs:
-            records = session.scalar(select(func.count()).select_from(SourceRecord).where(
-                SourceRecord.source_run_id.in_([r.id for r in runs]))) or 0
-        else:
-            records = 0
-        failures = consecutive_failures(session, name)
-        if latest is None:
-            state = "never run"
-        elif failures:
-            state = "failing"
-        elif latest.status == "running":
-            state = "running"
-        elif latest.status == "skipped":
-            state = "skipped"
-        else:
-            state = "ok"
-        error = last_failed.error if last_failed else None
-        if state == "skipped" and latest is not None:
-            error = latest.error or "; ".join(latest.warnings or []) or None
-        out.append(SourceHealth(
-            source=name, state=state, last_success=as_utc(last_success), records=records, last_error=error,
-            last_error_at=as_utc(last_failed.finished_at or last_failed.started_at) if last_failed else None,
-            failures=failures))
-    return out
+    """Per source: last success, records this period, last error, failing or not (the rules of store.health)."""
+    return health.source_health(session, sources, since=period.start, until=period.end)
 
 
 def growth(session: Session, until: datetime) -> Growth:
-    """Cumulative works identified (by creation day) and included (by the day of their last decision)."""
-    end = _utc(until)
-    found: Counter[date] = Counter(
-        as_utc(t).date() for t in session.scalars(  # type: ignore[union-attr]
-            select(Work.created_at).where(Work.merged_into_id.is_(None), Work.created_at < end)))
-    included: Counter[date] = Counter(
-        as_utc(t).date() for t in session.scalars(  # type: ignore[union-attr]
-            select(func.max(Decision.decided_at)).join(Work, Work.id == Decision.work_id).where(
-                Work.merged_into_id.is_(None), Work.status == screening.INCLUDED).group_by(Work.id))
-        if t is not None and as_utc(t) < end)  # type: ignore[operator]
-    days = sorted(set(found) | set(included))
-    g = Growth()
-    total_found = total_included = 0
-    for day in days:
-        total_found += found.get(day, 0)
-        total_included += included.get(day, 0)
-        g.days.append(day)
-        g.identified.append(total_found)
-        g.included.append(total_included)
-    if len(g.days) == 1:  # a single point draws no line: start the curve the day before at zero
-        g.days.insert(0, g.days[0] - timedelta(days=1))
-        g.identified.insert(0, 0)
-        g.included.insert(0, 0)
-    if g.days and g.days[-1] < end.date():  # carry the totals to the digest's day: a quiet spell shows as flat
-        g.days.append(end.date())
-        g.identified.append(total_found)
-        g.included.append(total_included)
-    return g
+    """Corpus growth from the previous version's baseline to the digest's end (:mod:`reports.growth`)."""
+    return growth_series(session, until)
 
 
 def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,

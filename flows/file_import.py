@@ -46,23 +46,32 @@ def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]
     return fmt, read_records(path, fmt=fmt, source=source)
 
 
-def manual_query_for(protocol: Protocol, source: str, query: str | None) -> str | None:
-    """Which ``[manual.*]`` query an export answers: ``--query`` if given (must exist), else the label if it names one.
+def manual_database_for(protocol: Protocol, source: str, database: str | None) -> str | None:
+    """Which ``[manual.*]`` database an export answers: ``--database`` if given (must exist), else the label if it
+    names one.
 
-    Raises :class:`ConfigError` for an unknown ``--query`` so a typo is not recorded as an answer.
+    Raises :class:`ConfigError` for an unknown ``--database`` so a typo is not recorded as an answer.
     """
-    if query is not None:
-        if query not in protocol.manual:
-            raise ConfigError(f"--query {query}: no such manual database in the protocol "
+    if database is not None:
+        if database not in protocol.manual:
+            raise ConfigError(f"--database {database}: no such manual database in the protocol "
                               f"(known: {', '.join(protocol.manual) or 'none'})")
-        return query
+        return database
     return source if source in protocol.manual else None
 
 
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
-                actor: str = "livereview import", query: str | None = None) -> ImportReport:
-    manual = manual_query_for(protocol, source, query)
+                actor: str = "livereview import", query: str | None = None,
+                database: str | None = None) -> ImportReport:
+    """Read one export and store it in one transaction.
+
+    ``query`` is the search as run (PRISMA-S search log); ``database`` the protocol's manual database the file
+    answers (the label, when it names one). Without ``query``, that database's protocol query is recorded.
+    """
+    manual = manual_database_for(protocol, source, database)
+    if query is None and manual is not None:
+        query = protocol.manual[manual].query
     if path.is_file():  # the same file under the same label again: nothing to parse, nothing changes
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with reading(engine) as s:
@@ -73,7 +82,8 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     fmt, records = parse_file(path, fmt=fmt, source=source)
     report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)
     try:
-        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor, manual=manual)
+        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor, query=query,
+               manual=manual)
     except _DryRunDone:
         report.import_id = None
     return report
@@ -84,7 +94,8 @@ class _DryRunDone(Exception):
 
 
 def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str, records: list[Record],
-           report: ImportReport, *, prior: PriorDecision | None, actor: str, manual: str | None = None) -> None:
+           report: ImportReport, *, prior: PriorDecision | None, actor: str, query: str | None = None,
+           manual: str | None = None) -> None:
     source = report.source
     with transaction(engine) as s:
         previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
@@ -94,7 +105,8 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                                protocol.text or "", protocol.path)
         imp = Import(path=str(path), sha256=digest, source=source, format=fmt, protocol_version_id=pv.id,
-                     decision=prior.__dict__ if prior else None, manual_query=manual)
+                     decision=prior.__dict__ if prior else None, query=query,
+                     manual_query=manual)
         s.add(imp)
         s.flush()
         prov = Provenance(origin="import", import_id=imp.id, actor=actor, prior=prior,

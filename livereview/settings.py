@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         None, description="Who is alerted when a scheduled run fails; default: the first digest recipient.")
     base_url: str | None = Field(None, description="Public URL of the web app, used for links in digests.")
     log_level: str = Field("INFO", description="Logging level of the CLI and flows.")
+    secret_key: SecretStr | None = Field(
+        None, description="Web app: key that signs session cookies and CSRF tokens (32+ characters). Required by "
+        "`livereview web`; changing it logs everybody out.")
+    session_hours: float = Field(12.0, gt=0, description="Web app: hours a login lasts before signing in again.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="Web app: comma-separated addresses of reverse proxies whose X-Forwarded-For / "
+        "X-Forwarded-Proto headers are trusted (`*` for any).")
 
     @field_validator("pubmed_base_url", "crossref_base_url", "europepmc_base_url", "openalex_base_url")
     @classmethod

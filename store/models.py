@@ -84,7 +84,7 @@ class Work(Base):
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     first_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     source_records: Mapped[list[SourceRecord]] = relationship(back_populates="work",
                                                               foreign_keys="SourceRecord.work_id")
@@ -192,6 +192,7 @@ class Import(Base):
     format: Mapped[str] = mapped_column(String(40))
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    query: Mapped[str | None] = mapped_column(Text)   # the search the team ran to get the file (PRISMA-S)
     protocol_version_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_versions.id"))
     #: the protocol's ``manual.<name>`` query this export answers (its text is in the protocol version above)
     manual_query: Mapped[str | None] = mapped_column(String(100))
@@ -213,6 +214,8 @@ class Decision(Base):
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)  # consensus / adjudication / prior decision
     origin: Mapped[str] = mapped_column(String(20), default="web")  # web | import | seed | merge
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # full text only: was the report found? (PRISMA "reports sought for retrieval" / "reports not retrieved")
+    report_retrieved: Mapped[bool | None] = mapped_column(Boolean)
 
     work: Mapped[Work] = relationship(back_populates="decisions")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,17 +16,20 @@ STATUS_FILTERS = {
     "excluded": (screening.EXCLUDED,),
     "queued": screening.OPEN_STATUSES,
     "all": None,
-}
+    "unscreened": (screening.QUEUED,),
+} | {status: (status,) for status in screening.OPEN_STATUSES if status != screening.QUEUED}
 
 
-def works_for_export(session: Session, status: str) -> Iterator[dict[str, Any]]:
-    """One dict per canonical work (duplicates merged away are not exported) with its sources."""
+def works_for_export(session: Session, status: str, ids: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
+    """One dict per canonical work (duplicates merged away are not exported) with its sources; ``ids`` selects."""
     if status not in STATUS_FILTERS:
         raise ValueError(f"status must be one of {', '.join(STATUS_FILTERS)}")
     stmt = select(Work).where(Work.merged_into_id.is_(None)).order_by(Work.id)
     wanted = STATUS_FILTERS[status]
     if wanted is not None:
         stmt = stmt.where(Work.status.in_(wanted))
+    if ids is not None:
+        stmt = stmt.where(Work.id.in_(list(ids)))
     sources = dict(session.execute(
         select(SourceRecord.work_id, func.group_concat(SourceRecord.source.distinct())
                if session.bind.dialect.name == "sqlite"  # type: ignore[union-attr]
@@ -38,6 +41,7 @@ def works_for_export(session: Session, status: str) -> Iterator[dict[str, Any]]:
             "openalex_id": w.openalex_id, "title": w.title, "authors": w.authors, "year": w.year,
             "journal": w.journal, "volume": w.volume, "issue": w.issue, "pages": w.pages, "issn": w.issn,
             "language": w.language, "publication_types": w.publication_types, "abstract": w.abstract,
+            "keywords": w.keywords, "url": w.url,
             "domain": w.domain, "origin": w.origin, "is_retracted": w.is_retracted, "has_correction": w.has_correction,
             "sources": sorted(set((sources.get(w.id) or "").replace(",", ";").split(";")) - {""}),
             "created_at": w.created_at.isoformat() if w.created_at else None,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livereview.errors import RunLockedError
+from store import health
 from store.clock import as_utc, utcnow
 from store.db import transaction
 from store.models import Lock, ProtocolVersion, Run, SourceRun, Watermark
@@ -124,19 +125,8 @@ def last_runs(session: Session, limit: int = 10) -> list[Run]:
 
 
 def consecutive_failures(session: Session, source: str) -> int:
-    """How many of this source's most recent runs failed in a row (for the 'failing twice' alert)."""
-    n = 0
-    rows = session.scalars(select(SourceRun).where(SourceRun.source == source, SourceRun.status != "running")
-                           .order_by(SourceRun.id.desc()).limit(50))
-    last_run = None
-    for sr in rows:
-        if sr.run_id == last_run:
-            continue
-        last_run = sr.run_id
-        if sr.status != "failed":
-            break
-        n += 1
-    return n
+    """How many of this source's most recent runs failed in a row (the rule of :mod:`store.health`)."""
+    return health.consecutive_failures(session, source)
 
 
 # -- the run lock -------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.audit import audit
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.models import Decision, Work
 
 Stage = Literal["title-abstract", "full-text"]
@@ -25,6 +25,8 @@ Vote = Literal["include", "exclude", "maybe"]
 
 STAGES: tuple[str, ...] = ("title-abstract", "full-text")
 VOTES: tuple[str, ...] = ("include", "exclude", "maybe")
+#: a reviewer takes back their vote at a stage (the web app's undo): they count as not having voted
+WITHDRAWN = "withdrawn"
 
 # every status a work can have
 QUEUED = "queued"                      # new candidate, nobody has screened it
@@ -69,6 +71,9 @@ def _stage_outcome(votes: Sequence[Ballot], required: int) -> str | None:
     latest: dict[str, Ballot] = {}
     for v in sorted(votes, key=lambda v: (v.decided_at, v.seq)):
         latest[v.reviewer] = v
+    latest = {r: v for r, v in latest.items() if v.decision != WITHDRAWN}
+    if not latest:
+        return None
     decided = {v.decision for v in latest.values()}
     if {"include", "exclude"} <= decided:
         return "conflict"
@@ -109,7 +114,9 @@ def derive_status(votes: Iterable[Ballot], *, reviewers_required: int = 2, merge
 
 
 def _votes(decisions: Iterable[Decision]) -> list[Ballot]:
-    return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, d.decided_at, d.id or 0) for d in decisions]
+    # as_utc: SQLite hands back naive datetimes, a decision made in this session is aware
+    return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, as_utc(d.decided_at), d.id or 0)  # type: ignore[arg-type]
+            for d in decisions]
 
 
 def refresh_status(session: Session, work: Work, *, reviewers_required: int = 2) -> str:
@@ -124,20 +131,22 @@ def refresh_status(session: Session, work: Work, *, reviewers_required: int = 2)
 def record_decision(session: Session, work: Work, *, reviewer: str, stage: str, decision: str,
                     reason: str | None = None, note: str | None = None, is_final: bool = False,
                     origin: str = "web", reviewers_required: int = 2,
-                    decided_at: datetime | None = None) -> Decision:
+                    decided_at: datetime | None = None, report_retrieved: bool | None = None) -> Decision:
     """Add a decision, refresh the work's status and audit it — all in the caller's transaction."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
-    if decision not in VOTES:
+    if decision not in VOTES and not (decision == WITHDRAWN and not is_final):
         raise ValueError(f"decision must be one of {', '.join(VOTES)}, not {decision!r}")
     if not reviewer.strip():
         raise ValueError("a decision needs a reviewer")
     d = Decision(work_id=work.id, reviewer=reviewer, stage=stage, decision=decision, reason=reason, note=note,
-                 is_final=is_final, origin=origin, decided_at=decided_at or utcnow())
+                 is_final=is_final, origin=origin, decided_at=decided_at or utcnow(),
+                 report_retrieved=report_retrieved if stage == "full-text" else None)
     session.add(d)
     session.flush()
     before = work.status
     after = refresh_status(session, work, reviewers_required=reviewers_required)
     audit(session, reviewer, "decision", "work", work.id, stage=stage, decision=decision, reason=reason,
-          is_final=is_final, origin=origin, status_before=before, status_after=after)
+          is_final=is_final, origin=origin, status_before=before, status_after=after,
+          **({"report_retrieved": report_retrieved} if stage == "full-text" and report_retrieved is not None else {}))
     return d

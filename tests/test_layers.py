@@ -20,10 +20,14 @@ ALLOWED: dict[str, set[str]] = {
     "dedup": {"livereview", "records"},
     "store": {"livereview", "records", "dedup", "protocols"},
     "ranking": {"livereview", "records", "protocols", "store"},
-    "digests": {"livereview", "records", "protocols", "store", "ranking"},
-    "web": {"livereview", "records", "protocols", "store", "ranking", "digests", "dedup"},
-    "flows": {"livereview", "records", "protocols", "connectors", "dedup", "store", "ranking", "digests"},
-    "cli": {"livereview", "records", "protocols", "connectors", "dedup", "store", "ranking", "digests", "flows", "web"},
+    "reports": {"livereview", "records", "protocols", "connectors", "store"},
+    "digests": {"livereview", "records", "protocols", "store", "ranking", "reports"},
+    "web": {"livereview", "records", "protocols", "store", "ranking", "digests", "dedup", "reports"},
+    "flows": {"livereview", "records", "protocols", "connectors", "dedup", "store", "ranking", "digests", "reports"},
+    "demo": {"livereview", "records", "protocols", "connectors", "dedup", "store", "ranking", "digests", "reports",
+             "flows", "web"},
+    "cli": {"livereview", "records", "protocols", "connectors", "dedup", "store", "ranking", "digests", "flows", "web",
+            "reports", "demo"},
 }
 OURS = set(ALLOWED)
 

@@ -127,7 +127,7 @@ def test_an_offline_run_prints_one_line_per_failure_no_traceback_and_exits_4(db_
     assert "pubmed:core" in res.stdout and "refused the connection (not retried)" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
     lines = res.stderr.strip().splitlines()
-    assert lines[-1] == "no network: no source could be reached"
+    assert lines[-1].startswith("no network: no source could be reached; `make demo`")
     assert lines[:-1] == [f"error: pubmed:core failed: pubmed: connection failed: 127.0.0.1 refused the connection "
                           f"(not retried) [http://127.0.0.1:{dead}/esearch.fcgi]"]
     assert "refused the connection" in (tmp_path / "data" / "livereview.log").read_text()

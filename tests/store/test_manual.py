@@ -28,7 +28,7 @@ def store(engine, protocol):
 
 def test_an_import_labelled_with_a_manual_database_records_its_query_and_last_import(store, protocol):
     import_file(store, protocol, RIS, source="psycinfo")
-    import_file(store, protocol, EXPORTS / "wos_plaintext_handwritten.txt", source="wos-2026-q4", query="wos")
+    import_file(store, protocol, EXPORTS / "wos_plaintext_handwritten.txt", source="wos-2026-q4", database="wos")
     with transaction(store) as s:
         assert {i.source: i.manual_query for i in s.scalars(select(Import))} == {"psycinfo": "psycinfo",
                                                                                  "wos-2026-q4": "wos"}
@@ -37,8 +37,8 @@ def test_an_import_labelled_with_a_manual_database_records_its_query_and_last_im
 
 
 def test_an_unknown_query_name_is_refused_before_anything_is_written(store, protocol):
-    with pytest.raises(ConfigError, match="--query scopus: no such manual database"):
-        import_file(store, protocol, RIS, source="psycinfo", query="scopus")
+    with pytest.raises(ConfigError, match="--database scopus: no such manual database"):
+        import_file(store, protocol, RIS, source="psycinfo", database="scopus")
     with transaction(store) as s:
         assert s.scalars(select(Import)).first() is None
 

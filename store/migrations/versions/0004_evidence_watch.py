@@ -1,14 +1,14 @@
 """imports.manual_query: which protocol query (manual database) an imported export answers
 
-Revision ID: 0002_evidence_watch
-Revises: 0001
+Revision ID: 0004_evidence_watch
+Revises: 0003_dash_prisma
 Create Date: 2026-11-29 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_evidence_watch"
-down_revision = "0001"
+revision = "0004_evidence_watch"
+down_revision = "0003_dash_prisma"
 branch_labels = None
 depends_on = None
 

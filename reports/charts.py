@@ -1,0 +1,137 @@
+"""Growth charts, one drawing code for the digest (PNG in the e-mail) and the dashboard (server-rendered SVG).
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no global figure state), so it works
+unattended and in threads. The time axis runs from the baseline (the previous version's search) to
+today, never past it; a step curve reads the same with one update as with two hundred.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.figure import Figure
+
+from reports.growth import Growth, RunYield
+
+RECORDS, IDENTIFIED, SCREENED, INCLUDED, NEW = "#8c6bb1", "#1f5f8b", "#c47a00", "#2e8540", "#1f5f8b"
+MIN_SPAN = timedelta(days=14)
+
+
+def _axis(ax, first: date, last: date) -> None:  # noqa: ANN001
+    locator = AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(  # a fortnight reads "17 Nov", years read "2025"
+        locator, show_offset=False, formats=["%Y", "%b %Y", "%d %b", "%H:%M", "%H:%M", "%S.%f"],
+        zero_formats=["", "%Y", "%b %Y", "%d %b", "%H:%M", "%H:%M"]))
+    if last - first < MIN_SPAN:   # a young store: a fortnight ending today, not a day in hours
+        first = last - MIN_SPAN
+    ax.set_xlim(first, last)
+    ax.tick_params(labelsize=7)
+    ax.spines["top"].set_visible(False)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+
+
+def _marks(n: int) -> dict[str, object]:
+    """Dots on each update while they are few (one update alone is a jump at the axis' end), lines after."""
+    return {"marker": "o", "markersize": 3.5, "clip_on": False} if n <= 40 else {}
+
+
+def _save(fig: Figure, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "livereview"}):  # text stays text
+        fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    return buf.getvalue()
+
+
+def _end(growth: Growth, today: date | None) -> date:
+    return max(today or date.today(), growth.days[-1]) if growth.days else (today or date.today())
+
+
+def growth_png(growth: Growth, *, title: str = "Corpus growth since the previous version",
+               today: date | None = None) -> bytes | None:
+    """The digest's small chart: new works identified (left axis) and studies included (right), as PNG."""
+    if not growth.days:
+        return None
+    fig = Figure(figsize=(6.0, 2.2), dpi=100)   # 600 x 220 px: readable in a mail client's reading pane
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    inc = ax.twinx()   # a few dozen included against thousands identified: their own axis keeps them visible
+    marks = _marks(len(growth.days))
+    ax.step(growth.days, growth.identified, where="post", color=IDENTIFIED, linewidth=1.6,
+            label=f"new works identified ({growth.identified[-1]:,})", **marks)
+    inc.step(growth.days, growth.included, where="post", color=INCLUDED, linewidth=1.6,
+             label=f"studies included ({growth.included[-1]:,}, right axis)", **marks)
+    _axis(ax, growth.days[0], _end(growth, today))
+    ax.set_ylim(bottom=0, top=max(1, max(growth.identified)) * 1.08)
+    inc.set_ylim(bottom=0, top=max(1, max(growth.included)) * 1.08)
+    ax.set_title(title, fontsize=9, loc="left")
+    for axis, color in ((ax, IDENTIFIED), (inc, INCLUDED)):
+        axis.tick_params(labelsize=7)
+        axis.tick_params(axis="y", colors=color)
+        axis.spines["top"].set_visible(False)
+    handles = ax.get_legend_handles_labels()[0] + inc.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0.07, 0.0), ncol=2)
+    fig.subplots_adjust(left=0.08, right=0.93, top=0.88, bottom=0.24)  # fixed: tight_layout costs a second draw
+    return _save(fig, "png")
+
+
+def cumulative_svg(growth: Growth, *, today: date | None = None) -> bytes:
+    """Dashboard: records identified, after deduplication, screened (left) and studies included (right)."""
+    fig = Figure(figsize=(9.0, 3.0), dpi=100)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    end = _end(growth, today)
+    days = growth.days or [end]
+    for series, color, label in ((growth.records, RECORDS, "records identified"),
+                                 (growth.identified, IDENTIFIED, "after deduplication"),
+                                 (growth.screened, SCREENED, "screened")):
+        values = series or [0]
+        left.step(days, values, where="post", color=color, linewidth=1.6, label=f"{label} ({values[-1]:,})",
+                  **_marks(len(days)))
+    left.set_ylim(bottom=0, top=max(1, *(growth.records or [0])) * 1.1)
+    left.set_title("New records since the previous version", fontsize=9, loc="left")
+    left.legend(fontsize=7, frameon=False, loc="upper left")
+    _axis(left, days[0], end)
+    included = growth.included or [0]
+    right.step(days, included, where="post", color=INCLUDED, linewidth=1.8,
+               label=f"included in all ({included[-1]:,})", **_marks(len(days)))
+    if growth.previous_included:
+        right.axhline(growth.previous_included, color="#999999", linewidth=0.8, linestyle="--",
+                      label=f"previous version ({growth.previous_included})")
+    right.set_ylim(bottom=0, top=max(1, *included) * 1.15)
+    right.set_title("Studies included", fontsize=9, loc="left")
+    right.legend(fontsize=7, frameon=False, loc="lower right")
+    _axis(right, days[0], end)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.12, wspace=0.18)
+    return _save(fig, "svg")
+
+
+def per_run_svg(runs: Sequence[RunYield], *, start: date, today: date | None = None) -> bytes:
+    """Dashboard: per monitor run, records fetched and new works, as bars from shortly before the first run."""
+    end = today or date.today()
+    fig = Figure(figsize=(9.0, 2.4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    when = [r.started_at.date() if isinstance(r.started_at, datetime) else r.started_at for r in runs]
+    if when:   # the runs themselves: from a week before the first (the growth charts show the baseline)
+        start = max(start, min(when) - timedelta(days=7))
+    if runs:
+        span = max((end - start).days, 14)
+        width = max(0.8, min(5.0, span / max(len(runs), 1) * 0.6))   # days: thick for few runs, thin for many
+        x = [date2num(d) for d in when]
+        ax.bar(x, [r.fetched for r in runs], width=width, color="#b9cfe0", label="records fetched")
+        ax.bar(x, [r.new for r in runs], width=width, color=NEW, label="new works")
+        ax.set_ylim(bottom=0, top=max(1, *(r.fetched for r in runs)) * 1.15)
+        ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=2)
+    else:
+        ax.text(0.5, 0.5, "no monitor run yet", transform=ax.transAxes, ha="center", va="center", fontsize=9,
+                color="#57606a")
+    ax.set_title("Per run", fontsize=9, loc="left")
+    _axis(ax, start, end)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.86, bottom=0.14)
+    return _save(fig, "svg")

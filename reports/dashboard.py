@@ -1,0 +1,223 @@
+"""What the dashboard shows, read from the store in a few grouped queries, and cached until the store changes.
+
+Yield per source and per query block counts canonical works (source records move with merges, so a
+record's ``work_id`` is always its surviving work). "Only this source/query" counts works no other
+source/query found: what that source or expansion block buys the review.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reports.growth import Growth, RunYield, growth, run_yields
+from store import screening
+from store.clock import as_utc
+from store.health import SourceHealth, source_health
+from store.models import Import, Notice, ProtocolVersion, Run, SourceRecord, SourceRun, Watermark, Work
+from store.prisma import store_version
+
+SERIOUS = ("retraction", "correction", "expression-of-concern")
+
+
+@dataclass(frozen=True)
+class Yield:
+    name: str
+    records: int          # records stored from it
+    works: int            # distinct works it found
+    only: int             # works nothing else found
+    new: int              # records that were new works when found
+
+
+@dataclass(frozen=True)
+class DashNotice:
+    kind: str             # retraction | correction | … | failing-source | protocol
+    text: str             # no record-level data: safe for the public view
+    detail: str | None    # record-level (a title): shown to signed-in users only
+    at: datetime | None
+    urgent: bool
+
+
+@dataclass
+class Dashboard:
+    growth: Growth
+    runs: list[RunYield]
+    sources: list[Yield]
+    queries: list[Yield]
+    single_source_works: int
+    works_found: int
+    health: list[SourceHealth]
+    watermarks: list[tuple[str, Any]]
+    notices: list[DashNotice]
+    status_counts: dict[str, int]
+    recent_runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
+    """Per value of ``column`` (source or query name) over search/import records; plus single-value works.
+
+    Grouped in the database: one row per value comes back, whatever the store's size.
+    """
+    # imports carrying decisions are the previous version's screening (JSON null and SQL NULL both mean none)
+    prior = [i for i, d in session.execute(select(Import.id, Import.decision)) if d] or [-1]
+    scope = ((SourceRecord.run_id.is_not(None)) | (SourceRecord.import_id.is_not(None)),
+             SourceRecord.import_id.is_(None) | SourceRecord.import_id.not_in(prior))
+    records: Counter[str] = Counter()
+    new: Counter[str] = Counter()
+    for name, cls, n in session.execute(select(column, SourceRecord.classification, func.count()).where(*scope)
+                                        .group_by(column, SourceRecord.classification)):
+        records[name or "core"] += n
+        if cls == "new":
+            new[name or "core"] += n
+    works: Counter[str] = Counter({name or "core": n for name, n in session.execute(
+        select(column, func.count(func.distinct(SourceRecord.work_id))).where(*scope).group_by(column))})
+    alone = (select(SourceRecord.work_id, func.min(column).label("name")).where(*scope)
+             .group_by(SourceRecord.work_id).having(func.count(func.distinct(column)) == 1).subquery())
+    only: Counter[str] = Counter({name or "core": n for name, n in session.execute(
+        select(alone.c.name, func.count()).group_by(alone.c.name))})
+    found = session.scalar(select(func.count(func.distinct(SourceRecord.work_id))).where(*scope)) or 0
+    out = [Yield(name, records[name], works[name], only[name], new[name]) for name in sorted(records)]
+    return out, sum(only.values()), found
+
+
+def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200) -> Dashboard:
+    """Everything the dashboard shows (one read)."""
+    sources, single, found = _yields(session, SourceRecord.source)
+    queries, _, _ = _yields(session, SourceRecord.query_name)
+    health = source_health(session, enabled_sources)
+    notices: list[DashNotice] = []
+    for n, title, status in session.execute(
+            select(Notice, Work.title, Work.status).join(Work, Work.id == Notice.work_id)
+            .where(Notice.kind.in_(SERIOUS)).order_by(Notice.detected_at.desc()).limit(50)):
+        about_included = status == screening.INCLUDED
+        what = "an included study" if about_included else "a study in the corpus"
+        notices.append(DashNotice(n.kind, f"{n.kind.replace('-', ' ')} of {what} ({n.source})", title,
+                                  as_utc(n.detected_at), about_included))
+    for h in health:
+        if h.failing:
+            notices.append(DashNotice("failing-source", f"{h.source} failing, {h.failures} run"
+                                      f"{'s' if h.failures != 1 else ''} in a row", h.last_error, h.last_error_at,
+                                      True))
+    versions = list(session.execute(select(ProtocolVersion.review_id, ProtocolVersion.version,
+                                           ProtocolVersion.loaded_at).order_by(ProtocolVersion.id)))
+    for (_, old, _), (_, new_v, at) in zip(versions, versions[1:], strict=False):
+        notices.append(DashNotice("protocol", f"protocol changed: version {old} → {new_v}", None, as_utc(at), False))
+    notices.sort(key=lambda n: (not n.urgent, -(n.at.timestamp() if n.at else 0)))
+    recent = [{"id": r.id, "started_at": as_utc(r.started_at), "status": r.status, "error": r.error,
+               "totals": (r.summary or {}).get("totals", {})}
+              for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(10))]
+    return Dashboard(
+        growth=growth(session), runs=run_yields(session, run_limit), sources=sources, queries=queries,
+        single_source_works=single, works_found=found, health=health,
+        watermarks=[(w.stream, w.last_window_end) for w in session.scalars(select(Watermark).order_by(
+            Watermark.stream))],
+        notices=notices, recent_runs=recent,
+        status_counts=dict(session.execute(select(Work.status, func.count()).group_by(Work.status)).all()))
+
+
+def dashboard_version(session: Session) -> tuple[Any, ...]:
+    """What the dashboard reads changes only when one of these does (see :func:`store.prisma.store_version`)."""
+    row = session.execute(select(
+        select(func.max(Run.finished_at)).scalar_subquery(), select(func.max(SourceRun.finished_at)).scalar_subquery(),
+        select(func.max(Notice.id)).scalar_subquery(), select(func.max(ProtocolVersion.id)).scalar_subquery(),
+        select(func.max(Watermark.updated_at)).scalar_subquery())).one()
+    return store_version(session) + tuple(row) + (datetime.now().date(),)
+
+
+_cache: dict[Any, Any] = {}
+_lock = threading.Lock()
+
+
+def cached(key: tuple[Any, ...], make: Any) -> Any:
+    """A small process cache: ``key`` carries the store fingerprint, so a changed store misses."""
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    value = make()
+    with _lock:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[key] = value
+    return value
+
+
+def cached_dashboard(session: Session, *, enabled_sources: list[str]) -> tuple[Dashboard, tuple[Any, ...]]:
+    version = dashboard_version(session)
+    url = str(session.bind.url) if session.bind is not None else ""  # type: ignore[union-attr]
+    return cached(("dashboard", url, tuple(enabled_sources), version),
+                  lambda: collect(session, enabled_sources=enabled_sources)), version
+
+
+@dataclass
+class _Entry:
+    version: tuple[Any, ...]
+    value: Any
+    at: datetime
+
+
+class StaleWhileRevalidate:
+    """Serve the last computed value at once; when the store has changed, recompute it in the background.
+
+    A page view must not wait seconds for a recount after every screening vote. The first request of a key
+    computes in the request; later ones get the previous value (flagged stale, with the time it was computed)
+    while one background thread per key recomputes it with its own store session.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self._entries: dict[Any, _Entry] = {}
+        self._running: set[Any] = set()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key: Any, version: tuple[Any, ...], make: Any) -> tuple[Any, bool, datetime, tuple[Any, ...]]:
+        """(value, stale, computed at, the version it was computed for)."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            entry = self._store(key, version, make())
+            return entry.value, False, entry.at, entry.version
+        if entry.version == version:
+            return entry.value, False, entry.at, entry.version
+        with self._lock:
+            start = key not in self._running
+            if start:
+                self._running.add(key)
+        if start:
+            threading.Thread(target=self._refresh, args=(key, version, make), name="dashboard-refresh",
+                             daemon=True).start()
+        return entry.value, True, entry.at, entry.version
+
+    def _store(self, key: Any, version: tuple[Any, ...], value: Any) -> _Entry:
+        entry = _Entry(version, value, datetime.now().astimezone())
+        with self._lock:
+            if key not in self._entries and len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = entry
+        return entry
+
+    def _refresh(self, key: Any, version: tuple[Any, ...], make: Any) -> None:
+        try:
+            self._store(key, version, make())
+        except Exception:  # noqa: BLE001 - the old value stays; the next request tries again
+            logging.getLogger(__name__).exception("dashboard: background recompute of %s failed", key)
+        finally:
+            with self._lock:
+                self._running.discard(key)
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Until no recompute runs (tests, benchmarks)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self._running and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+PAGES = StaleWhileRevalidate()

@@ -1,0 +1,49 @@
+"""Exports for screening tools: a CSV ASReview reads as is (its column names, a label column).
+
+ASReview LAB takes ``title``, ``abstract``, ``authors``, ``keywords``, ``year``, ``doi``, ``url`` and a
+label column ``included`` (1 = relevant, 0 = irrelevant, empty = not yet labelled); extra columns
+are kept as they are. Our label: included → 1, excluded → 0, anything still open → empty.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+ASREVIEW_COLUMNS = ("record_id", "title", "abstract", "authors", "keywords", "year", "journal", "doi", "url",
+                    "pmid", "included", "livereview_status")
+
+
+def asreview_label(status: str) -> str:
+    return {"included": "1", "excluded": "0"}.get(status, "")
+
+
+def write_asreview_csv(rows: Iterable[dict[str, Any]], fh: TextIO) -> int:
+    """One row per work; authors and keywords joined with '; ' (ASReview splits on it)."""
+    w = csv.DictWriter(fh, fieldnames=ASREVIEW_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    n = 0
+    for r in rows:
+        w.writerow({
+            "record_id": r["id"], "title": r.get("title") or "", "abstract": r.get("abstract") or "",
+            "authors": "; ".join(r.get("authors") or []), "keywords": "; ".join(r.get("keywords") or []),
+            "year": r.get("year") or "", "journal": r.get("journal") or "", "doi": r.get("doi") or "",
+            "url": r.get("url") or (f"https://doi.org/{r['doi']}" if r.get("doi") else ""),
+            "pmid": r.get("pmid") or "", "included": asreview_label(r.get("status") or ""),
+            "livereview_status": r.get("status") or "",
+        })
+        n += 1
+    return n
+
+
+FORMATS = ("csv", "ris", "bibtex", "asreview")
+
+
+def writer(fmt: str) -> Callable[[Iterable[dict[str, Any]], TextIO], int]:
+    """The writer of an export format: the reference-file writers of connectors.files, or ASReview's CSV."""
+    if fmt == "asreview":
+        return write_asreview_csv
+    from connectors.files.write import WRITERS
+
+    return WRITERS[fmt]

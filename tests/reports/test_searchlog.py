@@ -1,0 +1,48 @@
+"""The PRISMA-S search log: every query as sent, per run and source, and every file import with its query."""
+
+import csv
+import io
+from datetime import date
+
+from records.model import Record
+from reports.searchlog import to_csv, to_html, to_markdown
+from store.db import reading, transaction
+from store.ingest import Provenance, ingest_records
+from store.models import Import
+from store.runs import finish_run, register_protocol, start_run, start_source_run
+from store.searchlog import search_log
+
+
+def test_each_source_query_and_each_import_is_one_entry_with_what_prisma_s_asks(engine, protocol):
+    with transaction(engine) as s:
+        pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
+                               protocol.text or "", protocol.path)
+        run = start_run(s, "monitor", pv.id, {})
+        sr = start_source_run(s, run.id, "pubmed", "core", "pubmed:core", date(2026, 1, 1), date(2026, 1, 8),
+                              '(homework*[tiab]) AND ("2026/01/01"[crdt] : "2026/01/08"[crdt]) | pipe')
+        sr.status, sr.counts = "succeeded", {"fetched": 12, "filtered_out": 2, "new": 4, "in-corpus": 3,
+                                             "already-queued": 1, "version": 1}
+        finish_run(s, run.id, "succeeded", {})
+        imp = Import(path="/x/savedrecs.txt", sha256="a" * 64, source="wos", format="wos",
+                     counts={"records": 30, "new": 20, "already-queued": 10}, query="TS=(homework* AND coach*)",
+                     protocol_version_id=pv.id)
+        s.add(imp)
+        s.flush()
+        ingest_records(s, [Record(source="wos", source_id="1", title="t")], Provenance(origin="import",
+                                                                                       import_id=imp.id))
+    with reading(engine) as s:
+        search, imported = search_log(s)
+    assert (search.database, search.query_name, search.window_start, search.window_end) == (
+        "pubmed", "core", date(2026, 1, 1), date(2026, 1, 8))
+    assert search.query.startswith("(homework*[tiab])")
+    assert (search.found, search.after_dedup, search.new) == (12, 12 - 2 - 4, 4)
+    assert "languages: eng" in search.limits and "fields: tiab" in search.limits
+    assert search.platform.startswith("PubMed")
+    assert (imported.kind, imported.database, imported.query, imported.found, imported.after_dedup) == (
+        "import", "wos", "TS=(homework* AND coach*)", 30, 20)
+    md = to_markdown([search, imported])
+    assert "\\| pipe" in md and "TS=(homework* AND coach*)" in md and md.count("| 20 |") == 1
+    html = to_html([search, imported])
+    assert "&quot;2026/01/01&quot;" in html and "<code>[core] (homework*[tiab])" in html
+    rows = list(csv.DictReader(io.StringIO(to_csv([search, imported]))))
+    assert rows[0]["query"] == search.query and rows[1]["import"] == str(imported.import_id)

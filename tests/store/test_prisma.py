@@ -1,0 +1,73 @@
+"""PRISMA 2020 counts for the updated review, from a store with a known history: every box, on both back-ends."""
+
+from datetime import date
+
+import pytest
+from prisma_history import D2, D3, REASONS, build_history, vote
+
+from store.db import reading, transaction
+from store.prisma import cached_prisma_counts, prisma_counts
+
+
+@pytest.fixture
+def history(engine, protocol):
+    return build_history(engine, protocol)
+
+
+def test_every_box_of_the_diagram_matches_the_history(history):
+    with reading(history) as s:
+        c = prisma_counts(s, REASONS)
+    assert (c.previous_studies, c.previous_reports) == (50, 51)
+    assert c.databases == {"crossref": 2, "openalex": 3, "psycinfo": 2, "pubmed": 8 + 3}
+    assert c.registers == {}
+    assert c.identified == 18
+    # 15 records stored for 11 works; 2 of those works belong to the previous version (seed 1, study 10)
+    assert (c.duplicates_removed, c.removed_by_automation, c.removed_other) == (15 - 9, 3, 2)
+    assert c.removed_other_by_kind == {"other version of a study already held": 1,
+                                       "retraction or correction notice": 1}
+    assert (c.awaiting_screening, c.records_screened, c.records_excluded) == (1, 6, 1)
+    db = c.db
+    assert (db.reports_sought, db.reports_not_retrieved, db.awaiting_assessment) == (5, 1, 1)
+    assert (db.reports_assessed, db.reports_excluded, db.included) == (3, 2, 1)
+    assert db.excluded_by_reason == {"E1-language": 1, "E1-design": 1}
+    assert c.other_identified == {"citation-searching": 2}
+    o = c.other
+    assert (o.reports_sought, o.reports_not_retrieved, o.reports_assessed, o.included) == (1, 0, 1, 1)
+    assert (c.new_studies, c.new_reports, c.total_studies, c.total_reports) == (2, 2, 52, 53)
+    assert c.problems() == []
+
+
+def test_as_of_a_past_date_shows_the_diagram_of_that_update(history):
+    with reading(history) as s:
+        before = prisma_counts(s, REASONS, as_of=date(2026, 1, 1))
+        first = prisma_counts(s, REASONS, as_of=date(2026, 1, 31))
+        second = prisma_counts(s, REASONS, as_of=D2.date())
+    assert before.identified == 0 and before.previous_studies == 50 and before.problems() == []
+    # before D3 study 7 was still excluded at title/abstract, and the second run had not found study 10
+    assert first.databases["pubmed"] == 10 and first.identified == 17
+    assert (first.records_excluded, first.db.reports_sought, first.db.reports_not_retrieved) == (2, 4, 0)
+    assert second.identified == 18 and second.duplicates_removed == 6
+    assert first.problems() == [] and second.problems() == []
+
+
+def test_the_cache_is_reused_until_the_store_changes(history):
+    with reading(history) as s:
+        a = cached_prisma_counts(s, REASONS)
+        assert cached_prisma_counts(s, REASONS) is a
+    with transaction(history) as s:
+        vote(s, 4, "full-text", "include", "ann", when=D3)
+        vote(s, 4, "full-text", "include", "bob", when=D3)
+    with reading(history) as s:
+        b = cached_prisma_counts(s, REASONS)
+    assert b is not a and b.new_studies == a.new_studies + 1 and b.db.awaiting_assessment == 0
+    assert b.problems() == []
+
+
+def test_rows_read_in_diagram_order_and_name_every_reason(history):
+    with reading(history) as s:
+        rows = prisma_counts(s, REASONS).rows()
+    labels = [box for _, box, _ in rows]
+    assert labels[0] == "Studies included in previous version of review"
+    assert ("screening", "Reports excluded: E1-design", 1) in rows
+    assert labels.index("Records screened") < labels.index("Reports sought for retrieval")
+    assert rows[-1] == ("included", "Reports of total included studies", 53)

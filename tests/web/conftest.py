@@ -1,0 +1,91 @@
+"""Fixtures for the web app: the app on each store back-end, a TestClient, a live server and a real browser."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from webharness import CHROMIUM, add_user, serve, web_settings
+
+
+@pytest.fixture
+def make_app(engine, protocol):
+    """Build the app over the test store (``engine`` runs each test on SQLite and PostgreSQL)."""
+    from web.app import create_app
+
+    def make(**kwargs):
+        settings = web_settings(engine.url.render_as_string(hide_password=False))
+        return create_app(settings, engine=engine, protocol=kwargs.pop("protocol", protocol), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def users(engine):
+    """ann and bob review, carol too; root is the admin (all with the harness password)."""
+    for name in ("ann", "bob", "carol"):
+        add_user(engine, name)
+    add_user(engine, "root", admin=True)
+    return ("ann", "bob", "carol", "root")
+
+
+@pytest.fixture
+def live_server(app, engine):
+    with serve(app, engine) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        yield pw
+    finally:
+        pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    b = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox"] if os.geteuid() == 0 else [])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A factory of fresh browser contexts (one per user: separate cookies)."""
+    contexts = []
+
+    def make():
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(10000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

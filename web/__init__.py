@@ -1,0 +1,1 @@
+"""The review team's web app: accounts, the screening queue, record pages (server-rendered, no build step)."""

@@ -1,0 +1,110 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app with its store, protocol and security.
+
+Nothing is created at import time; ``livereview web`` (and the tests) call the factory. Views live in
+``web/views/<page>.py``, each with a ``router``; :data:`web.views.ROUTERS` lists them in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from livereview.errors import ConfigError
+from livereview.settings import Settings
+from protocols.model import Protocol, load_protocol
+from store.db import make_engine
+from web.context import STATIC, WebState, render
+from web.errors import HTTPError, LoginRequired
+from web.queue import ORDERINGS
+from web.security import LoginThrottle, SecurityHeaders, enforce_csrf
+from web.views import ROUTERS
+
+log = logging.getLogger(__name__)
+MIN_SECRET = 32
+
+
+def secret_from(settings: Settings) -> bytes:
+    """The signing key, from the environment only; refused when missing or short."""
+    if settings.secret_key is None or not settings.secret_key.get_secret_value():
+        raise ConfigError("LIVEREVIEW_SECRET_KEY is not set: the web app signs its cookies with it. Make one with "
+                          "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` and keep it secret")
+    secret = settings.secret_key.get_secret_value()
+    if len(secret) < MIN_SECRET:
+        raise ConfigError(f"LIVEREVIEW_SECRET_KEY: too short ({len(secret)} characters); use at least {MIN_SECRET}")
+    return secret.encode()
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Protocol | None = None,
+               orderings: dict[str, Callable[..., Any]] | None = None,
+               throttle: LoginThrottle | None = None) -> FastAPI:
+    """Build the web app. ``orderings`` names the queue orders offered (default: newest first only)."""
+    secret = secret_from(settings)
+    app = FastAPI(title="livereview", docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(enforce_csrf)])
+    app.state.web = WebState(
+        engine=engine or make_engine(settings.resolved_database_url),
+        protocol=protocol or load_protocol(settings.protocol),
+        settings=settings, secret=secret, orderings=dict(orderings or ORDERINGS),
+        throttle=throttle or LoginThrottle())
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_exception_handler(HTTPError, handle_error)
+    app.add_exception_handler(StarletteHTTPException, handle_error)
+    app.add_exception_handler(RequestValidationError, handle_error)
+    return app
+
+
+def iter_routes(routes: Any) -> Any:
+    """Every leaf route of the app (FastAPI >= 0.150 keeps included routers as objects: look inside them)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from iter_routes(inner.routes)
+        else:
+            yield route
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """The one error handler: typed errors (and Starlette's own 404/405, bad parameters) as a page or JSON."""
+    if isinstance(exc, HTTPError):
+        err = exc
+    elif isinstance(exc, StarletteHTTPException):
+        err = HTTPError(exc.detail if isinstance(exc.detail, str) else None)
+        err.status, err.title = exc.status_code, {404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, "Error")
+        if not isinstance(exc.detail, str) or exc.status_code == 404:
+            err.message = err.title
+    else:  # RequestValidationError: a parameter of the wrong type
+        err = HTTPError("a parameter is missing or malformed")
+        err.status, err.title = 400, "Bad request"
+    if isinstance(err, LoginRequired):
+        if _wants_json(request):
+            return JSONResponse({"error": err.message}, status_code=401)
+        target = request.scope.get("root_path", "") + "/login"
+        if err.next_url and err.next_url != "/":
+            target += "?next=" + quote(err.next_url, safe="/")
+        return RedirectResponse(target, status_code=303)
+    if err.status >= 500:
+        log.error("web: %s %s: %s", request.method, request.url.path, err.message)
+    if _wants_json(request):
+        return JSONResponse({"error": err.message}, status_code=err.status, headers=err.headers)
+    auth = getattr(request.state, "auth", None)
+    return render(request, "error.html", user=auth[1] if auth else None, status_code=err.status,
+                  headers=err.headers, title=err.title, error=err)

@@ -1,0 +1,182 @@
+"""What a view gets: the app's state, a store session, the current user, and ``render``.
+
+A view declares what it needs::
+
+    @router.get("/things", name="things")
+    def things(request: Request, db: Session = Depends(get_db), user: User = Depends(current_user)):
+        return render(request, "things.html", user=user, title="Things", rows=...)
+
+``get_db`` is a read-only session for the request; writes go through ``with writing(request) as s:``
+(one transaction, committed at the end of the block). ``current_user`` raises LoginRequired (the
+handler sends the browser to the login page and back), ``admin_user`` raises Forbidden for reviewers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import NoMatchFound
+
+from livereview.settings import Settings
+from protocols.model import Protocol
+from store.accounts import User, WebSession, session_user
+from store.db import reading, transaction
+from web.errors import Forbidden, LoginRequired
+from web.security import ANON_COOKIE, SESSION_COOKIE, csrf_token, set_cookie, sign, unsign
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A navigation entry; shown only when a route of that name exists (and to admins when ``admin``)."""
+
+    route: str
+    label: str
+    admin: bool = False
+
+
+# The site's navigation, in order. A page appears once a view registers a route with the name.
+NAV: tuple[NavItem, ...] = (
+    NavItem("queue", "Queue"),
+    NavItem("dashboard", "Dashboard"),
+    NavItem("prisma", "PRISMA"),
+    NavItem("search_log", "Search log"),
+    NavItem("exports", "Exports"),
+    NavItem("agreement", "Agreement", admin=True),
+    NavItem("users", "Users", admin=True),
+)
+
+
+@dataclass
+class WebState:
+    """Everything the app was built with; on ``app.state.web``."""
+
+    engine: Engine
+    protocol: Protocol
+    settings: Settings
+    secret: bytes
+    orderings: dict[str, Callable[..., Any]]
+    throttle: Any
+    templates: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                                     autoescape=select_autoescape(default=True, default_for_string=True),
+                                     trim_blocks=True, lstrip_blocks=True)
+
+    @property
+    def reviewers_required(self) -> int:
+        return self.protocol.review.reviewers_per_record
+
+
+def state(request: Request) -> WebState:
+    return request.app.state.web
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A read-only store session for this request."""
+    with reading(state(request).engine) as session:
+        yield session
+
+
+@contextmanager
+def writing(request: Request) -> Iterator[Session]:
+    """One write transaction: committed when the block ends, rolled back on any exception."""
+    with transaction(state(request).engine) as session:
+        yield session
+
+
+def _next_target(request: Request) -> str:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return target if request.method == "GET" else "/"
+
+
+def optional_session(request: Request, db: Session = Depends(get_db)) -> tuple[WebSession, User] | None:
+    cached = getattr(request.state, "auth", False)
+    if cached is not False:
+        return cached
+    token = unsign(state(request).secret, request.cookies.get(SESSION_COOKIE))
+    found = session_user(db, token) if token else None
+    if found is not None:
+        db.expunge(found[0])
+        db.expunge(found[1])
+    request.state.auth = found
+    return found
+
+
+def current_user(request: Request, auth: tuple[WebSession, User] | None = Depends(optional_session)) -> User:
+    """The signed-in, active user; otherwise LoginRequired (disabled users and ended sessions included)."""
+    if auth is None:
+        raise LoginRequired(_next_target(request))
+    return auth[1]
+
+
+def current_session(request: Request, auth: tuple[WebSession, User] | None = Depends(optional_session)) -> WebSession:
+    if auth is None:
+        raise LoginRequired(_next_target(request))
+    return auth[0]
+
+
+def admin_user(user: User = Depends(current_user)) -> User:
+    if not user.is_admin:
+        raise Forbidden("only an admin can do this")
+    return user
+
+
+def url_path(request: Request, route_name: str, **params: Any) -> str:
+    """The path of a named route, under the app's root path (when mounted behind a proxy prefix)."""
+    return request.scope.get("root_path", "") + request.app.url_path_for(route_name, **params)
+
+
+def has_route(request: Request, name: str) -> bool:
+    try:
+        request.app.url_path_for(name)
+    except NoMatchFound:
+        return False
+    return True
+
+
+def nav_items(request: Request, user: User | None) -> list[dict[str, Any]]:
+    if user is None:
+        return []
+    items = []
+    for item in NAV:
+        if (item.admin and not user.is_admin) or not has_route(request, item.route):
+            continue
+        href = url_path(request, item.route)
+        items.append({"label": item.label, "href": href, "route": item.route,
+                      "active": request.url.path == href or request.url.path.startswith(href + "/")})
+    return items
+
+
+def render(request: Request, template: str, *, user: User | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    """Render ``template`` with the base context (user, nav, CSRF token, url helpers) into an HTML response."""
+    st = state(request)
+    token = csrf_token(st.secret, request)
+    base = {
+        "request": request, "user": user, "csrf_token": token, "nav": nav_items(request, user),
+        "url": lambda route_name, **p: url_path(request, route_name, **p),
+        "static": lambda path: request.scope.get("root_path", "") + "/static/" + path,
+        "review": st.protocol.review,
+    }
+    html = st.templates.get_template(template).render(**base, **context)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    new_anon = getattr(request.state, "new_anon", None)
+    if new_anon:
+        set_cookie(response, request, ANON_COOKIE, sign(st.secret, new_anon, "anon"), max_age=None)
+    return response

@@ -1,0 +1,105 @@
+"""The screening queue: which works wait for whom, filtered and ordered.
+
+Ordering is pluggable: an *ordering* is a function that takes the queue's SELECT (over ``Work``) and
+returns it ordered. ``newest_first`` is the default; the ranking package can supply another
+(e.g. by score) and ``create_app(orderings=...)`` offers it in the queue's "order" menu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from store import screening as sc
+from store.models import Decision, SourceRecord, Work
+
+Ordering = Callable[[Select[Any]], Select[Any]]
+
+TA_STATUSES = (sc.QUEUED, sc.SCREENING, sc.CONFLICT)
+FT_STATUSES = (sc.AWAITING_FULL_TEXT, sc.FULL_TEXT_SCREENING, sc.FULL_TEXT_CONFLICT)
+STAGE_STATUSES = {"title-abstract": TA_STATUSES, "full-text": FT_STATUSES}
+PAGE_SIZE = 25
+
+
+def newest_first(stmt: Select[Any]) -> Select[Any]:
+    """Most recently found first (ties by id, so pages are stable)."""
+    return stmt.order_by(Work.created_at.desc(), Work.id.desc())
+
+
+ORDERINGS: dict[str, Ordering] = {"newest": newest_first}
+
+
+def stage_of(status: str) -> str | None:
+    """The stage a work in ``status`` is waiting at (None once resolved or out of screening)."""
+    for stage, statuses in STAGE_STATUSES.items():
+        if status in statuses:
+            return stage
+    return None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows. Empty fields do not filter."""
+
+    stage: str = ""            # title-abstract | full-text | "" (both)
+    status: str = ""           # one status, or "" for every open status
+    source: str = ""           # works found by this source (label of a source record)
+    run: int | None = None     # works a given monitor run brought in
+    mine: bool = False         # only works still needing my decision
+    order: str = "newest"
+
+    def as_params(self) -> dict[str, str]:
+        params = {"stage": self.stage, "status": self.status, "source": self.source,
+                  "run": str(self.run) if self.run else "", "mine": "1" if self.mine else "",
+                  "order": self.order if self.order != "newest" else ""}
+        return {k: v for k, v in params.items() if v}
+
+
+def needs_decision_by(reviewer: str) -> Any:
+    """SQL condition: the work waits at a stage where ``reviewer`` has no vote yet (and is not in conflict)."""
+    def no_vote(stage: str) -> Any:
+        return ~exists().where(Decision.work_id == Work.id, Decision.stage == stage, Decision.reviewer == reviewer)
+
+    return (and_(Work.status.in_((sc.QUEUED, sc.SCREENING)), no_vote("title-abstract"))
+            | and_(Work.status.in_((sc.AWAITING_FULL_TEXT, sc.FULL_TEXT_SCREENING)), no_vote("full-text")))
+
+
+def queue_select(flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering]) -> Select[Any]:
+    statuses = sc.OPEN_STATUSES
+    if flt.stage in STAGE_STATUSES:
+        statuses = STAGE_STATUSES[flt.stage]
+    if flt.status:
+        statuses = tuple(s for s in statuses if s == flt.status)
+    stmt = select(Work).where(Work.status.in_(statuses), Work.merged_into_id.is_(None))
+    if flt.source:
+        stmt = stmt.where(exists().where(SourceRecord.work_id == Work.id, SourceRecord.source == flt.source))
+    if flt.run:
+        stmt = stmt.where(exists().where(SourceRecord.work_id == Work.id, SourceRecord.run_id == flt.run))
+    if flt.mine:
+        stmt = stmt.where(needs_decision_by(reviewer))
+    order = orderings.get(flt.order) or newest_first
+    return order(stmt)
+
+
+def queue_page(session: Session, flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering], page: int = 1,
+               size: int = PAGE_SIZE) -> tuple[list[Work], int]:
+    """One page of the queue and the total count."""
+    stmt = queue_select(flt, reviewer=reviewer, orderings=orderings)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    works = list(session.scalars(stmt.limit(size).offset((max(page, 1) - 1) * size)))
+    return works, total
+
+
+def neighbours(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,
+               orderings: dict[str, Ordering], window: int = 500) -> tuple[int | None, int | None]:
+    """The previous and next work around ``work_id`` in the filtered queue (within the first ``window`` ids)."""
+    ids = list(session.scalars(queue_select(flt, reviewer=reviewer, orderings=orderings)
+                               .with_only_columns(Work.id).limit(window)))
+    if work_id not in ids:
+        return None, (ids[0] if ids else None)
+    i = ids.index(work_id)
+    return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)

@@ -1,0 +1,79 @@
+// Keyboard screening: i include, e + digit exclude with reason, m maybe, u undo, j/k next/previous, ? help.
+// No inline scripts (the Content-Security-Policy forbids them): everything hangs off ids and data attributes.
+(function () {
+  "use strict";
+  var pendingExclude = false;
+
+  function typing(ev) {
+    var t = ev.target;
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+  function submitWith(form, name, value) {
+    var btn = form.querySelector('button[name="' + name + '"][value="' + value + '"]');
+    if (btn) { form.requestSubmit(btn); return true; }
+    return false;
+  }
+  function go(id) {
+    var a = document.getElementById(id);
+    if (a) { window.location.href = a.href; }
+  }
+  function help() {
+    var d = document.getElementById("help");
+    if (d && !d.open) { d.showModal(); }
+  }
+  function reasons(on) {
+    pendingExclude = on;
+    var fs = document.getElementById("reasons");
+    if (fs) { fs.classList.toggle("armed", on); }
+  }
+
+  // queue page: a moving selection over the rows
+  var selected = -1;
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#queue-list .work-row")); }
+  function select(i) {
+    var r = rows();
+    if (!r.length) { return; }
+    selected = Math.max(0, Math.min(r.length - 1, i));
+    r.forEach(function (row, n) { row.classList.toggle("selected", n === selected); });
+    r[selected].scrollIntoView({block: "nearest"});
+    r[selected].querySelector("a.title").focus();
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev)) { return; }
+    var key = ev.key;
+    if (key === "?") { ev.preventDefault(); help(); return; }
+    var form = document.getElementById("decide");
+    if (pendingExclude && form) {
+      if (/^[0-9]$/.test(key)) {
+        var b = form.querySelector('button.reason[data-digit="' + key + '"]');
+        if (b) { ev.preventDefault(); reasons(false); form.requestSubmit(b); }
+        return;
+      }
+      if (key === "Enter") {
+        var none = form.querySelector('button.reason[data-digit="0"]');
+        if (none) { ev.preventDefault(); reasons(false); form.requestSubmit(none); }
+        return;
+      }
+      if (key === "Escape") { reasons(false); return; }
+    }
+    if (rows().length) {  // the queue
+      if (key === "j") { ev.preventDefault(); select(selected + 1); return; }
+      if (key === "k") { ev.preventDefault(); select(selected - 1); return; }
+      if (key === "Enter" && selected >= 0) { ev.preventDefault(); window.location.href = rows()[selected].dataset.href; }
+      return;
+    }
+    if (key === "j") { go("next"); return; }
+    if (key === "k") { go("prev"); return; }
+    if (key === "u") {
+      var stage = (document.getElementById("screening") || {dataset: {}}).dataset.stage;
+      var undo = stage && document.getElementById("undo-" + stage);
+      if (undo) { ev.preventDefault(); undo.requestSubmit(); }
+      return;
+    }
+    if (!form) { return; }
+    if (key === "i") { ev.preventDefault(); submitWith(form, "decision", "include"); }
+    else if (key === "m") { ev.preventDefault(); submitWith(form, "decision", "maybe"); }
+    else if (key === "e") { ev.preventDefault(); reasons(true); }
+  });
+})();

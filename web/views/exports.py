@@ -1,0 +1,47 @@
+"""Exports: the store's works as RIS, BibTeX, CSV or ASReview CSV, by status or by a list of ids."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reports.exports import writer
+from store.accounts import User
+from store.queries import STATUS_FILTERS, works_for_export
+from web.context import current_user, get_db, render
+from web.errors import BadRequest
+
+router = APIRouter()
+FORMATS = {"ris": ("application/x-research-info-systems", "ris"), "bibtex": ("application/x-bibtex", "bib"),
+           "csv": ("text/csv; charset=utf-8", "csv"), "asreview": ("text/csv; charset=utf-8", "csv")}
+MAX_IDS = 10000
+
+
+@router.get("/exports", name="exports")
+def exports(request: Request, user: User = Depends(current_user)) -> Response:
+    return render(request, "exports.html", user=user, title="Exports", statuses=list(STATUS_FILTERS),
+                  formats=list(FORMATS))
+
+
+@router.get("/exports/download", name="exports_download")
+def download(fmt: str = "ris", status: str = "included", ids: str = "", db: Session = Depends(get_db),
+             user: User = Depends(current_user)) -> Response:
+    if fmt not in FORMATS:
+        raise BadRequest(f"unknown format {fmt!r}")
+    if status not in STATUS_FILTERS:
+        raise BadRequest(f"unknown status {status!r}")
+    selection = None
+    if ids.strip():
+        parts = ids.replace(",", " ").split()
+        if not all(p.isdigit() for p in parts) or len(parts) > MAX_IDS:
+            raise BadRequest("ids: work numbers separated by commas or spaces")
+        selection = [int(p) for p in parts]
+    buf = io.StringIO()
+    writer(fmt)(works_for_export(db, status, selection), buf)
+    media, ext = FORMATS[fmt]
+    name = f"livereview-{status}{'-asreview' if fmt == 'asreview' else ''}.{ext}"
+    return Response(buf.getvalue(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,52 @@
+"""The queue page: open works, filtered (source, run, stage, status, needs my decision), paginated, ordered."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from store import screening as sc
+from store.accounts import User
+from store.models import SourceRecord
+from web.context import current_user, get_db, render, state
+from web.errors import BadRequest
+from web.queue import STAGE_STATUSES, QueueFilter, queue_page, stage_of
+
+router = APIRouter()
+
+
+def queue_filter(request: Request, stage: str = "", status: str = "", source: str = "", run: str = "",
+                 mine: str = "", order: str = "") -> QueueFilter:
+    """The queue's filters from the query string; unknown values are refused, not ignored."""
+    if stage and stage not in STAGE_STATUSES:
+        raise BadRequest(f"unknown stage {stage!r}")
+    if status and status not in sc.OPEN_STATUSES:
+        raise BadRequest(f"unknown queue status {status!r}")
+    if order and order not in state(request).orderings:
+        raise BadRequest(f"unknown order {order!r}")
+    if run and not run.isdigit():
+        raise BadRequest("run must be a number")
+    return QueueFilter(stage=stage, status=status, source=source[:100], run=int(run) if run else None,
+                       mine=mine in ("1", "on", "true"), order=order or "newest")
+
+
+@router.get("/queue", name="queue")
+def queue(request: Request, page: int = 1, flt: QueueFilter = Depends(queue_filter), db: Session = Depends(get_db),
+          user: User = Depends(current_user)) -> Response:
+    st = state(request)
+    page = max(1, min(page, 100000))
+    works, total = queue_page(db, flt, reviewer=user.name, orderings=st.orderings, page=page)
+    size = 25
+    pages = max(1, (total + size - 1) // size)
+    params = flt.as_params()
+    qs = urlencode(params)
+    sources = sorted(s for s in db.scalars(select(SourceRecord.source).distinct()) if s)
+    return render(request, "queue.html", user=user, title="Queue", works=works, total=total, page=page, pages=pages,
+                  flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
+                  sources=sources, statuses=sc.OPEN_STATUSES, stages=list(STAGE_STATUSES),
+                  orderings=list(st.orderings), stage_of=stage_of)

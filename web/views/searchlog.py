@@ -1,0 +1,37 @@
+"""The PRISMA-S search log page and its downloads (CSV, Markdown, HTML appendix)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reports import searchlog as render_log
+from store.accounts import User
+from store.searchlog import DEDUP_METHOD, search_log
+from web.context import current_user, get_db, render
+from web.errors import BadRequest
+
+router = APIRouter()
+FORMATS = {"csv": ("text/csv; charset=utf-8", render_log.to_csv),
+           "md": ("text/markdown; charset=utf-8", render_log.to_markdown),
+           "html": ("text/html; charset=utf-8", render_log.to_html)}
+
+
+@router.get("/search-log", name="search_log")
+def search_log_page(request: Request, db: Session = Depends(get_db), user: User = Depends(current_user)) -> Response:
+    entries = search_log(db)
+    table = Markup(render_log.to_html_table(list(reversed(entries)), collapse=True))  # noqa: S704 - every cell escaped there
+    return render(request, "searchlog.html", user=user, title="Search log", entries=entries, table=table,
+                  dedup=DEDUP_METHOD)
+
+
+@router.get("/search-log/search-log.{fmt}", name="search_log_file")
+def search_log_file(fmt: str, db: Session = Depends(get_db), user: User = Depends(current_user)) -> Response:
+    if fmt not in FORMATS:
+        raise BadRequest(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    media, make = FORMATS[fmt]
+    return Response(make(search_log(db)), media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="search-log.{fmt}"'})

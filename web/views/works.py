@@ -1,0 +1,156 @@
+"""A record page: everything about one work, and the screening actions (decide, undo, resolve).
+
+Also served as JSON (``/api/works/{id}``) with the same blinding rules: another reviewer's vote
+never leaves the server before you have voted at that stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from protocols.queries import ConceptFilter
+from store.accounts import User
+from store.db import reading
+from store.models import SourceRecord, Work, WorkMerge
+from web.context import current_user, get_db, render, state, writing
+from web.errors import BadRequest, NotFound
+from web.queue import QueueFilter, neighbours, stage_of
+from web.review import NOT_RETRIEVED, StageView, decide, resolve, stage_view, undo, work_decisions
+from web.security import form_fields
+from web.text import identifier_links, mark
+from web.views.queue import queue_filter
+
+router = APIRouter()
+STAGES = ("title-abstract", "full-text")
+
+
+def _matcher(request: Request) -> ConceptFilter:
+    st = state(request)
+    if not hasattr(st, "_matcher"):
+        st._matcher = ConceptFilter(st.protocol)  # type: ignore[attr-defined]
+    return st._matcher  # type: ignore[attr-defined]
+
+
+def _work(db: Session, work_id: int) -> Work:
+    work = db.get(Work, work_id)
+    if work is None:
+        raise NotFound(f"no record {work_id}")
+    return work
+
+
+def _vote_json(d: Any) -> dict[str, Any]:
+    return {"reviewer": d.reviewer, "decision": d.decision, "reason": d.reason, "note": d.note, "final": d.is_final,
+            "report_retrieved": d.report_retrieved, "decided_at": d.decided_at.isoformat()}
+
+
+@router.get("/works/{work_id}", name="work")
+def work_page(request: Request, work_id: int, flt: QueueFilter = Depends(queue_filter), db: Session = Depends(get_db),
+              user: User = Depends(current_user)) -> Response:
+    st = state(request)
+    work = _work(db, work_id)
+    if work.merged_into_id is not None:
+        target = f"/works/{work.merged_into_id}"
+        return RedirectResponse(request.scope.get("root_path", "") + target, status_code=303)
+    decisions = work_decisions(db, work.id)
+    views = {stage: stage_view(work, decisions, user, stage) for stage in STAGES}
+    matcher = _matcher(request)
+    title = work.title or "(no title)"
+    records = list(db.scalars(select(SourceRecord).where(SourceRecord.work_id == work.id)
+                              .order_by(SourceRecord.fetched_at, SourceRecord.id)))
+    merges = list(db.scalars(select(WorkMerge).where(or_(WorkMerge.kept_id == work.id, WorkMerge.merged_id == work.id))
+                             .order_by(WorkMerge.id)))
+    prev_id, next_id = neighbours(db, flt, work.id, reviewer=user.name, orderings=st.orderings)
+    qs = urlencode(flt.as_params())
+    current = stage_of(work.status)
+    return render(
+        request, "work.html", user=user, title=title, work=work, title_html=mark(title, matcher.spans(title)),
+        abstract_html=mark(work.abstract, matcher.spans(work.abstract or "")),
+        terms=matcher.matched_terms(work.title, work.abstract, " ; ".join(work.keywords or [])),
+        links=identifier_links(doi=work.doi, pmid=work.pmid, pmcid=work.pmcid, openalex_id=work.openalex_id,
+                               url=work.url),
+        records=records, merges=merges, views=views, current_stage=current,
+        current_view=views.get(current) if current else None,
+        reasons=list(st.protocol.exclusion_reasons), not_retrieved=NOT_RETRIEVED, prev_id=prev_id, next_id=next_id,
+        qs=qs, required=st.reviewers_required)
+
+
+@router.get("/api/works/{work_id}", name="work_json")
+def work_json(request: Request, work_id: int, db: Session = Depends(get_db),
+              user: User = Depends(current_user)) -> Response:
+    work = _work(db, work_id)
+    decisions = work_decisions(db, work.id)
+    stages: dict[str, Any] = {}
+    for stage in STAGES:
+        v: StageView = stage_view(work, decisions, user, stage)
+        stages[stage] = {"open": v.open, "conflict": v.conflict, "blinded": v.blinded,
+                         "mine": _vote_json(v.mine) if v.mine else None, "others": [_vote_json(d) for d in v.others]}
+    return JSONResponse({"id": work.id, "title": work.title, "authors": work.authors, "year": work.year,
+                         "journal": work.journal, "doi": work.doi, "pmid": work.pmid, "abstract": work.abstract,
+                         "status": work.status, "stages": stages})
+
+
+def _after(request: Request, work_id: int, form: dict[str, str], user: User, *, advance: bool) -> Response:
+    """Back to the record, or on to the next one in the same queue view."""
+    params = dict(parse_qsl(form.get("back", "")))
+    root = request.scope.get("root_path", "")
+    target = work_id
+    if advance:
+        try:
+            flt = queue_filter(request, **{k: params.get(k, "") for k in
+                                           ("stage", "status", "source", "run", "mine", "order")})
+        except BadRequest:  # a stale query string: the plain queue
+            flt = QueueFilter()
+        with reading(state(request).engine) as db:
+            _, nxt = neighbours(db, flt, work_id, reviewer=user.name, orderings=state(request).orderings)
+        if nxt is not None:
+            target = nxt
+        else:
+            return RedirectResponse(f"{root}/queue?{urlencode(params)}&done={work_id}", status_code=303)
+    query = urlencode(params)
+    return RedirectResponse(f"{root}/works/{target}" + (f"?{query}" if query else ""), status_code=303)
+
+
+def _bool(value: str | None) -> bool | None:
+    if value in (None, ""):
+        return None
+    return value in ("1", "on", "true", "yes")
+
+
+@router.post("/works/{work_id}/decision", name="work_decide")
+async def work_decide(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
+    form = await form_fields(request)
+    st = state(request)
+    with writing(request) as s:
+        work = _work(s, work_id)
+        decision = form.get("decision") or ("exclude" if "reason" in form else "")
+        retrieved = _bool(form.get("retrieved"))
+        if decision == "not-retrieved":  # full text: the report could not be found
+            decision, retrieved = "exclude", False
+        decide(s, work, user, st.protocol, stage=form.get("stage", ""), decision=decision,
+               reason=form.get("reason") or None, note=form.get("note", "").strip()[:2000] or None,
+               retrieved=retrieved)
+    return _after(request, work_id, form, user, advance=form.get("advance", "1") == "1")
+
+
+@router.post("/works/{work_id}/undo", name="work_undo")
+async def work_undo(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
+    form = await form_fields(request)
+    with writing(request) as s:
+        undo(s, _work(s, work_id), user, state(request).protocol, stage=form.get("stage", ""))
+    return _after(request, work_id, form, user, advance=False)
+
+
+@router.post("/works/{work_id}/resolve", name="work_resolve")
+async def work_resolve(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
+    form = await form_fields(request)
+    with writing(request) as s:
+        resolve(s, _work(s, work_id), user, state(request).protocol, stage=form.get("stage", ""),
+                decision=form.get("decision", ""), note=form.get("note", "")[:2000], reason=form.get("reason") or None)
+    return _after(request, work_id, form, user, advance=False)
