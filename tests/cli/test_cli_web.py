@@ -29,7 +29,8 @@ def test_users_are_added_listed_disabled_and_given_new_passwords(env):
     res = run("user", "add", "ann", "--password-stdin", env=env, stdin="a long enough password\n")
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "user ann added (reviewer)"
-    assert run("user", "add", "lead", "--admin", "--password-stdin", env=env, stdin="another long one!\n").returncode == 0
+    res = run("user", "add", "lead", "--admin", "--password-stdin", env=env, stdin="another long one!\n")
+    assert res.returncode == 0
     listed = run("user", "list", env=env).stdout.splitlines()
     assert [line.split()[:3] for line in listed] == [["ann", "reviewer", "active"], ["lead", "admin", "active"]]
     res = run("user", "passwd", "ann", "--password-stdin", env=env, stdin="a brand new password\n")
