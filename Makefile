@@ -28,6 +28,7 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/pubmed_requests.py
 	$(BIN)/python benchmarks/api_requests.py
 	$(BIN)/python benchmarks/digest_render.py
+	$(BIN)/python benchmarks/web_pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
