@@ -42,6 +42,7 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/chase_requests.py
 	$(BIN)/python benchmarks/concept_filter_recall.py
 	$(BIN)/python benchmarks/dashboard_pages.py
+	$(BIN)/python benchmarks/web_pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -13,6 +13,7 @@ handler sends the browser to the login page and back), ``admin_user`` raises For
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class WebState:
     orderings: dict[str, Callable[..., Any]]
     throttle: Any
     templates: Environment = field(init=False)
+    _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES)),
@@ -79,6 +81,15 @@ class WebState:
     @property
     def reviewers_required(self) -> int:
         return self.protocol.review.reviewers_per_record
+
+    def cached(self, key: str, ttl: float, compute: Callable[[], Any]) -> Any:
+        """A value recomputed at most every ``ttl`` seconds (menus that change only when a run or import lands)."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or now - hit[0] > ttl:
+            hit = (now, compute())
+            self._cache[key] = hit
+        return hit[1]
 
 
 def state(request: Request) -> WebState:

@@ -46,3 +46,12 @@ def test_merged_work_is_a_duplicate_whatever_its_votes():
 def test_unscreened_version_and_notice_are_not_queued():
     assert derive_status([], version=True) == sc.VERSION
     assert derive_status([], notice=True) == sc.NOTICE
+
+
+def test_a_withdrawn_vote_counts_as_no_vote():
+    assert derive_status([b("ann", "title-abstract", "include"), b("ann", "title-abstract", sc.WITHDRAWN, 1)]) \
+        == sc.QUEUED
+    assert derive_status([b("ann", "title-abstract", "exclude"), b("bob", "title-abstract", "include"),
+                          b("ann", "title-abstract", sc.WITHDRAWN, 1)]) == sc.SCREENING
+    assert derive_status([b("ann", "title-abstract", sc.WITHDRAWN), b("ann", "title-abstract", "include", 1),
+                          b("bob", "title-abstract", "include", 2)]) == sc.AWAITING_FULL_TEXT

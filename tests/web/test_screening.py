@@ -151,6 +151,14 @@ def test_needs_my_decision_shows_only_what_i_have_not_screened(engine, as_user):
     shown = {wid for wid in ids if f'/works/{wid}?' in html}
     assert shown == set(ids[1:])
     assert f"/works/{ids[0]}?" in as_user("bob").get("/queue?mine=1").text
+    post_form(as_user("ann"), f"/works/{ids[0]}/undo", {"stage": TA})  # taken back: hers to decide again
+    assert f"/works/{ids[0]}?" in as_user("ann").get("/queue?mine=1").text
+    vote(as_user("ann"), ids[1], "include")
+    vote(as_user("bob"), ids[1], "include")  # on to full text: everyone's to decide again, at that stage
+    assert f"/works/{ids[1]}?" in as_user("ann").get("/queue?mine=1&stage=full-text").text
+    vote(as_user("ann"), ids[1], "include", FT)
+    assert f"/works/{ids[1]}?" not in as_user("ann").get("/queue?mine=1").text
+    assert f"/works/{ids[1]}?" in as_user("bob").get("/queue?mine=1").text
 
 
 def test_the_queue_filters_by_source_stage_and_status_and_refuses_unknown_values(engine, as_user):

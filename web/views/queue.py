@@ -15,7 +15,7 @@ from store.accounts import User
 from store.models import SourceRecord
 from web.context import current_user, get_db, render, state
 from web.errors import BadRequest
-from web.queue import STAGE_STATUSES, QueueFilter, queue_page, stage_of
+from web.queue import PAGE_SIZE, STAGE_STATUSES, QueueFilter, queue_page, stage_of
 
 router = APIRouter()
 
@@ -40,13 +40,16 @@ def queue(request: Request, page: int = 1, flt: QueueFilter = Depends(queue_filt
           user: User = Depends(current_user)) -> Response:
     st = state(request)
     page = max(1, min(page, 100000))
-    works, total = queue_page(db, flt, reviewer=user.name, orderings=st.orderings, page=page)
-    size = 25
+    works, total, exact = queue_page(db, flt, reviewer=user.name, orderings=st.orderings, page=page)
+    size = PAGE_SIZE
     pages = max(1, (total + size - 1) // size)
+    if not exact or (len(works) == size and page >= pages):  # a capped count: offer the next page while rows last
+        pages = max(pages, page + (1 if len(works) == size else 0))
     params = flt.as_params()
     qs = urlencode(params)
-    sources = sorted(s for s in db.scalars(select(SourceRecord.source).distinct()) if s)
-    return render(request, "queue.html", user=user, title="Queue", works=works, total=total, page=page, pages=pages,
-                  flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
+    sources = st.cached("sources", 60.0, lambda: sorted(
+        s for s in db.scalars(select(SourceRecord.source).distinct()) if s))
+    return render(request, "queue.html", user=user, title="Queue", works=works, total=total, exact=exact, page=page,
+                  pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
                   sources=sources, statuses=sc.OPEN_STATUSES, stages=list(STAGE_STATUSES),
                   orderings=list(st.orderings), stage_of=stage_of)

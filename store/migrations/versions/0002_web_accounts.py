@@ -44,7 +44,7 @@ def upgrade() -> None:
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('report_retrieved', sa.Boolean(), nullable=True))
         # "needs my decision" and per-stage vote lookups
-        batch_op.create_index('ix_decisions_work_stage_reviewer', ['work_id', 'stage', 'reviewer'], unique=False)
+        batch_op.create_index('ix_decisions_reviewer_stage_work', ['reviewer', 'stage', 'work_id'], unique=False)
     with op.batch_alter_table('works', schema=None) as batch_op:
         # the queue: open statuses, newest first
         batch_op.create_index('ix_works_status_created', ['status', 'created_at', 'id'], unique=False)
@@ -58,7 +58,7 @@ def downgrade() -> None:
     with op.batch_alter_table('works', schema=None) as batch_op:
         batch_op.drop_index('ix_works_status_created')
     with op.batch_alter_table('decisions', schema=None) as batch_op:
-        batch_op.drop_index('ix_decisions_work_stage_reviewer')
+        batch_op.drop_index('ix_decisions_reviewer_stage_work')
         batch_op.drop_column('report_retrieved')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))

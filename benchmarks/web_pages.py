@@ -1,0 +1,197 @@
+"""Benchmark: the web app's page times on a big store (100,000 works, 50,000 decisions), SQLite and PostgreSQL.
+
+Fills a fresh store with bulk inserts (works, one source record each, decisions on a quarter of
+the works by two other reviewers, statuses to match), serves the app with uvicorn on a loopback
+port and times real HTTP requests from one signed-in reviewer:
+
+* queue page: ``/queue`` (every open record, newest first) and ``/queue?mine=1`` (needs my decision);
+* record page: ``/works/{id}`` for random works;
+* decision POST: include/exclude/maybe on distinct queued works (the redirect is not followed).
+
+p50 and p95 over 200 requests each (after 10 warm-up requests); target p95 < 150 ms. Exits 1 when over.
+
+    python benchmarks/web_pages.py [--works 100000] [--decisions 50000] [--requests 200]
+                                   [--postgres postgresql://postgres@127.0.0.1:5432/test]
+
+PostgreSQL runs in a private schema that is dropped afterwards (default URL: LIVEREVIEW_TEST_POSTGRES_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from webharness import PASSWORD, add_user, serve, web_settings  # noqa: E402
+
+from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
+from protocols.model import load_protocol  # noqa: E402
+from store import screening as sc  # noqa: E402
+from store.db import make_engine, migrate  # noqa: E402
+from store.models import Decision, SourceRecord, Work  # noqa: E402
+from web.app import create_app  # noqa: E402
+
+WORDS = ["homework", "between-session", "assignments", "therapy", "coaching", "counselling", "adherence", "outcomes",
+         "clients", "randomised", "trial", "depression", "anxiety", "practice", "engagement", "skills",
+         "psychotherapy", "compliance"]
+SOURCES = ("pubmed", "europepmc", "crossref", "openalex", "wos")
+TARGET_MS = 150.0
+
+
+def fill(engine, n_works: int, n_decisions: int, seed: int = 7) -> float:
+    """Bulk-insert the store; returns seconds taken."""
+    rnd = random.Random(seed)
+    t0 = time.perf_counter()
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    decided = n_decisions // 2  # two reviewers each on the first `decided` works
+    works, recs, decs = [], [], []
+    for i in range(1, n_works + 1):
+        title = " ".join(rnd.choice(WORDS) for _ in range(10)).capitalize() + f" ({i})"
+        abstract = " ".join(rnd.choice(WORDS) for _ in range(120)) + "."
+        status = sc.QUEUED
+        if i <= decided:
+            a, b = rnd.choice(("include", "exclude")), rnd.choice(("include", "exclude", "include"))
+            status = sc.CONFLICT if a != b else (sc.AWAITING_FULL_TEXT if a == "include" else sc.EXCLUDED)
+            at = start + timedelta(minutes=i)
+            decs += [{"work_id": i, "reviewer": r, "stage": "title-abstract", "decision": v, "reason": None,
+                      "note": None, "is_final": False, "origin": "web", "decided_at": at}
+                     for r, v in (("rev1", a), ("rev2", b))]
+        created = start + timedelta(seconds=i * 300)
+        works.append({"id": i, "doi": f"10.9999/bench.{i}", "pmid": str(30000000 + i), "title": title,
+                      "abstract": abstract, "authors": [f"Author{i % 997}, A", "Second, B"], "year": 2000 + i % 26,
+                      "journal": "Journal of Benchmarks", "issn": [], "publication_types": [], "keywords": [],
+                      "is_retracted": False, "has_correction": False, "is_preprint": False, "origin": "search",
+                      "status": status, "created_at": created, "updated_at": created})
+        recs.append({"work_id": i, "source": SOURCES[i % len(SOURCES)], "source_id": str(30000000 + i),
+                     "query_name": "core", "content_hash": f"{i:064x}", "doi": f"10.9999/bench.{i}",
+                     "pmid": str(30000000 + i), "title": title, "year": 2000 + i % 26, "classification": "new",
+                     "record": {"source": SOURCES[i % len(SOURCES)], "title": title}, "fetched_at": created})
+    with engine.begin() as conn:
+        for table, rows in ((Work.__table__, works), (SourceRecord.__table__, recs), (Decision.__table__, decs)):
+            for k in range(0, len(rows), 5000):
+                conn.execute(insert(table), rows[k:k + 5000])
+        if engine.dialect.name == "postgresql":
+            for table in ("works", "source_records", "decisions"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
+    # PostgreSQL: the statistics and visibility map autovacuum keeps (index-only counts). SQLite: nothing runs
+    # ANALYZE in production, so the figures are without planner statistics too.
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - t0
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def measure(base: str, n: int, n_works: int, decided: int) -> dict[str, list[float]]:
+    s = requests.Session()
+    page = s.get(f"{base}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = s.post(f"{base}/login", data={"name": "ann", "password": PASSWORD, "csrf_token": token, "next": "/"},
+               allow_redirects=False)
+    assert r.status_code == 303, r.text[:200]
+    rnd = random.Random(11)
+    times: dict[str, list[float]] = {"queue": [], "queue mine": [], "record": [], "decision POST": []}
+
+    def timed(name: str, fn) -> requests.Response:  # noqa: ANN001
+        t = time.perf_counter()
+        resp = fn()
+        times[name].append((time.perf_counter() - t) * 1000)
+        return resp
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/queue").text).group(1)
+    queued = list(range(decided + 1, n_works + 1))
+    rnd.shuffle(queued)
+    for _ in range(10):
+        s.get(f"{base}/queue")
+        s.get(f"{base}/works/{rnd.randint(1, n_works)}")
+    for i in range(n):
+        page_no = 1 if i % 4 else rnd.randint(1, 50)
+        resp = timed("queue", lambda p=page_no: s.get(f"{base}/queue?page={p}"))
+        assert resp.status_code == 200
+        resp = timed("queue mine", lambda: s.get(f"{base}/queue?mine=1"))
+        assert resp.status_code == 200
+        wid = rnd.randint(1, n_works)
+        resp = timed("record", lambda w=wid: s.get(f"{base}/works/{w}?mine=1"))
+        assert resp.status_code == 200, resp.status_code
+        wid = queued[i]
+        vote = ("include", "exclude", "maybe")[i % 3]
+        resp = timed("decision POST", lambda w=wid, v=vote: s.post(
+            f"{base}/works/{w}/decision", data={"stage": "title-abstract", "decision": v, "csrf_token": token,
+                                                "back": "mine=1"}, allow_redirects=False))
+        assert resp.status_code == 303, (resp.status_code, resp.text[:300])
+    return times
+
+
+def bench(label: str, url: str, args: argparse.Namespace) -> bool:
+    engine = make_engine(url)
+    migrate(engine)
+    secs = fill(engine, args.works, args.decisions)
+    add_user(engine, "ann")
+    app = create_app(web_settings(url), engine=engine, protocol=load_protocol(BUNDLED_PROTOCOL))
+    with serve(app, engine) as server:
+        times = measure(server.url, args.requests, args.works, args.decisions // 2)
+    engine.dispose()
+    print(f"\n{label}: {args.works:,} works, {args.decisions:,} decisions (filled in {secs:.1f} s); "
+          f"{args.requests} requests each over loopback HTTP")
+    print(f"  {'page':16} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    ok = True
+    for name, values in times.items():
+        p95 = pct(values, 95)
+        ok &= p95 < TARGET_MS
+        print(f"  {name:16} {statistics.median(values):8.1f} {p95:8.1f} {max(values):8.1f}"
+              + ("" if p95 < TARGET_MS else f"   over the {TARGET_MS:.0f} ms target"))
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--works", type=int, default=100_000)
+    ap.add_argument("--decisions", type=int, default=50_000)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--postgres", default=os.environ.get("LIVEREVIEW_TEST_POSTGRES_URL"),
+                    help="PostgreSQL server URL (a private schema is used and dropped); skipped when unset")
+    ap.add_argument("--only", choices=("sqlite", "postgresql"))
+    args = ap.parse_args()
+    ok = True
+    if args.only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            ok &= bench("SQLite", f"sqlite:///{tmp}/bench.db", args)
+    if args.only in (None, "postgresql"):
+        if not args.postgres:
+            print("\nPostgreSQL: skipped (no --postgres and no LIVEREVIEW_TEST_POSTGRES_URL)")
+        else:
+            base = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+            schema = "bench_" + uuid.uuid4().hex[:10]
+            admin = create_engine(base)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                sep = "&" if "?" in args.postgres else "?"
+                ok &= bench("PostgreSQL", f"{args.postgres}{sep}options=-csearch_path%3D{schema}", args)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
