@@ -44,7 +44,7 @@ REAL = {  # file -> (records, records with a title, hitCount, nextCursorMark)
 
 
 def test_every_real_search_json_is_covered_here():
-    assert sorted(p.name for p in FIX.glob("*.json") if "handwritten" not in p.name) == sorted(REAL)
+    assert sorted(p.name for p in FIX.glob("search_*.json") if "handwritten" not in p.name) == sorted(REAL)
 
 
 @pytest.mark.parametrize(("name", "expected"), sorted(REAL.items()))

@@ -10,6 +10,15 @@ from webharness import CHROMIUM, add_user, serve, web_settings
 
 
 @pytest.fixture
+def protocol(protocol):
+    """The bundled protocol with two reviewers per record: most screening tests follow a pair of reviewers.
+
+    The bundled protocol asks for three (as the paper screened); the three-reviewer flows set it explicitly.
+    """
+    return protocol.model_copy(update={"review": protocol.review.model_copy(update={"reviewers_per_record": 2})})
+
+
+@pytest.fixture
 def make_app(engine, protocol):
     """Build the app over the test store (``engine`` runs each test on SQLite and PostgreSQL)."""
     from web.app import create_app
