@@ -9,10 +9,12 @@ citation key does not (concatenated exports repeat keys) and the record is kept.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field
 from pylatexenc.latex2text import LatexNodes2Text
 
 from connectors.files.fields import (
@@ -39,6 +41,10 @@ from records.normalise import (
 )
 
 RAW_FORMAT = "bibtex"
+log = logging.getLogger(__name__)
+#: fields whose repeated values are all kept (joined with "; "); any other repeated field keeps its first value
+_LIST_FIELDS = frozenset({"keywords", "keyword", "author_keywords", "funding_details", "funding_text", "note",
+                          "annote", "mesh", "references", "affiliations"})
 
 _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
 _ENTRY_START_RE = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
@@ -48,19 +54,53 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
     """Every entry of a BibTeX file, or :class:`InputFileError`."""
     if not _ENTRY_START_RE.search(text):
         raise InputFileError(path, "no BibTeX entries found (no '@type{' line)")
+    # bibtexparser logs each failed block itself (several lines); every failure reaches the user here, once
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
     library = bibtexparser.parse_string(text)
     entries: list[Entry] = list(library.entries)
+    repeated: Counter[str] = Counter()
     for block in library.failed_blocks:
         if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
             entries.append(block.ignore_error_block)
             continue
+        if isinstance(block, DuplicateFieldKeyBlock) and isinstance(block.ignore_error_block, Entry):
+            entries.append(_merge_repeated_fields(block.ignore_error_block, repeated))
+            continue
         line = (block.start_line or 0) + 1
-        reason = str(block.error).split("\n")[-1].strip() if block.error else "syntax error"
-        raise InputFileError(path, f"unreadable BibTeX entry starting on line {line}: {reason}", line=line)
+        raise InputFileError(path, f"unreadable BibTeX entry starting on line {line}: {_reason(block.error)}",
+                             line=line)
     if not entries:
         raise InputFileError(path, "no BibTeX entries found")
+    if repeated:
+        fields = ", ".join(f"{name} ({n} entries)" for name, n in sorted(repeated.items()))
+        log.warning("%s: fields repeated within one entry: %s; kept every value of list fields (joined with "
+                    "'; ') and the first value of any other", path, fields)
     entries.sort(key=lambda e: e.start_line or 0)
     return [_to_record(entry) for entry in entries]
+
+
+def _reason(error: object) -> str:
+    """bibtexparser's reason for a failed block, as one line (its BlockAbortedException has an empty str)."""
+    text = str(getattr(error, "abort_reason", "") or error or "")
+    text = " ".join(text.split()).removeprefix("Exception(").strip("()'\"")
+    return text or "syntax error (an unbalanced brace or quote?)"
+
+
+def _merge_repeated_fields(entry: Entry, repeated: Counter[str]) -> Entry:
+    """One field per key: Scopus repeats ``funding_details`` (and others) within an entry."""
+    merged: dict[str, Field] = {}
+    seen_twice: set[str] = set()
+    for f in entry.fields:
+        key = f.key.lower()
+        if key not in merged:
+            merged[key] = Field(f.key, f.value, f.start_line)
+            continue
+        seen_twice.add(key)
+        if key in _LIST_FIELDS:
+            merged[key] = Field(merged[key].key, f"{{{_unbrace(str(merged[key].value))}; {_unbrace(str(f.value))}}}",
+                                merged[key].start_line)
+    repeated.update(seen_twice)
+    return Entry(entry.entry_type, entry.key, list(merged.values()), entry.start_line, entry.raw)
 
 
 def _unbrace(value: str) -> str:
