@@ -57,8 +57,8 @@ from store.runs import (
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "monitor"
-COUNT_KEYS = ("fetched", "filtered_out", "new", "already-queued", "in-corpus", "update", "version", "notice",
-              "unchanged")
+COUNT_KEYS = ("fetched", "dropped", "filtered_out", "new", "already-queued", "in-corpus", "update", "version",
+              "notice", "unchanged")
 
 
 @dataclass
@@ -148,6 +148,8 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
     with transaction(engine) as s:
         report = ingest_records(s, records, prov, matcher=matcher if matcher is not None else matcher_for(s))
         counts = {"fetched": len(result.records), "filtered_out": filtered_out, **report.counts}
+        if result.dropped:
+            counts["dropped"] = result.dropped
         sr = s.get(SourceRun, source_run_id)
         assert sr is not None
         merged = dict(sr.counts or {})
