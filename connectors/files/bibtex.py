@@ -34,6 +34,7 @@ from records.model import Record
 from records.normalise import (
     clean_text,
     normalise_language,
+    normalise_openalex_id,
     normalise_pages,
     normalise_pmcid,
     normalise_pmid,
@@ -92,13 +93,13 @@ def _merge_repeated_fields(entry: Entry, repeated: Counter[str]) -> Entry:
     seen_twice: set[str] = set()
     for f in entry.fields:
         key = f.key.lower()
+        value = _unbrace(str(f.value))  # this block kept each value's own braces; parsed entries have none
         if key not in merged:
-            merged[key] = Field(f.key, f.value, f.start_line)
+            merged[key] = Field(f.key, value, f.start_line)
             continue
         seen_twice.add(key)
         if key in _LIST_FIELDS:
-            merged[key] = Field(merged[key].key, f"{{{_unbrace(str(merged[key].value))}; {_unbrace(str(f.value))}}}",
-                                merged[key].start_line)
+            merged[key] = Field(merged[key].key, f"{merged[key].value}; {value}", merged[key].start_line)
     repeated.update(seen_twice)
     return Entry(entry.entry_type, entry.key, list(merged.values()), entry.start_line, entry.raw)
 
@@ -152,7 +153,9 @@ def _authors(raw: str) -> list[str]:
 
 
 def _to_record(entry: Entry) -> Record:
-    raw_authors = _field(entry, "author", latex=False)
+    # not _field: bibtexparser already took the value's own braces off, and "{World Health Organization}" alone
+    # must keep its braces to stay one corporate author
+    raw_authors = next((clean_text(str(f.value)) for f in entry.fields if f.key.lower() == "author"), None)
     authors = _authors(raw_authors) if raw_authors else []
     year = parse_year(_field(entry, "year")) or parse_year(_field(entry, "date"))
     url = _field(entry, "url", latex=False)
@@ -171,6 +174,7 @@ def _to_record(entry: Entry) -> Record:
         doi=first_doi(_field(entry, "doi", latex=False), url),
         pmid=normalise_pmid(_field(entry, "pmid", latex=False)) or pmid_from_urls([url]),
         pmcid=normalise_pmcid(_field(entry, "pmcid", latex=False)),
+        openalex_id=normalise_openalex_id(_field(entry, "openalex", latex=False)),
         issn=issns_from([_field(entry, "issn", latex=False)]),
         language=normalise_language(_field(entry, "language", "langid")),
         publication_types=[t for t in (publication_type(entry.entry_type),) if t],

@@ -95,6 +95,7 @@ _MULTI = {"keywords", "issn", "types"}
 _EMBASE_SOURCE_RE = re.compile(
     r"^(?P<journal>.+?) \((?P<year>1[5-9]\d\d|20\d\d)\)(?: (?P<volume>[^:\s(]+)(?::(?P<issue>[^\s(]+))?)?"
     r"(?: \((?P<pages>[^)]*)\))?\.?(?: Date of Publication: (?P<date>.+?))?\.?$")
+_FORMULA_START = ("=", "+", "-", "@")  # what connectors.files.write neutralises with a leading "'"
 _PLACEHOLDERS = {"UNKNOWN", "NULL", "N/A", "#N/A", "NAN", "NONE"}  # CoLRev writes UNKNOWN; pandas nan
 
 
@@ -286,6 +287,8 @@ def _value(cell: str | None) -> str | None:
     text = clean_text(cell)
     if not text or text.upper() in _PLACEHOLDERS:
         return None
+    if text[0] == "'" and text[1:2] in _FORMULA_START:  # a cell neutralised against spreadsheet formulas
+        return text[1:]
     return text
 
 
