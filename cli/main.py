@@ -23,6 +23,7 @@ from connectors.files import FORMATS
 from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
 from livereview.errors import LiveReviewError
+from livereview.secrets import scrub
 from livereview.settings import Settings, documented_settings, load_settings
 from records.vocabulary import SOURCES
 
@@ -291,8 +292,8 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         value = getattr(settings, name)
         if hasattr(value, "get_secret_value"):
             value = "***" if value is not None else None
-        values[env] = None if value is None else str(value)
-    values["database (resolved)"] = settings.resolved_database_url
+        values[env] = None if value is None else scrub(str(value))  # a password inside a URL setting
+    values["database (resolved)"] = scrub(settings.resolved_database_url)
     if as_json:
         typer.echo(json.dumps(values, indent=2))
         return
@@ -455,7 +456,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # click returns the exit code instead of raising SystemExit here
     except LiveReviewError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {scrub(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

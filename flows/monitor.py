@@ -34,6 +34,7 @@ from livereview.errors import (
     SourceHTTPError,
     SourceQueryError,
 )
+from livereview.secrets import scrub
 from livereview.settings import Settings, load_settings
 from protocols.model import CORE_QUERY, Protocol, load_protocol
 from protocols.queries import ConceptFilter, SourceQuery, source_queries
@@ -177,7 +178,7 @@ def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: s
     with transaction(engine) as s:
         sr = s.get(SourceRun, source_run_id)
         assert sr is not None
-        sr.status, sr.error = status, error
+        sr.status, sr.error = status, scrub(error) if error else error
         sr.finished_at = datetime.now(UTC)
 
 
@@ -243,7 +244,7 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
         outcome.status, outcome.error = "failed", str(exc)
         outcome.unreachable = isinstance(exc, SourceHTTPError) and exc.status is None
     except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others; the error is recorded
-        outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+        outcome.status, outcome.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
         log.exception("%s failed unexpectedly", plan.query.stream)
     else:
         outcome.status = "succeeded"

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livereview import __version__
 from livereview.errors import ConfigError
+from livereview.secrets import remember_settings
 
 BUNDLED_PROTOCOL = Path(__file__).resolve().parent.parent / "protocols" / "ia-coaching.toml"
 
@@ -77,6 +78,10 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return v if v.endswith("/") else v + "/"
+
+    def model_post_init(self, context: object, /) -> None:
+        """Every secret held here is remembered, so :func:`livereview.secrets.scrub` masks it in any error text."""
+        remember_settings(self)
 
     @property
     def resolved_database_url(self) -> str:
