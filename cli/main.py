@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from cli.digest import digest
 from connectors.files import FORMATS
@@ -71,6 +72,10 @@ class ExportStatus(StrEnum):
     all = "all"
 
 
+#: the store this command opened, named in a one-line error if the database fails mid-command
+_STORE = {"name": "(not opened)"}
+
+
 def _settings() -> Settings:
     return load_settings()
 
@@ -82,9 +87,10 @@ def _protocol(settings: Settings, path: Path | None):  # noqa: ANN202
 
 
 def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
-    from store.db import make_engine, require_current_schema
+    from store.db import describe, make_engine, require_current_schema
 
     engine = make_engine(settings.resolved_database_url)
+    _STORE["name"] = describe(engine)
     if require_schema:
         require_current_schema(engine)
     return engine
@@ -458,6 +464,10 @@ def main() -> None:
     except LiveReviewError as exc:
         typer.echo(f"error: {scrub(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except DBAPIError as exc:  # the store failed mid-command (a damaged page, the server gone): one line, exit 5
+        reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+        typer.echo(f"error: store {_STORE['name']}: {scrub(reason)}", err=True)
+        sys.exit(5)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
