@@ -161,6 +161,8 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; report what would happen.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the normalised records as JSON Lines.")] = False,
     protocol: ProtocolOpt = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another writer (a monitor run, another "
+                                        "import) to finish before giving up with exit 6.")] = 3600,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
     from flows.file_import import import_file, parse_file
@@ -184,7 +186,8 @@ def import_(
     if decision is not None:
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
-    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run)
+    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
+                      lock_wait=wait, on_wait=lambda message: typer.echo(message, err=True))
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return

@@ -8,6 +8,7 @@ by its SHA-256 and changes nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from store.db import reading, transaction
 from store.ingest import PriorDecision, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import Import
-from store.runs import register_protocol
+from store.runs import WRITER_LOCK, acquire_lock_waiting, register_protocol, release_lock
+
+#: how long an import waits for another writer (a monitor run, another import) before giving up
+DEFAULT_LOCK_WAIT = 3600.0
 
 
 @dataclass
@@ -48,7 +52,13 @@ def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]
 
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
-                actor: str = "livereview import") -> ImportReport:
+                actor: str = "livereview import", lock_wait: float = DEFAULT_LOCK_WAIT,
+                on_wait: Callable[[str], None] | None = None) -> ImportReport:
+    """Parse the whole file, then store it in one transaction while holding the store's writer lock.
+
+    Another writer (a monitor run, a second import) is waited for (``on_wait`` is told once), so two imports
+    at once run one after the other instead of failing on SQLite's lock or PostgreSQL's unique constraints.
+    """
     if path.is_file():  # the same file under the same label again: nothing to parse, nothing changes
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with reading(engine) as s:
@@ -58,10 +68,14 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
                                     dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
     fmt, records = parse_file(path, fmt=fmt, source=source)
     report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)
+    acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})", wait_seconds=lock_wait,
+                         on_wait=on_wait)
     try:
         _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor)
     except _DryRunDone:
         report.import_id = None
+    finally:
+        release_lock(engine, WRITER_LOCK)
     return report
 
 

@@ -43,6 +43,7 @@ from store.ingest import FuzzyMatcher, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import SourceRun
 from store.runs import (
+    WRITER_LOCK,
     abandon_stale_runs,
     acquire_lock,
     advance_watermark,
@@ -57,7 +58,7 @@ from store.runs import (
 )
 
 log = logging.getLogger(__name__)
-LOCK_NAME = "monitor"
+LOCK_NAME = WRITER_LOCK  # shared with imports: one writer of works at a time
 COUNT_KEYS = ("fetched", "dropped", "filtered_out", "new", "already-queued", "in-corpus", "update", "version",
               "notice", "unchanged")
 
