@@ -328,7 +328,7 @@ def run(
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     from flows.monitor import monitor
     from store.db import reading
-    from store.runs import last_runs
+    from store.runs import WRITER_LOCK, acquire_lock, last_runs, release_lock
 
     settings = _settings()
     _setup_logging(settings)
@@ -338,19 +338,38 @@ def run(
     since_date = _parse_date(since)
     with reading(engine) as s:
         before = [r.id for r in last_runs(s, 1)]
-    state = monitor(protocol_path=proto_path, sources=source or None,
-                    since=since_date.isoformat() if since_date else None, alert=not no_alert, return_state=True)
+    # the lock is taken here, before Prefect starts (seconds): a second run is told at once, in one line (exit 6);
+    # the flow, in this same process, takes it over and releases it
+    acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")
+    try:
+        state = monitor(protocol_path=proto_path, sources=source or None,
+                        since=since_date.isoformat() if since_date else None, alert=not no_alert, return_state=True)
+    finally:
+        release_lock(engine, WRITER_LOCK)
     with reading(engine) as s:
-        runs = last_runs(s, 1)
-        if not runs or [runs[0].id] == before:  # the flow stopped before a run was recorded
+        last = own_run(s, getattr(state.state_details, "flow_run_id", None), before)
+        if last is None:  # the flow stopped before recording a run (another run holds the lock: exit 6)
             exc = state.result(raise_on_failure=False) if state.is_failed() else None
             if isinstance(exc, LiveReviewError):
                 raise exc
             raise LiveReviewError(f"the monitor run did not start: {exc or state.message}")
-        last = runs[0]
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
     raise typer.Exit(code)
+
+
+def own_run(session, flow_run_id: object, before: list[int]):  # noqa: ANN001, ANN201
+    """The run this command started, found by its Prefect flow run id: never a run another process started
+    meanwhile (comparing the newest run id before and after would show that run's table)."""
+    from sqlalchemy import select
+
+    from store.models import Run
+    from store.runs import last_runs
+
+    if flow_run_id is not None:
+        return session.scalars(select(Run).where(Run.prefect_flow_run_id == str(flow_run_id))).first()
+    runs = last_runs(session, 1)
+    return runs[0] if runs and [runs[0].id] != before else None
 
 
 def render_run(run) -> str:  # noqa: ANN001
