@@ -59,7 +59,7 @@ from digests.smtp import (
 )
 from livereview.errors import ConfigError
 from livereview.settings import Settings
-from protocols.model import Protocol
+from protocols.model import MAX_RECIPIENTS, Protocol
 from store.clock import as_utc, utcnow
 from store.db import reading, transaction
 from store.models import DigestRecord, Import, Notice, ProtocolVersion, Run, Work
@@ -79,6 +79,9 @@ def recipients_for(settings: Settings, protocol: Protocol) -> list[str]:
     """``LIVEREVIEW_DIGEST_TO`` (comma-separated) when set, else the protocol's ``digest.recipients``."""
     if settings.digest_to and settings.digest_to.strip():
         addrs = [a.strip() for a in settings.digest_to.split(",") if a.strip()]
+        if len(addrs) > MAX_RECIPIENTS:
+            raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {len(addrs)} recipients; at most {MAX_RECIPIENTS} (send to a "
+                              "mailing list address for a larger group)")
         for a in addrs:
             if not _EMAIL_RE.match(a):
                 raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {a!r} is not an e-mail address")
