@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(BIN)/livereview: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,16 @@ run: $(BIN)/livereview
 	$(BIN)/livereview init
 	$(BIN)/livereview run
 
+# test workers (pytest-xdist); each has its own PREFECT_HOME (tests/conftest.py), tmp_path and PostgreSQL schemas
+TEST_WORKERS ?= 2
+
 ## set up and run the whole test suite (PostgreSQL tests run when LIVEREVIEW_TEST_POSTGRES_URL is set)
 test: $(BIN)/livereview
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
+
+## the tests a developer runs often: everything but the `slow` ones (those that start servers)
+test-fast: $(BIN)/livereview
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
 
 lint: $(BIN)/livereview
 	$(BIN)/ruff check .
@@ -28,6 +35,8 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/pubmed_requests.py
 	$(BIN)/python benchmarks/api_requests.py
 	$(BIN)/python benchmarks/digest_render.py
+	$(BIN)/python benchmarks/chase_requests.py
+	$(BIN)/python benchmarks/concept_filter_recall.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

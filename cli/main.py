@@ -19,7 +19,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from cli import logs
 from cli.digest import digest
+from cli.validate import chase, validate_search
 from connectors.files import FORMATS
 from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
@@ -97,15 +99,25 @@ def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    """One line per problem on stderr, full records (tracebacks) in the log file; see :mod:`cli.logs`."""
+    logs.setup_logging(settings.log_level, settings.data_dir)
 
 
-@app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Full log records on stderr, tracebacks "
+                                                "included (they always go to <data dir>/livereview.log).")] = False,
+          ) -> None:
     if version:
         typer.echo(f"livereview {__version__}")
         raise typer.Exit(0)
+    logs.verbose = verbose
+    logs.setup_logging("INFO", None)  # settings warnings (an unknown LIVEREVIEW_* name) as one line
+    try:
+        settings = load_settings()
+    except LiveReviewError:
+        return  # the command reports it
+    _setup_logging(settings)
 
 
 @app.command()
@@ -161,6 +173,9 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; report what would happen.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the normalised records as JSON Lines.")] = False,
     protocol: ProtocolOpt = None,
+    query: Annotated[str | None, typer.Option("--query", help="The protocol's manual database whose query the file "
+                                                               "answers (default: --source when it names one).")]
+    = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another writer (a monitor run, another "
                                         "import) to finish before giving up with exit 6.")] = 3600,
 ) -> None:
@@ -187,7 +202,7 @@ def import_(
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
     rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
-                      lock_wait=wait, on_wait=lambda message: typer.echo(message, err=True))
+                      query=query, lock_wait=wait, on_wait=lambda message: typer.echo(message, err=True))
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return
@@ -319,57 +334,73 @@ def run(
     protocol: ProtocolOpt = None,
     no_alert: Annotated[bool, typer.Option("--no-alert", help="Do not e-mail the maintainer on failure.")] = False,
 ) -> None:
-    """Run the monitor flow once, in this process (Prefect local mode; no server needed), and print a summary.
+    """Run the monitor once, in this process, and print a summary.
 
-    Exit 0 when every source succeeded, 4 when the run was partial or failed, 6 when another run holds the lock.
+    Without a Prefect server (no PREFECT_API_URL) the monitor's steps run directly: work starts at once and
+    the run is recorded in the store as usual. With PREFECT_API_URL set it runs as a Prefect flow on that
+    server. Exit 0 when every source succeeded, 4 when the run was partial or failed, 6 when another run
+    holds the lock.
     """
-    # Prefect local mode: no telemetry calls, and time for a first start (it migrates its own SQLite database)
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    from flows.monitor import monitor
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.monitor import monitor, run_monitor
     from store.db import reading
-    from store.runs import WRITER_LOCK, acquire_lock, last_runs, release_lock
+    from store.runs import WRITER_LOCK, acquire_lock, release_lock
 
     settings = _settings()
     _setup_logging(settings)
     proto_path = str((protocol or settings.protocol).resolve())
-    _protocol(settings, Path(proto_path))  # refuse a bad protocol before Prefect starts
+    _protocol(settings, Path(proto_path))  # refuse a bad protocol before any work
     engine = _engine(settings)
     since_date = _parse_date(since)
-    with reading(engine) as s:
-        before = [r.id for r in last_runs(s, 1)]
-    # the lock is taken here, before Prefect starts (seconds): a second run is told at once, in one line (exit 6);
-    # the flow, in this same process, takes it over and releases it
+    args = {"protocol_path": proto_path, "sources": source or None,
+            "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
+    # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
+    # (exit 6); the monitor, in this same process, takes it over and releases it
     acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")
+    flow_run_id = run_id = None
     try:
-        state = monitor(protocol_path=proto_path, sources=source or None,
-                        since=since_date.isoformat() if since_date else None, alert=not no_alert, return_state=True)
+        if PREFECT_API_URL.value():
+            state = monitor(**args, return_state=True)
+            failure = state.result(raise_on_failure=False) if state.is_failed() else None
+            message = state.message
+            flow_run_id = getattr(state.state_details, "flow_run_id", None)
+        else:  # local one-off run: no temporary Prefect server to start (8-45 s), same records in the store
+            run_id = run_monitor(**args).get("run_id")
+            failure = message = None
     finally:
         release_lock(engine, WRITER_LOCK)
     with reading(engine) as s:
-        last = own_run(s, getattr(state.state_details, "flow_run_id", None), before)
-        if last is None:  # the flow stopped before recording a run (another run holds the lock: exit 6)
-            exc = state.result(raise_on_failure=False) if state.is_failed() else None
-            if isinstance(exc, LiveReviewError):
-                raise exc
-            raise LiveReviewError(f"the monitor run did not start: {exc or state.message}")
+        last = own_run(s, flow_run_id, run_id)
+        if last is None:  # the flow stopped before recording a run
+            if isinstance(failure, LiveReviewError):
+                raise failure
+            raise LiveReviewError(f"the monitor run did not start: {failure or message}")
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
+        if code and no_source_reached(last.summary or {}):
+            typer.echo("no network: no source could be reached", err=True)
     raise typer.Exit(code)
 
 
-def own_run(session, flow_run_id: object, before: list[int]):  # noqa: ANN001, ANN201
-    """The run this command started, found by its Prefect flow run id: never a run another process started
-    meanwhile (comparing the newest run id before and after would show that run's table)."""
+def own_run(session, flow_run_id: object, run_id: int | None):  # noqa: ANN001, ANN201
+    """The run this command started (by its id, or its Prefect flow run id), never a run another process started
+    meanwhile: comparing the newest run id before and after would show that run's table."""
     from sqlalchemy import select
 
     from store.models import Run
-    from store.runs import last_runs
 
+    if run_id is not None:
+        return session.get(Run, run_id)
     if flow_run_id is not None:
         return session.scalars(select(Run).where(Run.prefect_flow_run_id == str(flow_run_id))).first()
-    runs = last_runs(session, 1)
-    return runs[0] if runs and [runs[0].id] != before else None
+    return None
+
+
+def no_source_reached(summary: dict) -> bool:
+    """True when every stream that was tried failed to reach its source (offline, DNS down, all hosts refused)."""
+    tried = [o for o in summary.get("streams", []) if o.get("status") != "skipped"]
+    return bool(tried) and all(o.get("status") == "failed" and o.get("unreachable") for o in tried)
 
 
 def render_run(run) -> str:  # noqa: ANN001
@@ -443,15 +474,19 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
     Schedules come from the protocol's [monitor] and [digest] tables. Stop with Ctrl-C.
     """
+    if not logs.verbose:  # flow-run tracebacks to the Prefect UI only, in this process and the runs it starts
+        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(Path(__file__).with_name("prefect_logging.yml")))
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
 
+    from flows.chase import monthly_chase
     from flows.digest import weekly_digest
     from flows.monitor import monitor
     from livereview.errors import ConfigError
 
     settings = _settings()
+    _setup_logging(settings)  # again: importing Prefect installed its own console handler
     proto_path = (protocol or settings.protocol).resolve()
     proto = _protocol(settings, proto_path)
     _engine(settings)
@@ -464,10 +499,14 @@ def serve(protocol: ProtocolOpt = None) -> None:
                               schedules=[Cron(proto.monitor.cron, timezone=proto.monitor.timezone)]),
         weekly_digest.to_deployment(name="weekly-digest", parameters=params, tags=["livereview", "digest"],
                                     schedules=[Cron(proto.digest.cron, timezone=proto.digest.timezone)]),
+        monthly_chase.to_deployment(name="monthly-chase", parameters=params, tags=["livereview", "chase"],
+                                    schedules=[Cron(proto.chase.cron, timezone=proto.chase.timezone)]),
     )
 
 
 app.command("digest")(digest)
+app.command("validate-search")(validate_search)
+app.command("chase")(chase)
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -479,10 +518,11 @@ def _parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning our errors into one line and an exit code."""
     try:
-        code = app(standalone_mode=False)  # click returns the exit code instead of raising SystemExit here
+        # standalone_mode=False: click returns the exit code instead of raising SystemExit
+        code = app(args=argv, prog_name="livereview", standalone_mode=False)
     except LiveReviewError as exc:
         typer.echo(f"error: {scrub(str(exc))}", err=True)
         sys.exit(exc.exit_code)
@@ -501,4 +541,11 @@ def main() -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", 2))
+    except Exception as exc:
+        if logs.verbose:
+            raise
+        logging.getLogger(logs.CRASH_LOGGER).error("unexpected error", exc_info=exc)  # to the log file only
+        typer.echo(f"error: unexpected: {type(exc).__name__}: {scrub(' '.join(str(exc).split()))[:300]} "
+                   "(traceback in the log file, or rerun with --verbose)", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

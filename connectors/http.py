@@ -12,6 +12,8 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -40,7 +42,7 @@ SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "mailto", "email
 
 
 class _Retryable(Exception):
-    """Internal: an attempt that may succeed if repeated (429, 5xx, connection error, timeout)."""
+    """Internal: an attempt that may succeed if repeated (429, 5xx, a dropped connection, timeout)."""
 
     def __init__(self, reason: str, *, response: requests.Response | None = None) -> None:
         super().__init__(reason)
@@ -225,7 +227,11 @@ class SourceClient:
             except requests.Timeout as exc:
                 raise _Retryable(f"timed out after {self.timeout:g} s") from exc
             except requests.ConnectionError as exc:
-                raise _Retryable(f"connection failed: {_connection_reason(exc, url)}") from exc
+                reason, permanent = _connection_reason(exc, url)
+                if permanent:  # DNS said no, or nobody listens: known after one try, retrying only waits
+                    raise SourceHTTPError(self.source, f"connection failed: {reason} (not retried)",
+                                          url=redact_url(_full_url(url, merged))) from exc
+                raise _Retryable(f"connection failed: {reason}") from exc
             self.stats.bytes += len(resp.content)
             if resp.status_code in RETRY_STATUSES and resp.status_code not in ok_statuses:
                 raise _Retryable(f"HTTP {resp.status_code}", response=resp)
@@ -275,17 +281,35 @@ def _full_url(url: str, params: Mapping[str, Any] | None) -> str:
     return f"{url}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
-def _connection_reason(exc: Exception, url: str) -> str:
-    """What went wrong reaching the host, in a few words (urllib3's own message runs to several hundred chars)."""
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests wraps urllib3's MaxRetryError, which wraps the socket error)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [x for x in (*getattr(e, "args", ()), getattr(e, "reason", None), e.__cause__, e.__context__)
+                 if isinstance(x, BaseException)]
+    return seen
+
+
+def _connection_reason(exc: Exception, url: str) -> tuple[str, bool]:
+    """What went wrong reaching the host, in a few words, and whether retrying is pointless.
+
+    A name that does not resolve or a port nobody listens on is known after one try (offline, a typo in a
+    base URL, a server that is down); a dropped or reset connection may work a moment later.
+    """
     host = urlsplit(url).hostname or url
-    text = str(exc)
-    if "NameResolutionError" in text or "Name or service not known" in text or "Failed to resolve" in text:
-        return f"cannot resolve host {host} (DNS; offline?)"
-    if "Connection refused" in text:
-        return f"{host} refused the connection"
-    if "SSLError" in text or "CERTIFICATE" in text.upper():
-        return f"TLS error talking to {host}: {_short(exc)}"
-    return _short(exc)
+    causes = _causes(exc)
+    if any(isinstance(e, socket.gaierror) for e in causes):
+        return f"cannot resolve host {host} (DNS; offline?)", True
+    if any(isinstance(e, ConnectionRefusedError) for e in causes):
+        return f"{host} refused the connection", True
+    if any(isinstance(e, requests.exceptions.SSLError | ssl.SSLError) for e in causes):
+        return f"TLS error talking to {host}: {_short(exc)}", False
+    return _short(exc), False
 
 
 def _short(exc: Exception, limit: int = 160) -> str:
@@ -300,22 +324,28 @@ def _body_hint(resp: requests.Response | None, limit: int = 160) -> str:
     """A short, single-line excerpt of an error body: JSON ``message``, else text without markup."""
     if resp is None:
         return ""
-    text = ""
     try:
         payload = resp.json()
-        msg = payload.get("message") if isinstance(payload, dict) else None
-        if isinstance(msg, list) and msg:
-            msg = msg[0].get("message") if isinstance(msg[0], dict) else msg[0]
-        if isinstance(msg, dict):
-            msg = msg.get("message") or msg.get("type")
-        text = str(msg or payload.get("error") or "")
     except ValueError:
         text = re.sub(r"<[^>]*>", " ", resp.text[:2000])
+    else:
+        text = _json_message(payload)
     text = _STACK_FRAME.split(text, maxsplit=1)[0]  # a Java/Python stack trace: keep the exception line
     text = " ".join(text.split())
     if not text:
         return ""
     return ": " + (text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _json_message(payload: Any) -> str:
+    """The human part of a JSON error body, whatever its shape: ``{"message": ...}``, ``{"error": ...}``, a list
+    of such objects (some APIs answer ``[{"message": ...}]``), or a bare string."""
+    if isinstance(payload, list):
+        return _json_message(payload[0]) if payload else ""
+    if isinstance(payload, dict):
+        msg = payload.get("message") or payload.get("error") or payload.get("type")
+        return _json_message(msg) if isinstance(msg, list | dict) else str(msg or "")
+    return "" if payload is None else str(payload)
 
 
 def client_from_settings(

@@ -33,15 +33,21 @@ def source_module(name: str) -> ModuleType:
 
 
 
-def connector_for(name: str, settings: Settings, *, types: Sequence[str] = ()) -> Connector:
+def connector_for(name: str, settings: Settings, *, types: Sequence[str] = (),
+                  languages: Sequence[str] = ()) -> Connector:
     """A fresh connector (with its own client and request counters) for one source.
 
     ``types`` (the protocol's ``sources.<name>.types``) is applied at the source where the API can filter
     by record type; asking it of a source that cannot is a configuration error, not a silent no-op.
+    ``languages`` (OpenAlex codes) go to connectors with ``filters_languages``; others ignore them (their
+    queries carry the language, or the flow filters client-side).
     """
     cls = source_module(name).Connector
-    if not types:
-        return cls(settings)
-    if not cls.filters_types:
-        raise ConfigError(f"sources.{name}.types: {name} cannot filter by record type; remove the setting")
-    return cls(settings, types=tuple(types))
+    kwargs: dict[str, tuple[str, ...]] = {}
+    if types:
+        if not cls.filters_types:
+            raise ConfigError(f"sources.{name}.types: {name} cannot filter by record type; remove the setting")
+        kwargs["types"] = tuple(types)
+    if languages and getattr(cls, "filters_languages", False):
+        kwargs["languages"] = tuple(languages)
+    return cls(settings, **kwargs)

@@ -8,6 +8,7 @@ function that scores candidates (set ``Candidate.score``) and sorts by it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,10 +20,12 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from digests.links import doi_url, pubmed_url, work_url
+from digests.reminders import reminders
 from protocols.model import Protocol
 from protocols.queries import ConceptFilter
 from records.vocabulary import NoticeKind
 from store import screening
+from store.chase import CHASE_SOURCE, connection_label, connections
 from store.clock import as_utc
 from store.ingest import canonical
 from store.models import Decision, Notice, ProtocolVersion, SourceRecord, SourceRun, Work
@@ -71,6 +74,7 @@ class Candidate:
     created_at: datetime
     sources: list[str]
     score: float | None = None
+    connection: str | None = None          # "cites 3 included studies" (citation chasing)
 
 
 Ranker = Callable[[Sequence[Candidate]], list[Candidate]]
@@ -102,6 +106,7 @@ class CandidateItem:
     snippet_spans: list[tuple[int, int]]
     status: str
     score: float | None = None
+    connection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class NoticeItem:
     source: str
     detected_at: datetime
     link: str | None
+    notice_link: str | None = None   # the notice itself (retraction / erratum), when its evidence names it
 
     @property
     def about_included(self) -> bool:
@@ -186,6 +192,7 @@ class DigestContent:
     health: list[SourceHealth]
     growth: Growth
     base_url: str | None = None
+    reminders: list[str] = field(default_factory=list)   # manual exports due, search recall lowered
 
     @property
     def notice_ids(self) -> list[int]:
@@ -197,7 +204,7 @@ class DigestContent:
 
     @property
     def nothing_new(self) -> bool:
-        return not self.candidates and not self.notices and not self.protocol_changes
+        return not self.candidates and not self.notices and not self.protocol_changes   # reminders show anyway
 
     @property
     def heartbeat(self) -> str | None:
@@ -281,7 +288,7 @@ def present(c: Candidate, terms_of: ConceptFilter | None, *,
         pubmed_link=pubmed_url(c.pmid), link=work_url(c.work_id, base_url=base_url, doi=c.doi, pmid=c.pmid,
                                                      url=c.url),
         sources=list(c.sources), matched_terms=terms, snippet=snip, snippet_spans=snip_spans, status=c.status,
-        score=c.score)
+        score=c.score, connection=c.connection)
 
 
 # -- reading the store ----------------------------------------------------------------------------------------
@@ -301,7 +308,9 @@ def new_candidates(session: Session, period: Period) -> list[Candidate]:
         sources[wid].append(src)
     return [Candidate(work_id=w.id, title=w.title, authors=list(w.authors or []), journal=w.journal, year=w.year,
                       doi=w.doi, pmid=w.pmid, url=w.url, abstract=w.abstract, keywords=list(w.keywords or []),
-                      status=w.status, created_at=as_utc(w.created_at), sources=sources.get(w.id, []))
+                      status=w.status, created_at=as_utc(w.created_at), sources=sources.get(w.id, []),
+                      connection=connection_label(connections(session, w.id)) if CHASE_SOURCE in
+                      sources.get(w.id, []) else None)
             for w in session.scalars(select(Work).where(*in_period))]
 
 
@@ -335,8 +344,20 @@ def pending_notices(session: Session, period: Period, *, base_url: str | None = 
             notice_id=notice.id, kind=notice.kind, work_id=work.id, work_title=work.title or "(no title)",
             work_status=work.status, evidence=notice.evidence, source=notice.source,
             detected_at=as_utc(notice.detected_at),  # type: ignore[arg-type]
-            link=work_url(work.id, base_url=base_url, doi=work.doi, pmid=work.pmid, url=work.url)))
+            link=work_url(work.id, base_url=base_url, doi=work.doi, pmid=work.pmid, url=work.url),
+            notice_link=evidence_link(notice.evidence)))
     return sorted(items, key=lambda n: (not n.urgent, not n.about_included, n.detected_at, n.notice_id))
+
+
+_EVIDENCE_ID = re.compile(r"\b(doi|pmid) (\S+)")
+
+
+def evidence_link(evidence: str) -> str | None:
+    """The link of the notice itself when its evidence names it (``… retraction-in doi 10.…``)."""
+    m = _EVIDENCE_ID.search(evidence or "")
+    if not m:
+        return None
+    return doi_url(m[2].rstrip(").,;")) if m[1] == "doi" else pubmed_url(m[2].rstrip(").,;"))
 
 
 def protocol_changes(session: Session, review_id: str, period: Period) -> list[ProtocolChange]:
@@ -446,4 +467,4 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
         candidates=shown, more=max(0, len(ranked) - cap), notices=pending_notices(session, period, base_url=base_url),
         protocol_changes=protocol_changes(session, protocol.review.id, period),
         health=source_health(session, period, protocol.enabled_sources), growth=growth(session, period.end),
-        base_url=base_url)
+        base_url=base_url, reminders=reminders(session, protocol, period.end))

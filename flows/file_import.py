@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from connectors.files import detect_format, read_records
-from livereview.errors import InputFileError
+from livereview.errors import ConfigError, InputFileError
 from protocols.model import Protocol
 from records.model import Record
 from store.audit import audit
@@ -50,15 +50,29 @@ def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]
     return fmt, read_records(path, fmt=fmt, source=source)
 
 
+def manual_query_for(protocol: Protocol, source: str, query: str | None) -> str | None:
+    """Which ``[manual.*]`` query an export answers: ``--query`` if given (must exist), else the label if it names one.
+
+    Raises :class:`ConfigError` for an unknown ``--query`` so a typo is not recorded as an answer.
+    """
+    if query is not None:
+        if query not in protocol.manual:
+            raise ConfigError(f"--query {query}: no such manual database in the protocol "
+                              f"(known: {', '.join(protocol.manual) or 'none'})")
+        return query
+    return source if source in protocol.manual else None
+
+
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
-                actor: str = "livereview import", lock_wait: float = DEFAULT_LOCK_WAIT,
+                actor: str = "livereview import", query: str | None = None, lock_wait: float = DEFAULT_LOCK_WAIT,
                 on_wait: Callable[[str], None] | None = None) -> ImportReport:
     """Parse the whole file, then store it in one transaction while holding the store's writer lock.
 
     Another writer (a monitor run, a second import) is waited for (``on_wait`` is told once), so two imports
     at once run one after the other instead of failing on SQLite's lock or PostgreSQL's unique constraints.
     """
+    manual = manual_query_for(protocol, source, query)
     if path.is_file():  # the same file under the same label again: nothing to parse, nothing changes
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with reading(engine) as s:
@@ -71,7 +85,7 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})", wait_seconds=lock_wait,
                          on_wait=on_wait)
     try:
-        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor)
+        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor, manual=manual)
     except _DryRunDone:
         report.import_id = None
     finally:
@@ -84,7 +98,7 @@ class _DryRunDone(Exception):
 
 
 def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str, records: list[Record],
-           report: ImportReport, *, prior: PriorDecision | None, actor: str) -> None:
+           report: ImportReport, *, prior: PriorDecision | None, actor: str, manual: str | None = None) -> None:
     source = report.source
     with transaction(engine) as s:
         previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
@@ -94,7 +108,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                                protocol.text or "", protocol.path)
         imp = Import(path=str(path), sha256=digest, source=source, format=fmt, protocol_version_id=pv.id,
-                     decision=prior.__dict__ if prior else None)
+                     decision=prior.__dict__ if prior else None, manual_query=manual)
         s.add(imp)
         s.flush()
         prov = Provenance(origin="import", import_id=imp.id, actor=actor, prior=prior,
@@ -102,6 +116,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         result = ingest_records(s, records, prov, matcher=matcher_for(s))
         imp.counts = result.as_dict()
         report.counts, report.import_id = imp.counts, imp.id
-        audit(s, actor, "import", "import", imp.id, path=str(path), source=source, format=fmt, counts=imp.counts)
+        audit(s, actor, "import", "import", imp.id, path=str(path), source=source, format=fmt, counts=imp.counts,
+              manual_query=manual)
         if report.dry_run:
             raise _DryRunDone

@@ -10,14 +10,17 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from livereview.errors import InputFileError
 from protocols.model import Protocol
 from records.model import Record
 from records.normalise import clean_text, normalise_doi, parse_year, split_name
 from store.db import migrate, transaction
-from store.ingest import PriorDecision, Provenance, ingest_records
+from store.fields import ID_FIELDS
+from store.ingest import PriorDecision, Provenance, canonical, fill_missing, ingest_records, works_by_identifiers
+from store.models import SourceRecord, Work
 from store.runs import register_protocol
 
 SEED_REVIEWER = "seed review team"
@@ -69,9 +72,57 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
         if path is not None:
             prior = PriorDecision("include", "full-text", SEED_REVIEWER)
             for rec, domain in read_seed_corpus(path, protocol.review.id):
+                same_row = _earlier_version_of_row(s, rec)
                 prov = Provenance(origin="seed", actor="livereview init", prior=prior, domain=domain,
                                   reviewers_required=protocol.review.reviewers_per_record)
-                rep = ingest_records(s, [rec], prov)
+                rep = ingest_records(s, [rec], prov, matcher=same_row)
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v
         return InitReport(before, after, pv.id, counts)
+
+
+@dataclass(frozen=True)
+class _Match:
+    key: int
+    kind: str = "duplicate"
+    rule: str = "same-seed-row"
+    score: float = 1.0
+
+
+class _SameSeedRow:
+    """Ingest's matcher for one corrected seed row: the work an earlier version of the row created."""
+
+    def __init__(self, work_id: int) -> None:
+        self.work_id = work_id
+
+    def match(self, record: Record) -> _Match:
+        return _Match(self.work_id)
+
+    def add(self, key: object, record: Record) -> None:
+        return None
+
+    def remove(self, key: object) -> None:
+        return None
+
+
+def _earlier_version_of_row(session: Session, rec: Record) -> _SameSeedRow | None:
+    """A seed row corrected since the last ``init`` stays the work it was, not a second one.
+
+    Applies when the row's identifiers point at no work (a DOI was added, or it has none) and the work an
+    earlier version of the same row created has the same title or a DOI the row now fills in. A row that now
+    names another work (S10 in 1.1.0: a different title, its wrong DOI removed) is added as a new work, so no
+    decision moves silently; the team excludes the old one.
+    """
+    ids = {name: getattr(rec, name) for name in ID_FIELDS if getattr(rec, name)}
+    if ids and works_by_identifiers(session, ids):
+        return None
+    prior = session.scalars(select(SourceRecord.work_id).where(SourceRecord.source == rec.source,
+                                                               SourceRecord.source_id == rec.source_id)).first()
+    work = canonical(session, session.get(Work, prior)) if prior is not None else None  # type: ignore[arg-type]
+    if work is None:
+        return None
+    same_title = (work.title or "").strip().lower() == (rec.title or "").strip().lower()
+    if not same_title and not (ids and not any(getattr(work, n) for n in ids)):
+        return None
+    fill_missing(session, work, rec)
+    return _SameSeedRow(work.id)

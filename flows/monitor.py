@@ -37,7 +37,7 @@ from livereview.errors import (
 from livereview.secrets import scrub
 from livereview.settings import Settings, load_settings
 from protocols.model import CORE_QUERY, Protocol, load_protocol
-from protocols.queries import ConceptFilter, SourceQuery, source_queries
+from protocols.queries import ConceptFilter, SourceQuery, language_allowed, openalex_languages, source_queries
 from store.db import make_engine, require_current_schema, transaction
 from store.ingest import FuzzyMatcher, Provenance, ingest_records
 from store.matching import matcher_for
@@ -72,6 +72,7 @@ class StreamPlan:
     state: dict[str, Any] = field(default_factory=dict)
     backfill: bool = False
     types: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)   # for sources that filter by language (OpenAlex codes)
 
     @property
     def source(self) -> str:
@@ -120,13 +121,13 @@ def plan_streams(engine: Engine, protocol: Protocol, *, sources: list[str] | Non
                 sliced = backfill and source != "feeds"
                 windows = list(window.slices(cfg.backfill_slice_days)) if sliced else [window]
                 plans.append(StreamPlan(q, windows, dict(wm.state) if wm and wm.state else {}, backfill,
-                                        list(cfg.types)))
+                                        list(cfg.types), openalex_languages(protocol)))
     return plans
 
 
 def fetch_window(settings: Settings, plan: StreamPlan, window: Window) -> SearchResult:
     """Ask the source for one window of one stream (no store access)."""
-    connector = connector_for(plan.source, settings, types=plan.types)
+    connector = connector_for(plan.source, settings, types=plan.types, languages=plan.languages)
     return connector.search(plan.query.text, window, state=plan.state)
 
 
@@ -142,7 +143,9 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
     if plan.query.client_filter:
         concept_filter = ConceptFilter(protocol, plan.query.name if plan.query.name in protocol.query_names
                                        else CORE_QUERY)
-        kept = [r for r in records if concept_filter.matches(r.title, r.abstract, " ".join(r.keywords))]
+        # the concept filter, and the language criterion these sources cannot apply in their query
+        kept = [r for r in records if concept_filter.matches(r.title, r.abstract, " ".join(r.keywords))
+                and language_allowed(protocol, r.language)]
         filtered_out = len(records) - len(kept)
         records = kept
     prov = Provenance(origin="search", run_id=run_id, source_run_id=source_run_id, query_name=plan.query.name,
@@ -348,21 +351,29 @@ def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> s
     return send_alert(settings, subject, "\n".join(lines), protocol_recipients=protocol.digest.recipients)
 
 
+def run_monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
+                alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None) -> dict[str, Any]:
+    """The monitor flow's body as a plain function: a one-off local run calls it directly (no Prefect server to
+    start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries."""
+    settings = load_settings()
+    protocol = load_protocol(protocol_path or settings.protocol)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return execute_monitor(settings, protocol, engine, sources=sources,
+                               since=date.fromisoformat(since) if since else None, use_tasks=use_tasks, alert=alert,
+                               flow_run_id=flow_run_id)
+    finally:
+        engine.dispose()
+
+
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
 def monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
             alert: bool = True) -> dict[str, Any]:
     """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring."""
     from prefect.runtime import flow_run
 
-    settings = load_settings()
-    protocol = load_protocol(protocol_path or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        summary = execute_monitor(settings, protocol, engine, sources=sources,
-                                  since=date.fromisoformat(since) if since else None, use_tasks=True, alert=alert,
-                                  flow_run_id=str(flow_run.id) if flow_run.id else None)
-    finally:
-        engine.dispose()
+    summary = run_monitor(protocol_path, sources, since, alert, use_tasks=True,
+                          flow_run_id=str(flow_run.id) if flow_run.id else None)
     if summary["status"] == "failed":
         raise SourceError(",".join(summary["failed_sources"]) or "monitor", "every source failed; see the run summary")
     return summary

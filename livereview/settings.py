@@ -7,8 +7,11 @@ in; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -19,6 +22,12 @@ from livereview.errors import ConfigError
 from livereview.secrets import remember_settings
 
 _ADDRESS_RE = re.compile(r"^[^@\s,;<>\"()]+@[^@\s,;<>\"()]+$")
+
+log = logging.getLogger(__name__)
+
+# LIVEREVIEW_* variables read by something other than Settings (so they are not typos)
+OTHER_KNOWN_VARIABLES = frozenset({"LIVEREVIEW_TEST_POSTGRES_URL"})
+_warned: set[str] = set()
 
 BUNDLED_PROTOCOL = Path(__file__).resolve().parent.parent / "protocols" / "ia-coaching.toml"
 
@@ -118,8 +127,35 @@ class Settings(BaseSettings):
         return ua + ")"
 
 
+def unknown_variables(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """``LIVEREVIEW_*`` variables that are no setting (a typo is otherwise silently ignored) -> the closest known
+    name, or None when nothing is close."""
+    env = os.environ if environ is None else environ
+    known = set(documented_settings()) | OTHER_KNOWN_VARIABLES
+    found: dict[str, str | None] = {}
+    for name in sorted(env):
+        if name.upper().startswith("LIVEREVIEW_") and name.upper() not in known:
+            # compare what follows the prefix, or every name would look close to every other
+            suffixes = {k.removeprefix("LIVEREVIEW_"): k for k in known}
+            close = difflib.get_close_matches(name.upper().removeprefix("LIVEREVIEW_"), sorted(suffixes), n=1,
+                                              cutoff=0.6)
+            found[name] = suffixes[close[0]] if close else None
+    return found
+
+
+def warn_unknown_variables() -> None:
+    """Log one warning per unknown ``LIVEREVIEW_*`` variable, once per process."""
+    for name, close in unknown_variables().items():
+        if name in _warned:
+            continue
+        _warned.add(name)
+        hint = f"did you mean {close}?" if close else "see `livereview config` for the settings"
+        log.warning("%s is not a livereview setting and is ignored (%s)", name, hint)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, turning validation errors into one clear line."""
+    warn_unknown_variables()
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

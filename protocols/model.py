@@ -103,9 +103,14 @@ class Concept(_Strict):
 
 
 class Expansion(Concept):
-    """Extra terms for an existing concept, run as their own named query so their extra yield shows apart."""
+    """Extra terms for an existing concept, run as their own named query so their extra yield shows apart.
+
+    ``active = false`` keeps a proposed block in the file (with its measured cost) without running it;
+    adopting it is setting ``active = true`` and bumping ``review.version``.
+    """
 
     extends: str
+    active: bool = True
 
 
 class SearchPlan(_Strict):
@@ -170,6 +175,33 @@ class Feed(_Strict):
     url: str = Field(pattern=r"^https?://")
     issn: str | None = None
     publisher: str | None = None
+    included: int | None = Field(None, ge=0)   # included studies published there (why this feed was chosen)
+
+
+class ManualDatabase(_Strict):
+    """A database without a usable API: the query the team runs by hand, and how often the export is due.
+
+    ``livereview import FILE --source <name>`` records which query (and protocol version) the file answers;
+    the digest reminds the team when ``refresh_days`` have passed since the last import.
+    """
+
+    label: str
+    platform: str | None = None
+    query: str | None = None          # the exact query string to paste into the database's advanced search
+    refresh_days: int = Field(90, ge=1, le=3650)
+    exportable: bool = True           # False: no bulk export (Google Scholar); covered another way, see ``note``
+    note: str | None = None
+
+
+class Chase(Schedule):
+    """Citation chasing and the evidence watch on the included studies (monthly by default)."""
+
+    cron: str = "0 5 1 * *"
+    #: most OpenAlex requests one chase may spend (OpenAlex keys have a daily budget); the rest waits for next run
+    openalex_budget: int = Field(1000, ge=1)
+    #: re-fetch a study's citations only when this many days passed since its last successful chase
+    refresh_days: int = Field(28, ge=0)
+    directions: list[Literal["backward", "forward"]] = Field(default_factory=lambda: ["backward", "forward"])
 
 
 class SourceConfig(_Strict):
@@ -205,6 +237,7 @@ class Review(_Strict):
     languages: list[str] = Field(default_factory=lambda: ["eng"])
     seed_corpus: str | None = None
     reviewers_per_record: int = Field(2, ge=1, le=5)
+    peer_reviewed_only: bool = False   # exclude preprints at the source where the API allows it
 
     @field_validator("date_floor")
     @classmethod
@@ -229,6 +262,8 @@ class Protocol(_Strict):
     criteria: Criteria
     digest: Digest
     monitor: Schedule = Schedule(cron="0 6 * * 1")
+    chase: Chase = Chase()
+    manual: dict[str, ManualDatabase] = Field(default_factory=dict)
     path: str | None = Field(None, exclude=True)
     sha256: str | None = Field(None, exclude=True)
     text: str | None = Field(None, exclude=True, repr=False)
@@ -253,9 +288,14 @@ class Protocol(_Strict):
             if name not in SOURCE_NAMES:
                 raise ValueError(f"sources.{name}: unknown source (known: {', '.join(SOURCE_NAMES)})")
             for q in cfg.overrides:
-                if q not in self.query_names:
+                if q not in [CORE_QUERY, *self.expansions]:
                     raise ValueError(f"sources.{name}.overrides.{q}: no such query "
                                      f"(known: {', '.join(self.query_names)})")
+        for name in self.manual:
+            if name in SOURCE_NAMES:
+                raise ValueError(f"manual.{name}: {name} is an API source; manual databases need another name")
+            if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+                raise ValueError(f"manual.{name}: name must be lower-case letters, digits and hyphens")
         ids = [c.id for c in self.criteria.inclusion + self.criteria.exclusion]
         if len(ids) != len(set(ids)):
             raise ValueError("criteria ids must be unique across inclusion and exclusion")
@@ -264,7 +304,12 @@ class Protocol(_Strict):
     # -- derived views ------------------------------------------------------------------------------------------
     @property
     def query_names(self) -> list[str]:
-        return [CORE_QUERY, *self.expansions]
+        """The queries that run: core and every active expansion."""
+        return [CORE_QUERY, *self.active_expansions]
+
+    @property
+    def active_expansions(self) -> dict[str, Expansion]:
+        return {k: v for k, v in self.expansions.items() if v.active}
 
     def source(self, name: str) -> SourceConfig:
         return self.sources.get(name, SourceConfig())
@@ -282,7 +327,7 @@ class Protocol(_Strict):
         """Concept name -> terms for a named query: core uses the concepts; an expansion swaps its concept's terms."""
         terms = {name: list(c.terms) for name, c in self.concepts.items()}
         if query_name != CORE_QUERY:
-            exp = self.expansions[query_name]
+            exp = self.expansions[query_name]   # inactive blocks too: validate-search measures proposals
             terms[exp.extends] = list(exp.terms)
         return terms
 

@@ -65,6 +65,8 @@ def pubmed_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
     langs = [PUBMED_LANG.get(lang, lang) for lang in protocol.review.languages]
     if langs:
         q += " AND (" + " OR ".join(f"{lang}[la]" for lang in langs) + ")"
+    if protocol.review.peer_reviewed_only:
+        q += " NOT preprint[pt]"   # PubMed indexes some preprints (NIH Preprint Pilot) under this type
     return q
 
 
@@ -74,11 +76,18 @@ def europepmc_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
     q = _boolean(protocol.search.combine, protocol.concept_terms(name), lambda t: _europepmc_term(t, field))
     if protocol.review.languages:
         q += " AND (" + " OR ".join(f"LANG:{lang}" for lang in protocol.review.languages) + ")"
+    if protocol.review.peer_reviewed_only:
+        q += " NOT SRC:PPR"        # Europe PMC's preprint source
     return q
 
 
 def openalex_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
-    """OpenAlex has no truncation (it stems), so ``*`` is dropped and the stems deduplicated in order."""
+    """OpenAlex has no truncation (it stems), so ``*`` is dropped and the stems deduplicated in order.
+
+    The text goes in the ``title_and_abstract.search`` filter (the paper searched titles, abstracts and
+    keywords; OpenAlex's plain ``search`` also matches full text). Language and type filters are added
+    by the connector from the protocol (``language:en``, ``type:…``).
+    """
     terms = {k: list(dict.fromkeys(t.rstrip("*") for t in v)) for k, v in protocol.concept_terms(name).items()}
     return _boolean(protocol.search.combine, terms, lambda t: f'"{t}"' if _is_phrase(t) else t)
 
@@ -177,7 +186,7 @@ class ConceptFilter:
             for concept, terms in protocol.concept_terms(name).items()
         }
         if name == CORE_QUERY:  # highlight expansion terms too
-            for exp in protocol.expansions.values():
+            for exp in protocol.active_expansions.values():
                 self.patterns.setdefault("~" + exp.extends, []).extend(
                     (t, re.compile(_term_regex(t), re.IGNORECASE)) for t in exp.terms)
         self._stems = {t: re.split(r"[\s\-]+", t.rstrip("*"))[0].lower()
@@ -247,7 +256,21 @@ def describe(protocol: Protocol, sources: Iterable[str] | None = None) -> str:
         for q in source_queries(protocol, source):
             flag = " (override)" if q.overridden else ""
             filt = " + client-side concept filter" if q.client_filter else ""
+            if source == "openalex":
+                extra = [f"language:{'|'.join(openalex_languages(protocol))}"] if protocol.review.languages else []
+                extra += [f"type:{'|'.join(protocol.source(source).types)}"] if protocol.source(source).types else []
+                filt += " as filter title_and_abstract.search" + (", with " + ", ".join(extra) if extra else "")
             lines.append(f"[{q.stream}]{flag}{filt}")
             lines.append(q.text)
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def openalex_languages(protocol: Protocol) -> list[str]:
+    """The protocol's languages as OpenAlex's two-letter codes (its ``language:`` filter)."""
+    return [ISO2.get(lang, lang) for lang in protocol.review.languages]
+
+
+def language_allowed(protocol: Protocol, language: str | None) -> bool:
+    """Client-side language criterion for sources that cannot filter by language: unknown language passes."""
+    return not language or not protocol.review.languages or language in protocol.review.languages

@@ -205,7 +205,8 @@ def _flag_notice(session: Session, work: Work, kind: str, evidence: str, prov: P
 def _apply_relations(session: Session, work: Work, rec: Record, prov: Provenance, report: IngestReport) -> bool:
     """Links, retraction/correction flags and notices; True when a notice about a known work was raised."""
     raised = False
-    if rec.is_retracted and not work.is_retracted:
+    names_its_retraction = any(NOTICE_IN_RELATION.get(rel.kind) == NoticeKind.RETRACTION for rel in rec.relations)
+    if rec.is_retracted and not work.is_retracted and not names_its_retraction:  # else the relation's notice says it
         nid = _flag_notice(session, work, NoticeKind.RETRACTION, f"{rec.source}: record marked retracted", prov,
                            rec.source)
         raised = raised or nid is not None

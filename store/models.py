@@ -193,6 +193,8 @@ class Import(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     protocol_version_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_versions.id"))
+    #: the protocol's ``manual.<name>`` query this export answers (its text is in the protocol version above)
+    manual_query: Mapped[str | None] = mapped_column(String(100))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Tests using these fixtures start a server (SMTP on loopback, the replay server of every source): they are
+# `slow`, so `make test-fast` (-m "not slow") leaves them out. Modules that start Prefect mark themselves.
+SERVER_FIXTURES = frozenset({"smtp_server", "replay", "browser", "page", "live_server"})
+
+# pytest-xdist workers: Prefect keeps local state (its SQLite database, profiles) in PREFECT_HOME; one per worker,
+# set before any test module imports Prefect.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _base = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
+    os.environ["PREFECT_HOME"] = str(_base / f"xdist-{os.environ['PYTEST_XDIST_WORKER']}")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -24,7 +41,6 @@ def _isolated_env(tmp_path, monkeypatch):
 
 
 # -- databases: every store test runs on SQLite and, when LIVEREVIEW_TEST_POSTGRES_URL is set, on PostgreSQL --------
-import os  # noqa: E402
 import uuid  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402

@@ -306,3 +306,27 @@ def first_line(text: str, limit: int = 160) -> str:
     text = (text[: m.start()] if m else text).strip()
     return text[:limit] + ("…" if len(text) > limit else "")
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# deposited references (pure): what a work cites, where the publisher deposited its reference list
+# ---------------------------------------------------------------------------------------------------------
+def reference_records(item: Mapping[str, Any], *, source: str = NAME) -> list[Record]:
+    """The work's deposited references that carry a DOI, as thin records (DOI, title, journal, year).
+
+    Unstructured references without a DOI are left out: they cannot be deduplicated reliably, and the
+    OpenAlex and Europe PMC reference lists usually resolve them.
+    """
+    out: list[Record] = []
+    for ref in _dicts(item.get("reference")):
+        doi = normalise_doi(ref.get("DOI"))
+        if not doi:
+            continue
+        title = clean_text(ref.get("article-title")) or clean_text(ref.get("volume-title"))
+        out.append(Record(
+            source=source, source_id=doi, doi=doi, title=title,
+            journal=clean_text(ref.get("journal-title")), year=parse_year(ref.get("year")),
+            volume=_field(ref.get("volume")), pages=normalise_pages(ref.get("first-page")),
+            raw=json.dumps(ref, ensure_ascii=False), raw_format=RAW_FORMAT,
+        ))
+    return out

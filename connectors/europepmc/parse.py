@@ -244,3 +244,55 @@ def _relations(item: dict[str, Any]) -> list[Relation]:
         if doi:
             out.append(Relation(kind=kind, id_type="doi", target=doi, note=note))
     return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# references and citations (pure): ``/{source}/{id}/references`` and ``/{source}/{id}/citations`` answers
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class LinkPage:
+    """One page of a study's reference list or citing works."""
+
+    records: list[Record] = field(default_factory=list)
+    hit_count: int = 0
+
+
+def parse_links(payload: bytes, *, kind: str, source: str = NAME) -> LinkPage:
+    """Records of a ``references`` (``kind="references"``) or ``citations`` answer; thin (no abstract)."""
+    data = _load(payload, source)
+    outer, inner = ("referenceList", "reference") if kind == "references" else ("citationList", "citation")
+    if outer not in data and "hitCount" not in data:
+        message = clean_text(data.get("errMsg") or data.get("message"))
+        raise SourceParseError(source, f"{kind}: not a {kind} answer" + (f" ({message})" if message else ""))
+    hits = data.get("hitCount")
+    page = LinkPage(hit_count=hits if isinstance(hits, int) else 0)
+    for item in _as_list(_get(data, outer, inner)):
+        if not isinstance(item, dict):
+            continue
+        src, ident = clean_text(item.get("source")), clean_text(str(item.get("id") or ""))
+        pmid = normalise_pmid(ident) if src == "MED" else None
+        pmcid = normalise_pmcid(ident) if src == "PMC" else None
+        title = clean_inline_markup(item.get("title"))
+        if not (title or pmid or pmcid or item.get("doi")):
+            continue
+        page.records.append(Record(
+            source=source, source_id=f"{src}:{ident}" if src and ident else (normalise_doi(item.get("doi")) or title),
+            title=title, authors=_author_string(item.get("authorString")),
+            year=parse_year(item.get("pubYear")), journal=clean_text(item.get("journalAbbreviation")),
+            volume=clean_text(item.get("volume")), issue=clean_text(item.get("issue")),
+            pages=normalise_pages(item.get("pageInfo")), doi=normalise_doi(item.get("doi")), pmid=pmid, pmcid=pmcid,
+            publication_types=["preprint"] if src == PREPRINT_SOURCE else [],
+            raw=json.dumps(item, ensure_ascii=False), raw_format=f"{RAW_FORMAT}-{kind}",
+        ))
+    return page
+
+
+def _author_string(value: object) -> list[str]:
+    """``"Smith J, Doe AB."`` -> ``["Smith, J.", "Doe, A.B."]`` (MEDLINE display names)."""
+    out: list[str] = []
+    for part in (clean_text(value) or "").rstrip(".").split(","):
+        m = _MEDLINE_NAME_RE.match(part.strip())
+        name = format_author(m["family"], initials=m["initials"]) if m else format_author(part.strip())
+        if name:
+            out.append(name)
+    return out

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 
+import charset_normalizer
+
 from livereview.errors import InputFileError
 from records.normalise import strip_control_chars
 
@@ -34,7 +36,8 @@ def decode(data: bytes, path: str) -> str:
 
     UTF-8 is tried first; a file that is not valid UTF-8 is read as Windows-1252 (falling back to
     Latin-1 for the five bytes cp1252 leaves undefined), which is what the tools that write
-    non-UTF-8 exports use.
+    non-UTF-8 exports use. (charset-normalizer is not asked to guess here: on a mostly-ASCII export it
+    cannot tell Windows-1252 from Mac Roman, and an open guess reads a short cp1252 "café" as Urdu cp1006.)
     """
     if not data.strip():
         raise InputFileError(path, "empty file")
@@ -61,12 +64,11 @@ def _decode_bytes(data: bytes, path: str) -> str:
         return _strict(data, "utf-16", path)
     head = data[:4000]
     if head.count(b"\x00") > len(head) // 4:
-        # UTF-16 without a BOM: the NULs sit in every other byte
-        odd_nuls = head[1::2].count(b"\x00")
-        even_nuls = head[0::2].count(b"\x00")
-        if max(odd_nuls, even_nuls) > len(head) // 3:
-            return _strict(data, "utf-16-le" if odd_nuls > even_nuls else "utf-16-be", path)
-        raise InputFileError(path, "not a reference export: binary data (NUL bytes) in the file")
+        # UTF-16 without a BOM (little- or big-endian: charset-normalizer tells), or binary data
+        best = charset_normalizer.from_bytes(data, cp_isolation=["utf_16_le", "utf_16_be"]).best()
+        if best is None:
+            raise InputFileError(path, "not a reference export: binary data (NUL bytes) in the file")
+        return str(best)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -191,14 +191,15 @@ def _aligned(row: list[str], mapping: dict[str, list[int]]) -> bool:
 
 
 def sniff_delimiter(header_line: str) -> str:
-    """Tab, semicolon or comma: whichever separates the header (quoted parts ignored)."""
-    unquoted = re.sub(r'"[^"]*"', "", header_line)
-    tabs, commas, semis = unquoted.count("\t"), unquoted.count(","), unquoted.count(";")
-    if tabs and tabs >= commas:
-        return "\t"
-    if semis > commas:
-        return ";"
-    return ","
+    """Tab, semicolon or comma: whichever separates the header (quoted parts ignored), by :class:`csv.Sniffer`.
+
+    The header line alone is sniffed: data rows hold free text (abstracts, author lists) full of commas and
+    semicolons, which throws the Sniffer's per-line consistency test off. A one-column header reads as comma.
+    """
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=",\t;").delimiter
+    except csv.Error:  # nothing separates anything: one column
+        return ","
 
 
 def _header_line(text: str) -> tuple[str | None, int]:

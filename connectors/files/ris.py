@@ -7,6 +7,9 @@ EndNote's multi-line ``KW``/``AD``/``N1`` (each continuation line is another val
 DOI in ``L3`` and its copyright paragraph as a second ``AB``, Ovid's ``SP - No`` / ``EP - Specified``,
 Zotero's ``DA  - 2019/10//undefined``. Whatever sits outside a ``TY`` … ``ER`` block is ignored;
 a record without its ``ER`` line means the file was cut short and the whole file is refused.
+(rispy, tried on the fixtures, reads the tags alike but silently drops a last record cut short and reads a
+file of one-space ``TY - JOUR`` tags as no records at all; its WoS parser returns nothing for a WoS file cut
+short. A reader here must refuse such files, so it is not a dependency.)
 """
 
 from __future__ import annotations

@@ -171,3 +171,18 @@ def api_message(data: Mapping[str, Any]) -> str:
     return text[:200] or "unknown error"
 
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# citation graph fields (pure): what a work cites and how often it is cited
+# ---------------------------------------------------------------------------------------------------------
+def referenced_ids(work: Mapping[str, Any]) -> list[str]:
+    """The W-ids a work cites (``referenced_works``), normalised, in order, once."""
+    refs = work.get("referenced_works")
+    ids = (normalise_openalex_id(r) for r in refs) if isinstance(refs, list) else ()
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def cited_by_count(work: Mapping[str, Any]) -> int:
+    value = work.get("cited_by_count")
+    return value if isinstance(value, int) and value >= 0 else 0

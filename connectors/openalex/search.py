@@ -44,12 +44,20 @@ _RATE_HINT = re.compile(r"rate limit|too many|budget|quota|exceeded", re.IGNOREC
 # search (HTTP)
 # ---------------------------------------------------------------------------------------------------------
 def build_query(query: str, window: Window, *, per_page: int = DEFAULT_PER_PAGE, extra_filters: Iterable[str] = (),
-                date_filter: tuple[str, str] = CREATED_FILTER) -> dict[str, str]:
-    """The query parameters of the first page (cursor ``*``): search text, date window, extra filters."""
+                date_filter: tuple[str, str] = CREATED_FILTER, search_filter: str | None = None) -> dict[str, str]:
+    """The query parameters of the first page (cursor ``*``): search text, date window, extra filters.
+
+    ``search_filter`` (e.g. ``title_and_abstract.search``) puts the text in that filter instead of
+    ``search=``, which also matches full text.
+    """
     start, end = date_filter
     filters = [f"{start}:{window.start.isoformat()}", f"{end}:{window.end.isoformat()}", *extra_filters]
+    if query.strip() and search_filter:
+        if "," in query:
+            raise SourceQueryError(NAME, "a comma in the search text would split the OpenAlex filter; remove it")
+        filters.append(f"{search_filter}:{query.strip()}")
     params = {"filter": ",".join(filters), "per_page": str(per_page), "cursor": "*"}
-    if query.strip():
+    if query.strip() and not search_filter:
         params["search"] = query.strip()
     return params
 
@@ -74,10 +82,15 @@ class OpenAlexConnector:
     name = NAME
     #: the protocol's ``types`` become an OpenAlex ``type:`` filter (OpenAlex type names: article, book, …)
     filters_types = True
+    #: the protocol's languages become a ``language:`` filter (two-letter codes)
+    filters_languages = True
+    #: the paper searched titles, abstracts and keywords: not ``search=``, which also matches full text
+    SEARCH_FILTER = "title_and_abstract.search"
 
     def __init__(self, settings: Settings, *, client: SourceClient | None = None,
                  per_page: int = DEFAULT_PER_PAGE, overlap_days: int = DEFAULT_OVERLAP_DAYS,
-                 extra_filters: Iterable[str] = (), types: Sequence[str] = ()) -> None:
+                 extra_filters: Iterable[str] = (), types: Sequence[str] = (), languages: Sequence[str] = (),
+                 search_filter: str | None = SEARCH_FILTER) -> None:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
         if overlap_days < 0:
@@ -86,7 +99,9 @@ class OpenAlexConnector:
         self.client = client or make_client(settings)
         self.per_page = per_page
         self.overlap_days = overlap_days
-        self.extra_filters = (*extra_filters, *([f"type:{'|'.join(types)}"] if types else []))
+        self.extra_filters = (*extra_filters, *([f"type:{'|'.join(types)}"] if types else []),
+                              *([f"language:{'|'.join(languages)}"] if languages else []))
+        self.search_filter = search_filter
 
     @property
     def has_key(self) -> bool:
@@ -101,7 +116,8 @@ class OpenAlexConnector:
                                                      "February 2026): set LIVEREVIEW_OPENALEX_API_KEY")
         result = SearchResult(source=self.name, stats=self.client.stats)
         try:
-            self._page_through(build_query(query, window, per_page=self.per_page, extra_filters=self.extra_filters),
+            self._page_through(build_query(query, window, per_page=self.per_page, extra_filters=self.extra_filters,
+                                           search_filter=self.search_filter),
                                result)
         except _PremiumFilterRefused as refusal:
             shifted = Window(window.start - timedelta(days=self.overlap_days), window.end)
@@ -110,7 +126,7 @@ class OpenAlexConnector:
                 f"{shifted} instead (window start moved back {self.overlap_days} days)")
             result.records.clear()
             self._page_through(build_query(query, shifted, per_page=self.per_page, extra_filters=self.extra_filters,
-                                           date_filter=PUBLICATION_FILTER), result)
+                                           date_filter=PUBLICATION_FILTER, search_filter=self.search_filter), result)
         return result
 
     def pages_bound(self, n: int) -> int:

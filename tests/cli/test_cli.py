@@ -1,18 +1,14 @@
-"""The console command, run as a user runs it: a real process, real exit codes, one-line errors."""
-
-import os
-import subprocess
-import sys
+"""The console command, run as a user runs it (its console entry point, in this process): real exit codes,
+one-line errors."""
 
 import pytest
+from cli_runner import run_cli
 
 from cli.main import EXIT_CODES
 
 
-def run(*args, env=None, cwd=None):
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=120)
+def run(*args, env=None):
+    return run_cli(*args, env=env)
 
 
 @pytest.fixture
@@ -105,3 +101,39 @@ def test_a_missing_database_is_not_created_by_a_read_command(db_env, tmp_path):
     res = run("status", env=db_env)
     assert res.returncode == 5 and "livereview init" in res.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_validate_search_prints_recall_and_each_miss_and_refuses_an_unknown_source(db_env):
+    assert run("init", env=db_env).returncode == 0
+    res = run("validate-search", "--source", "feeds", env=db_env)
+    assert res.returncode == 0, res.stderr
+    assert "feeds      recall 27/50 (54%)" in res.stdout
+    assert "    miss  S19 Practice makes progress?" in res.stdout
+    assert "would catch: expansion proposed_clinical_context (proposed, inactive)" in res.stdout
+    bad = run("validate-search", "--source", "scopus", env=db_env)
+    assert bad.returncode == 2 and "not a searchable source" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_an_offline_run_prints_one_line_per_failure_no_traceback_and_exits_4(db_env, tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    assert run("init", env=db_env).returncode == 0
+    res = run("run", "--source", "pubmed", "--no-alert",
+              env={**db_env, "LIVEREVIEW_PUBMED_BASE_URL": f"http://127.0.0.1:{dead}/", "PREFECT_API_URL": ""})
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "pubmed:core" in res.stdout and "refused the connection (not retried)" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1] == "no network: no source could be reached"
+    assert lines[:-1] == [f"error: pubmed:core failed: pubmed: connection failed: 127.0.0.1 refused the connection "
+                          f"(not retried) [http://127.0.0.1:{dead}/esearch.fcgi]"]
+    assert "refused the connection" in (tmp_path / "data" / "livereview.log").read_text()
+
+
+
+def test_version_prints_the_version():
+    res = run("--version")
+    assert res.returncode == 0 and res.stdout.startswith("livereview ")

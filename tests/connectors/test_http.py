@@ -71,3 +71,67 @@ def test_a_400_is_a_query_error_not_retried():
         assert "bad filter" in str(exc) and client.stats.attempts == 1
     else:
         raise AssertionError("no error")
+
+
+@responses.activate
+def test_a_json_error_body_that_is_a_list_gives_its_first_message():
+    responses.get("https://api.example.org/works", json=[{"message": "cursor expired", "code": 7}], status=400)
+    responses.get("https://api.example.org/empty", json=[], status=400)
+    client = SourceClient("x", "https://api.example.org/", user_agent="t", retries=0, per_second=1000)
+    try:
+        client.get("works")
+    except SourceQueryError as exc:
+        assert "request refused: cursor expired" in str(exc)
+    else:
+        raise AssertionError("no error")
+    try:
+        client.get("empty")
+    except SourceQueryError as exc:
+        assert str(exc).startswith("x: request refused") and exc.status == 400
+    else:
+        raise AssertionError("no error")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_refused_connection_fails_after_one_attempt_without_waiting():
+    slept = []
+    client = SourceClient("x", f"http://127.0.0.1:{_closed_port()}/", user_agent="t", retries=5, per_second=1000,
+                          sleep=slept.append)
+    try:
+        client.get("works")
+    except SourceHTTPError as exc:
+        assert "127.0.0.1 refused the connection (not retried)" in str(exc) and exc.status is None
+    else:
+        raise AssertionError("no error")
+    assert client.stats.attempts == 1 and slept == []
+
+
+def test_a_host_that_does_not_resolve_fails_after_one_attempt():
+    slept = []
+    client = SourceClient("x", "http://no-such-host.invalid/", user_agent="t", retries=5, per_second=1000,
+                          sleep=slept.append)
+    try:
+        client.get("works")
+    except SourceHTTPError as exc:
+        assert "cannot resolve host no-such-host.invalid" in str(exc) and exc.status is None
+    else:
+        raise AssertionError("no error")
+    assert client.stats.attempts == 1 and slept == []
+
+
+@responses.activate
+def test_a_dropped_connection_is_still_retried():
+    import requests
+
+    responses.get("https://api.example.org/works", body=requests.ConnectionError("Connection reset by peer"))
+    responses.get("https://api.example.org/works", body="{}")
+    client = SourceClient("x", "https://api.example.org/", user_agent="t", retries=2, per_second=1000,
+                          sleep=lambda s: None)
+    assert client.get("works").status_code == 200 and client.stats.attempts == 2

@@ -38,7 +38,9 @@ def settings(**kw) -> Settings:
 
 
 def connector(**kw) -> OpenAlexConnector:
+    """A connector searching with ``search=`` (the paging tests' shape); title-and-abstract has its own test."""
     s = kw.pop("settings", None) or settings()
+    kw.setdefault("search_filter", None)
     return OpenAlexConnector(s, client=make_client(s, sleep=lambda _: None, per_second=1000), **kw)
 
 
@@ -129,6 +131,23 @@ def test_first_request_sends_the_exact_search_filter_and_key_but_logs_it_redacte
     assert result.records == [] and result.total_reported == 0 and result.warnings == []
     assert result.queries == ["https://api.openalex.test/works?api_key=***&filter=from_created_date:2025-11-01,"
                               "to_created_date:2025-11-07&per_page=100&cursor=*&search=coaching+psychology"]
+
+
+@responses.activate
+def test_by_default_the_text_searches_titles_and_abstracts_with_language_and_type_filters():
+    responses.get(WORKS, body=load("list_zero_results.json"), match=[matchers.query_param_matcher({
+        "filter": "from_created_date:2025-11-01,to_created_date:2025-11-07,type:article|book,language:en,"
+                  'title_and_abstract.search:(homework OR "between-session activities")',
+        "per_page": "100", "cursor": "*", "api_key": "oa-secret"})])
+    s = settings()
+    conn = OpenAlexConnector(s, client=make_client(s, sleep=lambda _: None, per_second=1000),
+                             types=("article", "book"), languages=("en",))
+    assert conn.search('(homework OR "between-session activities")', WINDOW).records == []
+
+
+def test_a_comma_in_a_title_and_abstract_search_is_refused_before_sending():
+    with pytest.raises(SourceQueryError, match="comma"):
+        OpenAlexConnector(settings(), search_filter="title_and_abstract.search").search("a, b", WINDOW)
 
 
 @responses.activate

@@ -76,6 +76,7 @@ def test_deploy_from_prefect_yaml_and_a_process_worker_lands_a_monitor_run(tmp_p
         _run(env, PREFECT, "work-pool", "create", "livereview", "--type", "process")
         deployed = _run(env, PREFECT, "--no-prompt", "deploy", "--all")
         assert "weekly-monitor" in deployed.stdout and "weekly-digest" in deployed.stdout
+        assert "monthly-chase" in deployed.stdout
         worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "livereview"], env=env, cwd=tmp_path,
                                   stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True)
         _run(env, PREFECT, "deployment", "run", "monitor/weekly-monitor",
@@ -97,6 +98,20 @@ def test_deploy_from_prefect_yaml_and_a_process_worker_lands_a_monitor_run(tmp_p
             with engine.connect() as c:
                 queued = c.scalar(text("SELECT count(*) FROM works WHERE status = 'queued'"))
             assert queued == 3
+            # the monthly chase as its deployment runs it: evidence watch and citation chase over the replay
+            _run(env, PREFECT, "deployment", "run", "chase/monthly-chase",
+                 "--param", f"protocol_path={replay_protocol_path}")
+            deadline = time.time() + 300
+            chase = None
+            while time.time() < deadline:
+                with engine.connect() as c:
+                    chase = c.execute(text("SELECT status, prefect_flow_run_id FROM runs WHERE flow = 'chase' "
+                                           "ORDER BY id DESC")).first()
+                if chase and chase[0] != "running":
+                    break
+                time.sleep(2)
+            assert chase is not None and chase[0] == "succeeded" and chase[1], \
+                (tmp_path / "worker.log").read_text()[-4000:]
         finally:
             engine.dispose()
     finally:

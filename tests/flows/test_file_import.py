@@ -1,12 +1,10 @@
 """File import into the store: every real export, prior decisions, idempotence, all-or-nothing refusal."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from sqlalchemy import func, select
 
 from flows.file_import import import_file
@@ -82,10 +80,9 @@ def test_bad_files_are_refused_with_one_line_and_nothing_written(store, protocol
 
 
 def test_cli_dry_run_json_prints_normalised_records(tmp_path):
-    env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
-    res = subprocess.run([sys.executable, "-m", "cli", "import", str(EXPORTS / "wos_export_ris_format.txt"),
-                          "--source", "wos", "--dry-run", "--json"], capture_output=True, text=True, env=env,
-                         timeout=120)
+    env = {"LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
+    res = run_cli("import", str(EXPORTS / "wos_export_ris_format.txt"), "--source", "wos", "--dry-run", "--json",
+                  env=env)
     assert res.returncode == 0, res.stderr
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     assert len(rows) == 10
@@ -97,12 +94,11 @@ def test_cli_dry_run_json_prints_normalised_records(tmp_path):
 
 
 def test_cli_refuses_a_garbage_file_with_exit_3(tmp_path):
-    env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
-    assert subprocess.run([sys.executable, "-m", "cli", "init"], env=env, capture_output=True).returncode == 0
+    env = {"LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli("init", env=env).returncode == 0
     junk = tmp_path / "junk.ris"
     junk.write_bytes(bytes(range(256)) * 4)
-    res = subprocess.run([sys.executable, "-m", "cli", "import", str(junk), "--source", "x"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    res = run_cli("import", str(junk), "--source", "x", env=env)
     assert res.returncode == 3
     assert res.stderr.startswith("error: ") and "junk.ris" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1

@@ -1,4 +1,5 @@
-"""`livereview run` as a real process in Prefect's local mode: queue, rerun, and survive kill -9."""
+"""`livereview run` without a Prefect server (a local one-off run): queue, rerun, fail quietly, and survive kill -9
+(a real process)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from cli_runner import run_cli
 from replay_server import homework_paper
 from sqlalchemy import create_engine, func, select, text
 
@@ -32,9 +34,8 @@ def cli_env(replay, replay_protocol_path, tmp_path):
     return env
 
 
-def cli(env, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def cli(env, *args):
+    return run_cli(*args, env=env)  # in this process; the kill -9 test starts a real one
 
 
 def db(env):
@@ -80,6 +81,8 @@ def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
     assert res.returncode == 4, res.stdout + res.stderr
     assert "partial" in res.stdout
     assert "europepmc:core: failed: europepmc: answered with an HTML page instead of JSON" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+    assert "error: europepmc:core failed: europepmc: answered with an HTML page" in res.stderr
 
 
 def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_env, replay, tmp_path):

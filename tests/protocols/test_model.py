@@ -26,14 +26,14 @@ def test_the_bundled_protocol_is_the_registered_review():
     assert "null findings" in p.concepts["null_results"].terms
     assert {"behavioral practice", "extra-therapy", "home practice", "self-help assignments"} <= set(
         p.expansions["table1_alternatives"].terms)
-    assert [c.id for c in p.criteria.exclusion][-3:] == ["E2", "E3", "E4"]
+    assert [c.id for c in p.criteria.exclusion][-4:] == ["E2", "E3", "E4", "E5"]
     assert p.query_names == ["core", "table1_alternatives"]
     assert p.seed_corpus_path.is_file()
     assert len(p.sha256) == 64
 
 
 @pytest.mark.parametrize(("old", "new", "field", "problem"), [
-    ('version = "1.0.0"', "", "review.version", "required field is missing"),
+    ('version = "1.1.0"', "", "review.version", "required field is missing"),
     ("date_floor = 1995-01-01", "date_floor = 2999-01-01", "review.date_floor", "future"),
     ('combine = [["ia", "context"]', 'combine = [["ia", "contxt"]', None, "unknown concept 'contxt'"),
     ('"homework*", "home-work",', '"homework*", "home work*",', "concepts.ia.terms", "truncation"),
@@ -75,7 +75,7 @@ def test_the_protocol_lists_real_feeds_of_the_included_studies_journals():
     p = load_protocol(BUNDLED_PROTOCOL)
     feeds = {f.journal: f for f in p.source("feeds").feeds}
     assert feeds["Journal of Clinical Psychology"].url == "https://onlinelibrary.wiley.com/feed/10974679/most-recent"
-    assert feeds["Behaviour Research and Therapy"].url == "https://rss.sciencedirect.com/publication/science/00057967"
-    assert feeds["Coaching: An International Journal of Theory, Research and Practice"].url == (
-        "https://www.tandfonline.com/feed/rss/rcoa20")
+    assert feeds["Behavior Therapy"].url == "https://rss.sciencedirect.com/publication/science/00057894"
+    assert feeds["Clinical Psychology and Psychotherapy"].url == (
+        "https://onlinelibrary.wiley.com/feed/10990879/most-recent")
     assert all(f.url.startswith("https://") and f.issn for f in feeds.values())

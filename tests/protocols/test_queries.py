@@ -10,7 +10,7 @@ def test_pubmed_query_is_field_tagged_boolean_with_language():
     assert q.startswith("(((homework*[tiab] OR \"home-work\"[tiab] OR assignment*[tiab]")
     assert '"between-session activities"[tiab]' in q
     assert ") AND (coaching[tiab] OR" in q
-    assert q.endswith("AND (english[la])")
+    assert q.endswith("AND (english[la]) NOT preprint[pt]")
     assert q.count("(") == q.count(")")
 
 
@@ -23,7 +23,7 @@ def test_expansion_query_swaps_only_its_concept():
 def test_europepmc_openalex_and_crossref_dialects():
     epmc = source_queries(P, "europepmc")[0].text
     assert 'TITLE_ABS:homework*' in epmc and 'TITLE_ABS:"between-session activities"' in epmc
-    assert epmc.endswith("AND (LANG:eng)")
+    assert epmc.endswith("AND (LANG:eng) NOT SRC:PPR")
     oa = source_queries(P, "openalex")[0].text
     assert "*" not in oa and '"between-session activities"' in oa and "homework OR" in oa
     cr = crossref_query(P)

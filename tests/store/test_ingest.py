@@ -102,7 +102,9 @@ def test_a_retraction_of_a_known_work_raises_one_notice(engine):
         w = s.scalars(select(Work)).one()
         assert w.is_retracted
         kinds = s.scalars(select(Notice.kind)).all()
-        assert kinds.count("retraction") == 2  # the record flag and the RetractionIn link, each once
+        # one retraction, one notice: the RetractionIn link (which names the notice); the record flag adds none
+        assert kinds.count("retraction") == 1
+        assert s.scalars(select(Notice.evidence)).all() == ["pubmed: retraction-in pmid 99"]
         assert s.scalars(select(WorkLink.kind)).all() == ["retraction-in"]
 
 

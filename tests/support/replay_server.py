@@ -39,6 +39,8 @@ class Paper:
     abstract: str
     sources: set[str] = field(default_factory=lambda: set(SOURCES))
     doi: str | None = None
+    cites: tuple[str, ...] = ()          # DOIs this paper cites (OpenAlex ``cites:`` answers from them)
+    retracted_by: str | None = None      # DOI of a retraction notice (Crossref ``updated-by``, Retraction Watch)
 
     def __post_init__(self) -> None:
         if self.doi is None:
@@ -111,6 +113,14 @@ class Replay:
                 queue.pop(0)
             return fault
 
+    def by_doi(self, source: str, dois: set[str]) -> list[Paper]:
+        with self.lock:
+            return [p for p in self.papers if source in p.sources and p.doi in dois]
+
+    def citing(self, doi: str) -> list[Paper]:
+        with self.lock:
+            return [p for p in self.papers if "openalex" in p.sources and doi in p.cites]
+
     def in_window(self, source: str, start: date, end: date) -> list[Paper]:
         with self.lock:
             return [p for p in self.papers if source in p.sources and start <= p.created <= end]
@@ -159,6 +169,9 @@ class Replay:
         item.pop("relation", None)
         item.pop("update-to", None)
         item.pop("updated-by", None)
+        if p.retracted_by:   # the 2026 shape of a Retraction Watch update (see crossref/MANIFEST.tsv)
+            item["updated-by"] = [{"DOI": p.retracted_by, "type": "retraction", "label": "Retraction",
+                                   "source": "retraction-watch", "updated": {"date-parts": parts}}]
         return item
 
     def openalex_json(self, p: Paper) -> dict:
@@ -169,6 +182,7 @@ class Replay:
                     created_date=p.created.isoformat(), is_retracted=False,
                     abstract_inverted_index={w: [i for i, x in enumerate(words) if x == w] for w in set(words)})
         item["ids"] = {"openalex": item["id"], "doi": item["doi"], "pmid": f"https://pubmed.ncbi.nlm.nih.gov/{p.pmid}"}
+        item.update(referenced_works=[], cited_by_count=len(self.citing(p.doi or "")), type="article", language="en")
         return item
 
     def feed_xml(self, papers: list[Paper]) -> bytes:
@@ -261,6 +275,11 @@ class _Handler(BaseHTTPRequestHandler):
                     f"<RetMax>0</RetMax><RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>{webenv}</WebEnv>"
                     f"<IdList/><TranslationSet/><QueryTranslation>x</QueryTranslation></eSearchResult>")
             self._send(200, body.encode(), "text/xml; charset=UTF-8")
+        elif path.endswith("efetch.fcgi") and "id" in params:  # by PMID (the chase's evidence watch)
+            wanted = set(params["id"].split(","))
+            with r.lock:
+                found = [p for p in r.papers if "pubmed" in p.sources and p.pmid in wanted]
+            self._send(200, r.pubmed_xml(found), "text/xml; charset=UTF-8")
         elif path.endswith("efetch.fcgi"):
             found = r._webenvs.get(params.get("WebEnv", ""), [])
             start, count = int(params.get("retstart", 0)), int(params.get("retmax", 20))
@@ -269,6 +288,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"unknown E-utility", "text/plain")
 
     def _europepmc(self, path: str, params: dict[str, str]) -> None:
+        if path.endswith(("/references", "/citations")):  # the chase: no citation network served here
+            outer = ("referenceList", "reference") if path.endswith("references") else ("citationList", "citation")
+            self._send(200, json.dumps({"version": "6.9", "hitCount": 0, outer[0]: {outer[1]: []}}).encode(),
+                       "application/json")
+            return
+        pmids = set(re.findall(r"EXT_ID:(\d+)", params.get("query", "")))
+        if pmids and "FIRST_IDATE" not in params.get("query", ""):  # look-up of known PMIDs
+            with self.replay.lock:
+                found = [p for p in self.replay.papers if "europepmc" in p.sources and p.pmid in pmids]
+            body = {"version": "6.9", "hitCount": len(found), "resultList": {"result": [
+                self.replay.epmc_json(p) for p in found]}}
+            self._send(200, json.dumps(body).encode(), "application/json;charset=UTF-8")
+            return
         m = re.search(r"FIRST_IDATE:\[(\S+) TO (\S+)\]", params.get("query", ""))
         if not m:
             self._send(400, json.dumps({"errMsg": "no FIRST_IDATE"}).encode(), "application/json")
@@ -284,7 +316,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(body).encode(), "application/json;charset=UTF-8")
 
     def _crossref(self, path: str, params: dict[str, str]) -> None:
-        filt = dict(f.split(":", 1) for f in params.get("filter", "").split(",") if ":" in f)
+        pairs = [f.split(":", 1) for f in params.get("filter", "").split(",") if ":" in f]
+        dois = {v for k, v in pairs if k == "doi"}
+        if dois:  # the chase's look-up of known DOIs (filter=doi:a,doi:b)
+            items = [self.replay.crossref_json(p) for p in self.replay.by_doi("crossref", dois)]
+            body = {"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+                    "message": {"facets": {}, "total-results": len(items), "items-per-page": len(items),
+                                "query": {"start-index": 0, "search-terms": None}, "items": items}}
+            self._send(200, json.dumps(body).encode(), "application/json;charset=utf-8")
+            return
+        filt = dict(pairs)
         if "from-index-date" not in filt:
             self._send(400, json.dumps({"status": "failed", "message-type": "validation-failure",
                                         "message": [{"message": "missing filter"}]}).encode(), "application/json")
@@ -307,6 +348,17 @@ class _Handler(BaseHTTPRequestHandler):
                        "application/json")
             return
         filt = dict(f.split(":", 1) for f in params.get("filter", "").split(",") if ":" in f)
+        if "doi" in filt or "cites" in filt:  # the chase: look-up of known DOIs, works citing a W-id
+            if "doi" in filt:
+                found = self.replay.by_doi("openalex", set(filt["doi"].split("|")))
+            else:
+                with self.replay.lock:
+                    cited = next((p.doi for p in self.replay.papers if p.openalex_id == filt["cites"]), "")
+                found = self.replay.citing(cited or "")
+            body = {"meta": {"count": len(found), "per_page": len(found), "next_cursor": None},
+                    "results": [self.replay.openalex_json(p) for p in found]}
+            self._send(200, json.dumps(body).encode(), "application/json")
+            return
         lo = filt.get("from_created_date") or filt.get("from_publication_date")
         hi = filt.get("to_created_date") or filt.get("to_publication_date")
         found = self.replay.in_window("openalex", date.fromisoformat(lo), date.fromisoformat(hi))

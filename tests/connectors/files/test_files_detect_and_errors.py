@@ -93,6 +93,15 @@ def test_windows_1252_ris_falls_back_from_utf8(tmp_path):
     assert records[1].authors[:2] == ["Strojan, Primož", "Grošelj, Aleš"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read_in_either_byte_order(tmp_path, encoding):
+    text = (FIXTURES / "wos_tab_delimited_win_utf8.txt").read_text(encoding="utf-8-sig")
+    path = tmp_path / "savedrecs.txt"
+    path.write_bytes(text.encode(encoding))
+    records = read_records(path, source="wos")
+    assert [r.source_id for r in records] == ["WOS:000444108200009", "WOS:000424022700066", "WOS:A1997WL22200003"]
+
+
 def test_explicit_format_matching_the_content_is_used(tmp_path):
     records = read_records(FIXTURES / "wos_tab_delimited_win_utf8.txt", fmt="csv", source="wos")
     assert len(records) == 3

@@ -1,0 +1,257 @@
+"""Search validation: does each source's query, as the protocol generates it, retrieve the known included studies?
+
+The known includes are every included work in the store (the seed corpus and every later include). Per source:
+
+* PubMed: ``(QUERY) AND (123[uid] OR …)`` against ``123[uid] OR …`` alone (indexed?);
+* Europe PMC: ``(QUERY) AND (EXT_ID:123 OR DOI:"10.…" …)`` against the identifiers alone;
+* OpenAlex: ``filter=doi:…|…,title_and_abstract.search:QUERY`` (plus the protocol's language and types)
+  against ``filter=doi:…|…`` alone;
+* Crossref: each DOI's Crossref record through the client-side concept filter (what the monitor applies);
+* feeds: the stored record's title, abstract and keywords through the concept filter (feeds have no look-up).
+
+A study counts as found when any query the source runs (core and active expansions) retrieves it. Each miss
+says why (no identifier for this source / not indexed / indexed but not matched) and which expansion block,
+active or proposed, would catch it, judged on the text the store holds. Results are stored per protocol
+version (``store/validation.py``) so the digest can warn when a protocol change lowered recall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from connectors.crossref.lookup import work_by_doi
+from connectors.crossref.parse import item_to_record as crossref_record
+from connectors.europepmc.citations import search_page
+from connectors.http import SourceClient
+from connectors.openalex.citations import BATCH
+from connectors.openalex.parse import item_to_record as openalex_record
+from connectors.openalex.parse import read_works
+from connectors.openalex.search import OpenAlexConnector
+from connectors.payloads import decode_json
+from connectors.pubmed import lookup as pubmed_lookup
+from flows.chase import Clients
+from livereview.errors import ConfigError, SourceError
+from livereview.settings import Settings
+from protocols.model import CORE_QUERY, Protocol
+from protocols.queries import ConceptFilter, europepmc_query, openalex_languages, openalex_query, pubmed_query
+from store import screening
+from store.db import reading, require_current_schema, transaction
+from store.models import Work
+from store.validation import record_validation
+
+VALIDATED_SOURCES = ("pubmed", "europepmc", "openalex", "crossref", "feeds")
+NO_ID, NOT_INDEXED, NOT_MATCHED = "no identifier for this source", "not indexed", "indexed but not matched"
+
+
+@dataclass(frozen=True)
+class Known:
+    """An included study and the text the store holds for it."""
+
+    work_id: int
+    label: str
+    doi: str | None
+    pmid: str | None
+    text: tuple[str | None, str | None, str]       # title, abstract, keywords
+
+
+@dataclass
+class Miss:
+    label: str
+    reason: str
+    would_catch: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceRecall:
+    source: str
+    found: int = 0
+    total: int = 0
+    misses: list[Miss] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.total if self.total else None
+
+
+def known_includes(engine: Engine) -> list[Known]:
+    """Every included work (seed corpus and later includes), with the seed id as its label when it has one."""
+    with reading(engine) as s:
+        out = []
+        for w in s.scalars(select(Work).where(Work.status == screening.INCLUDED, Work.merged_into_id.is_(None))
+                           .order_by(Work.id)):
+            seed = next((r.source_id for r in w.source_records if r.source.startswith("seed:")), None)
+            label = f"{seed or f'work {w.id}'} {(w.title or '(no title)')[:60]}"
+            out.append(Known(w.id, label, w.doi, w.pmid, (w.title, w.abstract, " ".join(w.keywords or []))))
+        return out
+
+
+def would_catch(protocol: Protocol, text: tuple[str | None, str | None, str]) -> list[str]:
+    """Expansion blocks (active or proposed) whose query would retrieve this text, or which concept is missing."""
+    out = [f"expansion {name}{'' if exp.active else ' (proposed, inactive)'}"
+           for name, exp in protocol.expansions.items() if ConceptFilter(protocol, name).matches(*text)]
+    if not out:
+        core = ConceptFilter(protocol)
+        found = {c for c in core.patterns if any(rx.search(" ".join(t for t in text if t)) for _, rx in
+                                                     core.patterns[c])}
+        missing = sorted({c for group in protocol.search.combine for c in group} - found)
+        out.append("no protocol term: missing " + ", ".join(missing) if missing else "no protocol term")
+    return out
+
+
+def _queries(protocol: Protocol, generate: Any) -> list[str]:
+    return [generate(protocol, name) for name in protocol.query_names]
+
+
+def _chunks(items: Sequence[Known], size: int) -> Iterator[Sequence[Known]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _finish(result: SourceRecall, protocol: Protocol, studies: Sequence[Known], found: set[int], indexed: set[int],
+            with_id: set[int]) -> SourceRecall:
+    result.total = len(studies)
+    result.found = len(found)
+    for k in studies:
+        if k.work_id in found:
+            continue
+        reason = NO_ID if k.work_id not in with_id else (NOT_MATCHED if k.work_id in indexed else NOT_INDEXED)
+        result.misses.append(Miss(k.label, reason, would_catch(protocol, k.text) if reason == NOT_MATCHED else []))
+    return result
+
+
+def validate_pubmed(client: SourceClient, settings: Settings, protocol: Protocol,
+                    studies: Sequence[Known]) -> SourceRecall:
+    with_id = [k for k in studies if k.pmid]
+    by_pmid = {k.pmid: k.work_id for k in with_id}
+    found: set[int] = set()
+    indexed: set[int] = set()
+    for chunk in _chunks(with_id, 200):
+        pmids = [k.pmid for k in chunk if k.pmid]
+        indexed |= {by_pmid[p] for p in pubmed_lookup.existing(client, settings, pmids)}
+        for q in _queries(protocol, pubmed_query):
+            matched, _ = pubmed_lookup.query_matches(client, settings, q, pmids)
+            found |= {by_pmid[p] for p in matched}
+    return _finish(SourceRecall("pubmed"), protocol, studies, found, indexed, {k.work_id for k in with_id})
+
+
+def _epmc_ids(chunk: Sequence[Known]) -> str:
+    return "(" + " OR ".join(f"EXT_ID:{k.pmid}" if k.pmid else f'DOI:"{k.doi}"' for k in chunk) + ")"
+
+
+def validate_europepmc(client: SourceClient, settings: Settings, protocol: Protocol,
+                       studies: Sequence[Known]) -> SourceRecall:
+    with_id = [k for k in studies if k.pmid or k.doi]
+
+    def hits(query: str) -> set[int]:
+        page = search_page(client, settings, query, page_size=100)
+        pmids = {r.pmid for r in page.records if r.pmid}
+        dois = {r.doi for r in page.records if r.doi}
+        return {k.work_id for k in with_id if (k.pmid and k.pmid in pmids) or (k.doi and k.doi in dois)}
+
+    found: set[int] = set()
+    indexed: set[int] = set()
+    for chunk in _chunks(with_id, 50):
+        ids = _epmc_ids(chunk)
+        indexed |= hits(ids)
+        for q in _queries(protocol, europepmc_query):
+            found |= hits(f"({q}) AND {ids}")
+    return _finish(SourceRecall("europepmc"), protocol, studies, found, indexed, {k.work_id for k in with_id})
+
+
+def validate_openalex(client: SourceClient, protocol: Protocol, studies: Sequence[Known]) -> SourceRecall:
+    with_id = [k for k in studies if k.doi]
+    by_doi = {k.doi: k.work_id for k in with_id}
+    cfg = protocol.source("openalex")
+    extra = [*([f"type:{'|'.join(cfg.types)}"] if cfg.types else []),
+             *([f"language:{'|'.join(openalex_languages(protocol))}"] if protocol.review.languages else [])]
+
+    def hits(filters: list[str]) -> set[int]:
+        resp = client.get("works", params={"filter": ",".join(filters), "per_page": str(BATCH)})
+        works = read_works(decode_json(resp.content, source="openalex"), source="openalex")
+        return {by_doi[r.doi] for r in (openalex_record(w) for w in works) if r.doi in by_doi}
+
+    found: set[int] = set()
+    indexed: set[int] = set()
+    for chunk in _chunks(with_id, BATCH):
+        ids = "doi:" + "|".join(k.doi for k in chunk if k.doi)
+        indexed |= hits([ids])
+        for q in _queries(protocol, openalex_query):
+            found |= hits([ids, *extra, f"{OpenAlexConnector.SEARCH_FILTER}:{q}"])
+    return _finish(SourceRecall("openalex"), protocol, studies, found, indexed, {k.work_id for k in with_id})
+
+
+def _filters(protocol: Protocol) -> list[ConceptFilter]:
+    return [ConceptFilter(protocol, name) for name in protocol.query_names]
+
+
+def validate_crossref(client: SourceClient, protocol: Protocol, studies: Sequence[Known]) -> SourceRecall:
+    filters = _filters(protocol)
+    with_id = [k for k in studies if k.doi]
+    found: set[int] = set()
+    indexed: set[int] = set()
+    texts: dict[int, tuple[str | None, str | None, str]] = {}
+    for k in with_id:
+        item = work_by_doi(client, k.doi or "")
+        if item is None:
+            continue
+        indexed.add(k.work_id)
+        rec = crossref_record(item)
+        texts[k.work_id] = (rec.title, rec.abstract, " ".join(rec.keywords))
+        if any(f.matches(*texts[k.work_id]) for f in filters):
+            found.add(k.work_id)
+    # misses are judged on the text Crossref has (often no abstract), which is what the monitor filters
+    judged = [Known(k.work_id, k.label, k.doi, k.pmid, texts.get(k.work_id, k.text)) for k in studies]
+    return _finish(SourceRecall("crossref"), protocol, judged, found, indexed, {k.work_id for k in with_id})
+
+
+def validate_feeds(protocol: Protocol, studies: Sequence[Known]) -> SourceRecall:
+    filters = _filters(protocol)
+    found = {k.work_id for k in studies if any(f.matches(*k.text) for f in filters)}
+    every = {k.work_id for k in studies}
+    return _finish(SourceRecall("feeds"), protocol, studies, found, every, every)
+
+
+def validate_search(settings: Settings, protocol: Protocol, engine: Engine, *, sources: Sequence[str] | None = None,
+                    clients: Clients | None = None, record: bool = True) -> list[SourceRecall]:
+    """Recall of each source's queries on the known includes; stored per protocol version when ``record``."""
+    require_current_schema(engine)
+    wanted = list(sources or [s for s in VALIDATED_SOURCES if s in protocol.enabled_sources])
+    unknown = [s for s in wanted if s not in VALIDATED_SOURCES]
+    if unknown:
+        raise ConfigError(f"--source {', '.join(unknown)}: not a searchable source "
+                          f"(known: {', '.join(VALIDATED_SOURCES)})")
+    studies = known_includes(engine)
+    clients = clients or Clients.from_settings(settings)
+    results: list[SourceRecall] = []
+    for source in wanted:
+        try:
+            if source == "pubmed":
+                res = validate_pubmed(clients.pubmed, settings, protocol, studies)
+            elif source == "europepmc":
+                res = validate_europepmc(clients.europepmc, settings, protocol, studies)
+            elif source == "openalex":
+                if settings.openalex_api_key is None and "api_key" not in clients.openalex.default_params:
+                    raise SourceError("openalex", "no API key (LIVEREVIEW_OPENALEX_API_KEY)")
+                res = validate_openalex(clients.openalex, protocol, studies)
+            elif source == "crossref":
+                res = validate_crossref(clients.crossref, protocol, studies)
+            else:
+                res = validate_feeds(protocol, studies)
+        except SourceError as exc:
+            res = SourceRecall(source, total=len(studies), error=str(exc))
+        results.append(res)
+    if record:
+        summary: dict[str, Any] = {
+            "recall": {r.source: {"found": r.found, "total": r.total} for r in results if r.error is None},
+            "misses": {r.source: [m.__dict__ for m in r.misses] for r in results},
+            "errors": {r.source: r.error for r in results if r.error},
+            "queries": CORE_QUERY if not protocol.active_expansions else [CORE_QUERY, *protocol.active_expansions]}
+        with transaction(engine) as s:
+            record_validation(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
+                              protocol.text or "", protocol.path, summary)
+    return results

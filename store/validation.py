@@ -1,0 +1,72 @@
+"""Search validation results (``livereview validate-search``), kept per protocol version.
+
+Each validation is a ``runs`` row with ``flow = "validate-search"``, the protocol version it measured and
+``summary = {"recall": {source: {"found": n, "total": m}}, "misses": {...}}``. :func:`recall_drops` compares
+the latest validation of the current protocol version with the latest of an earlier version, so the
+digest can warn when a protocol change lowered recall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import ProtocolVersion, Run
+from store.runs import finish_run, register_protocol, start_run
+
+VALIDATE_FLOW = "validate-search"
+
+
+@dataclass(frozen=True)
+class RecallDrop:
+    source: str
+    version: str
+    recall: float
+    previous_version: str
+    previous_recall: float
+
+
+def record_validation(session: Session, review_id: str, version: str, sha256: str, content: str, path: str | None,
+                      summary: dict[str, Any]) -> int:
+    """Store one validation (recall per source and the misses) as a finished run; returns its id."""
+    pv = register_protocol(session, review_id, version, sha256, content, path)
+    run = start_run(session, VALIDATE_FLOW, pv.id, {"sources": sorted(summary.get("recall", {}))})
+    finish_run(session, run.id, "succeeded", summary)
+    run.finished_at = datetime.now(UTC)
+    return run.id
+
+
+def _recall(entry: dict[str, Any]) -> float | None:
+    total = entry.get("total") or 0
+    return entry.get("found", 0) / total if total else None
+
+
+def latest_recall(session: Session, review_id: str) -> list[tuple[str, dict[str, dict[str, int]]]]:
+    """(protocol version, recall per source) of the latest validation of each version, newest version first."""
+    rows = session.execute(select(ProtocolVersion.version, Run.summary).join(
+        Run, Run.protocol_version_id == ProtocolVersion.id).where(
+        Run.flow == VALIDATE_FLOW, ProtocolVersion.review_id == review_id).order_by(Run.id.desc())).all()
+    seen: dict[str, dict[str, dict[str, int]]] = {}
+    for version, summary in rows:
+        if version not in seen:
+            seen[version] = dict((summary or {}).get("recall", {}))
+    return list(seen.items())
+
+
+def recall_drops(session: Session, review_id: str, version: str) -> list[RecallDrop]:
+    """Sources whose recall under ``version`` is lower than under the previously validated version."""
+    history = latest_recall(session, review_id)
+    current = dict(history).get(version)
+    previous = next(((v, r) for v, r in history if v != version), None)
+    if current is None or previous is None:
+        return []
+    out = []
+    for source, entry in sorted(current.items()):
+        now, before = _recall(entry), _recall(previous[1].get(source, {}))
+        if now is not None and before is not None and now < before:
+            out.append(RecallDrop(source, version, now, previous[0], before))
+    return out
