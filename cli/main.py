@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from cli import logs
 from cli import reports as reports_cli
@@ -28,6 +29,7 @@ from connectors.files import FORMATS
 from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
 from livereview.errors import LiveReviewError
+from livereview.secrets import scrub
 from livereview.settings import Settings, documented_settings, load_settings
 from records.vocabulary import SOURCES
 
@@ -82,6 +84,10 @@ class ExportStatus(StrEnum):
     full_text_conflict = "full-text-conflict"
 
 
+#: the store this command opened, named in a one-line error if the database fails mid-command
+_STORE = {"name": "(not opened)"}
+
+
 def _settings() -> Settings:
     return load_settings()
 
@@ -93,9 +99,10 @@ def _protocol(settings: Settings, path: Path | None):  # noqa: ANN202
 
 
 def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
-    from store.db import make_engine, require_current_schema
+    from store.db import describe, make_engine, require_current_schema
 
     engine = make_engine(settings.resolved_database_url)
+    _STORE["name"] = describe(engine)
     if require_schema:
         require_current_schema(engine)
     return engine
@@ -180,6 +187,8 @@ def import_(
     protocol: ProtocolOpt = None,
     database: Annotated[str | None, typer.Option("--database", help="The protocol's manual database whose query the "
                                                  "file answers (default: --source when it names one).")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another writer (a monitor run, another "
+                                        "import) to finish before giving up with exit 6.")] = 3600,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
     from flows.file_import import import_file, parse_file
@@ -204,7 +213,8 @@ def import_(
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
     rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
-                      query=query, database=database)
+                      query=query, database=database, lock_wait=wait,
+                      on_wait=lambda message: typer.echo(message, err=True))
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return
@@ -324,8 +334,8 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         value = getattr(settings, name)
         if hasattr(value, "get_secret_value"):
             value = "***" if value is not None else None
-        values[env] = None if value is None else str(value)
-    values["database (resolved)"] = settings.resolved_database_url
+        values[env] = None if value is None else scrub(str(value))  # a password inside a URL setting
+    values["database (resolved)"] = scrub(settings.resolved_database_url)
     if as_json:
         typer.echo(json.dumps(values, indent=2))
         return
@@ -353,7 +363,7 @@ def run(
 
     from flows.monitor import monitor, run_monitor
     from store.db import reading
-    from store.runs import last_runs
+    from store.runs import WRITER_LOCK, acquire_lock, release_lock
 
     settings = _settings()
     _setup_logging(settings)
@@ -361,30 +371,49 @@ def run(
     _protocol(settings, Path(proto_path))  # refuse a bad protocol before any work
     engine = _engine(settings)
     since_date = _parse_date(since)
-    with reading(engine) as s:
-        before = [r.id for r in last_runs(s, 1)]
     args = {"protocol_path": proto_path, "sources": source or None,
             "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
-    if PREFECT_API_URL.value():
-        state = monitor(**args, return_state=True)
-        failure = state.result(raise_on_failure=False) if state.is_failed() else None
-        message = state.message
-    else:  # local one-off run: no temporary Prefect server to start (8-45 s), same records in the store
-        run_monitor(**args)
-        failure = message = None
+    # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
+    # (exit 6); the monitor, in this same process, takes it over and releases it
+    acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")
+    flow_run_id = run_id = None
+    try:
+        if PREFECT_API_URL.value():
+            state = monitor(**args, return_state=True)
+            failure = state.result(raise_on_failure=False) if state.is_failed() else None
+            message = state.message
+            flow_run_id = getattr(state.state_details, "flow_run_id", None)
+        else:  # local one-off run: no temporary Prefect server to start (8-45 s), same records in the store
+            run_id = run_monitor(**args).get("run_id")
+            failure = message = None
+    finally:
+        release_lock(engine, WRITER_LOCK)
     with reading(engine) as s:
-        runs = last_runs(s, 1)
-        if not runs or [runs[0].id] == before:  # the flow stopped before a run was recorded
+        last = own_run(s, flow_run_id, run_id)
+        if last is None:  # the flow stopped before recording a run
             if isinstance(failure, LiveReviewError):
                 raise failure
             raise LiveReviewError(f"the monitor run did not start: {failure or message}")
-        last = runs[0]
         typer.echo(render_run(last))
         code = 0 if last.status == "succeeded" else 4
         if code and no_source_reached(last.summary or {}):
             typer.echo("no network: no source could be reached; `make demo` (or `livereview demo`) shows the whole "
                        "product offline, against recorded responses, in a store of its own", err=True)
     raise typer.Exit(code)
+
+
+def own_run(session, flow_run_id: object, run_id: int | None):  # noqa: ANN001, ANN201
+    """The run this command started (by its id, or its Prefect flow run id), never a run another process started
+    meanwhile: comparing the newest run id before and after would show that run's table."""
+    from sqlalchemy import select
+
+    from store.models import Run
+
+    if run_id is not None:
+        return session.get(Run, run_id)
+    if flow_run_id is not None:
+        return session.scalars(select(Run).where(Run.prefect_flow_run_id == str(flow_run_id))).first()
+    return None
 
 
 def no_source_reached(summary: dict) -> bool:
@@ -518,8 +547,12 @@ def main(argv: list[str] | None = None) -> None:
         # standalone_mode=False: click returns the exit code instead of raising SystemExit
         code = app(args=argv, prog_name="livereview", standalone_mode=False)
     except LiveReviewError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {scrub(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except DBAPIError as exc:  # the store failed mid-command (a damaged page, the server gone): one line, exit 5
+        reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+        typer.echo(f"error: store {_STORE['name']}: {scrub(reason)}", err=True)
+        sys.exit(5)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -535,7 +568,7 @@ def main(argv: list[str] | None = None) -> None:
         if logs.verbose:
             raise
         logging.getLogger(logs.CRASH_LOGGER).error("unexpected error", exc_info=exc)  # to the log file only
-        typer.echo(f"error: unexpected: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+        typer.echo(f"error: unexpected: {type(exc).__name__}: {scrub(' '.join(str(exc).split()))[:300]} "
                    "(traceback in the log file, or rerun with --verbose)", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -75,6 +75,7 @@ class SearchResult:
     queries: list[str] = field(default_factory=list)      # the exact query strings / URLs sent (secrets redacted)
     total_reported: int | None = None                     # what the source said it had, when it says
     warnings: list[str] = field(default_factory=list)     # trusted-but-odd things (malformed feed, skipped record)
+    dropped: int = 0                                      # items not made records (no title and no identifier)
     state: dict[str, Any] = field(default_factory=dict)   # cursor state to keep until the next run
     stats: ClientStats | None = None
 

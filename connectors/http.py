@@ -32,6 +32,7 @@ from tenacity import (
 )
 
 from livereview.errors import SourceHTTPError, SourceQueryError
+from livereview.secrets import scrub
 from livereview.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,8 @@ _SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAMS) + r")=([^&\s\"
 
 
 def redact_text(text: str) -> str:
-    """Secret query parameters replaced by ``***`` wherever they appear in free text (log lines)."""
-    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}=***", text)
+    """Secret query parameters and every known secret replaced by ``***`` wherever they appear in free text."""
+    return scrub(_SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}=***", text))
 
 
 class RedactingFilter(logging.Filter):

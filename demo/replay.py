@@ -89,6 +89,7 @@ class Replay:
         self.lock = threading.Lock()
         self._webenvs: dict[str, list[Paper]] = {}
         self.feed_etag = '"feed-v0"'
+        self.feed_link_only_items = 0    # feed items carrying only a link (no title, no DOI)
         self._load_templates()
 
     # -- control ----------------------------------------------------------------------------------------------------
@@ -196,6 +197,9 @@ class Replay:
             f"<description>{p.abstract}</description><dc:identifier>doi:{p.doi}</dc:identifier>"
             f"<prism:doi>{p.doi}</prism:doi><pubDate>{format_datetime_date(p.created)}</pubDate></item>"
             for p in papers)
+        items += "".join(f"<item><link>https://journal.example.org/toc/item-{i}</link>"
+                         f"<guid>https://journal.example.org/toc/item-{i}</guid></item>"
+                         for i in range(self.feed_link_only_items))
         return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
                 f'xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/"><channel><title>Replay Journal</title>'
                 f"<link>http://127.0.0.1/</link><description>TOC</description>{items}</channel></rss>").encode()

@@ -59,7 +59,7 @@ from digests.smtp import (
 )
 from livereview.errors import ConfigError
 from livereview.settings import Settings
-from protocols.model import Protocol
+from protocols.model import MAX_RECIPIENTS, Protocol
 from store.clock import as_utc, utcnow
 from store.db import reading, transaction
 from store.models import DigestRecord, Import, Notice, ProtocolVersion, Run, Work
@@ -79,6 +79,9 @@ def recipients_for(settings: Settings, protocol: Protocol) -> list[str]:
     """``LIVEREVIEW_DIGEST_TO`` (comma-separated) when set, else the protocol's ``digest.recipients``."""
     if settings.digest_to and settings.digest_to.strip():
         addrs = [a.strip() for a in settings.digest_to.split(",") if a.strip()]
+        if len(addrs) > MAX_RECIPIENTS:
+            raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {len(addrs)} recipients; at most {MAX_RECIPIENTS} (send to a "
+                              "mailing list address for a larger group)")
         for a in addrs:
             if not _EMAIL_RE.match(a):
                 raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {a!r} is not an e-mail address")
@@ -247,19 +250,26 @@ def deliver_pending(engine: Engine, settings: Settings, protocol: Protocol, *, n
     if only is not None:
         stmt = stmt.where(DigestRecord.id.in_(list(only)))
     with reading(engine) as s:
-        pending = [(r.id, r.eml_path, r.html_path) for r in s.scalars(stmt)]
+        pending = [(r.id, r.eml_path, r.html_path, list(r.recipients or [])) for r in s.scalars(stmt)]
     if not pending:
         return []
     if target is None:
         reason = "not sent: SMTP not configured (set LIVEREVIEW_SMTP_URL)"
-        return [Delivery(i, PENDING, [], eml, reason, unreachable=True) for i, eml, _ in pending]
-    recipients = recipients_for(settings, protocol)
-    if not recipients:
-        return [Delivery(i, PENDING, [], eml, _NO_RECIPIENTS, unreachable=True) for i, eml, _ in pending]
+        return [Delivery(i, PENDING, [], eml, reason, unreachable=True) for i, eml, _, _ in pending]
+    current = recipients_for(settings, protocol)
     context = ssl_context(settings) if target.security != "plain" else None
     out: list[Delivery] = []
     server_down: str | None = None
-    for digest_id, eml_path, html_path in pending:
+    for digest_id, eml_path, html_path, rendered_for in pending:
+        # a digest goes to the recipients it was rendered for; only one rendered for nobody is re-addressed
+        recipients = rendered_for or current
+        readdressed = None if rendered_for else f"re-addressed to the current recipients ({len(current)}): it was " \
+            "rendered when no recipient was set"
+        if not recipients:
+            out.append(Delivery(digest_id, PENDING, [], eml_path, _NO_RECIPIENTS, unreachable=True))
+            continue
+        if readdressed:
+            log.warning("digest #%s %s", digest_id, readdressed)
         if server_down:
             out.append(Delivery(digest_id, PENDING, recipients, eml_path, server_down, unreachable=True))
             continue
@@ -286,13 +296,15 @@ def deliver_pending(engine: Engine, settings: Settings, protocol: Protocol, *, n
             out.append(Delivery(digest_id, PENDING, recipients, eml_path, server_down, unreachable=True))
             continue
         note = ("refused by the server: " + ", ".join(sorted(refused))) if refused else None
+        if readdressed:
+            note = f"{readdressed}; {note}" if note else readdressed
         final_eml = _mark_sent(engine, digest_id, recipients, note, now or utcnow(), eml_path, html_path)
         out.append(Delivery(digest_id, SENT, [r for r in recipients if r not in refused], final_eml, note))
     return out
 
 
 def _address(msg: EmailMessage, recipients: Sequence[str]) -> None:
-    """Recipients are resolved at delivery time (the list may have changed since the digest was written)."""
+    """The ``To:`` of the message as it is sent (the recipients it was rendered for, or the re-addressed list)."""
     del msg["To"]
     msg["To"] = ", ".join(recipients)
 

@@ -8,6 +8,7 @@ by its SHA-256 and changes nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from store.db import reading, transaction
 from store.ingest import PriorDecision, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import Import
-from store.runs import register_protocol
+from store.runs import WRITER_LOCK, acquire_lock_waiting, register_protocol, release_lock
+
+#: how long an import waits for another writer (a monitor run, another import) before giving up
+DEFAULT_LOCK_WAIT = 3600.0
 
 
 @dataclass
@@ -62,10 +66,12 @@ def manual_database_for(protocol: Protocol, source: str, database: str | None) -
 
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
-                actor: str = "livereview import", query: str | None = None,
-                database: str | None = None) -> ImportReport:
-    """Read one export and store it in one transaction.
+                actor: str = "livereview import", query: str | None = None, database: str | None = None,
+                lock_wait: float = DEFAULT_LOCK_WAIT, on_wait: Callable[[str], None] | None = None) -> ImportReport:
+    """Parse the whole file, then store it in one transaction while holding the store's writer lock.
 
+    Another writer (a monitor run, a second import) is waited for (``on_wait`` is told once), so two imports
+    at once run one after the other instead of failing on SQLite's lock or PostgreSQL's unique constraints.
     ``query`` is the search as run (PRISMA-S search log); ``database`` the protocol's manual database the file
     answers (the label, when it names one). Without ``query``, that database's protocol query is recorded.
     """
@@ -81,11 +87,15 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
                                     dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
     fmt, records = parse_file(path, fmt=fmt, source=source)
     report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)
+    acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})", wait_seconds=lock_wait,
+                         on_wait=on_wait)
     try:
         _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor, query=query,
                manual=manual)
     except _DryRunDone:
         report.import_id = None
+    finally:
+        release_lock(engine, WRITER_LOCK)
     return report
 
 

@@ -34,6 +34,7 @@ from livereview.errors import (
     SourceHTTPError,
     SourceQueryError,
 )
+from livereview.secrets import scrub
 from livereview.settings import Settings, load_settings
 from protocols.model import CORE_QUERY, Protocol, load_protocol
 from protocols.queries import ConceptFilter, SourceQuery, language_allowed, openalex_languages, source_queries
@@ -42,6 +43,7 @@ from store.ingest import FuzzyMatcher, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import SourceRun
 from store.runs import (
+    WRITER_LOCK,
     abandon_stale_runs,
     acquire_lock,
     advance_watermark,
@@ -56,9 +58,9 @@ from store.runs import (
 )
 
 log = logging.getLogger(__name__)
-LOCK_NAME = "monitor"
-COUNT_KEYS = ("fetched", "filtered_out", "new", "already-queued", "in-corpus", "update", "version", "notice",
-              "unchanged")
+LOCK_NAME = WRITER_LOCK  # shared with imports: one writer of works at a time
+COUNT_KEYS = ("fetched", "dropped", "filtered_out", "new", "already-queued", "in-corpus", "update", "version",
+              "notice", "unchanged")
 
 
 @dataclass
@@ -151,6 +153,8 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
     with transaction(engine) as s:
         report = ingest_records(s, records, prov, matcher=matcher if matcher is not None else matcher_for(s))
         counts = {"fetched": len(result.records), "filtered_out": filtered_out, **report.counts}
+        if result.dropped:
+            counts["dropped"] = result.dropped
         sr = s.get(SourceRun, source_run_id)
         assert sr is not None
         merged = dict(sr.counts or {})
@@ -178,7 +182,7 @@ def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: s
     with transaction(engine) as s:
         sr = s.get(SourceRun, source_run_id)
         assert sr is not None
-        sr.status, sr.error = status, error
+        sr.status, sr.error = status, scrub(error) if error else error
         sr.finished_at = datetime.now(UTC)
 
 
@@ -244,7 +248,7 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
         outcome.status, outcome.error = "failed", str(exc)
         outcome.unreachable = isinstance(exc, SourceHTTPError) and exc.status is None
     except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others; the error is recorded
-        outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+        outcome.status, outcome.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
         log.exception("%s failed unexpectedly", plan.query.stream)
     else:
         outcome.status = "succeeded"

@@ -8,11 +8,17 @@ traceback. Raise them ``from`` the underlying cause.
 
 from __future__ import annotations
 
+from livereview.secrets import scrub
+
 
 class LiveReviewError(Exception):
-    """Base class: ``str(err)`` is a one-line, user-facing message."""
+    """Base class: ``str(err)`` is a one-line, user-facing message, with every known secret scrubbed."""
 
     exit_code: int = 1
+
+    def __init__(self, *args: object) -> None:
+        # scrubbed at construction, so the message, repr() and any traceback Prefect logs never carry a secret
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
     def __str__(self) -> str:  # always one line
         return " ".join(super().__str__().split())
@@ -52,7 +58,7 @@ class SourceError(LiveReviewError):
     exit_code = 4
 
     def __init__(self, source: str, problem: str, *, url: str | None = None, status: int | None = None) -> None:
-        self.source, self.problem, self.url, self.status = source, problem, url, status
+        self.source, self.problem, self.url, self.status = source, scrub(problem), url and scrub(url), status
         msg = f"{source}: {problem}"
         if status is not None:
             msg += f" (HTTP {status})"

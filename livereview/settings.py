@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livereview import __version__
 from livereview.errors import ConfigError
+from livereview.secrets import remember_settings
+
+_ADDRESS_RE = re.compile(r"^[^@\s,;<>\"()]+@[^@\s,;<>\"()]+$")
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,23 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return v if v.endswith("/") else v + "/"
+
+    def model_post_init(self, context: object, /) -> None:
+        """Every secret held here is remembered, so :func:`livereview.secrets.scrub` masks it in any error text."""
+        remember_settings(self)
+
+    @field_validator("digest_from", "maintainer_email")
+    @classmethod
+    def _one_address(cls, v: str | None) -> str | None:
+        """One e-mail address (``a@b`` or ``Name <a@b>``), checked like recipients: a CR or LF would inject headers."""
+        if v is None:
+            return v
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+            raise ValueError("contains a line break or control character; give one e-mail address")
+        addr = v.rsplit("<", 1)[1].removesuffix(">") if v.rstrip().endswith(">") and "<" in v else v
+        if not _ADDRESS_RE.match(addr.strip()):
+            raise ValueError(f"{v!r} is not one e-mail address")
+        return v
 
     @property
     def resolved_database_url(self) -> str:

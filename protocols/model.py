@@ -26,7 +26,45 @@ SOURCE_NAMES = tuple(SOURCES)
 CORE_QUERY = "core"
 
 _TERM_RE = re.compile(r"^[\w][\w'’\- /&.]*\*?$", re.UNICODE)
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+# one address: no whitespace (so no CR/LF), and none of the characters that separate or quote addresses in a header
+_EMAIL_RE = re.compile(r"^[^@\s,;<>\"()]+@[^@\s,;<>\"()]+$")
+#: words every source's query language reads as boolean or proximity operators, never as search terms
+OPERATOR_WORDS = frozenset({"and", "or", "not", "near", "adj", "same", "with"})
+#: a digest goes to a team, not a population: more recipients belong on a mailing list (one address here)
+MAX_RECIPIENTS = 100
+#: the oldest date floor: the sources' indexes (MEDLINE back to the 1940s, Crossref and OpenAlex further) are sliced
+#: into yearly backfill windows, and a floor centuries back only plans thousands of empty windows
+EARLIEST_DATE_FLOOR = date(1900, 1, 1)
+_OPERATOR_RE = re.compile(r"\b(AND|OR|NOT)\b")
+
+
+def check_query_text(text: str) -> None:
+    """A hand-written query is checked like a generated one: balanced quotes and parentheses, no dangling operator.
+
+    Raises ValueError naming the problem; what is between double quotes is not looked into.
+    """
+    if not text.strip():
+        raise ValueError("empty query")
+    if any(ord(ch) < 32 and ch not in "\t\n" for ch in text):
+        raise ValueError("control characters in the query")
+    if text.count('"') % 2:
+        raise ValueError("unbalanced double quote")
+    depth = 0
+    unquoted = re.sub(r'"[^"]*"', '""', text)
+    for ch in unquoted:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            raise ValueError("a closing parenthesis with no opening one")
+    if depth:
+        raise ValueError(f"unbalanced parentheses ({depth} left open)")
+    if re.search(r"\(\s*\)", unquoted):
+        raise ValueError("empty parentheses")
+    tokens = [t for t in re.split(r"[\s()]+", unquoted) if t]
+    ops = [bool(_OPERATOR_RE.fullmatch(t)) for t in tokens]
+    if ops and (ops[0] and tokens[0] != "NOT" or ops[-1]):
+        raise ValueError("the query starts or ends with a boolean operator")
+    if any(a and b and tokens[i + 1] != "NOT" for i, (a, b) in enumerate(zip(ops, ops[1:], strict=False))):
+        raise ValueError("two boolean operators in a row")
 
 
 class _Strict(BaseModel):
@@ -55,6 +93,9 @@ class Concept(_Strict):
                                  "list the phrase variants instead")
             if t.count("*") > 1 or ("*" in t and len(t.rstrip("*")) < 4):
                 raise ValueError(f"term {t!r}: truncation needs a stem of at least 4 letters")
+            if t.lower() in OPERATOR_WORDS:
+                raise ValueError(f"term {t!r} is a boolean operator word: sources would read it as an operator, "
+                                 "not a search term; drop it or make it part of a phrase")
             if t.lower() in seen:
                 raise ValueError(f"term {t!r} is listed twice")
             seen.add(t.lower())
@@ -120,6 +161,9 @@ class Digest(Schedule):
     @field_validator("recipients")
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
+        if len(v) > MAX_RECIPIENTS:
+            raise ValueError(f"{len(v)} recipients; at most {MAX_RECIPIENTS} (send to a mailing list address for a "
+                             "larger group)")
         for addr in v:
             if not _EMAIL_RE.match(addr):
                 raise ValueError(f"{addr!r} is not an e-mail address")
@@ -172,6 +216,16 @@ class SourceConfig(_Strict):
     types: list[str] = Field(default_factory=list)
     feeds: list[Feed] = Field(default_factory=list)
 
+    @field_validator("overrides")
+    @classmethod
+    def _overrides_are_queries(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, text in v.items():
+            try:
+                check_query_text(text)
+            except ValueError as exc:
+                raise ValueError(f"override {name!r}: {exc}") from None
+        return v
+
 
 class Review(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -190,6 +244,9 @@ class Review(_Strict):
     def _not_future(cls, v: date) -> date:
         if v > date.today():
             raise ValueError("date floor is in the future")
+        if v < EARLIEST_DATE_FLOOR:
+            raise ValueError(f"date floor {v.isoformat()} is before {EARLIEST_DATE_FLOOR.year}: the sources index "
+                             "little before then and the backfill would plan one window a year since")
         return v
 
 

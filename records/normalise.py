@@ -12,10 +12,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+_DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[A-Za-z!?][^<>]{0,500}>")  # a tag starts with a letter, /, ! or ?: "p < 0.05 > 3" survives
 _WS_RE = re.compile(r"\s+")
+# C0 controls other than tab, LF, VT, FF, CR and the separators \x1c-\x1f (those are whitespace), and DEL: never text
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 _ISSN_RE = re.compile(r"(\d{4})-?(\d{3}[\dXx])")
 _PMCID_RE = re.compile(r"PMC\s*(\d+)", re.IGNORECASE)
@@ -26,16 +28,25 @@ _BLOCK_TAG_RE = re.compile(r"</?(?:p|br|div|sec|title|li|list|jats:p|jats:sec|ja
                            r"AbstractText)\b[^>]*>", re.IGNORECASE)
 
 
+def strip_control_chars(text: str) -> str:
+    """``text`` without NUL and the other control characters no export means as text.
+
+    A NUL is stored as is by SQLite (and shown in exports and digests) and refused by PostgreSQL, so every
+    parser path drops them: :func:`clean_text` for fields, the file decoder for whole files.
+    """
+    return _CONTROL_RE.sub("", text) if _CONTROL_RE.search(text) else text
+
+
 def clean_text(value: object) -> str | None:
-    """Plain text: markup removed, HTML entities decoded, whitespace (incl. NBSP, thin space) collapsed."""
+    """Plain text: markup removed, HTML entities decoded, control characters dropped, whitespace collapsed."""
     if value is None:
         return None
-    text = str(value)
+    text = strip_control_chars(str(value))
     if "<" in text:
         text = _BLOCK_TAG_RE.sub(" ", text)
         text = _TAG_RE.sub("", text)
     if "&" in text:
-        text = html.unescape(text)
+        text = strip_control_chars(html.unescape(text))  # "&#0;" / "&#x1;" decode to controls too
     text = unicodedata.normalize("NFC", text)
     text = _WS_RE.sub(" ", text).strip()
     return text or None

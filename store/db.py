@@ -16,9 +16,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from livereview.errors import ConfigError, StoreError
@@ -104,16 +104,52 @@ def _sqlite_file(engine: Engine) -> Path | None:
     return Path(db).expanduser()
 
 
+def describe(engine: Engine) -> str:
+    """The store as a user names it: the SQLite file's path, or the URL without its password."""
+    path = _sqlite_file(engine)
+    return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
+
+
+def store_problem(engine: Engine, exc: DBAPIError, doing: str) -> StoreError:
+    """One line naming the store and what the driver said (``file is not a database``, ``disk image is malformed``)."""
+    reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+    hint = ""
+    if any(k in reason.lower() for k in ("not a database", "malformed", "corrupt", "disk image")):
+        hint = " (a damaged or foreign file: restore it from a backup, or move it away and run `livereview init`)"
+    return StoreError(f"{describe(engine)}: {doing}: {reason}{hint}")
+
+
+def check_integrity(engine: Engine) -> None:
+    """SQLite: ``PRAGMA quick_check`` must say ok; a damaged file is refused, never reported as initialised."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as conn:
+            rows = [r[0] for r in conn.execute(text("PRAGMA quick_check")).fetchall()]
+    except DBAPIError as exc:
+        raise store_problem(engine, exc, "integrity check failed") from exc
+    if rows != ["ok"]:
+        first = " ".join(str(rows[0]).split()) if rows else "no answer"
+        more = f" (and {len(rows) - 1} more problems)" if len(rows) > 1 else ""
+        raise StoreError(f"{describe(engine)}: damaged database: {first}{more}; restore it from a backup, or move "
+                         "it away and run `livereview init`")
+
+
 def migrate(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade to the latest schema (creating a SQLite file and its folder); returns (before, after) revisions."""
+    """Upgrade to the latest schema (creating a SQLite file and its folder); returns (before, after) revisions.
+
+    An existing SQLite file is checked first (``PRAGMA quick_check``): a damaged store is refused here.
+    """
     path = _sqlite_file(engine)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and path.stat().st_size:
+            check_integrity(engine)
     try:
         before = current_revision(engine)
         command.upgrade(_alembic_config(engine), "head")
-    except OperationalError as exc:
-        raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: cannot migrate: {exc.orig}") from exc
+    except DBAPIError as exc:
+        raise store_problem(engine, exc, "cannot migrate") from exc
     return before, head_revision()
 
 
@@ -124,9 +160,8 @@ def require_current_schema(engine: Engine) -> None:
         raise StoreError(f"{path}: no database here; run `livereview init`")
     try:
         rev = current_revision(engine)
-    except OperationalError as exc:
-        where = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"{where}: cannot open database: {exc.orig}") from exc
+    except DBAPIError as exc:
+        raise store_problem(engine, exc, "cannot open database") from exc
     if rev != head_revision():
         raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: database not initialised or out of "
                          f"date (revision {rev or 'none'}); run `livereview init`")

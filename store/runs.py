@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from livereview.errors import RunLockedError
 from store import health
 from store.clock import as_utc, utcnow
-from store.db import transaction
+from store.db import reading, transaction
 from store.models import Lock, ProtocolVersion, Run, SourceRun, Watermark
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 LOCK_STALE_AFTER = timedelta(hours=6)
+#: the one lock every long writer of works takes (monitor runs, imports): two at once would race on the same DOIs
+WRITER_LOCK = "monitor"
 
 
 # -- protocol versions --------------------------------------------------------------------------------------------
@@ -174,3 +178,46 @@ def release_lock(engine: Engine, name: str) -> None:
     with transaction(engine) as s:
         s.execute(update(Lock).where(Lock.name == name, Lock.pid == os.getpid(), Lock.host == socket.gethostname())
                   .values(holder=None, pid=None, host=None, acquired_at=None, heartbeat_at=None))
+
+
+def lock_holder(engine: Engine, name: str) -> str | None:
+    """Who holds the lock, read without taking the store's write lock; None when it is free (or its holder died)."""
+    with reading(engine) as s:
+        lock = s.get(Lock, name)
+        if lock is None or not lock.holder or (lock.host == socket.gethostname() and lock.pid == os.getpid()):
+            return None
+        if not _alive(lock.host, lock.pid, as_utc(lock.heartbeat_at)):
+            return None
+        since = f" since {lock.acquired_at:%Y-%m-%d %H:%M} UTC" if lock.acquired_at else ""
+        return f"{lock.holder}, pid {lock.pid} on {lock.host}{since}"
+
+
+def acquire_lock_waiting(engine: Engine, name: str, holder: str, *, wait_seconds: float,
+                         on_wait: Callable[[str], None] | None = None, poll_seconds: float = 1.0) -> None:
+    """Take the lock, waiting up to ``wait_seconds`` for its holder to finish; say once that it waits.
+
+    The holder is looked up with a read (SQLite readers never wait for a writer), so a second writer waits
+    here, politely, instead of in SQLite's busy handler (which ends in "database is locked") or racing the
+    first on PostgreSQL (which ends in a unique violation).
+    """
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    while True:
+        busy = lock_holder(engine, name)
+        if busy is None:
+            try:
+                acquire_lock(engine, name, holder)
+                return
+            except RunLockedError as exc:
+                busy = str(exc)
+            except DBAPIError as exc:  # another writer's transaction kept SQLite's write lock past the busy timeout
+                if "locked" not in str(exc.orig).lower():
+                    raise
+                busy = "another writer's transaction"
+        if time.monotonic() >= deadline:
+            raise RunLockedError(f"gave up after waiting {wait_seconds:g} s for the store's '{name}' lock, held by "
+                                 f"{busy}; try again later")
+        if not told and on_wait is not None:
+            on_wait(f"waiting for the store's '{name}' lock, held by {busy} …")
+            told = True
+        time.sleep(poll_seconds)

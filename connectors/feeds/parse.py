@@ -74,6 +74,7 @@ class ParsedFeed:
     title: str | None = None
     version: str = ""
     dates: list[date | None] = field(default_factory=list)   # per record: the date the entry was posted
+    skipped: int = 0                                         # entries dropped: no title and no identifier
 
 
 def parse(payload: bytes, *, source: str = NAME) -> list[Record]:
@@ -120,9 +121,10 @@ def parse_feed(payload: bytes, *, source: str = NAME, url: str | None = None,
                                    url=url)
         out.warnings.append(f"{source}: {where} is malformed ({problem}); kept the {len(out.records)} "
                             "entries that could be read")
+    out.skipped = skipped
     if skipped:
-        out.warnings.append(f"{source}: {where}: skipped {skipped} entries with neither title, link, id "
-                            "nor DOI")
+        out.warnings.append(f"{source}: {where}: skipped {skipped} entries with neither a title nor an "
+                            "identifier (DOI)")
     return out
 
 
@@ -261,7 +263,7 @@ def item_to_record(entry: Mapping[str, Any], feed: Mapping[str, Any],
     title = clean_inline_markup(entry.get("title"))
     link = entry.get("link") if isinstance(entry.get("link"), str) and entry.get("link") else None
     entry_id = entry.get("id") if isinstance(entry.get("id"), str) and entry.get("id") else None
-    if not (title or link or entry_id or doi):
+    if not (title or doi):  # a bare link is nothing a reviewer can screen or the store can match
         return None, None
 
     abstract, meta = _summary(entry)

@@ -62,6 +62,7 @@ class FeedConnector:
         dropped = set(dated_before(parsed, window.start))
         result.records = [r for i, r in enumerate(parsed.records) if i not in dropped]
         result.total_reported = len(parsed.records)
+        result.dropped = parsed.skipped
         result.warnings.extend(parsed.warnings)
         validators = {"etag": resp.headers.get("ETag"), "last_modified": resp.headers.get("Last-Modified")}
         validators = {k: v for k, v in validators.items() if v}

@@ -9,10 +9,12 @@ citation key does not (concatenated exports repeat keys) and the record is kept.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field
 from pylatexenc.latex2text import LatexNodes2Text
 
 from connectors.files.fields import (
@@ -32,6 +34,7 @@ from records.model import Record
 from records.normalise import (
     clean_text,
     normalise_language,
+    normalise_openalex_id,
     normalise_pages,
     normalise_pmcid,
     normalise_pmid,
@@ -39,6 +42,10 @@ from records.normalise import (
 )
 
 RAW_FORMAT = "bibtex"
+log = logging.getLogger(__name__)
+#: fields whose repeated values are all kept (joined with "; "); any other repeated field keeps its first value
+_LIST_FIELDS = frozenset({"keywords", "keyword", "author_keywords", "funding_details", "funding_text", "note",
+                          "annote", "mesh", "references", "affiliations"})
 
 _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
 _ENTRY_START_RE = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
@@ -48,19 +55,53 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
     """Every entry of a BibTeX file, or :class:`InputFileError`."""
     if not _ENTRY_START_RE.search(text):
         raise InputFileError(path, "no BibTeX entries found (no '@type{' line)")
+    # bibtexparser logs each failed block itself (several lines); every failure reaches the user here, once
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
     library = bibtexparser.parse_string(text)
     entries: list[Entry] = list(library.entries)
+    repeated: Counter[str] = Counter()
     for block in library.failed_blocks:
         if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
             entries.append(block.ignore_error_block)
             continue
+        if isinstance(block, DuplicateFieldKeyBlock) and isinstance(block.ignore_error_block, Entry):
+            entries.append(_merge_repeated_fields(block.ignore_error_block, repeated))
+            continue
         line = (block.start_line or 0) + 1
-        reason = str(block.error).split("\n")[-1].strip() if block.error else "syntax error"
-        raise InputFileError(path, f"unreadable BibTeX entry starting on line {line}: {reason}", line=line)
+        raise InputFileError(path, f"unreadable BibTeX entry starting on line {line}: {_reason(block.error)}",
+                             line=line)
     if not entries:
         raise InputFileError(path, "no BibTeX entries found")
+    if repeated:
+        fields = ", ".join(f"{name} ({n} entries)" for name, n in sorted(repeated.items()))
+        log.warning("%s: fields repeated within one entry: %s; kept every value of list fields (joined with "
+                    "'; ') and the first value of any other", path, fields)
     entries.sort(key=lambda e: e.start_line or 0)
     return [_to_record(entry) for entry in entries]
+
+
+def _reason(error: object) -> str:
+    """bibtexparser's reason for a failed block, as one line (its BlockAbortedException has an empty str)."""
+    text = str(getattr(error, "abort_reason", "") or error or "")
+    text = " ".join(text.split()).removeprefix("Exception(").strip("()'\"")
+    return text or "syntax error (an unbalanced brace or quote?)"
+
+
+def _merge_repeated_fields(entry: Entry, repeated: Counter[str]) -> Entry:
+    """One field per key: Scopus repeats ``funding_details`` (and others) within an entry."""
+    merged: dict[str, Field] = {}
+    seen_twice: set[str] = set()
+    for f in entry.fields:
+        key = f.key.lower()
+        value = _unbrace(str(f.value))  # this block kept each value's own braces; parsed entries have none
+        if key not in merged:
+            merged[key] = Field(f.key, value, f.start_line)
+            continue
+        seen_twice.add(key)
+        if key in _LIST_FIELDS:
+            merged[key] = Field(merged[key].key, f"{merged[key].value}; {value}", merged[key].start_line)
+    repeated.update(seen_twice)
+    return Entry(entry.entry_type, entry.key, list(merged.values()), entry.start_line, entry.raw)
 
 
 def _unbrace(value: str) -> str:
@@ -112,7 +153,9 @@ def _authors(raw: str) -> list[str]:
 
 
 def _to_record(entry: Entry) -> Record:
-    raw_authors = _field(entry, "author", latex=False)
+    # not _field: bibtexparser already took the value's own braces off, and "{World Health Organization}" alone
+    # must keep its braces to stay one corporate author
+    raw_authors = next((clean_text(str(f.value)) for f in entry.fields if f.key.lower() == "author"), None)
     authors = _authors(raw_authors) if raw_authors else []
     year = parse_year(_field(entry, "year")) or parse_year(_field(entry, "date"))
     url = _field(entry, "url", latex=False)
@@ -131,6 +174,7 @@ def _to_record(entry: Entry) -> Record:
         doi=first_doi(_field(entry, "doi", latex=False), url),
         pmid=normalise_pmid(_field(entry, "pmid", latex=False)) or pmid_from_urls([url]),
         pmcid=normalise_pmcid(_field(entry, "pmcid", latex=False)),
+        openalex_id=normalise_openalex_id(_field(entry, "openalex", latex=False)),
         issn=issns_from([_field(entry, "issn", latex=False)]),
         language=normalise_language(_field(entry, "language", "langid")),
         publication_types=[t for t in (publication_type(entry.entry_type),) if t],

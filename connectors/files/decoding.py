@@ -13,6 +13,7 @@ import codecs
 import charset_normalizer
 
 from livereview.errors import InputFileError
+from records.normalise import strip_control_chars
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "a PDF document"),
@@ -51,9 +52,9 @@ def decode(data: bytes, path: str) -> str:
         raise InputFileError(path, "empty file")
     sample = text[:20000]
     bad = sum(1 for ch in sample if ch in _CONTROL)
-    if bad > max(3, len(sample) // 200):
+    if bad > max(16, len(sample) // 50):  # binary data; a few stray NULs in a text export are dropped below
         raise InputFileError(path, "not a reference export: binary data (control bytes) in the file")
-    return text
+    return strip_control_chars(text)  # a stray NUL or escape in a value: dropped here, for every reader
 
 
 def _decode_bytes(data: bytes, path: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Iterable
 
@@ -43,6 +44,7 @@ from records.normalise import (
 )
 
 RAW_FORMAT = "csv"
+log = logging.getLogger(__name__)
 
 #: canonical field -> accepted header names (lower case, ``_`` read as a space), best first
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -93,6 +95,7 @@ _MULTI = {"keywords", "issn", "types"}
 _EMBASE_SOURCE_RE = re.compile(
     r"^(?P<journal>.+?) \((?P<year>1[5-9]\d\d|20\d\d)\)(?: (?P<volume>[^:\s(]+)(?::(?P<issue>[^\s(]+))?)?"
     r"(?: \((?P<pages>[^)]*)\))?\.?(?: Date of Publication: (?P<date>.+?))?\.?$")
+_FORMULA_START = ("=", "+", "-", "@")  # what connectors.files.write neutralises with a leading "'"
 _PLACEHOLDERS = {"UNKNOWN", "NULL", "N/A", "#N/A", "NAN", "NONE"}  # CoLRev writes UNKNOWN; pandas nan
 
 
@@ -114,17 +117,77 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
     rows = [r for r in _read_rows(text, delimiter, path) if r[0] > header_lineno and any(c.strip() for c in r[1])]
     records: list[Record] = []
     width = len(header)
+    group_end = _numbered_group_end(names)
+    longer = 0
     for number, (lineno, row, raw_text) in enumerate(rows, start=1):
         if len(row) > width and any(cell.strip() for cell in row[width:]):
-            raise InputFileError(path, f"row {number} has {len(row)} fields but the header has {width} "
-                                       "(an unquoted delimiter inside a value?)", line=lineno)
+            fields = len(row)
+            row = _fit_long_row(row, width, group_end)
+            if not _aligned(row, mapping):
+                raise InputFileError(path, f"row {number} has {fields} fields but the header has {width} "
+                                           "(an unquoted delimiter inside a value?)", line=lineno)
+            longer += 1
         record = _to_record(row, mapping, springer=springer)
         record.raw = f"{header_line}\n{raw_text}"
         records.append(record)
     if not records:
         raise InputFileError(path, "no records: the table has a header but no rows")
     _check_last_row(text, rows, width, path)
+    if longer:
+        where = f"after the header's last {header[group_end].strip()!r} column" if group_end is not None \
+            else "past the header's last column"
+        log.warning("%s: %d of %d rows had more fields than the header (%s); the extra fields were read and "
+                    "dropped, the other columns kept in place", path, longer, len(records), where)
     return records
+
+
+#: a numbered column: "Funding Text 1", "Funding Text 2" … (Scopus writes as many as the first rows need)
+_NUMBERED_RE = re.compile(r"^(.*?\D)\s*(\d{1,3})$")
+
+
+def _numbered_group_end(names: list[str]) -> int | None:
+    """Index of the last column of the header's one numbered group ("funding text 1".."funding text k").
+
+    Scopus sizes that group from some rows only: a record with more funding texts than the header has
+    columns for carries the extra ones right after the group, so every later field moves right. Two or more
+    groups, or none: None (extra fields are then only accepted at the end of the row).
+    """
+    stems: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        m = _NUMBERED_RE.match(name)
+        if m:
+            stems.setdefault(m.group(1).strip(), []).append(i)
+    groups = [idx for stem, idx in stems.items() if f"{stem} 1" in names or f"{stem}1" in names]
+    return groups[0][-1] if len(groups) == 1 else None
+
+
+def _fit_long_row(row: list[str], width: int, group_end: int | None) -> list[str]:
+    """The row with its extra fields dropped from where the export put them, so each cell is under its header."""
+    extra = len(row) - width
+    if group_end is None:
+        return row[:width]
+    return row[:group_end + 1] + row[group_end + 1 + extra:]
+
+
+def _aligned(row: list[str], mapping: dict[str, list[int]]) -> bool:
+    """Do the cells that have a recognisable shape (year, DOI, PubMed id, ISSN) still look like themselves?
+
+    A long row whose extra fields came from an unquoted delimiter moves later cells into the wrong columns;
+    this is what tells it apart from a row whose extra fields were dropped from the right place.
+    """
+    checks = {"year": lambda v: parse_year(v) is not None, "doi": lambda v: "10." in v,
+              "pmid": lambda v: normalise_pmid(v) is not None and len(v) <= 40,
+              "issn": lambda v: any(ch.isdigit() for ch in v)}  # an ISBN or an unchecked ISSN still has digits
+    checked = 0
+    for name, ok in checks.items():
+        for i in mapping.get(name, []):
+            value = _value(row[i]) if i < len(row) else None
+            if value is None:
+                continue
+            if not ok(value):
+                return False
+            checked += 1
+    return checked > 0
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -225,6 +288,8 @@ def _value(cell: str | None) -> str | None:
     text = clean_text(cell)
     if not text or text.upper() in _PLACEHOLDERS:
         return None
+    if text[0] == "'" and text[1:2] in _FORMULA_START:  # a cell neutralised against spreadsheet formulas
+        return text[1:]
     return text
 
 

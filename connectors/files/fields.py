@@ -33,6 +33,8 @@ def clean_author(name: object) -> str | None:
     text = clean_text(name)
     if not text:
         return None
+    if text.endswith(",") and text.count(",") == 1 and len(text) > 2:
+        return clean_text(text[:-1])  # "ASPIRE Investigators,": a corporate author, kept whole (EndNote's convention)
     text = _SCOPUS_ID_RE.sub("", text)
     text = _NAME_TITLES_RE.sub("", text).strip(" ;,")
     if not text or text.lower() in _NULL_NAMES:
@@ -63,7 +65,7 @@ def split_author_list(value: object) -> list[str]:
     text = clean_text(value)
     if not text:
         return []
-    if _BIBTEX_AND_RE.search(text) and ("," in text or ";" not in text):
+    if _BIBTEX_AND_RE.search(text) and ";" not in text:
         parts = split_bibtex_names(text)
     elif ";" in text:
         parts = text.split(";")

@@ -37,6 +37,7 @@ from records.normalise import (
     clean_text,
     dedupe_list,
     normalise_language,
+    normalise_openalex_id,
     normalise_pages,
     normalise_pmcid,
     normalise_pmid,
@@ -155,6 +156,7 @@ def _to_record(raw: _RawRecord) -> Record:
         ) or doi_from_openurl(raw.values("LK", "L2", "UR")),
         pmid=_pmid(raw, dbs),
         pmcid=_pmcid(raw),
+        openalex_id=_openalex(raw),
         issn=issns_from(raw.values("SN")),
         language=normalise_language(raw.first("LA", "LG")),
         publication_types=_types(ty, raw),
@@ -215,6 +217,23 @@ def _pmcid(raw: _RawRecord) -> str | None:
         if value.strip().upper().startswith("PMC"):
             return normalise_pmcid(value)
     return pmcid_from_urls(raw.values("UR", "L2"))
+
+
+_OPENALEX_LABEL_RE = re.compile(r"^OpenAlex\s*:\s*(?:https?://openalex\.org/)?(W\d+)\s*$", re.IGNORECASE)
+_OPENALEX_URL_RE = re.compile(r"openalex\.org/(?:works/)?(W\d+)\b", re.IGNORECASE)
+
+
+def _openalex(raw: _RawRecord) -> str | None:
+    """An OpenAlex work id written as a labelled note (``N1  - OpenAlex: W123``, as we export) or as its URL."""
+    for note in raw.values("N1"):
+        m = _OPENALEX_LABEL_RE.match(note.strip())
+        if m:
+            return normalise_openalex_id(m.group(1))
+    for url in raw.values("UR", "L2"):
+        m = _OPENALEX_URL_RE.search(url)
+        if m:
+            return normalise_openalex_id(m.group(1))
+    return None
 
 
 def _issue(value: str | None) -> str | None:

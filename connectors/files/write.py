@@ -18,18 +18,37 @@ _RIS_TYPE = {"book": "BOOK", "book-chapter": "CHAP", "preprint": "UNPB", "posted
 _BIB_TYPE = {"book": "book", "book-chapter": "incollection"}
 
 
+#: a cell a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, and tab / CR that some
+#: spreadsheets strip before looking
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _author_out(name: str) -> str:
+    """A personal name is ``Family, Given``; a name without a comma (``ASPIRE Investigators``) is a corporate
+    author, written with a trailing comma (EndNote's convention) so a reader keeps it whole, unreordered."""
+    return name if "," in name else f"{name},"
+
+
 def _joined(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(str(v) for v in value)
     return "" if value is None else str(value)
 
 
+def neutralise_formula(cell: str) -> str:
+    """``'`` before a cell that starts like a formula, so a spreadsheet shows it instead of running it."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
 def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """One row per work; every cell that could run as a spreadsheet formula is neutralised."""
     w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     n = 0
     for row in rows:
-        w.writerow({k: _joined(row.get(k)) for k in CSV_COLUMNS})
+        cells = {k: _joined(row.get(k)) for k in CSV_COLUMNS}
+        cells["authors"] = "; ".join(_author_out(a) for a in row.get("authors") or [])
+        w.writerow({k: neutralise_formula(v) for k, v in cells.items()})
         n += 1
     return n
 
@@ -46,11 +65,13 @@ def _one_line(value: Any) -> str:
 
 
 def write_ris(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """RIS with every identifier where a reader finds it again: DOI in DO, PMCID in C2 (EndNote's field), and the
+    PMID and OpenAlex id as labelled notes (``AN`` would only be read as a PMID when ``DB`` names PubMed)."""
     n = 0
     for row in rows:
         lines = [("TY", _ris_type(row)), ("ID", f"livereview-{row['id']}")]
         lines += [("TI", row.get("title"))]
-        lines += [("AU", a) for a in row.get("authors") or []]
+        lines += [("AU", _author_out(a)) for a in row.get("authors") or []]
         lines += [("PY", row.get("year")), ("JO", row.get("journal")), ("VL", row.get("volume")),
                   ("IS", row.get("issue"))]
         pages = row.get("pages") or ""
@@ -59,8 +80,11 @@ def write_ris(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
             lines += [("SP", sp), ("EP", ep or None)]
         lines += [("SN", s) for s in row.get("issn") or []]
         lines += [("DO", row.get("doi")), ("AB", row.get("abstract")), ("LA", row.get("language"))]
+        lines += [("C2", row.get("pmcid"))]
         if row.get("pmid"):
-            lines.append(("AN", row["pmid"]))
+            lines.append(("N1", f"PMID: {row['pmid']}"))
+        if row.get("openalex_id"):
+            lines.append(("N1", f"OpenAlex: {row['openalex_id']}"))
         lines += [("N1", f"livereview status: {row.get('status')}"), ("ER", "")]
         for tag, value in lines:
             if tag == "ER":
@@ -71,29 +95,52 @@ def write_ris(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     return n
 
 
-_BIB_ESCAPE = re.compile(r"([{}\\&%$#_])")
+#: LaTeX for the characters BibTeX would otherwise read as markup (``~`` a space, ``\\`` a line break)
+_BIB_SPECIAL = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\string^", "{": r"\{", "}": r"\}",
+                "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_"}
+_BIB_ESCAPE = re.compile("|".join(re.escape(c) for c in _BIB_SPECIAL))
+#: fields read back verbatim (no LaTeX): escaping would change the identifier
+_BIB_VERBATIM = frozenset({"doi", "pmid", "pmcid", "openalex", "pages", "year"})
 
 
 def _bib(value: Any) -> str:
-    return _BIB_ESCAPE.sub(r"\\\1", _one_line(value))
+    return _BIB_ESCAPE.sub(lambda m: _BIB_SPECIAL[m.group(0)], _one_line(value))
+
+
+def _bib_author(name: str) -> str:
+    """``Family, Given`` as is; a corporate name (no comma) or one holding " and " braced, so it stays one author."""
+    text = _bib(name)
+    return f"{{{text}}}" if "," not in name or re.search(r"\sand\s", name, re.IGNORECASE) else text
+
+
+def _bib_value(key: str, value: Any) -> str:
+    text = _one_line(value)
+    if key in _BIB_VERBATIM and text.count("{") == text.count("}") and "\\" not in text:
+        return text
+    return _bib(value)
 
 
 def write_bibtex(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """BibTeX whose identifiers come back unchanged (DOIs unescaped) and whose text keeps ``~``, ``\\`` and ``_``."""
     n = 0
     for row in rows:
         kind = "article"
         for pt in row.get("publication_types") or []:
             kind = _BIB_TYPE.get(pt.lower(), kind)
         fields = {
-            "title": row.get("title"), "author": " and ".join(row.get("authors") or []) or None,
+            "title": row.get("title"),
             "year": row.get("year"), ("booktitle" if kind == "incollection" else "journal"): row.get("journal"),
             "volume": row.get("volume"), "number": row.get("issue"),
             "pages": str(row["pages"]).replace("-", "--") if row.get("pages") else None,
-            "doi": row.get("doi"), "pmid": row.get("pmid"), "abstract": row.get("abstract"),
+            "doi": row.get("doi"), "pmid": row.get("pmid"), "pmcid": row.get("pmcid"),
+            "openalex": row.get("openalex_id"), "abstract": row.get("abstract"),
             "language": row.get("language"), "note": f"livereview status: {row.get('status')}",
         }
         out.write(f"@{kind}{{livereview{row['id']},\n")
-        body = [f"  {k} = {{{_bib(v)}}}" for k, v in fields.items() if v not in (None, "")]
+        body = [f"  {k} = {{{_bib_value(k, v)}}}" for k, v in fields.items() if v not in (None, "")]
+        authors = row.get("authors") or []
+        if authors:
+            body.insert(1, "  author = {" + " and ".join(_bib_author(a) for a in authors) + "}")
         out.write(",\n".join(body) + "\n}\n\n")
         n += 1
     return n

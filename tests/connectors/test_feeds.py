@@ -99,7 +99,20 @@ def test_rss091_with_the_netscape_doctype_is_accepted():
 def test_atom_entry_with_nothing_in_it_is_skipped_with_a_warning():
     parsed = parse_feed(load("atom_incomplete_empty_author.atom"), url=FEED_URL)
     assert parsed.records == []
-    assert parsed.warnings == [f"feeds: {FEED_URL}: skipped 1 entries with neither title, link, id nor DOI"]
+    assert parsed.warnings == [f"feeds: {FEED_URL}: skipped 1 entries with neither a title nor an identifier (DOI)"]
+    assert parsed.skipped == 1
+
+
+def test_items_with_only_a_link_are_dropped_and_counted_items_with_a_doi_but_no_title_kept():
+    payload = load("science_twis_rss1_prism.rdf.xml")
+    items = re.findall(rb"<item rdf:about=.*?</item>", payload, re.DOTALL)
+    untitled = re.sub(rb"<(dc:)?title>.*?</(dc:)?title>\n", b"", items[0])               # keeps its DOI
+    bare = re.sub(rb"<(dc:title|title|dc:identifier)>.*?</(dc:title|title|dc:identifier)>\n", b"", items[1])
+    assert b"title" not in bare and b"doi" not in bare and b"<link>" in bare
+    parsed = parse_feed(payload.replace(items[0], untitled).replace(items[1], bare), url=FEED_URL)
+    assert parsed.skipped == 1 and len(parsed.records) == 68
+    assert all(r.title or r.doi for r in parsed.records)
+    assert [r.doi for r in parsed.records if r.title is None] == ["10.1126/science.356.6343.1134-a"]
 
 
 def test_malformed_feed_with_readable_entries_returns_them_and_warns():

@@ -48,7 +48,8 @@ def test_without_send_the_digest_is_written_to_the_outbox(initialised, tmp_path)
     assert lines[1] == f"digest #1 written to outbox {eml} — pending; deliver with `livereview digest --send`"
 
 
-def test_send_delivers_the_pending_digest_and_says_where_it_went(initialised, smtp_server, tls_files, tmp_path):
+def test_send_delivers_the_pending_digest_and_says_where_it_went(initialised, smtp_server, tls_files, tmp_path,
+                                                                 protocol):
     assert invoke().exit_code == 0
     server = smtp_server("smtp+tls", auth=True)
     env = {"LIVEREVIEW_SMTP_URL": server.url, "LIVEREVIEW_SMTP_CA_FILE": str(tls_files.ca),
@@ -58,11 +59,13 @@ def test_send_delivers_the_pending_digest_and_says_where_it_went(initialised, sm
     skipped, sent = res.output.splitlines()
     assert skipped.startswith("no new digest: already covered by digest #1 (") and skipped.endswith(
         ", sent); use --force to make another, or --since to choose the start")
-    assert sent == f"digest #1 sent to 2 recipients via smtp+tls://digest-bot@127.0.0.1:{server.port}"
+    # the pending digest goes to the recipients it was rendered for (the protocol's), not the new list
+    assert sent == f"digest #1 sent to 1 recipient via smtp+tls://digest-bot@127.0.0.1:{server.port}"
     assert "p%40ss" not in res.output
-    assert [m.rcpt_tos for m in server.messages] == [["ann@lab.example.org", "bob@lab.example.org"]]
+    assert [m.rcpt_tos for m in server.messages] == [list(protocol.digest.recipients)]
     forced = invoke("--send", "--force", env=env)
     assert "[forced]" in forced.output and len(server.messages) == 2
+    assert server.messages[1].rcpt_tos == ["ann@lab.example.org", "bob@lab.example.org"]
 
 
 def test_errors_are_livereview_errors(initialised, tmp_path):

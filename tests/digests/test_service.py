@@ -293,16 +293,33 @@ def test_a_message_the_server_rejects_stays_pending_and_is_retried(candidates, p
     assert again.as_dict()["sent"] == [1] and digest_ids(server) == ["1"]
 
 
-def test_digest_to_overrides_the_protocols_recipients_at_delivery_time(candidates, protocol, make_settings,
-                                                                       smtp_server):
-    run_digest(candidates, protocol, make_settings(), send=True, now=noon(1))   # written for the protocol's list
+def test_a_pending_digest_goes_to_the_recipients_it_was_rendered_for_and_a_new_one_to_the_new_list(
+        candidates, protocol, make_settings, smtp_server):
+    first = run_digest(candidates, protocol, make_settings(), send=True, now=noon(1))   # for the protocol's list
+    rendered_for = list(protocol.digest.recipients)
+    assert first.created.recipients == rendered_for
     server = smtp_server("smtp")
     settings = make_settings(smtp_url=server.url, digest_to="ann@lab.example.org, bob@lab.example.org")
-    run_digest(candidates, protocol, settings, send=True, now=noon(1) + timedelta(hours=1))
+    run_digest(candidates, protocol, settings, send=True, now=noon(8))
+    old, new = server.messages
+    assert old.rcpt_tos == rendered_for and old.message["To"] == ", ".join(rendered_for)
+    assert new.rcpt_tos == ["ann@lab.example.org", "bob@lab.example.org"]
+    assert [d.recipients for d in digests(candidates)] == [rendered_for, ["ann@lab.example.org", "bob@lab.example.org"]]
+    assert digests(candidates)[0].error is None
+
+
+def test_a_digest_rendered_for_nobody_is_re_addressed_and_says_so(candidates, protocol, make_settings, smtp_server):
+    protocol = protocol.model_copy(update={"digest": protocol.digest.model_copy(update={"recipients": []})})
+    made = run_digest(candidates, protocol, make_settings(), send=True, now=noon(1))
+    assert made.created.recipients == []
+    server = smtp_server("smtp")
+    settings = make_settings(smtp_url=server.url, digest_to="ann@lab.example.org")
+    out = run_digest(candidates, protocol, settings, send=True, now=noon(1) + timedelta(hours=1))
     [got] = server.messages
-    assert got.rcpt_tos == ["ann@lab.example.org", "bob@lab.example.org"]
-    assert got.message["To"] == "ann@lab.example.org, bob@lab.example.org"
-    assert digests(candidates)[0].recipients == ["ann@lab.example.org", "bob@lab.example.org"]
+    assert got.rcpt_tos == ["ann@lab.example.org"]
+    sent = [d for d in out.deliveries if d.status == "sent"]
+    assert sent and "re-addressed to the current recipients" in (sent[0].reason or "")
+    assert "re-addressed" in (digests(candidates)[0].error or "")
 
 
 def test_a_pending_digest_whose_file_is_gone_fails_and_its_period_and_notices_return(store, protocol, make_settings,

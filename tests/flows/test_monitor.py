@@ -258,3 +258,23 @@ def test_an_unreachable_source_is_not_retried_for_each_of_its_streams(store, set
     assert crossref["crossref:table1_alternatives"]["error"].startswith(
         "not tried: crossref was unreachable earlier in this run")
     assert summary["status"] == "partial" and summary["failed_sources"] == ["crossref"]
+
+
+def test_feed_items_without_title_or_identifier_are_dropped_and_counted_in_the_run_summary(
+        store, settings, replay, replay_protocol):
+    replay.replay.add(homework_paper(1, TODAY - timedelta(days=1)))
+    replay.replay.feed_link_only_items = 3
+    untitled = select(func.count()).select_from(Work).where(Work.title.is_(None))
+    with transaction(store) as s:
+        untitled_before = s.scalar(untitled)
+    summary = execute_monitor(settings, replay_protocol, store, sources=["feeds"])
+    assert summary["status"] == "succeeded", summary
+    feed_streams = [o for o in summary["streams"] if o["source"] == "feeds"]
+    assert sum(o["counts"].get("dropped", 0) for o in feed_streams) == 3 * len(feed_streams)
+    assert summary["totals"]["dropped"] == 3 * len(feed_streams)
+    assert any("skipped 3 entries with neither a title nor an identifier" in w
+               for o in feed_streams for w in o["warnings"])
+    with transaction(store) as s:
+        assert s.scalar(untitled) == untitled_before
+        recorded = s.scalars(select(SourceRun).where(SourceRun.source == "feeds")).all()
+        assert all(sr.counts.get("dropped") == 3 for sr in recorded)

@@ -127,3 +127,21 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
                                     "FROM source_records GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d"))
         assert dup_records == 0
     eng.dispose()
+
+
+def test_two_runs_started_two_seconds_apart_the_loser_exits_6_with_one_line(cli_env, replay):
+    assert cli(cli_env, "init").returncode == 0
+    replay.replay.add(homework_paper(1, TODAY - timedelta(days=2)))
+    replay.replay.stall["pubmed"] = 3     # the winner holds the lock for a while (three seconds a request)
+    args = [sys.executable, "-m", "cli", "run", "--source", "pubmed", "--no-alert"]
+    first = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    second = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = [(p.returncode, out, err) for p in (second, first) for out, err in [p.communicate(timeout=400)]]
+    # whichever got Prefect started first wins: one succeeds with its own table, the other exits 6 and says why
+    (won, won_out, won_err), (lost, lost_out, lost_err) = sorted(results, key=lambda r: r[0])
+    assert won == 0 and won_out.startswith("run #1  succeeded"), won_err
+    assert lost == 6, (lost_out, lost_err)
+    assert lost_out == ""                             # never the other run's table
+    lines = lost_err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: another run holds the 'monitor' lock"), lost_err

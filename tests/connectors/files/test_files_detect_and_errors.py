@@ -31,6 +31,8 @@ EXPECTED_FORMATS = {
     "pubmed_via_endnote_export.ris.txt": "ris",
     "rayyan_articles.csv": "csv",
     "scopus_export.csv": "csv",
+    "scopus_export_funding_texts.csv": "csv",
+    "scopus_export_repeated_fields.bib": "bibtex",
     "scopus_export.ris": "ris",
     "springerlink_search_export.csv": "csv",
     "wos_export_ris_format.txt": "ris",
