@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from reports.growth import Growth, RunYield, growth, run_yields
 from store import screening
-from store.clock import as_utc
+from store.clock import as_utc, utcnow
 from store.health import SourceHealth, source_health
+from store.manual import ManualStatus, manual_exports_due
 from store.models import Import, Notice, ProtocolVersion, Run, SourceRecord, SourceRun, Watermark, Work
 from store.prisma import store_version
 
@@ -58,6 +60,7 @@ class Dashboard:
     notices: list[DashNotice]
     status_counts: dict[str, int]
     recent_runs: list[dict[str, Any]] = field(default_factory=list)
+    manual: list[ManualStatus] = field(default_factory=list)    # databases searched by hand: last import, due
 
 
 def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
@@ -87,8 +90,9 @@ def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
     return out, sum(only.values()), found
 
 
-def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200) -> Dashboard:
-    """Everything the dashboard shows (one read)."""
+def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200,
+            manual_refresh: Mapping[str, int] | None = None) -> Dashboard:
+    """Everything the dashboard shows (one read); ``manual_refresh`` is the protocol's manual databases' refresh days."""
     sources, single, found = _yields(session, SourceRecord.source)
     queries, _, _ = _yields(session, SourceRecord.query_name)
     health = source_health(session, enabled_sources)
@@ -119,6 +123,7 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
         watermarks=[(w.stream, w.last_window_end) for w in session.scalars(select(Watermark).order_by(
             Watermark.stream))],
         notices=notices, recent_runs=recent,
+        manual=manual_exports_due(session, manual_refresh or {}, utcnow()),
         status_counts=dict(session.execute(select(Work.status, func.count()).group_by(Work.status)).all()))
 
 

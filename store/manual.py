@@ -1,6 +1,6 @@
 """Databases searched by hand (the protocol's ``[manual.*]``): when each was last imported, and which are due.
 
-``livereview import FILE --source NAME [--query QUERY]`` records on the import which manual query the
+``livereview import FILE --source NAME [--database NAME]`` records on the import which manual database the
 file answers (``imports.manual_query``; by default the source label when it names a manual database).
 The digest and the dashboard read :func:`last_manual_imports` / :func:`manual_exports_due`.
 """

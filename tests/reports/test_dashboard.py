@@ -67,3 +67,14 @@ def test_the_page_cache_answers_with_the_last_value_while_it_recomputes():
     cache.wait(5)
     assert cache.get("k", (2,), make(4))[:2] == ("value 2", False)
     assert calls == [1, 2]
+
+
+def test_the_dashboard_shows_when_each_manual_database_was_last_imported_and_which_exports_are_due(engine, protocol):
+    build_history(engine, protocol)
+    refresh = {name: m.refresh_days for name, m in protocol.manual.items()}
+    with reading(engine) as s:
+        d = collect(s, enabled_sources=protocol.enabled_sources, manual_refresh=refresh)
+    manual = {m.name: m for m in d.manual}
+    assert set(manual) == set(protocol.manual)
+    assert manual["psycinfo"].last_import is not None and not manual["psycinfo"].due   # imported in the history
+    assert manual["wos"].last_import is None and manual["wos"].due                     # never imported: due

@@ -80,9 +80,11 @@ def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, A
     st = state(request)
     sources = list(st.protocol.enabled_sources)
 
+    manual = {name: m.refresh_days for name, m in st.protocol.manual.items()}
+
     def make() -> Dashboard:
         with reading(st.engine) as session:
-            return collect(session, enabled_sources=sources)
+            return collect(session, enabled_sources=sources, manual_refresh=manual)
 
     return PAGES.get(("dashboard", str(st.engine.url), tuple(sources)), dashboard_version(db), make)
 
@@ -93,6 +95,7 @@ def _page(request: Request, db: Session, user: User | None, *, public: bool) -> 
     when, what = next_scheduled_run()
     expansions = set(st.protocol.expansions)
     labels = {name: exp.label for name, exp in st.protocol.expansions.items()}
+    labels |= {name: m.label for name, m in st.protocol.manual.items()}
     return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public,
                   next_run=when, next_run_note=what, expansions=expansions, labels=labels,
                   chart_version=abs(hash(version)) % 10**10, today=date.today(), stale=stale,
