@@ -92,7 +92,7 @@ def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
 
 def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200,
             manual_refresh: Mapping[str, int] | None = None) -> Dashboard:
-    """Everything the dashboard shows (one read); ``manual_refresh`` is the protocol's manual databases' refresh days."""
+    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days."""
     sources, single, found = _yields(session, SourceRecord.source)
     queries, _, _ = _yields(session, SourceRecord.query_name)
     health = source_health(session, enabled_sources)
