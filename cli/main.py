@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from cli.digest import digest
+from cli.simulate import rank, simulate
 from livereview import __version__
 from livereview.errors import LiveReviewError
 from livereview.settings import Settings, documented_settings, load_settings
@@ -450,6 +451,8 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 
 app.command("digest")(digest)
+app.command("simulate")(simulate)
+app.command("rank")(rank)
 
 
 def _parse_date(value: str | None) -> date | None:
