@@ -66,6 +66,13 @@ def metrics(order_labels: Sequence[int], *, seconds: float = 0.0, fits: int = 0)
                    seconds=round(seconds, 3), fits=fits)
 
 
+def choose_priors(labels: Sequence[int], seed: int) -> list[int]:
+    """The prior include and exclude (row indices) a seed picks: the benchmark hands the same two to ASReview."""
+    y = np.asarray(labels, dtype=int)
+    rng = np.random.default_rng(seed)
+    return [int(rng.choice(np.flatnonzero(y == 1))), int(rng.choice(np.flatnonzero(y == 0)))]
+
+
 def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> tuple[list[int], Metrics]:
     """Screen ``texts`` in model order; return the screening order (record indices, priors first) and metrics."""
     start = time.perf_counter()
@@ -75,8 +82,7 @@ def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> t
     if len(includes) < 2 or len(excludes) < 1:
         raise ValueError(f"simulate needs at least 2 included and 1 excluded record (found {len(includes)} "
                          f"included, {len(excludes)} excluded)")
-    rng = np.random.default_rng(seed)
-    priors = [int(rng.choice(includes)), int(rng.choice(excludes))]
+    priors = choose_priors(y, seed)
     x, _ = featurise(texts)
     labelled = np.zeros(n, dtype=bool)
     labelled[priors] = True
