@@ -118,7 +118,7 @@ def fit(x: sparse.csr_matrix, labels: np.ndarray, *, anchor: np.ndarray | None =
     n_exc = int((labels == 0).sum())
     if force_similarity or n_inc < MIN_INCLUDED or n_exc < MIN_EXCLUDED:
         return similarity(x[labels == 1], anchor, n_features=x.shape[1])
-    svm = LinearSVC(C=SVM_C)
+    svm = LinearSVC(C=SVM_C, random_state=0)  # liblinear shuffles: fix it so a seed gives one order
     svm.fit(x, labels, sample_weight=include_weights(labels, SVM_INCLUDE_RATIO))
     bayes = MultinomialNB(alpha=NB_ALPHA)
     bayes.fit(x, labels, sample_weight=include_weights(labels, NB_INCLUDE_RATIO))
