@@ -31,14 +31,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.naive_bayes import MultinomialNB
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.svm import LinearSVC
+from sklearn.utils import murmurhash3_32
 
 #: fewer decisions than this and the model falls back to similarity to the includes + protocol terms
 MIN_INCLUDED = 1
 MIN_EXCLUDED = 1
 WHY_TERMS = 3
+HASH_FEATURES = 2**21        # collisions negligible for a review's vocabulary (~10^5-10^6 unigrams + bigrams)
+MAX_DF = 0.95
 SVM_C = 0.11                 # strong regularisation: few labels, tens of thousands of features
 SVM_INCLUDE_RATIO = 9.8      # includes carry ~10x the total weight of the excludes
 NB_ALPHA = 3.822
@@ -53,23 +55,45 @@ def document(title: str | None, abstract: str | None, keywords: Sequence[str] | 
     return _TAGS.sub(" ", " . ".join(p for p in parts if p))
 
 
-def vectorizer(min_df: int = 2) -> TfidfVectorizer:
-    """Word unigrams + bigrams, sublinear TF, rare terms dropped."""
-    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, max_df=0.95,
-                           strip_accents="unicode", dtype=np.float32,
-                           token_pattern=_WORDS)
+def hasher() -> HashingVectorizer:
+    """Word unigrams + bigrams hashed into :data:`HASH_FEATURES` columns (raw counts; TF-IDF is applied after)."""
+    return HashingVectorizer(ngram_range=(1, 2), token_pattern=_WORDS, alternate_sign=False, norm=None,
+                             n_features=HASH_FEATURES, dtype=np.float32)
 
 
-def featurise(texts: Sequence[str]) -> tuple[sparse.csr_matrix, TfidfVectorizer]:
-    """TF-IDF matrix of ``texts`` (fitted on them: the vocabulary is the pool's own, as in ASReview)."""
-    vec = vectorizer(min_df=2 if len(texts) >= 50 else 1)
-    try:
-        matrix = vec.fit_transform(texts)
-    except ValueError:  # no term survives (tiny or empty pool): fall back to keeping every term
-        vec = vectorizer(min_df=1)
-        vec.max_df = 1.0
-        matrix = vec.fit_transform([t or "empty" for t in texts])
-    return matrix.tocsr(), vec
+@dataclass(frozen=True)
+class Terms:
+    """Maps feature columns back to the words behind them. Hashing keeps no vocabulary (that is what makes it
+    fast), so the words of a text are hashed again, only for the texts whose "why" is asked."""
+
+    hashing: HashingVectorizer
+    kept: np.ndarray            # hashed column of each feature column, sorted
+
+    def columns(self, text: str) -> dict[int, str]:
+        """Feature column -> word or bigram, for the terms of ``text``."""
+        out: dict[int, str] = {}
+        for term in set(self.hashing.build_analyzer()(text)):
+            h = abs(murmurhash3_32(term, seed=0, positive=False)) % HASH_FEATURES
+            pos = int(np.searchsorted(self.kept, h))
+            if pos < len(self.kept) and self.kept[pos] == h:
+                out[pos] = term
+        return out
+
+
+def featurise(texts: Sequence[str]) -> tuple[sparse.csr_matrix, Terms]:
+    """TF-IDF matrix of ``texts``: hashed unigram + bigram counts, terms in fewer than two texts (or in more than
+    95%) dropped, sublinear TF, IDF fitted on these texts (the pool's own weights, as in ASReview), rows
+    L2-normalised."""
+    hashing = hasher()
+    counts = hashing.transform(list(texts)).tocsr()
+    df = np.bincount(counts.indices, minlength=HASH_FEATURES)
+    min_df = 2 if len(texts) >= 50 else 1
+    kept = np.flatnonzero((df >= min_df) & (df <= max(min_df, MAX_DF * len(texts))))
+    if kept.size == 0:  # tiny or empty pool: keep every term there is
+        kept = np.flatnonzero(df > 0)
+    counts = counts[:, kept]
+    matrix = TfidfTransformer(sublinear_tf=True).fit_transform(counts) if kept.size else counts
+    return sparse.csr_matrix(matrix, dtype=np.float32), Terms(hashing, kept)
 
 
 def _percentile(values: np.ndarray) -> np.ndarray:
@@ -90,20 +114,23 @@ class Fitted:
     """A trained scorer over one feature space. ``method`` is ``model`` or ``similarity``."""
 
     method: str
-    weights: np.ndarray                     # per-feature weight used for scores' "why" (and similarity)
-    svm: LinearSVC | None = None
-    bayes: MultinomialNB | None = None
+    weights: np.ndarray                     # per-feature weight used for scores' "why" (the SVM's, or similarity)
+    bias: float = 0.0
+    nb_weights: np.ndarray | None = None    # naive Bayes log-likelihood ratio per feature
+    nb_bias: float = 0.0
 
     def score(self, x: sparse.csr_matrix) -> np.ndarray:
-        """Higher is more likely relevant; comparable within one call only (rank percentiles, or cosine)."""
+        """Higher is more likely relevant; comparable within one call only (rank percentiles, or cosine).
+
+        Both learners are linear in the features, so each score is one sparse product (no per-call checks):
+        the SVM's decision function, and naive Bayes' log P(include|x) − log P(exclude|x)."""
         if x.shape[0] == 0:
             return np.zeros(0)
         if self.method == "similarity":
             return np.asarray(x @ self.weights).ravel()
-        assert self.svm is not None and self.bayes is not None
-        svm = self.svm.decision_function(x)
-        nb = self.bayes.predict_log_proba(x)
-        nb = nb[:, 1] - nb[:, 0]
+        assert self.nb_weights is not None
+        svm = np.asarray(x @ self.weights).ravel() + self.bias
+        nb = np.asarray(x @ self.nb_weights).ravel() + self.nb_bias
         return (_percentile(svm) + _percentile(nb)) / 2
 
 
@@ -120,9 +147,22 @@ def fit(x: sparse.csr_matrix, labels: np.ndarray, *, anchor: np.ndarray | None =
         return similarity(x[labels == 1], anchor, n_features=x.shape[1])
     svm = LinearSVC(C=SVM_C, random_state=0)  # liblinear shuffles: fix it so a seed gives one order
     svm.fit(x, labels, sample_weight=include_weights(labels, SVM_INCLUDE_RATIO))
-    bayes = MultinomialNB(alpha=NB_ALPHA)
-    bayes.fit(x, labels, sample_weight=include_weights(labels, NB_INCLUDE_RATIO))
-    return Fitted("model", np.asarray(svm.coef_, dtype=float).ravel(), svm=svm, bayes=bayes)
+    nb_w, nb_b = naive_bayes(x, labels, include_weights(labels, NB_INCLUDE_RATIO), NB_ALPHA)
+    return Fitted("model", np.asarray(svm.coef_, dtype=float).ravel(), float(svm.intercept_[0]), nb_w, nb_b)
+
+
+def naive_bayes(x: sparse.csr_matrix, labels: np.ndarray, weight: np.ndarray,
+                alpha: float) -> tuple[np.ndarray, float]:
+    """Multinomial naive Bayes (as scikit-learn's, Lidstone smoothing ``alpha``) reduced to what ranking needs:
+    the per-feature log-likelihood ratio and the log prior ratio of include vs exclude."""
+    log_probs, priors = [], []
+    for cls in (0, 1):
+        rows = labels == cls
+        counts = np.asarray(x[rows].T @ weight[rows]).ravel() + alpha
+        log_probs.append(np.log(counts) - np.log(counts.sum()))
+        priors.append(float(weight[rows].sum()))
+    total = priors[0] + priors[1]
+    return log_probs[1] - log_probs[0], float(np.log(priors[1] / total) - np.log(priors[0] / total))
 
 
 def include_weights(labels: np.ndarray, ratio: float) -> np.ndarray:
@@ -144,15 +184,20 @@ def similarity(included: sparse.csr_matrix, anchor: np.ndarray | None, *, n_feat
     return Fitted("similarity", centroid / norm if norm else centroid)
 
 
-def why(fitted: Fitted, x: sparse.csr_matrix, names: np.ndarray, k: int = WHY_TERMS) -> list[list[str]]:
-    """Per row, the ``k`` terms that raise its score most (feature value × weight, positive only)."""
+def why(fitted: Fitted, x: sparse.csr_matrix, terms: Terms, texts: Sequence[str],
+        rows: Sequence[int] | None = None, k: int = WHY_TERMS) -> list[list[str]]:
+    """For each of ``rows`` (default all), the ``k`` terms that raise its score most (TF-IDF × weight, > 0)."""
     out: list[list[str]] = []
     w = fitted.weights
     x = x.tocsr()
-    for i in range(x.shape[0]):
+    for i in range(x.shape[0]) if rows is None else rows:
         lo, hi = x.indptr[i], x.indptr[i + 1]
         cols, vals = x.indices[lo:hi], x.data[lo:hi]
         contrib = vals * w[cols]
-        top = np.argsort(-contrib)[:k]
-        out.append([str(names[cols[j]]) for j in top if contrib[j] > 0])
+        top = [int(cols[j]) for j in np.argsort(-contrib)[:k] if contrib[j] > 0]
+        if not top:
+            out.append([])
+            continue
+        names = terms.columns(texts[i])
+        out.append([names[c] for c in top if c in names])
     return out

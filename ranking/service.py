@@ -27,7 +27,7 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from protocols.model import Protocol
-from ranking.model import WHY_TERMS, Fitted, document, featurise, fit, why
+from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, why
 from store import screening
 from store.db import reading, transaction
 from store.models import Decision, RankingRun, RankingScore, Work
@@ -72,25 +72,40 @@ def protocol_terms(protocol: Protocol | None) -> str:
 
 
 def train(texts: Sequence[str], labels: Sequence[int | None], *, terms: str = "",
-          min_included: int = MIN_INCLUDED, min_excluded: int = MIN_EXCLUDED) -> tuple[np.ndarray, list[list[str]],
-                                                                                     str]:
+          min_included: int = MIN_INCLUDED, min_excluded: int = MIN_EXCLUDED,
+          explain_unlabelled_only: bool = False) -> tuple[np.ndarray, list[list[str]], str]:
     """Fit on the labelled texts (label 1/0; ``None`` = unlabelled) and score *every* text.
 
-    Returns (scores in 0..1, why terms per text, method). Features are fitted on all texts, so the unlabelled
+    Returns (scores in 0..1, why terms per text — only the unlabelled ones' with ``explain_unlabelled_only`` —,
+    method). Features are fitted on all texts, so the unlabelled
     pool shapes the vocabulary as in active learning. With too few labels: similarity to includes + ``terms``.
     """
-    x, vec = featurise(list(texts))
-    names = vec.get_feature_names_out()
+    x, vocabulary = featurise(list(texts))
     y = np.array([-1 if v is None else int(v) for v in labels])
     known = np.flatnonzero(y >= 0)
     n_inc, n_exc = int((y == 1).sum()), int((y == 0).sum())
     if n_inc >= min_included and n_exc >= min_excluded:
         fitted = fit(x[known], y[known])
     else:
-        anchor = np.asarray(vec.transform([terms]).todense()).ravel() if terms else None
+        anchor = _anchor(vocabulary, terms) if terms else None
         fitted = fit(x[known], np.where(y[known] == 1, 1, 0), anchor=anchor, force_similarity=True)
     raw = fitted.score(x)
-    return _unit(raw, fitted), why(fitted, x, names, WHY_TERMS), fitted.method
+    explain = [i for i, v in enumerate(labels) if v is None] if explain_unlabelled_only else None
+    reasons = why(fitted, x, vocabulary, texts, explain, WHY_TERMS)
+    if explain is not None:
+        full: list[list[str]] = [[] for _ in texts]
+        for i, r in zip(explain, reasons, strict=True):
+            full[i] = r
+        reasons = full
+    return _unit(raw, fitted), reasons, fitted.method
+
+
+def _anchor(vocabulary: Terms, terms: str) -> np.ndarray:
+    """The protocol's terms as a vector of the pool's feature space (terms the pool lacks are ignored)."""
+    vec = np.zeros(len(vocabulary.kept))
+    for col in vocabulary.columns(terms):
+        vec[col] = 1.0
+    return vec
 
 
 def _unit(raw: np.ndarray, fitted: Fitted) -> np.ndarray:
@@ -137,7 +152,7 @@ def rank(session: Session, protocol: Protocol | None, work_ids: Iterable[int] | 
     # a work both open and labelled (awaiting full text) is scored as an open work and learned from as labelled
     texts = lab_texts + open_texts
     all_labels: list[int | None] = [*labels, *([None] * len(open_ids))]
-    scores, reasons, method = train(texts, all_labels, terms=protocol_terms(protocol))
+    scores, reasons, method = train(texts, all_labels, terms=protocol_terms(protocol), explain_unlabelled_only=True)
     offset = len(lab_ids)
     scored = [Scored(wid, round(float(scores[offset + i]), 6), reasons[offset + i]) for i, wid in enumerate(open_ids)]
     scored.sort(key=lambda s: (-s.score, s.work_id))
