@@ -11,17 +11,30 @@ One small interface for the digest, the web queue and ``livereview simulate``:
 The model itself is in :mod:`ranking.model`, the simulation and its metrics in :mod:`ranking.simulate`.
 """
 
-from ranking.service import (
-    Ranking,
-    Scored,
-    protocol_terms,
-    rank,
-    retrain,
-    retrain_if_changed,
-    scores_for,
-    scores_or_rank,
-    train,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ranking.service import (
+        Ranking,
+        Scored,
+        protocol_terms,
+        rank,
+        retrain,
+        retrain_if_changed,
+        scores_for,
+        scores_or_rank,
+        train,
+    )
 
 __all__ = ["Ranking", "Scored", "protocol_terms", "rank", "retrain", "retrain_if_changed", "scores_for",
            "scores_or_rank", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the store side on first use: ``simulate`` (ranking.simulate) then starts without the store's imports."""
+    if name in __all__:
+        return getattr(import_module("ranking.service"), name)
+    raise AttributeError(f"module 'ranking' has no attribute {name!r}")
