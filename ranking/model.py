@@ -7,7 +7,9 @@ heavier models at a fraction of the cost. We use:
 
 * features: TF-IDF of word unigrams and bigrams of title + abstract (+ keywords), sublinear term frequency,
   terms in fewer than two records dropped (they cannot generalise). Stop words are *kept*: the bigrams they
-  form ("effect of", "randomized to") carry study-design phrasing, and removing them measurably hurt;
+  form ("effect of", "randomized to") carry study-design phrasing, and removing them measurably hurt. Terms
+  are hashed (2^21 columns) rather than counted into a vocabulary: building the vocabulary was most of the
+  time of a simulation, and collisions are negligible at that width;
 * learners: a strongly regularised linear SVM with the includes weighted well above class balance (recall is
   what matters, and includes are rare: weighting is dynamic resampling without copying rows), and multinomial
   naive Bayes with heavy smoothing (robust with very few labels). Their hyper-parameters are the ones ASReview
@@ -16,8 +18,8 @@ heavier models at a fraction of the cost. We use:
   learner fails (naive Bayes on very long, varied abstracts; the SVM with a single include) is carried by the
   other.
 
-Before there are enough decisions to learn from (:data:`MIN_INCLUDED` includes and :data:`MIN_EXCLUDED`
-excludes) the score is the cosine similarity to the centroid of what is known to be relevant: the included
+Below :data:`MIN_INCLUDED` includes or :data:`MIN_EXCLUDED` excludes (the store asks for more, see
+:mod:`ranking.service`) the score is the cosine similarity to the centroid of what is known to be relevant: the included
 studies and the protocol's search terms.
 
 Nothing here touches the store: it works on texts and labels, so ``simulate`` and the store share it.
