@@ -46,22 +46,24 @@ def simulate(
 def rank(
     protocol: Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (default: "
                                                   "LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")] = None,
-    if_needed: Annotated[bool, typer.Option("--if-needed", help="Only retrain when decisions or works changed "
-                                            "since the last training.")] = False,
+    if_needed: Annotated[bool, typer.Option("--if-needed", help="Only retrain when works arrived, an include was "
+                                            "decided or 10 decisions piled up since the last training.")] = False,
 ) -> None:
     """Retrain the ranker on the store's decisions and save a score and reasons for every open work."""
     from livereview.settings import load_settings
     from protocols.model import load_protocol
-    from ranking import retrain
+    from ranking import retrain_if_changed
+    from ranking.service import retrain
     from store.db import make_engine, require_current_schema
 
     settings = load_settings()
     proto = load_protocol(protocol or settings.protocol)
     engine = make_engine(settings.resolved_database_url)
     require_current_schema(engine)
-    rep = retrain(engine, proto, only_if_changed=if_needed)
+    rep = retrain_if_changed(engine, proto) if if_needed else retrain(engine, proto)
     if rep is None:
-        typer.echo("ranking is up to date: no new decision or work since the last training")
+        typer.echo("ranking is up to date: no new work, no include and fewer than 10 decisions since the last "
+                   "training")
         return
     typer.echo(f"ranking #{rep.id}: {rep.method} on {rep.n_included} included and {rep.n_excluded} excluded, "
                f"{rep.n_scored} open works scored in {rep.seconds:.1f} s")

@@ -11,8 +11,9 @@ and open works are ranked by similarity to the included studies and the protocol
 :func:`retrain` writes the scores of every open work in one transaction (``ranking_scores``, one row per work,
 replaced wholesale, and a ``ranking_runs`` row): the web queue and the digest read them with :func:`scores_for`
 and never wait for training. It runs at the end of every monitor run, from ``livereview rank``, and from
-:func:`retrain_if_changed`, which a web app can call after each batch of decisions (it returns at once when
-nothing changed).
+:func:`retrain_if_changed`, which a web app can call (in the background) after every decision: it retrains when
+new works arrived, an include was decided, or :data:`DECISION_BATCH` decisions piled up, and otherwise returns
+at once — the store's version of ``simulate``'s schedule.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 MIN_INCLUDED = 1
 MIN_EXCLUDED = 5
+#: retrain_if_changed retrains after this many new decisions (at once after an include or new works)
+DECISION_BATCH = 10
 #: statuses that mean "passed title/abstract screening": positives for a title/abstract ranker
 POSITIVE = (screening.AWAITING_FULL_TEXT, screening.FULL_TEXT_SCREENING, screening.FULL_TEXT_CONFLICT,
             screening.INCLUDED)
@@ -159,14 +162,15 @@ def rank(session: Session, protocol: Protocol | None, work_ids: Iterable[int] | 
     return Ranking(method, n_inc, n_exc, scored, last_decision, last_work, time.perf_counter() - start)
 
 
-def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool = False) -> RankingRun | None:
+def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool = False,
+            batch: int = 1) -> RankingRun | None:
     """Train, score every open work and replace the persisted scores in one transaction.
 
-    With ``only_if_changed`` nothing happens (returns None) when no decision or work was added since the last
-    training — cheap enough to call after every batch of decisions.
+    With ``only_if_changed`` nothing happens (returns None) unless works arrived, an include was decided or
+    ``batch`` decisions were added since the last training — cheap enough to call after every decision.
     """
     with reading(engine) as s:
-        if only_if_changed and not _changed(s):
+        if only_if_changed and not _changed(s, batch):
             return None
         ranking = rank(s, protocol)
     with transaction(engine) as s:
@@ -186,17 +190,22 @@ def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool 
     return run
 
 
-def _changed(session: Session) -> bool:
+def _changed(session: Session, batch: int = 1) -> bool:
+    """New works arrived (they need a score), an include was decided, or ``batch`` decisions piled up."""
     last = session.scalars(select(RankingRun).order_by(RankingRun.id.desc()).limit(1)).first()
     if last is None:
         return True
-    return (session.scalar(select(func.max(Decision.id))) != last.last_decision_id
-            or session.scalar(select(func.max(Work.id))) != last.last_work_id)
+    if (session.scalar(select(func.max(Work.id))) or 0) > (last.last_work_id or 0):
+        return True
+    votes = list(session.scalars(select(Decision.decision).where(Decision.id > (last.last_decision_id or 0))))
+    return "include" in votes or len(votes) >= batch
 
 
-def retrain_if_changed(engine: Engine, protocol: Protocol | None) -> RankingRun | None:
-    """Retrain only when decisions or works arrived since the last training (for the web app, in the background)."""
-    return retrain(engine, protocol, only_if_changed=True)
+def retrain_if_changed(engine: Engine, protocol: Protocol | None, *, batch: int = DECISION_BATCH) -> RankingRun | None:
+    """Retrain when new works arrived, an include was decided, or ``batch`` decisions piled up since the last
+    training; else return None at once. For the web app to call in the background after decisions, so the
+    model follows the screening in batches (and at once after an include, the label that changes it most)."""
+    return retrain(engine, protocol, only_if_changed=True, batch=batch)
 
 
 def scores_for(session: Session, work_ids: Iterable[int]) -> dict[int, tuple[float, list[str]]]:

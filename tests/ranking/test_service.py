@@ -59,11 +59,20 @@ def test_retraining_replaces_every_score_and_only_open_works_are_scored(store, p
     assert {r for _, r in rows} == {second.id}
 
 
-def test_retrain_if_changed_does_nothing_until_a_decision_or_a_work_arrives(store, protocol):
-    ingest(store, [on_topic(1), off_topic(1)])
+def test_retrain_if_changed_waits_for_new_works_an_include_or_a_batch_of_decisions(store, protocol):
+    ingest(store, [on_topic(1), off_topic(1), off_topic(2), off_topic(3)])
     assert retrain_if_changed(store, protocol) is not None
     assert retrain_if_changed(store, protocol) is None
     ids = ids_by_doi(store)
+    for n in (1, 2):
+        with transaction(store) as s:
+            record_decision(s, s.get(Work, ids[f"10.5555/off.{n}"]), reviewer="ann", stage="title-abstract",
+                            decision="exclude")
+    assert retrain_if_changed(store, protocol, batch=3) is None, "two excludes: the batch is not full"
+    with transaction(store) as s:
+        record_decision(s, s.get(Work, ids["10.5555/off.3"]), reviewer="ann", stage="title-abstract",
+                        decision="exclude")
+    assert retrain_if_changed(store, protocol, batch=3) is not None, "the third fills it"
     with transaction(store) as s:
         record_decision(s, s.get(Work, ids["10.5555/on.1"]), reviewer="ann", stage="title-abstract",
                         decision="include")
