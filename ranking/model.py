@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.svm import LinearSVC
-from sklearn.utils import murmurhash3_32
 
 #: fewer decisions than this and the model falls back to similarity to the includes + protocol terms
 MIN_INCLUDED = 1
@@ -73,13 +73,43 @@ class Terms:
 
     def columns(self, text: str) -> dict[int, str]:
         """Feature column -> word or bigram, for the terms of ``text``."""
-        out: dict[int, str] = {}
-        for term in set(self.hashing.build_analyzer()(text)):
-            h = abs(murmurhash3_32(term, seed=0, positive=False)) % HASH_FEATURES
-            pos = int(np.searchsorted(self.kept, h))
-            if pos < len(self.kept) and self.kept[pos] == h:
-                out[pos] = term
+        terms = list(dict.fromkeys(self.hashing.build_analyzer()(text)))
+        return {int(p): t for t, p in zip(terms, self._columns(terms), strict=True) if p >= 0}
+
+    def names(self, texts: Sequence[str], wanted: Sequence[Sequence[int]]) -> list[list[str]]:
+        """For each text, the terms behind its ``wanted`` feature columns, in that order.
+
+        Each distinct term of the texts is hashed once; a column two terms share (a collision) is named by the
+        one the text contains."""
+        analyse = self.hashing.build_analyzer()
+        per_text = [analyse(t) for t in texts]
+        distinct = list(dict.fromkeys(term for terms in per_text for term in terms))
+        cols = self._columns(distinct)
+        needed = np.fromiter({c for w in wanted for c in w}, dtype=np.int64)
+        by_col: dict[int, list[str]] = {}
+        for i in np.flatnonzero(np.isin(cols, needed)):
+            by_col.setdefault(int(cols[i]), []).append(distinct[i])
+        out: list[list[str]] = []
+        for terms, cols_wanted in zip(per_text, wanted, strict=True):
+            names = []
+            for col in cols_wanted:
+                options = by_col.get(col, [])
+                if len(options) > 1:
+                    present = set(terms)
+                    options = [t for t in options if t in present]
+                if options:
+                    names.append(options[0])
+            out.append(names)
         return out
+
+    def _columns(self, terms: Sequence[str]) -> np.ndarray:
+        """The feature column of each term (-1 when the term was dropped or never seen)."""
+        if not terms or not len(self.kept):
+            return np.full(len(terms), -1, dtype=np.int64)
+        hashed = FeatureHasher(n_features=HASH_FEATURES, input_type="string", alternate_sign=False).transform(
+            [[t] for t in terms]).indices
+        pos = np.minimum(np.searchsorted(self.kept, hashed), len(self.kept) - 1)
+        return np.where(self.kept[pos] == hashed, pos, -1)
 
 
 def featurise(texts: Sequence[str]) -> tuple[sparse.csr_matrix, Terms]:
@@ -189,17 +219,15 @@ def similarity(included: sparse.csr_matrix, anchor: np.ndarray | None, *, n_feat
 def why(fitted: Fitted, x: sparse.csr_matrix, terms: Terms, texts: Sequence[str],
         rows: Sequence[int] | None = None, k: int = WHY_TERMS) -> list[list[str]]:
     """For each of ``rows`` (default all), the ``k`` terms that raise its score most (TF-IDF × weight, > 0)."""
-    out: list[list[str]] = []
     w = fitted.weights
     x = x.tocsr()
-    for i in range(x.shape[0]) if rows is None else rows:
+    rows = range(x.shape[0]) if rows is None else rows
+    wanted: list[list[int]] = []
+    for i in rows:
         lo, hi = x.indptr[i], x.indptr[i + 1]
         cols, vals = x.indices[lo:hi], x.data[lo:hi]
         contrib = vals * w[cols]
-        top = [int(cols[j]) for j in np.argsort(-contrib)[:k] if contrib[j] > 0]
-        if not top:
-            out.append([])
-            continue
-        names = terms.columns(texts[i])
-        out.append([names[c] for c in top if c in names])
-    return out
+        wanted.append([int(cols[j]) for j in np.argsort(-contrib)[:k] if contrib[j] > 0])
+    explained = [i for i, cols in zip(rows, wanted, strict=True) if cols]
+    named = iter(terms.names([texts[i] for i in explained], [c for c in wanted if c]))
+    return [next(named) if cols else [] for cols in wanted]
