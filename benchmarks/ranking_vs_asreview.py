@@ -38,11 +38,11 @@ DEFAULT_ASREVIEW = os.environ.get("ASREVIEW", "/work/asreview-venv/bin/asreview"
 FILES = ("ferdinands2023_nudging.csv", "ferdinands2023_wilson.csv", "srd_Kitchenham_2010.csv")
 
 
-def timed(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run ``cmd``; return it with its wall-clock seconds and its CPU seconds (user + system, all threads)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -61,7 +61,7 @@ def run_asreview(asreview: str, path: Path, seed: int, labels: list[int],
     project = workdir / f"{path.stem}-{seed}.asreview"
     project.unlink(missing_ok=True)
     cmd = [asreview, "simulate", str(path), "--prior-idx", *map(str, priors), "--seed", str(seed), "-o", str(project)]
-    _, wall, cpu = timed(cmd)
+    _, wall, cpu = timed(cmd, cwd=workdir)  # ASReview leaves a cache file in its working directory
     db = workdir / "results.db"
     with zipfile.ZipFile(project) as z, db.open("wb") as fh:
         fh.write(z.read("results.db"))
