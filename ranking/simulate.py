@@ -116,27 +116,35 @@ def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> t
 
 
 def read_labelled_csv(path: Path, label_column: str | None = None) -> tuple[list[str], list[int]]:
-    """Texts (title + abstract) and 0/1 labels of a labelled CSV; refuse a file we cannot read, with its name."""
+    """Texts (title + abstract + keywords) and 0/1 labels of a labelled CSV (column names in any case); refuse a
+    file we cannot read with one line naming it and the problem (and the line, for a bad label)."""
+    rows: list[tuple[int, dict[str, str]]] = []
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
-            fields = reader.fieldnames or []
-            rows = list(reader)
+            fields = list(reader.fieldnames or [])
+            for row in reader:
+                rows.append((reader.line_num, row))
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputFileError(path, f"not a readable CSV file ({exc})") from None
-    column = label_column or next((c for c in LABEL_COLUMNS if c in fields), None)
-    if column is None or column not in fields:
-        wanted = label_column or " or ".join(LABEL_COLUMNS)
-        raise InputFileError(path, f"no label column {wanted} (columns: {', '.join(fields) or 'none'})")
-    if "title" not in fields and "abstract" not in fields:
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    by_name = {f.strip().lower(): f for f in reversed(fields) if f}
+    wanted = [label_column] if label_column else list(LABEL_COLUMNS)
+    column = next((by_name[c.lower()] for c in wanted if c.lower() in by_name), None)
+    if column is None:
+        raise InputFileError(path, f"no label column {' or '.join(wanted)} (columns: {', '.join(fields) or 'none'})")
+    title, abstract, keywords = (by_name.get(c) for c in ("title", "abstract", "keywords"))
+    if title is None and abstract is None:
         raise InputFileError(path, "no title or abstract column")
     texts, labels = [], []
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         raw = (row.get(column) or "").strip()
         if raw not in ("0", "1", "0.0", "1.0"):
             raise InputFileError(path, f"label {column}={raw!r} is not 0 or 1", line=line)
         labels.append(int(float(raw)))
-        texts.append(document(row.get("title"), row.get("abstract")))
+        words = [row.get(keywords) or ""] if keywords else None
+        texts.append(document(row.get(title) if title else None, row.get(abstract) if abstract else None, words))
     return texts, labels

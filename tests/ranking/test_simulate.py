@@ -100,3 +100,11 @@ def test_the_command_takes_a_named_label_column_and_refuses_bad_labels_in_one_li
     bad.write_text("title,abstract,included\nA,B,1\nC,D,yes\n", encoding="utf-8")
     res = cli(bad)
     assert res.returncode == 3 and res.stderr.strip().count("\n") == 0 and "bad.csv:3" in res.stderr
+
+
+def test_column_names_are_matched_in_any_case(tmp_path):
+    from ranking.simulate import read_labelled_csv
+
+    path = tmp_path / "caps.csv"
+    path.write_text("Title,Abstract,Label_Included\nHomework,In therapy,1\nSoil,Maize,0\n", encoding="utf-8")
+    assert read_labelled_csv(path) == (["Homework . In therapy", "Soil . Maize"], [1, 0])
