@@ -14,6 +14,9 @@ heavier models at a fraction of the cost. We use:
   what matters, and includes are rare: weighting is dynamic resampling without copying rows), and multinomial
   naive Bayes with heavy smoothing (robust with very few labels). Their hyper-parameters are the ones ASReview
   published after optimising on the 24 SYNERGY sets (its ELAS u4 and u3 models), not tuned on our benchmarks;
+* presumed excludes: at each training, 100 random unlabelled records join the excludes (Cormack & Grossman's
+  AutoTAR, the baseline model implementation for TAR): it helps most on hard sets, where the few labels do not
+  yet say what an ordinary record looks like;
 * ensemble: the mean of the two learners' rank percentiles, so neither's scale dominates and a set where one
   learner fails (naive Bayes on very long, varied abstracts; the SVM with a single include) is carried by the
   other.
@@ -47,6 +50,7 @@ SVM_C = 0.11                 # strong regularisation: few labels, tens of thousa
 SVM_INCLUDE_RATIO = 9.8      # includes carry ~10x the total weight of the excludes
 NB_ALPHA = 3.822
 NB_INCLUDE_RATIO = 1.2
+PRESUMED_EXCLUDES = 100      # random unlabelled records added as excludes at each training (AutoTAR)
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _WORDS = r"(?u)\b[^\W\d_][\w-]*[^\W_]\b"  # words of 2+ characters starting with a letter (no bare numbers)
 
@@ -167,12 +171,16 @@ class Fitted:
 
 
 def fit(x: sparse.csr_matrix, labels: np.ndarray, *, anchor: np.ndarray | None = None,
-        force_similarity: bool = False) -> Fitted:
+        force_similarity: bool = False, presumed_excludes: sparse.csr_matrix | None = None) -> Fitted:
     """Train on the rows of ``x`` with 0/1 ``labels``; similarity to ``anchor`` + includes when too few labels.
 
     ``anchor`` is a feature-space vector of what is known relevant without decisions (the protocol's terms).
+    ``presumed_excludes`` are random unlabelled records trained on as excludes (see :func:`presumed_sample`).
     """
     labels = np.asarray(labels)
+    if presumed_excludes is not None and presumed_excludes.shape[0] and not force_similarity:
+        x = sparse.vstack([x, presumed_excludes]).tocsr()
+        labels = np.concatenate([labels, np.zeros(presumed_excludes.shape[0], dtype=labels.dtype)])
     n_inc = int((labels == 1).sum())
     n_exc = int((labels == 0).sum())
     if force_similarity or n_inc < MIN_INCLUDED or n_exc < MIN_EXCLUDED:
@@ -195,6 +203,16 @@ def naive_bayes(x: sparse.csr_matrix, labels: np.ndarray, weight: np.ndarray,
         priors.append(float(weight[rows].sum()))
     total = priors[0] + priors[1]
     return log_probs[1] - log_probs[0], float(np.log(priors[1] / total) - np.log(priors[0] / total))
+
+
+def presumed_sample(unlabelled: np.ndarray, rng: np.random.Generator, k: int = PRESUMED_EXCLUDES) -> np.ndarray:
+    """``k`` random unlabelled rows to train on as excludes (Cormack & Grossman's AutoTAR): includes are rare, so a
+    random record is almost surely irrelevant, and a few hundred of them teach the model what the *typical*
+    record looks like long before the team has excluded many — the learner then ranks by what sets the includes
+    apart, not by what they share with everything else. Drawn afresh at every training."""
+    if len(unlabelled) <= k:
+        return unlabelled
+    return rng.choice(unlabelled, size=k, replace=False)
 
 
 def include_weights(labels: np.ndarray, ratio: float) -> np.ndarray:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from protocols.model import Protocol
-from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, why
+from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
 from store import screening
 from store.db import reading, transaction
 from store.models import Decision, RankingRun, RankingScore, Work
@@ -88,7 +88,9 @@ def train(texts: Sequence[str], labels: Sequence[int | None], *, terms: str = ""
     known = np.flatnonzero(y >= 0)
     n_inc, n_exc = int((y == 1).sum()), int((y == 0).sum())
     if n_inc >= min_included and n_exc >= min_excluded:
-        fitted = fit(x[known], y[known])
+        unlabelled = np.flatnonzero(y < 0)
+        sample = presumed_sample(unlabelled, np.random.default_rng(len(y)))  # deterministic for the same store
+        fitted = fit(x[known], y[known], presumed_excludes=x[sample])
     else:
         anchor = _anchor(vocabulary, terms) if terms else None
         fitted = fit(x[known], np.where(y[known] == 1, 1, 0), anchor=anchor, force_similarity=True)

@@ -1,8 +1,9 @@
 """Simulated screening of a labelled set, as ASReview's simulation studies do it, and the usual metrics.
 
 Start from one random included and one random excluded record (the priors, chosen by the seed), screen in the
-model's order and retrain as labels arrive. Retraining follows a growing schedule — after every record at first,
-then after batches of :data:`BATCH_SHARE` of what is labelled so far — and always right after a newly found
+model's order and retrain as labels arrive (each training also takes 100 random unscreened records as presumed
+excludes, see :func:`ranking.model.presumed_sample`). Retraining follows a growing schedule — after every record
+at first, then after batches of :data:`BATCH_SHARE` of what is labelled so far — and always right after a newly found
 include (the label that changes the model most), so a simulation of thousands of records needs tens of fits,
 not thousands. The simulation stops once every include is found and at least 10% of the records are screened:
 the metrics need nothing later (ASReview stops when every include is found, too). Priors are left out of
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from livereview.errors import InputFileError
-from ranking.model import document, featurise, fit
+from ranking.model import document, featurise, fit, presumed_sample
 
 BATCH_SHARE = 0.05     # retrain after screening this share of the labelled set (at least 1 record)
 LABEL_COLUMNS = ("included", "label_included")
@@ -83,6 +84,7 @@ def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> t
         raise ValueError(f"simulate needs at least 2 included and 1 excluded record (found {len(includes)} "
                          f"included, {len(excludes)} excluded)")
     priors = choose_priors(y, seed)
+    rng = np.random.default_rng([seed, 1])  # presumed excludes: their own stream, so priors stay as they were
     x, _ = featurise(texts)
     labelled = np.zeros(n, dtype=bool)
     labelled[priors] = True
@@ -95,9 +97,9 @@ def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> t
         if found == total_inc and len(order) - 2 >= min_screened:
             break
         idx = np.flatnonzero(labelled)
-        model = fit(x[idx], y[idx])
-        fits += 1
         pool = np.flatnonzero(~labelled)
+        model = fit(x[idx], y[idx], presumed_excludes=x[presumed_sample(pool, rng)])
+        fits += 1
         scores = model.score(x[pool])
         batch = max(1, int(BATCH_SHARE * len(idx)))
         ranked = pool[np.argsort(-scores, kind="stable")[:batch]]
