@@ -41,7 +41,7 @@ from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
 from protocols.model import load_protocol  # noqa: E402
 from store import screening as sc  # noqa: E402
 from store.db import make_engine, migrate  # noqa: E402
-from store.models import Decision, SourceRecord, Work  # noqa: E402
+from store.models import Decision, RankingRun, RankingScore, SourceRecord, Work  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 WORDS = ["homework", "between-session", "assignments", "therapy", "coaching", "counselling", "adherence", "outcomes",
@@ -79,12 +79,18 @@ def fill(engine, n_works: int, n_decisions: int, seed: int = 7) -> float:
                      "query_name": "core", "content_hash": f"{i:064x}", "doi": f"10.9999/bench.{i}",
                      "pmid": str(30000000 + i), "title": title, "year": 2000 + i % 26, "classification": "new",
                      "record": {"source": SOURCES[i % len(SOURCES)], "title": title}, "fetched_at": created})
+    # the relevance ranker's persisted scores for every open work (the queue's default order reads them)
+    scores = [{"work_id": w["id"], "ranking_run_id": 1, "score": rnd.random(), "why": ["homework", "coaching"]}
+              for w in works if w["status"] in sc.OPEN_STATUSES]
     with engine.begin() as conn:
-        for table, rows in ((Work.__table__, works), (SourceRecord.__table__, recs), (Decision.__table__, decs)):
+        conn.execute(insert(RankingRun.__table__), [{"id": 1, "method": "model", "n_included": 50, "n_excluded": 500,
+                                                     "n_scored": len(scores), "seconds": 0.0, "trained_at": start}])
+        for table, rows in ((Work.__table__, works), (SourceRecord.__table__, recs), (Decision.__table__, decs),
+                            (RankingScore.__table__, scores)):
             for k in range(0, len(rows), 5000):
                 conn.execute(insert(table), rows[k:k + 5000])
         if engine.dialect.name == "postgresql":
-            for table in ("works", "source_records", "decisions"):
+            for table in ("works", "source_records", "decisions", "ranking_runs"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
     # PostgreSQL: the statistics and visibility map autovacuum keeps (index-only counts). SQLite: nothing runs
@@ -145,7 +151,9 @@ def bench(label: str, url: str, args: argparse.Namespace) -> bool:
     migrate(engine)
     secs = fill(engine, args.works, args.decisions)
     add_user(engine, "ann")
-    app = create_app(web_settings(url), engine=engine, protocol=load_protocol(BUNDLED_PROTOCOL))
+    # background retraining off: this times the pages alone (a training of 100,000 open works is timed by
+    # benchmarks/ranking_speed.py); the app serves with it on
+    app = create_app(web_settings(url), engine=engine, protocol=load_protocol(BUNDLED_PROTOCOL), retrain=False)
     with serve(app, engine) as server:
         times = measure(server.url, args.requests, args.works, args.decisions // 2)
     engine.dispose()

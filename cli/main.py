@@ -23,6 +23,7 @@ from cli import logs
 from cli import reports as reports_cli
 from cli.demo import demo
 from cli.digest import digest
+from cli.simulate import rank, simulate
 from cli.validate import chase, validate_search
 from cli.web import user_app, web
 from connectors.files import FORMATS
@@ -530,6 +531,8 @@ reports_cli.register(app)
 app.command("demo")(demo)
 app.command("web")(web)
 app.add_typer(user_app, name="user")
+app.command("simulate")(simulate)
+app.command("rank")(rank)
 
 
 def _parse_date(value: str | None) -> date | None:

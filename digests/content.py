@@ -2,8 +2,9 @@
 
 Everything is gathered into plain dataclasses (:class:`DigestContent`) so rendering needs no
 database and can be tested, and benchmarked, on its own. The ordering of candidates is a
-pluggable :data:`Ranker`: for now :func:`newest_first`; a ranking module can later hand in a
-function that scores candidates (set ``Candidate.score``) and sorts by it.
+pluggable :data:`Ranker`: by default :func:`by_relevance`, the ranker learned from the team's
+decisions (:mod:`ranking`), which sets ``Candidate.score`` and the terms that raised it
+(``Candidate.why``); :func:`newest_first` is the plain alternative.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from digests.links import doi_url, pubmed_url, work_url
 from digests.reminders import reminders
 from protocols.model import Protocol
 from protocols.queries import ConceptFilter
+from ranking import scores_or_rank
 from records.vocabulary import NoticeKind
 from reports.growth import Growth
 from reports.growth import growth as growth_series
@@ -77,6 +79,7 @@ class Candidate:
     sources: list[str]
     score: float | None = None
     connection: str | None = None          # "cites 3 included studies" (citation chasing)
+    why: tuple[str, ...] = ()
 
 
 Ranker = Callable[[Sequence[Candidate]], list[Candidate]]
@@ -85,6 +88,18 @@ Ranker = Callable[[Sequence[Candidate]], list[Candidate]]
 def newest_first(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Newest publication year first, then most recently found: the order until scores exist."""
     return sorted(candidates, key=lambda c: (c.year or 0, as_utc(c.created_at), c.work_id), reverse=True)
+
+
+def by_relevance(session: Session, protocol: Protocol) -> Ranker:
+    """Most likely include first, with the terms that raised each score: the ranker's persisted scores, or a
+    ranking made now for candidates not scored yet (similarity to the includes and the protocol's terms while
+    there are too few decisions). Equal scores keep the newest-first order."""
+    def rank(candidates: Sequence[Candidate]) -> list[Candidate]:
+        scores = scores_or_rank(session, protocol, [c.work_id for c in candidates])
+        scored = [replace(c, score=scores[c.work_id][0], why=tuple(scores[c.work_id][1]))
+                  if c.work_id in scores else c for c in newest_first(candidates)]
+        return sorted(scored, key=lambda c: -(c.score if c.score is not None else -1.0))  # stable: ties stay
+    return rank
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,7 @@ class CandidateItem:
     status: str
     score: float | None = None
     connection: str | None = None
+    why: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,7 +282,7 @@ def present(c: Candidate, terms_of: ConceptFilter | None, *,
         pubmed_link=pubmed_url(c.pmid), link=work_url(c.work_id, base_url=base_url, doi=c.doi, pmid=c.pmid,
                                                      url=c.url),
         sources=list(c.sources), matched_terms=terms, snippet=snip, snippet_spans=snip_spans, status=c.status,
-        score=c.score, connection=c.connection)
+        score=c.score, connection=c.connection, why=tuple(c.why))
 
 
 # -- reading the store ----------------------------------------------------------------------------------------
@@ -363,11 +379,12 @@ def growth(session: Session, until: datetime) -> Growth:
 
 
 def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,
-            rank: Ranker = newest_first, concept_filter: ConceptFilter | None = None) -> DigestContent:
-    """Everything the digest for ``period`` says, read in the caller's session."""
+            rank: Ranker | None = None, concept_filter: ConceptFilter | None = None) -> DigestContent:
+    """Everything the digest for ``period`` says, read in the caller's session (ranked :func:`by_relevance`
+    unless another ``rank`` is given)."""
     matcher = concept_filter or ConceptFilter(protocol)
     candidates = new_candidates(session, period)
-    ranked = rank(candidates)
+    ranked = (rank or by_relevance(session, protocol))(candidates)
     cap = protocol.digest.max_candidates
     shown = [present(c, matcher, base_url=base_url) for c in ranked[:cap]]
     return DigestContent(

@@ -47,7 +47,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from digests import outbox as files
-from digests.content import Period, Ranker, collect, newest_first
+from digests.content import Period, Ranker, collect
 from digests.render import build_message, render, sender_domain
 from digests.smtp import (
     MESSAGE_FAILURES,
@@ -174,7 +174,7 @@ class Skipped:
 
 def create_digest(engine: Engine, protocol: Protocol, settings: Settings, *, now: datetime | None = None,
                   since: date | None = None, force: bool = False, outbox: Path | None = None,
-                  rank: Ranker = newest_first, chart: bool = True) -> Created | Skipped:
+                  rank: Ranker | None = None, chart: bool = True) -> Created | Skipped:
     """Record the next digest as pending and write its files to the outbox (or say why there is none)."""
     now = (now or utcnow()).astimezone(UTC)
     out_dir = outbox or settings.resolved_outbox_dir
@@ -390,7 +390,7 @@ class DigestOutcome:
 
 def run_digest(engine: Engine, protocol: Protocol, settings: Settings, *, send: bool = True,
                outbox: Path | None = None, since: str | date | None = None, force: bool = False,
-               now: datetime | None = None, rank: Ranker = newest_first) -> DigestOutcome:
+               now: datetime | None = None, rank: Ranker | None = None) -> DigestOutcome:
     """The digest job: deliver what is pending, make this period's digest, deliver it (when ``send``).
 
     Pending digests go first so the team receives them in order; the new one is recorded and

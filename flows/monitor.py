@@ -330,9 +330,29 @@ def execute_monitor(settings: Settings, protocol: Protocol, engine: Engine, *, s
             finish_run(s, run_id, summary["status"], summary, error=errors)
     finally:
         release_lock(engine, LOCK_NAME)
+    summary["ranking"] = (rank_queue_task if use_tasks else rank_queue)(engine, protocol)
     if alert and (summary["status"] != "succeeded" or summary["failing_twice"]):
         summary["alert"] = _alert(settings, protocol, summary)
     return summary
+
+
+def rank_queue(engine: Engine, protocol: Protocol) -> dict[str, Any]:
+    """Retrain the ranker on the decisions and rescore the queue, new works included (a failure only warns)."""
+    from ranking import retrain
+
+    try:
+        run = retrain(engine, protocol, only_if_changed=True)
+    except Exception as exc:  # the run's records are committed; a stale ranking must not fail it
+        log.warning("ranking not updated: %s", exc, exc_info=True)
+        return {"status": "failed", "error": str(exc)}
+    if run is None:
+        return {"status": "unchanged"}
+    return {"status": "trained", "id": run.id, "method": run.method, "scored": run.n_scored}
+
+
+@task(name="rank-queue", cache_policy=NO_CACHE)
+def rank_queue_task(engine: Engine, protocol: Protocol) -> dict[str, Any]:
+    return rank_queue(engine, protocol)
 
 
 def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> str:

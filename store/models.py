@@ -315,3 +315,30 @@ class Lock(Base):
     pid: Mapped[int | None] = mapped_column(Integer)
     acquired_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class RankingRun(Base):
+    """One training of the relevance ranker: on what it learned, and when (the scores it wrote point here)."""
+
+    __tablename__ = "ranking_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    method: Mapped[str] = mapped_column(String(20))          # model | similarity
+    n_included: Mapped[int] = mapped_column(Integer)
+    n_excluded: Mapped[int] = mapped_column(Integer)
+    n_scored: Mapped[int] = mapped_column(Integer)
+    last_decision_id: Mapped[int | None] = mapped_column(Integer)  # newest decision learned from
+    last_work_id: Mapped[int | None] = mapped_column(Integer)      # newest work scored
+    seconds: Mapped[float] = mapped_column()
+    trained_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RankingScore(Base):
+    """The latest relevance score of an open work (0..1, higher first) and the terms that raised it most."""
+
+    __tablename__ = "ranking_scores"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    ranking_run_id: Mapped[int] = mapped_column(ForeignKey("ranking_runs.id"), index=True)
+    score: Mapped[float] = mapped_column()
+    why: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -46,8 +46,9 @@ def secret_from(settings: Settings) -> bytes:
 
 def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Protocol | None = None,
                orderings: dict[str, Callable[..., Any]] | None = None,
-               throttle: LoginThrottle | None = None) -> FastAPI:
-    """Build the web app. ``orderings`` names the queue orders offered (default: newest first only)."""
+               throttle: LoginThrottle | None = None, retrain: bool = True) -> FastAPI:
+    """Build the web app. ``orderings`` names the queue orders offered (default: by relevance, newest first);
+    ``retrain`` retrains the relevance ranker in the background after decisions (off only to time pages alone)."""
     secret = secret_from(settings)
     app = FastAPI(title="livereview", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(enforce_csrf)])
@@ -55,7 +56,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Pr
         engine=engine or make_engine(settings.resolved_database_url),
         protocol=protocol or load_protocol(settings.protocol),
         settings=settings, secret=secret, orderings=dict(orderings or ORDERINGS),
-        throttle=throttle or LoginThrottle())
+        throttle=throttle or LoginThrottle(), retrain=retrain)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in ROUTERS:

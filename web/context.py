@@ -70,6 +70,7 @@ class WebState:
     secret: bytes
     orderings: dict[str, Callable[..., Any]]
     throttle: Any
+    retrain: bool = True          # retrain the relevance ranker in the background after decisions
     templates: Environment = field(init=False)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False, repr=False)
 

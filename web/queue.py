@@ -1,8 +1,9 @@
 """The screening queue: which works wait for whom, filtered and ordered.
 
 Ordering is pluggable: an *ordering* is a function that takes the queue's SELECT (over ``Work``) and
-returns it ordered. ``newest_first`` is the default; the ranking package can supply another
-(e.g. by score) and ``create_app(orderings=...)`` offers it in the queue's "order" menu.
+returns it ordered. The default is ``most_relevant_first`` (the ranker's persisted scores, see ``ranking/``;
+works not scored yet come after, newest first); ``newest_first`` is the other; ``create_app(orderings=...)``
+offers another set in the queue's "order" menu.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from store import screening as sc
-from store.models import Decision, SourceRecord, Work
+from store.models import Decision, RankingScore, SourceRecord, Work
 
 Ordering = Callable[[Select[Any]], Select[Any]]
 
@@ -30,7 +31,15 @@ def newest_first(stmt: Select[Any]) -> Select[Any]:
     return stmt.order_by(Work.created_at.desc(), Work.id.desc())
 
 
-ORDERINGS: dict[str, Ordering] = {"newest": newest_first}
+def most_relevant_first(stmt: Select[Any]) -> Select[Any]:
+    """Highest relevance score first (the ranker's persisted scores); works not scored yet after, newest first."""
+    return (stmt.outerjoin(RankingScore, RankingScore.work_id == Work.id)
+            .order_by(RankingScore.score.desc().nulls_last(), Work.created_at.desc(), Work.id.desc()))
+
+
+#: the queue's orders, the first the default: likely includes first (issue: ranking), or simply newest first
+ORDERINGS: dict[str, Ordering] = {"relevance": most_relevant_first, "newest": newest_first}
+DEFAULT_ORDER = next(iter(ORDERINGS))
 
 
 def stage_of(status: str) -> str | None:
@@ -50,12 +59,12 @@ class QueueFilter:
     source: str = ""           # works found by this source (label of a source record)
     run: int | None = None     # works a given monitor run brought in
     mine: bool = False         # only works still needing my decision
-    order: str = "newest"
+    order: str = DEFAULT_ORDER
 
     def as_params(self) -> dict[str, str]:
         params = {"stage": self.stage, "status": self.status, "source": self.source,
                   "run": str(self.run) if self.run else "", "mine": "1" if self.mine else "",
-                  "order": self.order if self.order != "newest" else ""}
+                  "order": self.order if self.order != DEFAULT_ORDER else ""}
         return {k: v for k, v in params.items() if v}
 
 
@@ -95,7 +104,7 @@ def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
 
 
 def queue_select(flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering]) -> Select[Any]:
-    order = orderings.get(flt.order) or newest_first
+    order = orderings.get(flt.order) or next(iter(orderings.values()), newest_first)
     return order(select(Work).where(*queue_conditions(flt, reviewer=reviewer)))
 
 

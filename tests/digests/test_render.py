@@ -218,7 +218,15 @@ def test_the_snippet_is_about_300_characters_cut_at_words_around_the_first_match
 @pytest.mark.parametrize("score", [0.5, None])
 def test_a_ranking_score_is_shown_when_a_ranker_supplies_one(protocol, score):
     r = render(content(protocol, [cand(1, score=score)]))
-    assert ("Score: 0.500" in r.text) is (score is not None)
+    assert ("Relevance: 0.50" in r.text) is (score is not None)
+    assert ("relevance 0.50" in r.html) is (score is not None)
+
+
+def test_the_why_terms_of_a_score_are_shown_in_text_and_escaped_in_html(protocol):
+    r = render(content(protocol, [cand(1, score=0.93, why=("homework", "<b>therapy</b>"))]))
+    assert "Relevance: 0.93 (why: homework, <b>therapy</b>)" in r.text
+    assert "relevance 0.93 (why: homework, &lt;b&gt;therapy&lt;/b&gt;)" in r.html
+    assert "<b>therapy</b>" not in r.html
 
 
 def test_plain_text_wrapping_indents_continuation_lines():

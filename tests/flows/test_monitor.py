@@ -53,6 +53,7 @@ def test_first_run_backfills_every_source_and_queues_each_paper_once(store, sett
     assert c["works"] == 55                      # + the 50 seed studies
     assert summary["totals"]["new"] == 5
     assert summary["totals"]["already-queued"] > 0
+    assert summary["ranking"]["status"] == "trained" and summary["ranking"]["scored"] == 5  # the queue is ranked
     wm = watermarks(store)
     assert wm["pubmed:core"] == TODAY and wm["crossref:table1_alternatives"] == TODAY
     with transaction(store) as s:

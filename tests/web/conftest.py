@@ -25,6 +25,7 @@ def make_app(engine, protocol):
 
     def make(**kwargs):
         settings = web_settings(engine.url.render_as_string(hide_password=False))
+        kwargs.setdefault("retrain", False)  # background retraining is tested on its own (test_ranked_queue.py)
         return create_app(settings, engine=engine, protocol=kwargs.pop("protocol", protocol), **kwargs)
 
     return make

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ranking import scores_for
 from store import screening as sc
 from store.accounts import User
 from store.models import SourceRecord
 from web.context import current_user, get_db, render, state
 from web.errors import BadRequest
-from web.queue import PAGE_SIZE, STAGE_STATUSES, QueueFilter, queue_page, stage_of
+from web.queue import DEFAULT_ORDER, PAGE_SIZE, STAGE_STATUSES, QueueFilter, queue_page, stage_of
 
 router = APIRouter()
 
@@ -32,7 +33,7 @@ def queue_filter(request: Request, stage: str = "", status: str = "", source: st
     if run and not run.isdigit():
         raise BadRequest("run must be a number")
     return QueueFilter(stage=stage, status=status, source=source[:100], run=int(run) if run else None,
-                       mine=mine in ("1", "on", "true"), order=order or "newest")
+                       mine=mine in ("1", "on", "true"), order=order or DEFAULT_ORDER)
 
 
 @router.get("/queue", name="queue")
@@ -41,6 +42,7 @@ def queue(request: Request, page: int = 1, flt: QueueFilter = Depends(queue_filt
     st = state(request)
     page = max(1, min(page, 100000))
     works, total, exact = queue_page(db, flt, reviewer=user.name, orderings=st.orderings, page=page)
+    scores = scores_for(db, [w.id for w in works])   # persisted relevance and its "why" terms (never trains)
     size = PAGE_SIZE
     pages = max(1, (total + size - 1) // size)
     if not exact or (len(works) == size and page >= pages):  # a capped count: offer the next page while rows last
@@ -52,4 +54,4 @@ def queue(request: Request, page: int = 1, flt: QueueFilter = Depends(queue_filt
     return render(request, "queue.html", user=user, title="Queue", works=works, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
                   sources=sources, statuses=sc.OPEN_STATUSES, stages=list(STAGE_STATUSES),
-                  orderings=list(st.orderings), stage_of=stage_of)
+                  orderings=list(st.orderings), stage_of=stage_of, scores=scores)

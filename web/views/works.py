@@ -22,6 +22,7 @@ from store.models import SourceRecord, Work, WorkMerge
 from web.context import current_user, get_db, render, state, writing
 from web.errors import BadRequest, NotFound
 from web.queue import QueueFilter, neighbours, stage_of
+from web.retrain import retrain_soon
 from web.review import NOT_RETRIEVED, StageView, decide, resolve, stage_view, undo, work_decisions
 from web.security import form_fields
 from web.text import identifier_links, mark
@@ -136,6 +137,8 @@ async def work_decide(request: Request, work_id: int, user: User = Depends(curre
         decide(s, work, user, st.protocol, stage=form.get("stage", ""), decision=decision,
                reason=form.get("reason") or None, note=form.get("note", "").strip()[:2000] or None,
                retrieved=retrieved)
+    if st.retrain:
+        retrain_soon(st.engine, st.protocol)   # the ranker follows the decisions, in the background
     return _after(request, work_id, form, user, advance=form.get("advance", "1") == "1")
 
 

@@ -1,0 +1,233 @@
+"""The ranker on the store: learn from the team's decisions, score the open works, persist and read the scores.
+
+Training data are the store's works with a title/abstract outcome: the seed corpus's included studies, every
+record imported with ``--decision excluded`` (or ``included``), and every decision since. A work counts as an
+include once it passed title/abstract screening (``awaiting-full-text`` and later, or ``included``) and as an
+exclude when ``excluded``. Merged-away works are left out (their decisions moved to the kept work).
+
+Before there are :data:`MIN_INCLUDED` includes and :data:`MIN_EXCLUDED` excludes the model is not trusted
+and open works are ranked by similarity to the included studies and the protocol's search terms.
+
+:func:`retrain` writes the scores of every open work in one transaction (``ranking_scores``, one row per work,
+replaced wholesale, and a ``ranking_runs`` row): the web queue and the digest read them with :func:`scores_for`
+and never wait for training. It runs at the end of every monitor run, from ``livereview rank``, and from
+:func:`retrain_if_changed`, which a web app can call (in the background) after every decision: it retrains when
+new works arrived, an include was decided, or :data:`DECISION_BATCH` decisions piled up, and otherwise returns
+at once — the store's version of ``simulate``'s schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from protocols.model import Protocol
+from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
+from store import screening
+from store.db import reading, transaction
+from store.models import Decision, RankingRun, RankingScore, Work
+
+log = logging.getLogger(__name__)
+
+MIN_INCLUDED = 1
+MIN_EXCLUDED = 5
+#: retrain_if_changed retrains after this many new decisions (at once after an include or new works)
+DECISION_BATCH = 10
+#: statuses that mean "passed title/abstract screening": positives for a title/abstract ranker
+POSITIVE = (screening.AWAITING_FULL_TEXT, screening.FULL_TEXT_SCREENING, screening.FULL_TEXT_CONFLICT,
+            screening.INCLUDED)
+NEGATIVE = (screening.EXCLUDED,)
+
+
+@dataclass(frozen=True)
+class Scored:
+    work_id: int
+    score: float             # 0..1, higher first; comparable within one ranking
+    why: list[str]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A ranking of open works, best first, and how it was made."""
+
+    method: str               # model | similarity
+    n_included: int
+    n_excluded: int
+    scored: list[Scored]
+    last_decision_id: int | None
+    last_work_id: int | None
+    seconds: float
+
+
+def protocol_terms(protocol: Protocol | None) -> str:
+    """The protocol's search terms (every concept and expansion, truncation marks dropped) as one text."""
+    if protocol is None:
+        return ""
+    terms = [t for c in protocol.concepts.values() for t in c.terms]
+    terms += [t for e in protocol.expansions.values() for t in e.terms]
+    return " ; ".join(t.replace("*", "").replace('"', "") for t in terms)
+
+
+def train(texts: Sequence[str], labels: Sequence[int | None], *, terms: str = "",
+          min_included: int = MIN_INCLUDED, min_excluded: int = MIN_EXCLUDED,
+          explain_unlabelled_only: bool = False) -> tuple[np.ndarray, list[list[str]], str]:
+    """Fit on the labelled texts (label 1/0; ``None`` = unlabelled) and score *every* text.
+
+    Returns (scores in 0..1, why terms per text — only the unlabelled ones' with ``explain_unlabelled_only`` —,
+    method). Features are fitted on all texts, so the unlabelled
+    pool shapes the vocabulary as in active learning. With too few labels: similarity to includes + ``terms``.
+    """
+    x, vocabulary = featurise(list(texts))
+    y = np.array([-1 if v is None else int(v) for v in labels])
+    known = np.flatnonzero(y >= 0)
+    n_inc, n_exc = int((y == 1).sum()), int((y == 0).sum())
+    if n_inc >= min_included and n_exc >= min_excluded:
+        unlabelled = np.flatnonzero(y < 0)
+        sample = presumed_sample(unlabelled, np.random.default_rng(len(y)))  # deterministic for the same store
+        fitted = fit(x[known], y[known], presumed_excludes=x[sample])
+    else:
+        anchor = _anchor(vocabulary, terms) if terms else None
+        fitted = fit(x[known], np.where(y[known] == 1, 1, 0), anchor=anchor, force_similarity=True)
+    raw = fitted.score(x)
+    explain = [i for i, v in enumerate(labels) if v is None] if explain_unlabelled_only else None
+    reasons = why(fitted, x, vocabulary, texts, explain, WHY_TERMS)
+    if explain is not None:
+        full: list[list[str]] = [[] for _ in texts]
+        for i, r in zip(explain, reasons, strict=True):
+            full[i] = r
+        reasons = full
+    return _unit(raw, fitted), reasons, fitted.method
+
+
+def _anchor(vocabulary: Terms, terms: str) -> np.ndarray:
+    """The protocol's terms as a vector of the pool's feature space (terms the pool lacks are ignored)."""
+    vec = np.zeros(len(vocabulary.kept))
+    for col in vocabulary.columns(terms):
+        vec[col] = 1.0
+    return vec
+
+
+def _unit(raw: np.ndarray, fitted: Fitted) -> np.ndarray:
+    """Scores mapped into 0..1 (the model's are rank percentiles already; cosine similarity is in 0..1)."""
+    if fitted.method == "similarity":
+        return np.clip(raw, 0.0, 1.0)
+    return raw
+
+
+def _labelled(session: Session) -> tuple[list[int], list[str], list[int]]:
+    ids, texts, labels = [], [], []
+    rows = session.execute(select(Work.id, Work.title, Work.abstract, Work.keywords, Work.status).where(
+        Work.merged_into_id.is_(None), Work.status.in_(POSITIVE + NEGATIVE)).order_by(Work.id))
+    for wid, title, abstract, keywords, status in rows:
+        ids.append(wid)
+        texts.append(document(title, abstract, keywords))
+        labels.append(1 if status in POSITIVE else 0)
+    return ids, texts, labels
+
+
+def _open(session: Session, work_ids: Iterable[int] | None = None) -> tuple[list[int], list[str]]:
+    q = select(Work.id, Work.title, Work.abstract, Work.keywords).where(
+        Work.merged_into_id.is_(None), Work.status.in_(screening.OPEN_STATUSES))
+    if work_ids is not None:
+        q = q.where(Work.id.in_(list(work_ids)))
+    ids, texts = [], []
+    for wid, title, abstract, keywords in session.execute(q.order_by(Work.id)):
+        ids.append(wid)
+        texts.append(document(title, abstract, keywords))
+    return ids, texts
+
+
+def rank(session: Session, protocol: Protocol | None, work_ids: Iterable[int] | None = None) -> Ranking:
+    """Train on the store's decisions now and rank the open works (``work_ids`` of them, or all), best first."""
+    start = time.perf_counter()
+    last_decision = session.scalar(select(func.max(Decision.id)))
+    last_work = session.scalar(select(func.max(Work.id)))
+    lab_ids, lab_texts, labels = _labelled(session)
+    open_ids, open_texts = _open(session, work_ids)
+    n_inc, n_exc = sum(labels), len(labels) - sum(labels)
+    if not open_ids:
+        return Ranking("model" if n_inc >= MIN_INCLUDED and n_exc >= MIN_EXCLUDED else "similarity", n_inc, n_exc,
+                       [], last_decision, last_work, time.perf_counter() - start)
+    # a work both open and labelled (awaiting full text) is scored as an open work and learned from as labelled
+    texts = lab_texts + open_texts
+    all_labels: list[int | None] = [*labels, *([None] * len(open_ids))]
+    scores, reasons, method = train(texts, all_labels, terms=protocol_terms(protocol), explain_unlabelled_only=True)
+    offset = len(lab_ids)
+    scored = [Scored(wid, round(float(scores[offset + i]), 6), reasons[offset + i]) for i, wid in enumerate(open_ids)]
+    scored.sort(key=lambda s: (-s.score, s.work_id))
+    return Ranking(method, n_inc, n_exc, scored, last_decision, last_work, time.perf_counter() - start)
+
+
+def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool = False,
+            batch: int = 1) -> RankingRun | None:
+    """Train, score every open work and replace the persisted scores in one transaction.
+
+    With ``only_if_changed`` nothing happens (returns None) unless works arrived, an include was decided or
+    ``batch`` decisions were added since the last training — cheap enough to call after every decision.
+    """
+    with reading(engine) as s:
+        if only_if_changed and not _changed(s, batch):
+            return None
+        ranking = rank(s, protocol)
+    with transaction(engine) as s:
+        if engine.dialect.name == "postgresql":  # two retrains at once: the second waits, then replaces
+            s.execute(text("LOCK TABLE ranking_scores IN EXCLUSIVE MODE"))
+        run = RankingRun(method=ranking.method, n_included=ranking.n_included, n_excluded=ranking.n_excluded,
+                         n_scored=len(ranking.scored), last_decision_id=ranking.last_decision_id,
+                         last_work_id=ranking.last_work_id, seconds=round(ranking.seconds, 3))
+        s.add(run)
+        s.flush()
+        s.execute(delete(RankingScore))
+        live = set(s.scalars(select(Work.id).where(Work.id.in_([x.work_id for x in ranking.scored]))))
+        s.add_all([RankingScore(work_id=x.work_id, ranking_run_id=run.id, score=x.score, why=x.why)
+                   for x in ranking.scored if x.work_id in live])
+    log.info("ranking #%s: %s, %s included / %s excluded, %s open works scored in %.1f s", run.id, run.method,
+             run.n_included, run.n_excluded, run.n_scored, run.seconds)
+    return run
+
+
+def _changed(session: Session, batch: int = 1) -> bool:
+    """New works arrived (they need a score), an include was decided, or ``batch`` decisions piled up."""
+    last = session.scalars(select(RankingRun).order_by(RankingRun.id.desc()).limit(1)).first()
+    if last is None:
+        return True
+    if (session.scalar(select(func.max(Work.id))) or 0) > (last.last_work_id or 0):
+        return True
+    votes = list(session.scalars(select(Decision.decision).where(Decision.id > (last.last_decision_id or 0))))
+    return "include" in votes or len(votes) >= batch
+
+
+def retrain_if_changed(engine: Engine, protocol: Protocol | None, *, batch: int = DECISION_BATCH) -> RankingRun | None:
+    """Retrain when new works arrived, an include was decided, or ``batch`` decisions piled up since the last
+    training; else return None at once. For the web app to call in the background after decisions, so the
+    model follows the screening in batches (and at once after an include, the label that changes it most)."""
+    return retrain(engine, protocol, only_if_changed=True, batch=batch)
+
+
+def scores_for(session: Session, work_ids: Iterable[int]) -> dict[int, tuple[float, list[str]]]:
+    """The persisted score and "why" terms of each of ``work_ids`` that has one (never trains: instant)."""
+    ids = list(work_ids)
+    if not ids:
+        return {}
+    out: dict[int, tuple[float, list[str]]] = {}
+    for chunk in range(0, len(ids), 500):
+        for wid, score, reasons in session.execute(select(RankingScore.work_id, RankingScore.score, RankingScore.why)
+                                                   .where(RankingScore.work_id.in_(ids[chunk:chunk + 500]))):
+            out[wid] = (float(score), list(reasons or []))
+    return out
+
+
+def scores_or_rank(session: Session, protocol: Protocol | None,
+                   work_ids: Iterable[int]) -> dict[int, tuple[float, list[str]]]:
+    """Persisted scores when every work has one; else rank them now (a digest can afford the seconds)."""
+    ids = list(work_ids)
+    stored = scores_for(session, ids)
+    if len(stored) == len(set(ids)):
+        return stored
+    return {x.work_id: (x.score, x.why) for x in rank(session, protocol, ids).scored}
