@@ -43,6 +43,7 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/concept_filter_recall.py
 	$(BIN)/python benchmarks/dashboard_pages.py
 	$(BIN)/python benchmarks/web_pages.py
+	$(BIN)/python benchmarks/ranking_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
