@@ -30,7 +30,8 @@ def _axis(ax, first: date, last: date) -> None:  # noqa: ANN001
         zero_formats=["", "%Y", "%b %Y", "%d %b", "%H:%M", "%H:%M"]))
     if last - first < MIN_SPAN:   # a young store: a fortnight ending today, not a day in hours
         first = last - MIN_SPAN
-    ax.set_xlim(first, last)
+    # a hair of room after today, so a jump on the last update is not hidden behind the right-hand axis line
+    ax.set_xlim(first, last + max(timedelta(days=1), (last - first) * 0.015))
     ax.tick_params(labelsize=7)
     ax.spines["top"].set_visible(False)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
