@@ -22,8 +22,9 @@ The template is the one for updated reviews with searches of databases, register
   exclusion reason (the final decision's reason, else the reason most reviewers gave).
 * A living review always has work in progress: **awaiting screening** and **awaiting full-text
   assessment** are shown, and the template's arithmetic holds with them taken out.
-* **Other methods**: file imports labelled ``citation…``, ``hand…``, ``website…``, ``organisation…``
-  or ``other…`` (works not also found by a database), from *reports sought* on.
+* **Other methods**: what the monthly citation chase found (source ``citation-chase``) and file imports
+  labelled ``citation…``, ``hand…``, ``website…``, ``organisation…`` or ``other…`` (works not also
+  found by a database), from *reports sought* on.
 
 Merges are applied as the store knows them today (a duplicate found later is a duplicate in every
 past diagram too); records, decisions and filter counts are taken up to ``as_of``.
@@ -256,7 +257,7 @@ def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime |
             continue
         seen_keys.add(key)
         w = canonical(wid)
-        if import_id is not None and run_id is None and is_other_method(label):
+        if is_other_method(label):             # file imports so labelled, and the monthly citation chase
             other_records[label].add(source_id)
             other_works.add(w)
         else:
@@ -268,11 +269,11 @@ def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime |
         n = int((counts or {}).get("filtered_out") or 0)
         if n:
             filtered[src] += n
-    for label in sorted(set(db_records) | set(filtered)):
+    for label in sorted(set(db_records) | {f for f in filtered if not is_other_method(f)}):
         n = len(db_records.get(label, ())) + filtered.get(label, 0)
         (out.registers if is_register(label) else out.databases)[label] = n
     out.identified = sum(out.databases.values()) + sum(out.registers.values())
-    out.removed_by_automation = sum(filtered.values())
+    out.removed_by_automation = sum(n for label, n in filtered.items() if not is_other_method(label))
     stored = sum(db_works.values())
     new_db_works = {w for w in db_works if w not in previous_set}
     out.duplicates_removed = stored - len(new_db_works)

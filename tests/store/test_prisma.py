@@ -71,3 +71,20 @@ def test_rows_read_in_diagram_order_and_name_every_reason(history):
     assert ("screening", "Reports excluded: E1-design", 1) in rows
     assert labels.index("Records screened") < labels.index("Reports sought for retrieval")
     assert rows[-1] == ("included", "Reports of total included studies", 53)
+
+
+def test_works_the_citation_chase_found_are_counted_under_other_methods_not_databases(history):
+    from prisma_history import rec, search
+
+    from store.runs import start_run
+
+    with transaction(history) as s:
+        run = start_run(s, "chase", None, {})
+        search(s, run, "citation-chase", "forward:openalex", [rec(40, "citation-chase"), rec(41, "citation-chase")],
+               filtered_out=5)   # what the chase dropped by the protocol filter is not the databases' automation
+    with reading(history) as s:
+        c = prisma_counts(s, REASONS)
+    assert "citation-chase" not in c.databases and c.identified == 18        # the databases arm is unchanged
+    assert c.removed_by_automation == 3
+    assert c.other_identified == {"citation-chase": 2, "citation-searching": 2}
+    assert c.problems() == []
