@@ -328,6 +328,7 @@ class _BulkIngest:
         self.taken: dict[tuple[str, str], int] = {}      # identifier -> the work whose column holds it
         self.parent: dict[int, int | None] = {}          # work id -> merged_into_id
         self.loaded: list[Work] = []                     # works the chunk's identifiers name (kept in the session)
+        self.bridged: list[int] = []                     # works the current record's identifiers join
 
     # -- lookups ------------------------------------------------------------------------------------------
     def prefetch(self, chunk: Sequence[tuple[Record, str]]) -> None:
@@ -388,18 +389,40 @@ class _BulkIngest:
     def ingest_chunk(self, records: Sequence[Record]) -> None:
         chunk = [(rec, rec.stable_id()) for rec in records]
         self.prefetch(chunk)
-        for i, (rec, source_id) in enumerate(chunk):
+        for rec, source_id in chunk:
+            self.bridged = []
             outcome = self.ingest_fast(rec, source_id)
             if outcome is None:  # needs the store as it stands: write what is pending, take the full path
                 self.flush_pending()
                 outcome = _ingest_one(self.session, rec, self.prov, self.matcher, self.report)
                 self.ids.others_inserted()
-                self.session.flush()
-                self.prefetch(chunk[i + 1:])
+                self.after_full_path(rec, source_id, outcome)
             cls, work_id = outcome
             self.report.counts[cls] += 1
             self.report.classifications.append((cls, work_id))
         self.flush_pending()
+
+    def after_full_path(self, rec: Record, source_id: str, outcome: tuple[str, int | None]) -> None:
+        """Bring the chunk's lookups up to date with what :func:`_ingest_one` just wrote: its source record, the
+        identifiers of its work, and the works an identifier bridge merged into it."""
+        cls, work_id = outcome
+        if work_id is None:
+            return
+        if cls != "unchanged":
+            self.seen[(rec.source, source_id, rec.content_hash())] = work_id
+        for merged in self.bridged:
+            if merged != work_id:
+                self.parent[merged] = work_id
+        for name, value in _record_ids(rec).items():
+            self.refs.setdefault((name, value), set()).add(work_id)
+        work = self.session.get(Work, work_id)
+        if work is not None:
+            self.loaded.append(work)
+            for name in ID_FIELDS:
+                value = getattr(work, name)
+                if value:
+                    self.taken[(name, value)] = work_id
+            self.parent.setdefault(work_id, work.merged_into_id)
 
     def ingest_fast(self, rec: Record, source_id: str) -> tuple[str, int | None] | None:
         """:func:`_ingest_one` for the common record (new, or one more report of one work); None otherwise."""
@@ -413,6 +436,7 @@ class _BulkIngest:
         matched = sorted({self.canonical_id(w) for name, value in ids.items()
                           for w in self.refs.get((name, value), ())})
         if len(matched) > 1:
+            self.bridged = matched
             return None  # an identifier bridge: merge_works
         work = self.work(matched[0]) if matched else None
         if matched and work is None:
