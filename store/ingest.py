@@ -23,7 +23,7 @@ from itertools import islice
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from records.model import Record
@@ -321,8 +321,14 @@ class _BulkIngest:
                  report: IngestReport) -> None:
         self.session, self.prov, self.matcher, self.report = session, prov, matcher, report
         self.ids = _WorkIds(session)
-        self.pending_works: dict[int, Any] = {}       # rows of new works, written by flush_pending
+        self.known: dict[int, Any] = {}               # rows of the works this ingest created (written or not)
+        self.pending_works: list[int] = []            # ... of which not yet written (flush_pending)
+        self.dirty: dict[int, set[str]] = {}          # written rows whose fields a later record filled
         self.pending_sources: list[dict[str, Any]] = []
+        self.pending_links: list[dict[str, Any]] = []
+        self.pending_notices: list[dict[str, Any]] = []
+        self.touched: list[int] = []                  # works the record-at-a-time path may change
+        self.pending_works_set: set[int] = set()
         self.seen: dict[tuple[str, str, str], int] = {}  # (source, source_id, content hash) -> work id
         self.refs: dict[tuple[str, str], set[int]] = {}  # identifier -> works holding it (column or record)
         self.taken: dict[tuple[str, str], int] = {}      # identifier -> the work whose column holds it
@@ -367,7 +373,7 @@ class _BulkIngest:
             unknown = {p for p in self.parent.values() if p is not None and p not in self.parent}
         # the works these records will join, loaded in a few queries instead of one each
         self.loaded = []
-        wanted = sorted({self.canonical_id(w) for ws in self.refs.values() for w in ws})
+        wanted = sorted({c for ws in self.refs.values() for w in ws if (c := self.canonical_id(w)) not in self.known})
         for part in _batches(wanted):
             self.loaded.extend(s.scalars(select(Work).where(Work.id.in_(part))))
 
@@ -383,19 +389,21 @@ class _BulkIngest:
         return other is not None and other != by_other_than
 
     def work(self, wid: int) -> Any:
-        return self.pending_works.get(wid) or self.session.get(Work, wid)
+        return self.known.get(wid) or self.session.get(Work, wid)
 
     # -- the chunk ------------------------------------------------------------------------------------------
     def ingest_chunk(self, records: Sequence[Record]) -> None:
         chunk = [(rec, rec.stable_id()) for rec in records]
         self.prefetch(chunk)
         for rec, source_id in chunk:
-            self.bridged = []
+            self.bridged, self.touched = [], []
             outcome = self.ingest_fast(rec, source_id)
             if outcome is None:  # needs the store as it stands: write what is pending, take the full path
                 self.flush_pending()
                 outcome = _ingest_one(self.session, rec, self.prov, self.matcher, self.report)
                 self.ids.others_inserted()
+                for wid in (*self.touched, *self.bridged, outcome[1]):
+                    self.known.pop(wid, None)  # the ORM object is the truth about it from now on
                 self.after_full_path(rec, source_id, outcome)
             cls, work_id = outcome
             self.report.counts[cls] += 1
@@ -442,25 +450,36 @@ class _BulkIngest:
         if matched and work is None:
             return None
         rule = "identifier" if work is not None else None
+        version_of = None
         if work is None and self.matcher is not None:
             m = self.matcher.match(rec)
             if m is not None:
-                if m.kind != "duplicate":
-                    return None  # a version or a notice: links and flags
                 candidate = self.work(self.canonical_id(m.key)) if isinstance(m.key, int) else None
+                if candidate is not None and candidate.merged_into_id is not None:
+                    candidate = canonical(self.session, candidate)
                 if candidate is not None:
-                    if candidate.merged_into_id is not None:
-                        candidate = canonical(self.session, candidate)
-                    work, rule = candidate, m.rule
+                    self.touched.append(candidate.id)
+                    if m.kind == "notice":
+                        return None  # flags the article and records a notice: the record-at-a-time path
+                    if m.kind == "version":
+                        version_of = candidate
+                    else:
+                        work, rule = candidate, m.rule
         if work is None:
             notice_kind = _notice_kind(rec)
-            work = self.new_work(rec, screening.NOTICE if notice_kind else screening.QUEUED)
-            cls = "notice" if notice_kind else "new"
+            status = (screening.VERSION if version_of is not None else
+                      screening.NOTICE if notice_kind else screening.QUEUED)
+            work = self.new_work(rec, status)
+            cls = "version" if version_of is not None else ("notice" if notice_kind else "new")
             if cls == "new":
                 self.report.new_work_ids.append(work.id)
+            if version_of is not None:
+                self.link_version(rec, work, version_of)
             filled: list[str] = []
         else:
             filled = fill_missing(self.session, work, rec, id_taken=self.id_taken)
+            if filled and work.id in self.known and work.id not in self.pending_works_set:
+                self.dirty.setdefault(work.id, set()).update(filled)
             for name in filled:
                 if name in ID_FIELDS:
                     self.taken[(name, getattr(work, name))] = work.id
@@ -475,7 +494,7 @@ class _BulkIngest:
         self.seen[(rec.source, source_id, chash)] = work.id
         for name, value in ids.items():
             self.refs.setdefault((name, value), set()).add(work.id)
-        if self.matcher is not None and cls == "new":
+        if self.matcher is not None and cls in ("new", "version"):
             self.matcher.add(work.id, rec)
         if cls == "update":
             audit(self.session, self.prov.actor, "metadata-update", "work", work.id, fields=filled, source=rec.source,
@@ -501,18 +520,53 @@ class _BulkIngest:
             if value and (name, value) not in self.taken:
                 setattr(work, name, value)
                 self.taken[(name, value)] = work.id
-        self.pending_works[work.id] = work
+        self.known[work.id] = work
+        self.pending_works.append(work.id)
+        self.pending_works_set.add(work.id)
         return work
 
+    def link_version(self, rec: Record, work: Any, version_of: Any) -> None:
+        """:func:`_ingest_one`'s version link, buffered: the version-of link and the "version" notice on the
+        other version (its evidence names the new work, so it cannot exist yet)."""
+        work.version_of_id = version_of.id
+        now = utcnow()
+        self.pending_links.append(dict(work_id=work.id, kind="version-of", target_type="work",
+                                       target=str(version_of.id), target_work_id=version_of.id, source=rec.source,
+                                       created_at=now))
+        evidence = f"{rec.source}: other version work {work.id}"
+        self.pending_notices.append(dict(work_id=version_of.id, kind="version", evidence=evidence[:400],
+                                         source=rec.source, run_id=self.prov.run_id, import_id=self.prov.import_id,
+                                         detected_at=now, digest_id=None))
+        audit(self.session, self.prov.actor, "notice:version", "work", version_of.id, evidence=evidence,
+              source=rec.source)
+
     def flush_pending(self) -> None:
-        """Write the pending works, then their source records: one multi-row INSERT (executemany) each."""
+        """Write what is pending: new works, fields filled on works written earlier, source records, links and
+        notices, one multi-row statement (executemany) per table and shape."""
         conn = self.session.connection()
         if self.pending_works:
-            conn.execute(Work.__table__.insert(), [vars(w) for w in self.pending_works.values()])
+            conn.execute(Work.__table__.insert(), [vars(self.known[wid]) for wid in self.pending_works])
             self.pending_works.clear()
-        if self.pending_sources:
-            conn.execute(SourceRecord.__table__.insert(), self.pending_sources)
-            self.pending_sources.clear()
+            self.pending_works_set.clear()
+        if self.dirty:
+            by_fields: dict[frozenset[str], list[dict[str, Any]]] = {}
+            now = utcnow()
+            for wid, names in self.dirty.items():
+                row = self.known.get(wid)
+                if row is None:
+                    continue
+                by_fields.setdefault(frozenset(names), []).append(
+                    {"_id": wid, "updated_at": now, **{n: getattr(row, n) for n in names}})
+            table = Work.__table__
+            for names, rows in by_fields.items():
+                conn.execute(table.update().where(table.c.id == bindparam("_id"))
+                             .values({n: bindparam(n) for n in (*sorted(names), "updated_at")}), rows)
+            self.dirty.clear()
+        for table, rows in ((SourceRecord.__table__, self.pending_sources), (WorkLink.__table__, self.pending_links),
+                            (Notice.__table__, self.pending_notices)):
+            if rows:
+                conn.execute(table.insert(), rows)
+                rows.clear()
 
 
 def _batches(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
