@@ -329,6 +329,7 @@ class _BulkIngest:
         self.pending_notices: list[dict[str, Any]] = []
         self.touched: list[int] = []                  # works the record-at-a-time path may change
         self.pending_works_set: set[int] = set()
+        self.pending_flags: list[tuple[int, str, str, str]] = []  # (article, kind, evidence, source) of notices
         self.seen: dict[tuple[str, str, str], int] = {}  # (source, source_id, content hash) -> work id
         self.refs: dict[tuple[str, str], set[int]] = {}  # identifier -> works holding it (column or record)
         self.taken: dict[tuple[str, str], int] = {}      # identifier -> the work whose column holds it
@@ -450,7 +451,7 @@ class _BulkIngest:
         if matched and work is None:
             return None
         rule = "identifier" if work is not None else None
-        version_of = None
+        version_of = notice_for = None
         if work is None and self.matcher is not None:
             m = self.matcher.match(rec)
             if m is not None:
@@ -460,13 +461,13 @@ class _BulkIngest:
                 if candidate is not None:
                     self.touched.append(candidate.id)
                     if m.kind == "notice":
-                        return None  # flags the article and records a notice: the record-at-a-time path
-                    if m.kind == "version":
+                        notice_for = candidate
+                    elif m.kind == "version":
                         version_of = candidate
                     else:
                         work, rule = candidate, m.rule
         if work is None:
-            notice_kind = _notice_kind(rec)
+            notice_kind = _notice_kind(rec) or ("correction" if notice_for is not None else None)
             status = (screening.VERSION if version_of is not None else
                       screening.NOTICE if notice_kind else screening.QUEUED)
             work = self.new_work(rec, status)
@@ -475,6 +476,8 @@ class _BulkIngest:
                 self.report.new_work_ids.append(work.id)
             if version_of is not None:
                 self.link_version(rec, work, version_of)
+            if notice_for is not None:
+                self.link_notice(rec, source_id, work, notice_for, notice_kind or "correction")
             filled: list[str] = []
         else:
             filled = fill_missing(self.session, work, rec, id_taken=self.id_taken)
@@ -540,6 +543,16 @@ class _BulkIngest:
         audit(self.session, self.prov.actor, "notice:version", "work", version_of.id, evidence=evidence,
               source=rec.source)
 
+    def link_notice(self, rec: Record, source_id: str, work: Any, notice_for: Any, kind: str) -> None:
+        """:func:`_ingest_one`'s notice link, buffered: the notice-for link now, the article's flag and notice
+        (which may exist already, and whose id the report lists) when the pending rows are written."""
+        self.pending_links.append(dict(work_id=work.id, kind="notice-for", target_type="work",
+                                       target=str(notice_for.id), target_work_id=notice_for.id, source=rec.source,
+                                       created_at=utcnow()))
+        self.pending_flags.append((notice_for.id, kind,
+                                   f"{rec.source}: notice {rec.doi or rec.pmid or source_id} matched by title",
+                                   rec.source))
+
     def flush_pending(self) -> None:
         """Write what is pending: new works, fields filled on works written earlier, source records, links and
         notices, one multi-row statement (executemany) per table and shape."""
@@ -567,6 +580,14 @@ class _BulkIngest:
             if rows:
                 conn.execute(table.insert(), rows)
                 rows.clear()
+        for target_id, kind, evidence, source in self.pending_flags:
+            self.known.pop(target_id, None)  # its flag is set on the ORM object: that is the truth now
+            target = self.session.get(Work, target_id)
+            if target is not None:
+                nid = _flag_notice(self.session, target, kind, evidence, self.prov, source)
+                if nid:
+                    self.report.notice_ids.append(nid)
+        self.pending_flags.clear()
 
 
 def _batches(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:

@@ -38,6 +38,10 @@ def records() -> list[Record]:
                publication_types=["Published Erratum"], relations=[Relation("erratum-for", "pmid", "2")]),
         Record(source="pubmed", source_id="1", pmid="1", doi="10.1/a", title=T1, authors=AUTHORS, year=2024,
                journal="Coaching", volume="3", pages="1-15"),                     # the first record again
+        Record(source="wos", source_id="WOS:3", title="Erratum to: " + T1, authors=AUTHORS, year=2025,
+               journal="Coaching", volume="4", pages="99"),                       # a notice matched by title
+        Record(source="scopus", source_id="S:3", title="Erratum to: " + T1, authors=AUTHORS, year=2025,
+               journal="Coaching", volume="4", pages="99-100"),
         Record(source="pubmed", source_id="4", pmid="4", title="Correction to the homework scale", year=2022,
                publication_types=["Erratum"]),
         Record(source="crossref", source_id="10.5/r", doi="10.5/r", title="A retracted trial of homework apps",
@@ -71,15 +75,18 @@ def test_chunked_ingest_stores_what_the_record_at_a_time_path_stores(engine, tmp
     migrate(reference)
     prov = Provenance(origin="import", actor="test")
     expected_classes = []
+    expected = IngestReport()
     with transaction(reference) as s:
         matcher = matcher_for(s)
         for r in records():
-            expected_classes.append(_ingest_one(s, r, prov, matcher, IngestReport())[0])
+            expected_classes.append(_ingest_one(s, r, prov, matcher, expected)[0])
 
     monkeypatch.setattr(ingest_module, "CHUNK", chunk)
     with transaction(engine) as s:
         report = ingest_records(s, records(), prov, matcher=matcher_for(s))
     assert [c for c, _ in report.classifications] == expected_classes
+    assert len(report.notice_ids) == len(expected.notice_ids) and len(report.new_work_ids) == len(
+        expected.new_work_ids)
     assert snapshot(engine) == snapshot(reference)
     reference.dispose()
 
