@@ -348,12 +348,18 @@ class _BulkIngest:
         self.taken.clear()
         self.parent.clear()
         s, query_name = self.session, self.prov.query_name
-        source_ids = sorted({sid for _, sid in chunk})
-        for part in _batches(source_ids):
-            for src, sid, chash, wid in s.execute(select(
-                    SourceRecord.source, SourceRecord.source_id, SourceRecord.content_hash, SourceRecord.work_id)
-                    .where(SourceRecord.source_id.in_(part), SourceRecord.query_name == query_name)):
-                self.seen[(src, sid, chash)] = wid
+        by_source: dict[str, set[str]] = {}
+        for rec, sid in chunk:
+            by_source.setdefault(rec.source, set()).add(sid)
+        for source, sids in by_source.items():
+            # the source leads the unique index (source, source_id, content_hash, query_name): without it in the
+            # WHERE every chunk would scan the whole table
+            for part in _batches(sorted(sids)):
+                for sid, chash, wid in s.execute(select(
+                        SourceRecord.source_id, SourceRecord.content_hash, SourceRecord.work_id)
+                        .where(SourceRecord.source == source, SourceRecord.source_id.in_(part),
+                               SourceRecord.query_name == query_name)):
+                    self.seen[(source, sid, chash)] = wid
         for name in ID_FIELDS:
             values = sorted({v for rec, _ in chunk if (v := getattr(rec, name))})
             work_col, record_col = getattr(Work, name), getattr(SourceRecord, name)
