@@ -549,6 +549,26 @@ class _BulkIngest:
         audit(self.session, self.prov.actor, "notice:version", "work", version_of.id, evidence=evidence,
               source=rec.source)
 
+    def insert_rows(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Rows (dicts with the same keys) into ``table``, through the driver: PostgreSQL ``COPY``, SQLite
+        ``executemany``. Values are converted by the columns' own SQLAlchemy bind processors (JSON, booleans,
+        dates) exactly as an ORM insert would; only the per-statement overhead is gone, which was a third of a
+        large import's time."""
+        conn = self.session.connection()
+        dialect = conn.dialect
+        names = [c.name for c in table.columns if c.name in rows[0]]
+        processors = [table.c[n].type._cached_bind_processor(dialect) for n in names]
+        values = [tuple(v if proc is None or v is None else proc(v)
+                        for v, proc in zip((row[n] for n in names), processors, strict=True)) for row in rows]
+        driver = conn.connection.driver_connection
+        columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+        if self.ids.postgres:
+            with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+        else:
+            driver.executemany(str(table.insert().compile(dialect=dialect, column_keys=names)), values)
+
     def link_notice(self, rec: Record, source_id: str, work: Any, notice_for: Any, kind: str) -> None:
         """:func:`_ingest_one`'s notice link, buffered: the notice-for link now, the article's flag and notice
         (which may exist already, and whose id the report lists) when the pending rows are written."""
@@ -564,7 +584,7 @@ class _BulkIngest:
         notices, one multi-row statement (executemany) per table and shape."""
         conn = self.session.connection()
         if self.pending_works:
-            conn.execute(Work.__table__.insert(), [vars(self.known[wid]) for wid in self.pending_works])
+            self.insert_rows(Work.__table__, [vars(self.known[wid]) for wid in self.pending_works])
             self.pending_works.clear()
             self.pending_works_set.clear()
         if self.dirty:
@@ -584,7 +604,7 @@ class _BulkIngest:
         for table, rows in ((SourceRecord.__table__, self.pending_sources), (WorkLink.__table__, self.pending_links),
                             (Notice.__table__, self.pending_notices)):
             if rows:
-                conn.execute(table.insert(), rows)
+                self.insert_rows(table, rows)
                 rows.clear()
         for target_id, kind, evidence, source in self.pending_flags:
             self.known.pop(target_id, None)  # its flag is set on the ORM object: that is the truth now
