@@ -329,6 +329,8 @@ class _BulkIngest:
         self.pending_notices: list[dict[str, Any]] = []
         self.touched: list[int] = []                  # works the record-at-a-time path may change
         self.pending_works_set: set[int] = set()
+        self.written = 0      # rows written by this ingest (PostgreSQL: when to refresh the planner's statistics)
+        self.analyzed_at = 0
         self.pending_flags: list[tuple[int, str, str, str]] = []  # (article, kind, evidence, source) of notices
         self.seen: dict[tuple[str, str, str], int] = {}  # (source, source_id, content hash) -> work id
         self.refs: dict[tuple[str, str], set[int]] = {}  # identifier -> works holding it (column or record)
@@ -348,6 +350,11 @@ class _BulkIngest:
         self.taken.clear()
         self.parent.clear()
         s, query_name = self.session, self.prov.query_name
+        if self.ids.postgres and self.written >= self.analyzed_at * 2 + 5000:
+            # the planner's statistics still describe the tables before this import: with thousands of rows
+            # written in this transaction it would scan them for every lookup (ANALYZE sees our own rows)
+            s.execute(text("ANALYZE works, source_records"))
+            self.analyzed_at = self.written
         by_source: dict[str, set[str]] = {}
         for rec, sid in chunk:
             by_source.setdefault(rec.source, set()).add(sid)
@@ -555,6 +562,7 @@ class _BulkIngest:
         dates) exactly as an ORM insert would; only the per-statement overhead is gone, which was a third of a
         large import's time."""
         conn = self.session.connection()
+        self.written += len(rows)
         dialect = conn.dialect
         names = [c.name for c in table.columns if c.name in rows[0]]
         processors = [table.c[n].type._cached_bind_processor(dialect) for n in names]
