@@ -21,6 +21,11 @@ rule that made it. Policy for records that report the same study without being t
   corrections printed in a later issue distinct and the one printed in the article's issue a duplicate;
   rathbone2015_haematology labels corrections without such a link both ways).
 - *Comments, replies, responses and letters* about an article are works of their own: never merged with it.
+  So is a record in a commentary journal (ACP Journal Club, Evidence-Based Medicine / Mental Health / Nursing …,
+  Journal Watch, DARE) that carries the article's own title.
+- *A dissertation and its Dissertation Abstracts International entry* are one work (the index's volume and page
+  are not a venue); an anonymous abstract collection indexed twice is one work when title, year, journal,
+  volume and issue agree.
 - *A conference abstract or paper and the journal article of the same study* are merged when they share title
   (exact or high), authors (same or high) and journal (the meeting abstract printed in the journal's
   supplement), within three years and with nothing else in conflict (two DOIs, two PMIDs, unrelated

@@ -41,6 +41,7 @@ class MatchIndex:
         self._ids: dict[Hashable, int] = {}
         self._keys: list[Hashable | None] = []
         self._prepared: list[Prepared | None] = []
+        self._last: tuple[Record, Prepared] | None = None  # the record just matched: add() reuses its preparation
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -50,7 +51,8 @@ class MatchIndex:
 
     def add(self, key: Hashable, record: Record) -> None:
         """Index ``record`` under ``key`` (re-adding a key replaces its record)."""
-        self.add_prepared(key, prepare(record))
+        last = self._last
+        self.add_prepared(key, last[1] if last is not None and last[0] is record else prepare(record))
 
     def add_prepared(self, key: Hashable, prepared: Prepared) -> None:
         if key in self._ids:
@@ -77,7 +79,9 @@ class MatchIndex:
         A known notice is never returned for a new article: the store keeps notices as records of their own
         and does not match against them.
         """
-        return self.match_prepared(prepare(record))
+        prepared = prepare(record)
+        self._last = (record, prepared)  # ingest adds a record it could not match: no second preparation
+        return self.match_prepared(prepared)
 
     def match_prepared(self, prepared: Prepared) -> Match | None:
         best: tuple[int, float, int] | None = None  # (kind rank, -score, rid): smallest wins

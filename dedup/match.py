@@ -96,6 +96,9 @@ def compare(a: Prepared, b: Prepared) -> tuple[dict[str, str], float] | None:
         "relation": relation,
         "cites": _cites_level(a, b),
         "team": "yes" if len(a.authors) >= 2 and len(b.authors) >= 2 else "no",
+        "anonymous": "both" if not a.authors and not b.authors else "one" if not a.authors or not b.authors
+        else "neither",
+        "thesis": "both" if a.venue_type == b.venue_type == "thesis" else "no",
     }
     agree = [year == "same", venue in ("same", "compatible"), volume == "same", pages in ("exact", "same")]
     present = [year != "missing", venue != "missing", volume != "missing", pages != "missing"]
@@ -355,6 +358,8 @@ def _abstract_level(a: Prepared, b: Prepared) -> str:
 
 
 def _relation_level(a: Prepared, b: Prepared) -> str:
+    if a.commentary != b.commentary:
+        return "commentary-pair"  # a commentary journal's record of an article is about it, not it
     if a.notice != b.notice:
         notice, work = (a, b) if a.notice else (b, a)
         if work.notice is None and notice.notice in ATTACHED_NOTICES and (

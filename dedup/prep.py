@@ -19,6 +19,7 @@ from records.normalise import (
     normalise_doi,
     normalise_pmid,
     parse_year,
+    repair_mojibake,
     strip_title_brackets,
 )
 from records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION, NoticeKind
@@ -189,8 +190,10 @@ def _clean_title(title: str | None) -> str:
         return ""
     has_markup = "<" in title or "&" in title
     title = (clean_inline_markup(title) or "") if has_markup else " ".join(title.split())
+    if not title.isascii() or "?" in title:
+        title = repair_mojibake(title) or ""
     if title.startswith("["):
-        title = strip_title_brackets(title) or ""
+        title = _strip_translation_brackets(title)
     lower = title.lower()
     if lower.startswith("retracted"):
         title = _RETRACTED_PREFIX_RE.sub("", title)
@@ -202,6 +205,18 @@ def _clean_title(title: str | None) -> str:
 
 
 _NOTE_HINTS = ("errat", "corrig", "comment", "retraction", "update", "republished", "reprinted", "summary for")
+#: "[English title] [Article in German]", "[English title]. Original-language title", "[English title] (author's
+#: transl)": the bracketed part is the translated title the other databases index
+_LEADING_TRANSLATION_RE = re.compile(r"^\[([^\[\]]{12,})\]\.?(?:\s+(.*))?$", re.DOTALL)
+
+
+def _strip_translation_brackets(title: str) -> str:
+    """The English title of a "[translated title]" record, whatever follows the bracket (language tags, the
+    original title): English-language databases index that translation alone."""
+    m = _LEADING_TRANSLATION_RE.match(title)
+    if m is None:
+        return strip_title_brackets(title) or ""
+    return m.group(1).strip().rstrip(".").strip()
 
 
 def _generic(title: str, tokens: list[str]) -> bool:
@@ -308,12 +323,28 @@ _VENUE_TAIL_RE = re.compile(r"(?:\s*[.:]\s*(?:conference|congress|meeting|sympos
 _CONFERENCE_RE = re.compile(r"\b(?:proceedings|proc|conference|conf|symposium|workshop|congress|meeting|"
                             r"colloquium|summit|convention)\b")
 _ORDINAL_RE = re.compile(r"^(?:\d+(?:st|nd|rd|th)?|first|second|third|fourth|fifth)$")
+#: indexes of theses, not venues: a dissertation and its "Dissertation Abstracts International" entry are one work
+_THESIS_INDEX_RE = re.compile(r"^(?:diss(?:ertation)?s?\s+abstr(?:acts?)?|masters\s+abstr(?:acts?)?|"
+                              r"proquest\s+(?:dissertations?|theses)|dissertations?\s+(?:and|&)\s+theses)\b")
+#: journals that print commentaries on articles published elsewhere under the article's own title (ACP Journal
+#: Club, the BMJ's Evidence-Based … family, Journal Watch, DARE's abstracts of reviews): a record there is a
+#: different work from the article it comments on. "Evidence-Based Complementary and Alternative Medicine" and
+#: the like publish original research and are not listed.
+_COMMENTARY_VENUE_RE = re.compile(
+    r"^(?:acp\s+j(?:ournal)?\s+club|journal\s+watch|j\s+watch|database\s+of\s+abstracts\s+of\s+reviews|"
+    r"evid(?:ence)?\s+based\s+(?:med(?:icine)?|ment(?:al)?\s+health|nurs(?:ing)?|dent(?:istry)?|"
+    r"health\s*care|healthc|obstet(?:rics)?\s+(?:and\s+)?gyn(?:a)?ecol(?:ogy)?|cardiovasc(?:ular)?\s+med(?:icine)?|"
+    r"oncol(?:ogy)?|gastroenterol(?:ogy)?|ophthalmol(?:ogy)?|eye\s+care)(?:\s|$))")
+#: ACP Journal Club inside Annals of Internal Medicine: pages "JC3-2"
+_COMMENTARY_PAGES_RE = re.compile(r"^\s*jc\s*\d", re.IGNORECASE)
 
 
 def _venue_tokens(journal: str | None) -> tuple[str, ...]:
     """Folded venue words without stopwords, brackets, years and ordinals."""
     if not journal:
         return ()
+    if not journal.isascii() or "?" in journal:
+        journal = repair_mojibake(journal) or ""
     text = _BRACKETS_RE.sub(" ", journal.replace("&", " and "))
     # "Zhonghua yi xue za zhi = National medical journal of China", "Scand J Immunol.Conference: 39th Meeting",
     # "Haematologica: the hematology journal": the part before the separator names the venue
@@ -429,6 +460,7 @@ class Prepared:
     errata_at: tuple[tuple[str, str], ...]  # (volume, page) of the errata a MEDLINE title note points to
     article_number: bool              # the page is an article number ("a1754", "e0123"), not a printed page
     preprint_by_doi_only: bool        # a preprint only by its repository DOI (SSRN ...): its venue may be the paper's
+    commentary: bool = False          # printed in a commentary journal (ACP Journal Club ...): about another article
 
 
 ABSTRACT_CHARS = 400
@@ -470,6 +502,13 @@ def prepare(record: Record) -> Prepared:
         venue_type = _TYPE_WORDS.get(p)
         if venue_type:
             break
+    commentary = bool((venue_text and _COMMENTARY_VENUE_RE.match(venue_text))
+                      or (record.pages and _COMMENTARY_PAGES_RE.match(record.pages)))
+    thesis_index = bool(venue_text and _THESIS_INDEX_RE.match(venue_text))
+    if thesis_index:
+        # "Dissertation Abstracts International: Section B": the thesis indexed, not a journal article;
+        # the index's name and its volume / issue / page say nothing the thesis record could agree with
+        venue, venue_text, venue_type = (), "", "thesis"
     preprint_venue = bool(venue_type == "preprint" or (venue_text and _PREPRINT_VENUE_RE.search(venue_text)))
     is_preprint = bool(preprint_venue or (doi and PREPRINT_DOI_RE.match(doi)))
     if is_preprint:
@@ -482,6 +521,8 @@ def prepare(record: Record) -> Prepared:
     if volume is not None and year is not None and volume == str(year):
         volume = None  # journals without volumes: some sources put the year there
     first_page, last_page = parse_pages(record.pages)
+    if thesis_index:
+        volume, first_page, last_page = None, None, None
 
     abstract = fold(record.abstract[:ABSTRACT_CHARS + 100])[:ABSTRACT_CHARS] if record.abstract else ""
     if len(abstract) < 80:
@@ -500,7 +541,7 @@ def prepare(record: Record) -> Prepared:
         venue_type=venue_type,
         is_preprint=is_preprint,
         volume=volume,
-        issue=_issue_numbers(record.issue),
+        issue=() if thesis_index else _issue_numbers(record.issue),
         first_page=first_page,
         last_page=last_page,
         doi=doi,
@@ -512,4 +553,5 @@ def prepare(record: Record) -> Prepared:
         errata_at=errata_at,
         article_number=bool(record.pages and _ARTICLE_NUMBER_RE.match(record.pages)),
         preprint_by_doi_only=is_preprint and not preprint_venue,
+        commentary=commentary,
     )

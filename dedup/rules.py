@@ -21,6 +21,7 @@ informative    yes · no (short or recurring titles: "Editorial", "Introduction 
 author         same (same surnames in order) · high (first author and ≥ 80 % of the shorter list)
                · partial (first author or ≥ 50 %) · low · missing
 team           yes (both records list two or more personal authors) · no
+anonymous      both (neither record names a person: "Anonymous", a collective or nothing) · one · neither
 year           same · adjacent (1 apart: online vs print) · close (2–3) · far · missing
 venue          same · compatible (abbreviation / acronym of the other) · unclear (two conference names)
                · conflict · missing
@@ -38,6 +39,8 @@ relation       plain · notice-pair (an erratum / retraction / expression of con
                (a comment or reply and anything; two kinds of notice; a notice older than the work)
                · preprint-pair (one is a preprint, the other is not; an SSRN deposit citing the other's venue
                is not) · conference-journal · type-conflict (journal vs book / thesis / report)
+               · commentary-pair (one is in a commentary journal: ACP Journal Club, Evidence-Based …)
+thesis         both (two theses, or a thesis and its Dissertation Abstracts entry) · no
 cites          named (an article's MEDLINE note "[Erratum appears in …;9(9):2205]" names the other record's
                volume and page) · match (a notice's "(vol 85, pg 553, 2010)" names the other's volume and
                first page) · conflict (the notice names another locator) · none
@@ -52,14 +55,15 @@ from typing import Literal
 
 Decision = Literal["duplicate", "notice", "version", "distinct"]
 
-FIELDS: tuple[str, ...] = ("title", "informative", "author", "team", "year", "venue", "volume", "pages", "issue",
-                           "doi", "pmid", "abstract", "relation", "cites")
+FIELDS: tuple[str, ...] = ("title", "informative", "author", "team", "anonymous", "year", "venue", "volume", "pages",
+                           "issue", "doi", "pmid", "abstract", "relation", "cites", "thesis")
 
 LEVELS: Mapping[str, tuple[str, ...]] = {
     "title": ("exact", "high", "near", "fair", "low", "conflict"),
     "informative": ("yes", "no"),
     "author": ("same", "high", "partial", "low", "missing"),
     "team": ("yes", "no"),
+    "anonymous": ("both", "one", "neither"),
     "year": ("same", "adjacent", "close", "far", "missing"),
     "venue": ("same", "compatible", "unclear", "conflict", "missing"),
     "volume": ("same", "conflict", "missing"),
@@ -68,8 +72,10 @@ LEVELS: Mapping[str, tuple[str, ...]] = {
     "doi": ("same", "version", "near", "conflict", "missing"),
     "pmid": ("same", "conflict", "missing"),
     "abstract": ("identical", "same", "unclear", "different", "missing"),
-    "relation": ("plain", "notice-pair", "notice-mismatch", "preprint-pair", "conference-journal", "type-conflict"),
+    "relation": ("plain", "notice-pair", "notice-mismatch", "preprint-pair", "conference-journal", "type-conflict",
+                 "commentary-pair"),
     "cites": ("named", "match", "conflict", "none"),
+    "thesis": ("both", "no"),
 }
 
 
@@ -113,6 +119,11 @@ PAGES_OK = "exact same overlap missing"
 ABSTRACT_NOT_DIFFERENT = "identical same unclear missing"
 
 RULES: tuple[Rule, ...] = (
+    # --- a commentary journal (ACP Journal Club, Evidence-Based Medicine …) reprints the title of the article
+    #     it comments on: its record is another work, whatever else agrees
+    rule("commentary-vs-article", "distinct",
+         "one record is in a commentary journal, the other is not: a commentary on the article, not the article",
+         relation="commentary-pair"),
     # --- the same printed item, whatever the titles say (an erratum indexed once with and once without
     #     its "Erratum:" prefix sits on the same page of the same volume)
     rule("notice-same-locator", "duplicate",
@@ -185,6 +196,13 @@ RULES: tuple[Rule, ...] = (
          " same title, authors, year and volume",
          relation="conference-journal", title=TITLE_STRONG, informative="yes", author=AUTHOR_STRONG, year="same",
          volume="same", abstract=ABSTRACT_NOT_DIFFERENT),
+    # --- a meeting's abstract collection ("Abstracts of the 15th Congress …", author "Anonymous") indexed twice:
+    #     once as the journal issue's supplement, once as a conference record; the issue pins it
+    rule("anonymous-collection-same-issue", "duplicate",
+         "no personal author on either side, the same title, year, journal, volume and issue, pages not in"
+         " conflict: one abstract collection indexed twice",
+         anonymous="both", title=TITLE_STRONG, year="same", venue="same compatible", volume="same", issue="same",
+         pages=PAGES_OK, relation="plain conference-journal", doi="same version missing", pmid="same missing"),
     rule("conference-journal-unplaced", "distinct",
          "a conference record and a journal article without a venue to compare: not merged, no veto either",
          relation="conference-journal", venue="missing"),
@@ -198,6 +216,12 @@ RULES: tuple[Rule, ...] = (
          informative="yes"),
     rule("preprint-pair-unlike", "distinct", "a preprint and a non-preprint that do not match",
          relation="preprint-pair"),
+    # --- a dissertation and its Dissertation Abstracts International entry (printed a year or two later)
+    rule("thesis-and-its-abstract", "duplicate",
+         "two thesis records (one may be its Dissertation Abstracts entry) with the same title and author, up to"
+         " three years apart",
+         thesis="both", title=TITLE_STRONG, informative="yes", author="same high", year="same adjacent close",
+         relation="plain", abstract=ABSTRACT_NOT_DIFFERENT),
     # --- locators disagree
     rule("years-apart", "distinct", "more than a year apart without a shared identifier", year="close far"),
     rule("same-work-pages-differ", "duplicate",

@@ -1,20 +1,21 @@
 """``livereview import``: a reference file (database export or saved API response) into the store.
 
-Parsing is all-or-nothing (the parsers refuse a bad file before anything is written) and the
-store write is one transaction; the same file imported again under the same label is recognised
-by its SHA-256 and changes nothing.
+The file is read once: its bytes give the SHA-256 (the same file imported again under the same label is
+recognised and changes nothing) and the text the records are parsed from. Records stream from the reader
+into the store in chunks, inside one transaction: a bad record anywhere in the file rolls back everything,
+so nothing is half-written.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from connectors.files import detect_format, read_records
+from connectors.files import open_records
 from livereview.errors import ConfigError, InputFileError
 from protocols.model import Protocol
 from records.model import Record
@@ -42,12 +43,11 @@ class ImportReport:
 
 
 def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]:
-    """Detect (if ``auto``) and parse; raises InputFileError with the file named."""
+    """Detect (if ``auto``) and parse, reading the file once; raises InputFileError with the file named."""
     if not path.is_file():
         raise InputFileError(str(path), "no such file")
-    if fmt == "auto":
-        fmt = detect_format(path, path.read_bytes())
-    return fmt, read_records(path, fmt=fmt, source=source)
+    fmt, records = open_records(path, fmt=fmt, source=source)
+    return fmt, list(records)
 
 
 def manual_database_for(protocol: Protocol, source: str, database: str | None) -> str | None:
@@ -78,15 +78,21 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     manual = manual_database_for(protocol, source, database)
     if query is None and manual is not None:
         query = protocol.manual[manual].query
-    if path.is_file():  # the same file under the same label again: nothing to parse, nothing changes
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        with reading(engine) as s:
-            previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
-            if previous is not None:
-                return ImportReport(str(path), source, previous.format, int(previous.counts.get("records", 0)),
-                                    dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
-    fmt, records = parse_file(path, fmt=fmt, source=source)
-    report = ImportReport(str(path), source, fmt, len(records), dry_run=dry_run)
+    if not path.is_file():
+        raise InputFileError(str(path), "no such file")
+    try:
+        data = path.read_bytes()  # the one read of the file
+    except OSError as err:
+        raise InputFileError(str(path), f"cannot read the file: {err.strerror or err}") from err
+    digest = hashlib.sha256(data).hexdigest()
+    with reading(engine) as s:  # the same file under the same label again: nothing to parse, nothing changes
+        previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
+        if previous is not None:
+            return ImportReport(str(path), source, previous.format, int(previous.counts.get("records", 0)),
+                                dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
+    fmt, records = open_records(path, fmt=fmt, source=source, data=data)
+    del data  # the reader holds the decoded text; the bytes are done with
+    report = ImportReport(str(path), source, fmt, 0, dry_run=dry_run)
     acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})", wait_seconds=lock_wait,
                          on_wait=on_wait)
     try:
@@ -103,7 +109,7 @@ class _DryRunDone(Exception):
     """Raised inside the transaction to roll back a dry run after counting."""
 
 
-def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str, records: list[Record],
+def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str, records: Iterable[Record],
            report: ImportReport, *, prior: PriorDecision | None, actor: str, query: str | None = None,
            manual: str | None = None) -> None:
     source = report.source
@@ -123,7 +129,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
                           reviewers_required=protocol.review.reviewers_per_record)
         result = ingest_records(s, records, prov, matcher=matcher_for(s))
         imp.counts = result.as_dict()
-        report.counts, report.import_id = imp.counts, imp.id
+        report.counts, report.import_id, report.records = imp.counts, imp.id, imp.counts["records"]
         audit(s, actor, "import", "import", imp.id, path=str(path), source=source, format=fmt, counts=imp.counts,
               manual_query=manual)
         if report.dry_run:

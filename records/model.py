@@ -73,9 +73,20 @@ class Record:
     raw_format: str | None = None        # "pubmed-xml", "crossref-json", "ris", …
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The normalised view (no raw payload), with a stable key order."""
-        data = asdict(self)
-        return {k: data[k] for k in JSON_FIELDS}
+        """The normalised view (no raw payload), with a stable key order.
+
+        Built field by field (lists copied, relations as dicts): ``dataclasses.asdict`` deep-copies every value
+        and was the slowest step of a large import.
+        """
+        data: dict[str, Any] = {}
+        for k in JSON_FIELDS:
+            value = getattr(self, k)
+            if k == "relations":
+                value = [asdict(r) for r in value]
+            elif isinstance(value, list):
+                value = list(value)
+            data[k] = value
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_json_dict(), ensure_ascii=False, sort_keys=False)

@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
@@ -78,27 +79,50 @@ def strip_title_brackets(title: str | None) -> str | None:
     return t.strip() or None
 
 
+#: what a DOI link adds after the DOI itself: a publisher's view (".../abstract", "/full", "/pdf"), a query or a
+#: fragment. Cut only from links: a bare DOI is kept as written.
+_DOI_URL_TAIL_RE = re.compile(r"(?:[?#].*|/(?:abstract|abs|full|fulltext|full-text|pdf|epdf|pdfdirect|html|"
+                              r"summary|references|citedby|suppinfo|issuetoc|meta)/?)$", re.IGNORECASE)
+_PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
+_INLINE_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*>")
+
+
 def normalise_doi(value: object) -> str | None:
-    """``https://doi.org/10.1000/ABC.`` -> ``10.1000/abc``; None when no DOI is inside."""
+    """``https://doi.org/10.1000/ABC.`` -> ``10.1000/abc``; None when no DOI is inside.
+
+    One spelling for every way exports write a DOI: a resolver link (``https://doi.org/``, ``http://dx.doi.org/``,
+    ``doi:``), a publisher link (``…/doi/abs/10.1111/x.1/abstract``), percent-encoded (``%28``, ``%2F``, even
+    twice: ``%2528``), HTML entities, MEDLINE's ``S0140-… [pii]; 10.1016/… [doi]``. SICI DOIs keep their
+    ``<693::AID-…>``.
+    """
     if value is None:
         return None
     text = html.unescape(str(value)).strip()
+    for _ in range(3):  # "%2528" was "%28" encoded again
+        if "%" not in text or not _PERCENT_RE.search(text):
+            break
+        text = unquote(text)
+    if "<" in text:
+        text = _INLINE_TAG_RE.sub("", text)
+    is_link = "://" in text or "doi.org" in text.lower() or text.lower().startswith("www.")
     text = _DOI_PREFIX_RE.sub("", text)
     m = _DOI_RE.search(text)
     if not m:
         return None
     doi = m.group(0)
-    # trailing punctuation from citations / URLs, and a stray closing bracket or tag
-    doi = re.split(r"[\s<>\"]", doi)[0]
+    # trailing punctuation from citations / URLs, and a stray closing bracket
+    doi = re.split(r"[\s\"]", doi)[0]
+    if is_link:
+        doi = _DOI_URL_TAIL_RE.sub("", doi)
     doi = doi.rstrip(".,;:")
     if doi.endswith(")") and doi.count("(") < doi.count(")"):
         doi = doi[:-1]
     if doi.endswith("]") and doi.count("[") < doi.count("]"):
         doi = doi[:-1]
-    from urllib.parse import unquote
-
-    doi = unquote(doi)
-    return doi.lower() or None
+    if doi.endswith(">") and doi.count("<") < doi.count(">"):
+        doi = doi[:-1]
+    doi = doi.rstrip(".,;:")
+    return doi.lower() if "/" in doi and len(doi) > 8 else None
 
 
 def normalise_pmid(value: object) -> str | None:
@@ -231,3 +255,31 @@ def dedupe_list(values: Iterable[object]) -> list[str]:
             seen.add(t.lower())
             out.append(t)
     return out
+
+
+#: UTF-8 bytes decoded as Latin-1 / Windows-1252 ("Ã©" for "é", "â€™" for "’"): two or three such characters
+_MOJIBAKE_RE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+                          "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]+")
+#: a letter lost to an export's character set: "fran?aises", "fran\ufffdaises"
+_LOST_LETTER_RE = re.compile(r"(?<=[^\W\d_])[?\ufffd]+(?=[^\W\d_])")
+
+
+def repair_mojibake(text: str | None) -> str | None:
+    """Undo the usual export damage to accented letters, for comparison (never for display).
+
+    Text whose UTF-8 bytes were read as Windows-1252 or Latin-1 ("FranÃ§aise") is decoded again ("Française");
+    a letter an export replaced by ``?`` or U+FFFD inside a word ("fran?aises") is dropped, so the word still
+    matches its intact spelling as a subsequence (see :func:`dedup.prep.fold`).
+    """
+    if not text:
+        return text
+    if not text.isascii() and _MOJIBAKE_RE.search(text):
+        for codec in ("cp1252", "latin-1"):
+            try:
+                text = text.encode(codec).decode("utf-8")
+                break
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+    if "?" in text or "\ufffd" in text:
+        text = _LOST_LETTER_RE.sub("", text)
+    return text

@@ -32,9 +32,21 @@ def active_works(session: Session) -> Iterator[Work]:
     yield from session.scalars(stmt.execution_options(yield_per=2000))
 
 
+#: the columns the matcher reads (no abstracts beyond what prep keeps, no ORM objects: one pass, light)
+_MATCH_COLUMNS = (Work.id, Work.title, Work.abstract, Work.authors, Work.year, Work.journal, Work.volume, Work.issue,
+                  Work.pages, Work.doi, Work.pmid, Work.pmcid, Work.openalex_id, Work.publication_types)
+
+
 def matcher_for(session: Session) -> FuzzyMatcher:
-    """A :class:`dedup.MatchIndex` over every active work."""
+    """A :class:`dedup.MatchIndex` over every active work, read in one streamed pass over the columns it needs."""
     index = MatchIndex()
-    for work in active_works(session):
-        index.add(work.id, work_as_record(work))
+    stmt = (select(*_MATCH_COLUMNS)
+            .where(Work.merged_into_id.is_(None), Work.status.not_in([DUPLICATE, NOTICE]))
+            .execution_options(yield_per=2000))
+    for row in session.execute(stmt):
+        index.add(row.id, Record(
+            source="store", source_id=str(row.id), title=row.title, abstract=row.abstract,
+            authors=list(row.authors or []), year=row.year, journal=row.journal, volume=row.volume, issue=row.issue,
+            pages=row.pages, doi=row.doi, pmid=row.pmid, pmcid=row.pmcid, openalex_id=row.openalex_id,
+            publication_types=list(row.publication_types or [])))
     return index

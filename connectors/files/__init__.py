@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from connectors.files import bibtex, delimited, endnote_xml, nbib, ris, wos
@@ -59,11 +59,34 @@ def read_records(path: Path, *, fmt: str = "auto", source: str) -> list[Record]:
     ``fmt`` is ``"auto"`` or one of :data:`FORMATS`; an explicit format the content plainly
     contradicts (a CSV passed as RIS) is refused rather than misread.
     """
+    _, stream = open_records(path, fmt=fmt, source=source)
+    records = list(stream)
+    if not records:
+        raise InputFileError(str(path), "no records in the file")
+    return records
+
+
+#: readers that also hand out records one at a time as they parse: ``iter_parse(text, *, path)``
+STREAMING: dict[str, Callable[..., Iterator[Record]]] = {
+    "ris": ris.iter_parse,
+}
+
+
+def open_records(path: Path, *, fmt: str = "auto", source: str,
+                 data: bytes | None = None) -> tuple[str, Iterator[Record]]:
+    """The file's format and its records as an iterator: :func:`read_records` for large files.
+
+    The bytes are read once (or ``data`` is them), decoded and the format settled before this returns; a
+    streaming reader (:data:`STREAMING`) then parses as the iterator is consumed, so a damaged record late in
+    the file raises :class:`InputFileError` after earlier records were handed out: consume the iterator inside
+    one transaction. The iterator raises too when the file holds no record at all.
+    """
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise InputFileError(name, f"cannot read the file: {err.strerror or err}") from err
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as err:
+            raise InputFileError(name, f"cannot read the file: {err.strerror or err}") from err
     text = decode(data, name)
     if fmt == "auto":
         fmt = _detect(Path(path), text)
@@ -73,15 +96,24 @@ def read_records(path: Path, *, fmt: str = "auto", source: str) -> list[Record]:
         seen = sniff_format(text)
         if seen is not None and seen != fmt:
             raise InputFileError(name, f"--format {fmt} does not fit this file: its content looks like {seen}")
+    return fmt, _records(fmt, text, data if fmt in API_FORMATS else None, name, source)
 
-    reader = FILE_FORMATS.get(fmt)
-    records = reader(text, path=name) if reader else _read_api_payload(fmt, data, name, source)
-    if not records:
-        raise InputFileError(name, "no records in the file")
+
+def _records(fmt: str, text: str, data: bytes | None, name: str, source: str) -> Iterator[Record]:
+    streaming = STREAMING.get(fmt)
+    if streaming is not None:
+        records: Iterable[Record] = streaming(text, path=name)
+    else:
+        reader = FILE_FORMATS.get(fmt)
+        records = reader(text, path=name) if reader else _read_api_payload(fmt, data or b"", name, source)
+    found = False
     for record in records:
+        found = True
         record.source = source
         record.raw_format = record.raw_format or fmt
-    return records
+        yield record
+    if not found:
+        raise InputFileError(name, "no records in the file")
 
 
 def detect_format(path: Path, data: bytes) -> str:

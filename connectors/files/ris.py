@@ -15,6 +15,7 @@ short. A reader here must refuse such files, so it is not a dependency.)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from connectors.files.fields import (
@@ -51,6 +52,7 @@ _TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 # a few writers use one space ("TY - JOUR"); accepted when the file's first TY line does
 _LOOSE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]) -(?: (.*))?$")
 _TY_RE = re.compile(r"^TY {1,2}- ?\S")
+_FIRST_TY_RE = re.compile(r"^TY {1,2}- ?\S", re.MULTILINE)
 
 _PUBMED_DBS = ("pubmed", "medline", "nlm")
 _EBSCO_MEDLINE_DBS = {"mdc", "cmedm", "mnh", "mdx"}
@@ -82,24 +84,44 @@ class _RawRecord:
 
 def parse(text: str, *, path: str = "<string>") -> list[Record]:
     """Every record of a RIS export, or :class:`InputFileError` (never a partial list)."""
-    raws = _split_records(text, path)
-    if not raws:
+    return list(iter_parse(text, path=path))
+
+
+def iter_parse(text: str, *, path: str = "<string>") -> Iterator[Record]:
+    """:func:`parse` one record at a time, as the text is read (a large export never sits in memory as records).
+
+    A file cut short or without records raises :class:`InputFileError` only when the reading reaches that
+    point: consume it inside one transaction, so what was read before is rolled back.
+    """
+    found = False
+    for raw in _iter_records(text, path):
+        found = True
+        yield _to_record(raw)
+    if not found:
         raise InputFileError(path, "no RIS records found (no 'TY  - ' line)")
-    return [_to_record(raw) for raw in raws]
 
 
 def _split_records(text: str, path: str) -> list[_RawRecord]:
-    lines = text.split("\n")
-    loose = False
-    for line in lines:
-        if _TY_RE.match(line):
-            loose = not line.startswith("TY  -")
-            break
+    return list(_iter_records(text, path))
+
+
+def _iter_lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, lazily: no list of every line of a 200 MB export."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
+def _iter_records(text: str, path: str) -> Iterator[_RawRecord]:
+    first_ty = _FIRST_TY_RE.search(text)
+    loose = first_ty is not None and not first_ty.group(0).startswith("TY  -")
     tag_re = _LOOSE_TAG_RE if loose else _TAG_RE
 
-    records: list[_RawRecord] = []
+    count = 0
     current: _RawRecord | None = None
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, line in enumerate(_iter_lines(text), start=1):
         m = tag_re.match(line.rstrip())
         if m:
             tag, value = m.group(1), (m.group(2) or "").strip()
@@ -108,7 +130,7 @@ def _split_records(text: str, path: str) -> list[_RawRecord]:
                     raise InputFileError(
                         path, f"record {current.number} (starting line {current.start_line}) has no ER line "
                         f"before the next TY (line {lineno})", line=lineno)
-                current = _RawRecord(number=len(records) + 1, start_line=lineno, lines=[line])
+                current = _RawRecord(number=count + 1, start_line=lineno, lines=[line])
                 current.fields.append(["TY", value])
                 continue
             if current is None:
@@ -117,7 +139,8 @@ def _split_records(text: str, path: str) -> list[_RawRecord]:
                 continue  # Ovid writes "NL  - ..." and link blurbs between records
             current.lines.append(line)
             if tag == "ER":
-                records.append(current)
+                count += 1
+                yield current
                 current = None
             else:
                 current.fields.append([tag, value])
@@ -130,7 +153,6 @@ def _split_records(text: str, path: str) -> list[_RawRecord]:
     if current is not None:
         raise InputFileError(
             path, f"truncated: record {current.number} (starting line {current.start_line}) has no ER line")
-    return records
 
 
 def _to_record(raw: _RawRecord) -> Record:

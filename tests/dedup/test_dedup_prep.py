@@ -183,3 +183,45 @@ def test_a_preprint_by_its_repository_doi_alone_is_flagged_as_such():
 
 def test_thesis_publication_type_is_a_thesis():
     assert prep(publication_types=["Thesis"]).venue_type == "thesis"
+
+
+@pytest.mark.parametrize("title", [
+    "[Thrombotic microangiopathy after kidney transplantation]",
+    "[Thrombotic microangiopathy after kidney transplantation].",
+    "[Thrombotic microangiopathy after kidney transplantation] [Article in French]",
+    "[Thrombotic microangiopathy after kidney transplantation]. Microangiopathie thrombotique apres greffe",
+])
+def test_a_bracketed_translated_title_prepares_as_the_plain_title(title):
+    assert prep(title=title).title == prep(title="Thrombotic microangiopathy after kidney transplantation").title
+
+
+def test_journal_suffixes_and_mojibake_leave_the_plain_journal_name():
+    plain = prep(journal="Annales francaises d'anesthesie").venue
+    assert prep(journal="Annales françaises d'anesthésie [Electronic Resource]").venue == plain
+    assert prep(journal="Annales franÃ§aises d'anesthÃ©sie").venue == plain
+    assert prep(journal="Annales fran?aises d'anesth?sie").venue == ("annales", "franaises", "danesthsie")
+    assert prep(journal="Blood. Conference: 52nd Annual Meeting of the ASH. Orlando").venue == ("blood",)
+
+
+def test_a_mojibake_title_folds_close_to_the_intact_one():
+    assert prep(title="DÃ©pistage du cancer du col").title == prep(title="Dépistage du cancer du col").title
+    assert prep(title="D?pistage du cancer du col").title == "dpistage du cancer du col"
+
+
+@pytest.mark.parametrize("journal", ["Dissertation Abstracts International: Section B: The Sciences and Engineering",
+                                     "Diss Abstr Int B Sci Eng", "Masters Abstracts International",
+                                     "ProQuest Dissertations and Theses"])
+def test_a_dissertation_abstracts_entry_is_a_thesis_without_a_venue_or_locator(journal):
+    p = prep(journal=journal, volume="69", issue="5-B", pages="3286", publication_types=["Journal Article"])
+    assert (p.venue_type, p.venue, p.volume, p.issue, p.first_page) == ("thesis", (), None, (), None)
+
+
+@pytest.mark.parametrize(("journal", "pages", "commentary"), [
+    ("ACP Journal Club", None, True), ("ACP J Club", "70", True), ("Evidence-Based Mental Health", None, True),
+    ("Evid Based Nurs", None, True), ("Evidence-Based Medicine", None, True),
+    ("Annals of Internal Medicine", "JC3-2", True),
+    ("Evidence-Based Complementary and Alternative Medicine", None, False),
+    ("BMJ Evidence-Based Medicine", None, False), ("New England Journal of Medicine", "1233-43", False),
+])
+def test_commentary_journals_are_recognised(journal, pages, commentary):
+    assert prep(journal=journal, pages=pages).commentary is commentary

@@ -102,3 +102,37 @@ def test_cli_refuses_a_garbage_file_with_exit_3(tmp_path):
     assert res.returncode == 3
     assert res.stderr.startswith("error: ") and "junk.ris" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def _ris(n: int) -> str:
+    return "".join(f"TY  - JOUR\nTI  - Homework study number {i} in coaching practice\nAU  - Author{i}, A\n"
+                   f"PY  - 2020\nDO  - 10.9999/hw.{i}\nER  - \n\n" for i in range(n))
+
+
+def test_a_large_file_damaged_at_its_end_writes_nothing_although_earlier_chunks_were_stored(store, protocol,
+                                                                                           tmp_path):
+    bad = tmp_path / "big.ris"
+    bad.write_text(_ris(4500) + "TY  - JOUR\nTI  - Cut off here", encoding="utf-8")  # > two ingest chunks
+    before = (count(store, Work), count(store, SourceRecord), count(store, Import))
+    with pytest.raises(InputFileError) as info:
+        import_file(store, protocol, bad, source="x")
+    assert "truncated" in str(info.value) and "big.ris" in str(info.value)
+    assert (count(store, Work), count(store, SourceRecord), count(store, Import)) == before
+
+
+def test_an_import_reads_the_file_once(store, protocol, tmp_path, monkeypatch):
+    path = tmp_path / "refs.ris"
+    path.write_text(_ris(3), encoding="utf-8")
+    reads = []
+    original = Path.read_bytes
+
+    def counting(self):
+        reads.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    rep = import_file(store, protocol, path, source="x")
+    assert rep.records == 3 and rep.counts["new"] == 3
+    assert reads == [path]
+    import_file(store, protocol, path, source="x")  # again: recognised by its hash, read once more, no parse
+    assert reads == [path, path]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from records.normalise import split_name
+from records.normalise import normalise_doi, repair_mojibake, split_name
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -22,3 +22,36 @@ from records.normalise import split_name
 ])
 def test_split_name_reads_family_then_dotted_initials(name, expected):
     assert split_name(name) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("10.1016/S0140-6736(12)60123-4", "10.1016/s0140-6736(12)60123-4"),
+    ("http://dx.doi.org/10.1016/S0140-6736%2812%2960123-4", "10.1016/s0140-6736(12)60123-4"),  # percent-encoded
+    ("https://doi.org/10.1002%2F14651858.CD001234.pub2", "10.1002/14651858.cd001234.pub2"),     # encoded slash
+    ("https://doi.org/10.1000/abc%2528def%2529", "10.1000/abc(def)"),                          # encoded twice
+    ("doi:10.1000/XYZ).", "10.1000/xyz"),
+    ("DOI 10.1000/xyz", "10.1000/xyz"),
+    ("S0140-6736(12)60123-4 [pii]; 10.1016/S0140-6736(12)60123-4 [doi]", "10.1016/s0140-6736(12)60123-4"),
+    ("https://onlinelibrary.wiley.com/doi/abs/10.1111/ntwe.12345/abstract", "10.1111/ntwe.12345"),  # publisher link
+    ("https://www.tandfonline.com/doi/full/10.1080/0144929X.2019.1234567", "10.1080/0144929x.2019.1234567"),
+    ("https://doi.org/10.1000/abc?via=ihub", "10.1000/abc"),
+    ("10.1002/(SICI)1097-4571(199806)49:8&lt;693::AID-ASI4&gt;3.0.CO;2-0",
+     "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"),                          # SICI kept whole
+    ("10.1000/<i>abc</i>", "10.1000/abc"),
+    ("no doi here", None),
+    (None, None),
+])
+def test_every_spelling_of_a_doi_becomes_one_canonical_doi(value, expected):
+    assert normalise_doi(value) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("DÃ©pistage du cancer", "Dépistage du cancer"),           # UTF-8 read as Windows-1252
+    ("itâ€™s", "it’s"),
+    ("Annales fran?aises", "Annales franaises"),               # a lost letter is dropped, not a word break
+    ("fran\ufffdaises", "franaises"),
+    ("Is it? Yes", "Is it? Yes"),                              # a real question mark stays
+    ("naïve café", "naïve café"),                              # intact accents stay
+])
+def test_mojibake_is_repaired_for_comparison(text, expected):
+    assert repair_mojibake(text) == expected

@@ -141,3 +141,16 @@ def test_er_without_ty_is_refused():
 def test_retracted_title_prefix_marks_record_retracted():
     record = ris.parse("TY  - JOUR\nTI  - RETRACTED: A study\nER  - \n")[0]
     assert record.is_retracted
+
+
+def test_open_records_hands_out_records_before_a_damaged_end_is_reached(tmp_path):
+    from connectors.files import open_records
+
+    path = tmp_path / "refs.ris"
+    path.write_text("TY  - JOUR\nTI  - First study of homework\nER  - \n\nTY  - JOUR\nTI  - Cut off", encoding="utf-8")
+    fmt, records = open_records(path, source="x")
+    assert fmt == "ris"
+    first = next(records)
+    assert (first.title, first.source, first.raw_format) == ("First study of homework", "x", "ris")
+    with pytest.raises(InputFileError, match="truncated"):
+        next(records)

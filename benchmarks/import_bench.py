@@ -1,0 +1,182 @@
+"""Import throughput: `livereview import` against `livereview dedupe` of the same file, on SQLite and PostgreSQL.
+
+Usage::
+
+    python benchmarks/import_bench.py                       # digital_work (7,159) + synthetic 100,000, both back-ends
+    python benchmarks/import_bench.py --synthetic 0 --backend sqlite
+    python benchmarks/import_bench.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Each command runs as its own child process (the real CLI, imports and start-up included); its wall time and
+peak memory (``ru_maxrss`` of that child, from ``os.wait4``) are printed; on the small file each command runs
+``--repeat`` times and the fastest run counts (the machine is shared, and load only ever adds time). Every
+import goes into a fresh store initialised with the bundled protocol (``livereview init``, not timed): a SQLite
+file in a temporary folder, or a private PostgreSQL schema dropped afterwards. Targets (issue 9): import at most
+1.5 x dedupe on the same file; 100,000 records imported in under 60 s and under 1 GiB. Exits 1 when a target
+is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGITAL_WORK = Path("/work/shared/bench/dedup/wagner2021_digital_work/records_pre_merged.csv")
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+RATIO_TARGET = 1.5
+LARGE_TIME_TARGET = 60.0
+LARGE_MEMORY_TARGET_MIB = 1024.0
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mib: float
+    output: str
+
+
+def livereview() -> list[str]:
+    exe = Path(sys.executable).with_name("livereview")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
+
+
+def run(args: Sequence[str], env: dict[str, str]) -> Measured:
+    """Run one command as a child process: wall time, that child's peak RSS, its output; raise if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}: {output.strip()[-500:]}")
+    return Measured(seconds, usage.ru_maxrss / 1024, output.strip())
+
+
+def base_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEREVIEW_")}
+    env["LIVEREVIEW_DATA_DIR"] = str(data_dir)
+    env.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+    return env
+
+
+def postgres_schema(url: str) -> tuple[str, object]:
+    """A private schema on the PostgreSQL server: its URL for the store and the admin engine to drop it."""
+    from sqlalchemy import create_engine, text
+
+    schema = "import_bench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}", (admin, schema)
+
+
+def drop_schema(handle: object) -> None:
+    from sqlalchemy import text
+
+    admin, schema = handle  # type: ignore[misc]
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def import_once(path: Path, backend: str, postgres_url: str, work: Path) -> tuple[Measured, int]:
+    """Time `livereview import` of ``path`` into a fresh store on ``backend``; the number of records imported."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"import-{backend}-", dir=work))
+    env = base_env(data_dir)
+    handle = None
+    if backend == "postgresql":
+        url, handle = postgres_schema(postgres_url)
+        env["LIVEREVIEW_DATABASE_URL"] = url
+    try:
+        run([*livereview(), "init"], env)
+        measured = run([*livereview(), "import", str(path), "--source", "bench"], env)
+    finally:
+        if handle is not None:
+            drop_schema(handle)
+    records = int(measured.output.split(": ", 1)[1].split(" records", 1)[0]) if " records" in measured.output else 0
+    return measured, records
+
+
+def dedupe_once(path: Path, work: Path) -> Measured:
+    data_dir = Path(tempfile.mkdtemp(prefix="dedupe-", dir=work))
+    return run([*livereview(), "dedupe", str(path), "--groups-out", str(data_dir / "groups.csv")], base_env(data_dir))
+
+
+def synthetic_file(n: int, work: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import make_synthetic
+
+    records, truth = make_synthetic.build(n)
+    out = work / f"synthetic-{n}"
+    make_synthetic.write_bench(records, truth, out)
+    return out / "records_pre_merged.csv"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--file", type=Path, default=DIGITAL_WORK, help="the real file (default: digital_work)")
+    parser.add_argument("--synthetic", type=int, default=100_000, metavar="N", help="also a synthetic N-record file "
+                        "(benchmarks/make_synthetic.py); 0 to skip")
+    parser.add_argument("--synthetic-file", type=Path, help="use this synthetic file instead of building one")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--repeat", type=int, default=3, metavar="K",
+                        help="runs of each command on the small file, best kept (the machine is shared: noise)")
+    parser.add_argument("--postgres", default=os.environ.get("LIVEREVIEW_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+                        help="PostgreSQL server URL (a private schema is made and dropped)")
+    args = parser.parse_args(argv)
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+
+    ok = True
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
+        work = Path(tmp)
+        files = [("digital_work", args.file, False)]
+        if args.synthetic_file:
+            files.append((f"synthetic {args.synthetic_file.name}", args.synthetic_file, True))
+        elif args.synthetic:
+            start = time.perf_counter()
+            path = synthetic_file(args.synthetic, work)
+            print(f"synthetic file: {args.synthetic:,} records, {path.stat().st_size / 2**20:.0f} MiB, built in "
+                  f"{time.perf_counter() - start:.0f} s", flush=True)
+            files.append((f"synthetic {args.synthetic:,}", path, True))
+        for label, path, large in files:
+            repeat = 1 if large else max(1, args.repeat)
+            dedupe = min((dedupe_once(path, work) for _ in range(repeat)), key=lambda m: m.seconds)
+            print(f"{label}: dedupe {dedupe.seconds:.1f} s, peak {dedupe.peak_mib:.0f} MiB", flush=True)
+            for backend in backends:
+                imported, n = min((import_once(path, backend, args.postgres, work) for _ in range(repeat)),
+                                  key=lambda m: m[0].seconds)
+                ratio = imported.seconds / dedupe.seconds
+                good = ratio <= RATIO_TARGET
+                if large:
+                    good = good and imported.seconds < LARGE_TIME_TARGET and imported.peak_mib < LARGE_MEMORY_TARGET_MIB
+                ok &= good
+                print(f"{label} [{backend}]: import {imported.seconds:.1f} s, peak {imported.peak_mib:.0f} MiB "
+                      f"({imported.output.splitlines()[-1][-90:]})", flush=True)
+                rows.append((label, backend, n, imported, dedupe, ratio, good))
+    print()
+    head = (f"{'file':20} {'back-end':10} {'records':>8} {'import s':>9} {'dedupe s':>9} {'ratio':>6} "
+            f"{'import MiB':>10} {'dedupe MiB':>10}  ok")
+    print(head)
+    print("-" * len(head))
+    for label, backend, n, imported, dedupe, ratio, good in rows:
+        print(f"{label:20} {backend:10} {n:>8,} {imported.seconds:>9.1f} {dedupe.seconds:>9.1f} {ratio:>6.2f} "
+              f"{imported.peak_mib:>10.0f} {dedupe.peak_mib:>10.0f}  {'yes' if good else 'NO'}")
+    print(f"targets: import <= {RATIO_TARGET} x dedupe; the large file in < {LARGE_TIME_TARGET:.0f} s and "
+          f"< {LARGE_MEMORY_TARGET_MIB:.0f} MiB")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

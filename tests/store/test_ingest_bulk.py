@@ -1,0 +1,117 @@
+"""Chunked ingest (prefetched lookups, multi-row INSERTs) decides exactly as the record-at-a-time path does."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from records.model import Record, Relation
+from store import ingest as ingest_module
+from store.db import make_engine, migrate, transaction
+from store.ingest import IngestReport, Provenance, _ingest_one, canonical, ingest_records
+from store.matching import matcher_for
+from store.models import Notice, SourceRecord, Work, WorkLink
+
+T1 = "Between-session homework engagement predicts outcome in executive coaching: a longitudinal study"
+T2 = "Written assignments between sessions in cognitive therapy for depression: a randomised trial"
+AUTHORS = ["Smith, Jane", "Okafor, Chidi", "Larsen, Ida"]
+
+
+def records() -> list[Record]:
+    """A batch with every kind of record: new, same DOI, fuzzy duplicate, identifier bridge, version, notices."""
+    return [
+        Record(source="pubmed", source_id="1", pmid="1", doi="10.1/a", title=T1, authors=AUTHORS, year=2024,
+               journal="Coaching", volume="3", pages="1-15"),
+        Record(source="crossref", source_id="10.1/a", doi="10.1/a", title=T1, authors=AUTHORS, year=2024,
+               abstract="Homework engagement was measured weekly in 120 coaching clients over six months."),
+        Record(source="wos", source_id="WOS:1", title=T1 + ".", authors=["Smith, J.", "Okafor, C.", "Larsen, I."],
+               year=2024, journal="COACHING", volume="3", pages="1-15"),
+        Record(source="pubmed", source_id="2", pmid="2", title=T2, authors=["Ng, A."], year=2020),
+        Record(source="crossref", source_id="10.2/b", doi="10.2/b", title="A different paper on sleep and memory",
+               authors=["Ruiz, P."], year=2019),
+        Record(source="europepmc", source_id="MED:2", pmid="2", doi="10.2/b", title=T2, authors=["Ng, A."],
+               year=2020),                                                   # joins the two works above
+        Record(source="openalex", source_id="W9", doi="10.2/b", title=T2, authors=["Ng, A."], year=2020),
+        Record(source="europepmc", source_id="PPR:1", doi="10.31234/osf.io/abcde", title=T1, authors=AUTHORS,
+               year=2023, journal="PsyArXiv", publication_types=["preprint"]),      # a version
+        Record(source="pubmed", source_id="3", pmid="3", title="Erratum: " + T2, year=2021,
+               publication_types=["Published Erratum"], relations=[Relation("erratum-for", "pmid", "2")]),
+        Record(source="pubmed", source_id="1", pmid="1", doi="10.1/a", title=T1, authors=AUTHORS, year=2024,
+               journal="Coaching", volume="3", pages="1-15"),                     # the first record again
+        Record(source="wos", source_id="WOS:3", title="Erratum to: " + T1, authors=AUTHORS, year=2025,
+               journal="Coaching", volume="4", pages="99"),                       # a notice matched by title
+        Record(source="scopus", source_id="S:3", title="Erratum to: " + T1, authors=AUTHORS, year=2025,
+               journal="Coaching", volume="4", pages="99-100"),
+        Record(source="pubmed", source_id="4", pmid="4", title="Correction to the homework scale", year=2022,
+               publication_types=["Erratum"]),
+        Record(source="crossref", source_id="10.5/r", doi="10.5/r", title="A retracted trial of homework apps",
+               authors=["Doe, J."], year=2018, is_retracted=True),
+        Record(source="wos", source_id="WOS:2", doi="10.5/r", title="A retracted trial of homework apps",
+               authors=["Doe, J."], year=2018),
+    ]
+
+
+def snapshot(engine) -> tuple[list, list, list, list]:
+    """What a reviewer sees, without database ids: per source record its class and its work's fields."""
+    with transaction(engine) as s:
+        rows = []
+        for sr in s.scalars(select(SourceRecord).order_by(SourceRecord.source, SourceRecord.source_id)):
+            w = canonical(s, sr.work)
+            mates = sorted(f"{o.source}:{o.source_id}" for o in s.scalars(
+                select(SourceRecord).join(Work).where((Work.id == w.id) | (Work.merged_into_id == w.id))))
+            rows.append((sr.source, sr.source_id, sr.classification, w.status, w.doi, w.pmid, w.title,
+                         w.abstract, w.is_retracted, w.has_correction, tuple(mates)))
+        works = sorted((w.status, w.doi or "", w.pmid or "", w.title or "", w.merged_into_id is not None)
+                       for w in s.scalars(select(Work)))
+        links = sorted((lk.kind, lk.target_type, lk.target) for lk in s.scalars(select(WorkLink))
+                       if lk.target_type != "work")
+        notices = sorted(n.kind for n in s.scalars(select(Notice)))
+    return rows, works, links, notices
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 2000])
+def test_chunked_ingest_stores_what_the_record_at_a_time_path_stores(engine, tmp_path, monkeypatch, chunk):
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
+    migrate(reference)
+    prov = Provenance(origin="import", actor="test")
+    expected_classes = []
+    expected = IngestReport()
+    with transaction(reference) as s:
+        matcher = matcher_for(s)
+        for r in records():
+            expected_classes.append(_ingest_one(s, r, prov, matcher, expected)[0])
+
+    monkeypatch.setattr(ingest_module, "CHUNK", chunk)
+    with transaction(engine) as s:
+        report = ingest_records(s, records(), prov, matcher=matcher_for(s))
+    assert [c for c, _ in report.classifications] == expected_classes
+    assert len(report.notice_ids) == len(expected.notice_ids) and len(report.new_work_ids) == len(
+        expected.new_work_ids)
+    assert snapshot(engine) == snapshot(reference)
+    reference.dispose()
+
+
+def test_chunked_ingest_of_the_same_records_again_changes_nothing(engine, monkeypatch):
+    monkeypatch.setattr(ingest_module, "CHUNK", 4)
+    prov = Provenance(origin="import", actor="test")
+    with transaction(engine) as s:
+        ingest_records(s, records(), prov, matcher=matcher_for(s))
+    before = snapshot(engine)
+    with transaction(engine) as s:
+        again = ingest_records(s, records(), prov, matcher=matcher_for(s))
+    assert again.counts["unchanged"] == len(records())
+    assert snapshot(engine) == before
+
+
+def test_a_stream_that_fails_part_way_leaves_nothing_written(engine, monkeypatch):
+    monkeypatch.setattr(ingest_module, "CHUNK", 2)
+
+    def stream():
+        yield from records()[:5]
+        raise ValueError("bad record 6")
+
+    with pytest.raises(ValueError), transaction(engine) as s:
+        ingest_records(s, stream(), Provenance(origin="import"), matcher=matcher_for(s))
+    with transaction(engine) as s:
+        assert s.scalars(select(Work)).first() is None
+        assert s.scalars(select(SourceRecord)).first() is None
