@@ -44,6 +44,7 @@ bench: $(BIN)/livereview
 	$(BIN)/python benchmarks/dashboard_pages.py
 	$(BIN)/python benchmarks/web_pages.py
 	$(BIN)/python benchmarks/ranking_speed.py
+	$(BIN)/python benchmarks/import_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -74,7 +74,7 @@ def fill(engine, n_works: int, n_decisions: int, seed: int = 7) -> float:
                       "abstract": abstract, "authors": [f"Author{i % 997}, A", "Second, B"], "year": 2000 + i % 26,
                       "journal": "Journal of Benchmarks", "issn": [], "publication_types": [], "keywords": [],
                       "is_retracted": False, "has_correction": False, "is_preprint": False, "origin": "search",
-                      "status": status, "created_at": created, "updated_at": created})
+                      "status": status, "created_at": created, "updated_at": created, "relevance": -1.0})
         recs.append({"work_id": i, "source": SOURCES[i % len(SOURCES)], "source_id": str(30000000 + i),
                      "query_name": "core", "content_hash": f"{i:064x}", "doi": f"10.9999/bench.{i}",
                      "pmid": str(30000000 + i), "title": title, "year": 2000 + i % 26, "classification": "new",
@@ -82,6 +82,8 @@ def fill(engine, n_works: int, n_decisions: int, seed: int = 7) -> float:
     # the relevance ranker's persisted scores for every open work (the queue's default order reads them)
     scores = [{"work_id": w["id"], "ranking_run_id": 1, "score": rnd.random(), "why": ["homework", "coaching"]}
               for w in works if w["status"] in sc.OPEN_STATUSES]
+    for row in scores:  # works.relevance mirrors the latest score (the queue's sort key)
+        works[row["work_id"] - 1]["relevance"] = row["score"]
     with engine.begin() as conn:
         conn.execute(insert(RankingRun.__table__), [{"id": 1, "method": "model", "n_included": 50, "n_excluded": 500,
                                                      "n_scored": len(scores), "seconds": 0.0, "trained_at": start}])

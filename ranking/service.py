@@ -24,14 +24,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from protocols.model import Protocol
 from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
 from store import screening
 from store.db import reading, transaction
-from store.models import Decision, RankingRun, RankingScore, Work
+from store.models import UNSCORED, Decision, RankingRun, RankingScore, Work
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +185,25 @@ def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool 
         s.flush()
         s.execute(delete(RankingScore))
         live = set(s.scalars(select(Work.id).where(Work.id.in_([x.work_id for x in ranking.scored]))))
-        s.add_all([RankingScore(work_id=x.work_id, ranking_run_id=run.id, score=x.score, why=x.why)
-                   for x in ranking.scored if x.work_id in live])
+        kept = [x for x in ranking.scored if x.work_id in live]
+        s.add_all([RankingScore(work_id=x.work_id, ranking_run_id=run.id, score=x.score, why=x.why) for x in kept])
+        _sort_keys(s, {x.work_id: x.score for x in kept})
     log.info("ranking #%s: %s, %s included / %s excluded, %s open works scored in %.1f s", run.id, run.method,
              run.n_included, run.n_excluded, run.n_scored, run.seconds)
     return run
+
+
+def _sort_keys(session: Session, scores: dict[int, float]) -> None:
+    """Mirror the scores into ``works.relevance``, the queue's indexed sort key (every other work: unscored).
+
+    ``updated_at`` is kept as it is: a new score is not a change to the work's record.
+    """
+    works = Work.__table__
+    keep = {"updated_at": works.c.updated_at}
+    session.execute(update(works).where(works.c.relevance != UNSCORED).values(relevance=UNSCORED, **keep))
+    if scores:
+        session.execute(update(works).where(works.c.id == bindparam("wid")).values(relevance=bindparam("r"), **keep),
+                        [{"wid": wid, "r": float(score)} for wid, score in scores.items()])
 
 
 def _changed(session: Session, batch: int = 1) -> bool:

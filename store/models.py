@@ -23,16 +23,21 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from store.clock import utcnow
+
+#: ``works.relevance`` of a work the ranker has not scored yet (sorts after every score, which are 0..1)
+UNSCORED = -1.0
 
 
 class Base(DeclarativeBase):
@@ -54,6 +59,10 @@ class ProtocolVersion(Base):
 
 class Work(Base):
     __tablename__ = "works"
+    __table_args__ = (
+        # the queue's default order (relevance, newest first within a score), read backwards: no sort
+        Index("ix_works_relevance_created", "relevance", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     doi: Mapped[str | None] = mapped_column(String(300), unique=True)
@@ -85,6 +94,8 @@ class Work(Base):
     first_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # the latest relevance score (ranking_scores.score, 0..1) as the queue's sort key; -1 = not scored yet
+    relevance: Mapped[float] = mapped_column(Float, server_default=text("-1"))  # UNSCORED
 
     source_records: Mapped[list[SourceRecord]] = relationship(back_populates="work",
                                                               foreign_keys="SourceRecord.work_id")

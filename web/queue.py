@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from store import screening as sc
-from store.models import Decision, RankingScore, SourceRecord, Work
+from store.models import Decision, SourceRecord, Work
 
 Ordering = Callable[[Select[Any]], Select[Any]]
 
@@ -32,9 +32,9 @@ def newest_first(stmt: Select[Any]) -> Select[Any]:
 
 
 def most_relevant_first(stmt: Select[Any]) -> Select[Any]:
-    """Highest relevance score first (the ranker's persisted scores); works not scored yet after, newest first."""
-    return (stmt.outerjoin(RankingScore, RankingScore.work_id == Work.id)
-            .order_by(RankingScore.score.desc().nulls_last(), Work.created_at.desc(), Work.id.desc()))
+    """Highest relevance score first (``works.relevance``, the ranker's latest score; works not scored yet are -1
+    and come after), newest first within a score. The index ``(relevance, created_at, id)`` read backwards."""
+    return stmt.order_by(Work.relevance.desc(), Work.created_at.desc(), Work.id.desc())
 
 
 #: the queue's orders, the first the default: likely includes first (issue: ranking), or simply newest first

@@ -12,7 +12,7 @@ from webharness import add_works, post_form, signin
 
 from flows.init_store import init_store
 from store.db import reading, transaction
-from store.models import RankingRun, RankingScore
+from store.models import UNSCORED, RankingRun, RankingScore, Work
 
 
 def record(i: int) -> dict:
@@ -33,8 +33,9 @@ def test_the_queue_lists_the_highest_relevance_first_with_its_reasons_and_unscor
         run = RankingRun(method="model", n_included=50, n_excluded=9, n_scored=3, seconds=0.1)
         s.add(run)
         s.flush()
-        for wid, score in zip(ids[:3], (0.2, 0.9, 0.5), strict=True):
+        for wid, score in zip(ids[:3], (0.2, 0.9, 0.5), strict=True):   # what a training persists
             s.add(RankingScore(work_id=wid, ranking_run_id=run.id, score=score, why=["homework", f"term{wid}"]))
+            s.get(Work, wid).relevance = score
     client = TestClient(make_app(), follow_redirects=False)
     assert signin(client, "ann").status_code == 303
     assert queue_ids(client) == [ids[1], ids[2], ids[0], ids[3]]           # by score; the unscored one last
@@ -62,3 +63,6 @@ def test_a_decision_retrains_the_ranker_in_the_background_and_the_page_does_not_
     with reading(engine) as s:
         assert s.scalar(select(func.count()).select_from(RankingRun)) == 1
         assert {w for (w,) in s.execute(select(RankingScore.work_id))} >= set(ids[1:])
+        # the queue's sort key follows the scores; works without one (the included studies) sort as unscored
+        scores = dict(s.execute(select(RankingScore.work_id, RankingScore.score)).all())
+        assert all(w.relevance == scores.get(w.id, UNSCORED) for w in s.scalars(select(Work)))
