@@ -95,8 +95,8 @@ def fill(engine, n_works: int, n_decisions: int, seed: int = 7) -> float:
             for table in ("works", "source_records", "decisions", "ranking_runs"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
-    # PostgreSQL: the statistics and visibility map autovacuum keeps (index-only counts). SQLite: nothing runs
-    # ANALYZE in production, so the figures are without planner statistics too.
+    # PostgreSQL: the statistics and visibility map autovacuum keeps (index-only counts). SQLite: the app refreshes
+    # its planner statistics when it starts (and after each import and training), as in production.
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))

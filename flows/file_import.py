@@ -20,7 +20,7 @@ from livereview.errors import ConfigError, InputFileError
 from protocols.model import Protocol
 from records.model import Record
 from store.audit import audit
-from store.db import reading, transaction
+from store.db import reading, refresh_statistics, transaction
 from store.ingest import PriorDecision, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import Import
@@ -102,6 +102,8 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
         report.import_id = None
     finally:
         release_lock(engine, WRITER_LOCK)
+    if report.import_id is not None:
+        refresh_statistics(engine)
     return report
 
 

@@ -17,7 +17,7 @@ from livereview.errors import InputFileError
 from protocols.model import Protocol
 from records.model import Record
 from records.normalise import clean_text, normalise_doi, parse_year, split_name
-from store.db import migrate, transaction
+from store.db import migrate, refresh_statistics, transaction
 from store.fields import ID_FIELDS
 from store.ingest import PriorDecision, Provenance, canonical, fill_missing, ingest_records, works_by_identifiers
 from store.models import SourceRecord, Work
@@ -78,7 +78,9 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
                 rep = ingest_records(s, [rec], prov, matcher=same_row)
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v
-        return InitReport(before, after, pv.id, counts)
+        report = InitReport(before, after, pv.id, counts)
+    refresh_statistics(engine)
+    return report
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from protocols.model import Protocol
 from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
 from store import screening
-from store.db import reading, transaction
+from store.db import reading, refresh_statistics, transaction
 from store.models import UNSCORED, Decision, RankingRun, RankingScore, Work
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,7 @@ def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool 
         kept = [x for x in ranking.scored if x.work_id in live]
         s.add_all([RankingScore(work_id=x.work_id, ranking_run_id=run.id, score=x.score, why=x.why) for x in kept])
         _sort_keys(s, {x.work_id: x.score for x in kept})
+    refresh_statistics(engine)
     log.info("ranking #%s: %s, %s included / %s excluded, %s open works scored in %.1f s", run.id, run.method,
              run.n_included, run.n_excluded, run.n_scored, run.seconds)
     return run

@@ -165,3 +165,22 @@ def require_current_schema(engine: Engine) -> None:
     if rev != head_revision():
         raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: database not initialised or out of "
                          f"date (revision {rev or 'none'}); run `livereview init`")
+
+
+#: the tables whose statistics steer the screening queue's plans (status filters against ordered index scans)
+PLANNED_TABLES = ("works", "decisions", "source_records", "ranking_scores")
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh SQLite's query-planner statistics after a batch of writes (PostgreSQL's autovacuum does its own).
+
+    SQLite keeps none unless asked, and without them it filters the queue by status and sorts every open work
+    (about 130 ms with 100,000 works) instead of reading the relevance index backwards (under 1 ms). Called
+    when the web app starts and after each import, ``init`` and ranker training; ANALYZE of 100,000 works takes
+    about 0.2 s.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as conn:
+        for table in PLANNED_TABLES:
+            conn.execute(text(f'ANALYZE "{table}"'))

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from livereview.errors import ConfigError
 from livereview.settings import Settings
 from protocols.model import Protocol, load_protocol
-from store.db import make_engine
+from store.db import make_engine, refresh_statistics
 from web.context import STATIC, WebState, render
 from web.errors import HTTPError, LoginRequired
 from web.queue import ORDERINGS
@@ -57,6 +57,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Pr
         protocol=protocol or load_protocol(settings.protocol),
         settings=settings, secret=secret, orderings=dict(orderings or ORDERINGS),
         throttle=throttle or LoginThrottle(), retrain=retrain)
+    refresh_statistics(app.state.web.engine)   # SQLite plans the queue well only with statistics
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in ROUTERS:

@@ -48,3 +48,28 @@ def test_a_failed_transaction_writes_nothing(engine):
         raise RuntimeError("boom")
     with transaction(engine) as s:
         assert s.execute(text("SELECT count(*) FROM audit_log")).scalar() == 0
+
+
+def test_sqlite_gets_planner_statistics_so_the_queue_reads_the_relevance_index(tmp_path):
+    """Without statistics SQLite filters the queue by status and sorts every open work; with them it reads the
+    index in the queue's order (the web app, imports, init and trainings refresh them)."""
+    from sqlalchemy import insert, text
+
+    from store.db import refresh_statistics
+    from store.models import Work
+
+    eng = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    migrate(eng)
+    with eng.begin() as conn:
+        conn.execute(insert(Work), [{"title": f"t{i}", "origin": "search", "status": "queued" if i % 4 else "excluded",
+                                     "relevance": (i % 97) / 97} for i in range(3000)])
+    query = ("EXPLAIN QUERY PLAN SELECT id FROM works WHERE status IN ('queued', 'screening', 'conflict') "
+             "ORDER BY relevance DESC, created_at DESC, id DESC LIMIT 26")
+    with eng.connect() as conn:
+        before = " ".join(str(row[-1]) for row in conn.execute(text(query)))
+    refresh_statistics(eng)
+    with eng.connect() as conn:
+        after = " ".join(str(row[-1]) for row in conn.execute(text(query)))
+    assert "ix_works_relevance_created" not in before
+    assert "ix_works_relevance_created" in after and "TEMP B-TREE" not in after
+    eng.dispose()
