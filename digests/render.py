@@ -34,8 +34,12 @@ TEXT_TEMPLATE = "digest.txt.j2"
 _MARK_OPEN, _MARK_CLOSE = Markup('<mark style="background:#fff3a3;">'), Markup("</mark>")
 
 
-def mark(text: str | None, spans: Sequence[tuple[int, int]]) -> Markup:
-    """``text`` escaped, with ``<mark>`` around each span (spans index the plain, unescaped text)."""
+def mark(text: str | None, spans: Sequence[tuple[int, int]], *,
+         tags: tuple[Markup, Markup] = (_MARK_OPEN, _MARK_CLOSE)) -> Markup:
+    """``text`` escaped, with ``<mark>`` around each span (spans index the plain, unescaped text).
+
+    ``tags`` are the opening and closing markup: the e-mail's inline style by default (the web app passes a class).
+    """
     if not text:
         return Markup("")
     out: list[Markup] = []
@@ -43,7 +47,7 @@ def mark(text: str | None, spans: Sequence[tuple[int, int]]) -> Markup:
     for start, end in spans:
         if start < pos or end > len(text) or start >= end:  # overlapping or out of range: ignore, never guess
             continue
-        out += (escape(text[pos:start]), _MARK_OPEN, escape(text[start:end]), _MARK_CLOSE)
+        out += (escape(text[pos:start]), tags[0], escape(text[start:end]), tags[1])
         pos = end
     out.append(escape(text[pos:]))
     return Markup("").join(out)  # joining Markup escapes anything that is not Markup already

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from digests.links import doi_url, pubmed_url, safe_url
+from digests.render import mark as digest_mark
 
 _OPEN, _CLOSE = Markup('<mark class="term">'), Markup("</mark>")
 _PMCID_RE = re.compile(r"^PMC\d{1,10}$")
@@ -15,18 +16,9 @@ _OPENALEX_RE = re.compile(r"^W\d{1,12}$")
 
 
 def mark(text: str | None, spans: Sequence[tuple[int, int]]) -> Markup:
-    """``text`` escaped, with ``<mark>`` around each span (spans index the plain text)."""
-    if not text:
-        return Markup("")
-    out: list[Markup] = []
-    pos = 0
-    for start, end in spans:
-        if start < pos or end <= start:
-            continue
-        out += [escape(text[pos:start]), _OPEN, escape(text[start:end]), _CLOSE]
-        pos = end
-    out.append(escape(text[pos:]))
-    return Markup("").join(out)
+    """``text`` escaped, with ``<mark class="term">`` around each span (the digest's marker, styled by the CSP-safe
+    stylesheet rather than inline)."""
+    return digest_mark(text, spans, tags=(_OPEN, _CLOSE))
 
 
 def identifier_links(*, doi: str | None, pmid: str | None, pmcid: str | None, openalex_id: str | None,
