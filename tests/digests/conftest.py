@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from webharness import free_port
 
 from records.model import Record
 from store.db import transaction
@@ -22,11 +22,6 @@ SMTP_USER = "digest-bot"
 SMTP_PASSWORD = "s3cr3t p@ss:w/rd"          # needs percent-encoding in the URL
 SMTP_PASSWORD_ENCODED = "s3cr3t%20p%40ss%3Aw%2Frd"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
