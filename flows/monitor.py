@@ -39,6 +39,7 @@ from livereview.settings import Settings, load_settings
 from protocols.model import CORE_QUERY, Protocol, load_protocol
 from protocols.queries import ConceptFilter, SourceQuery, language_allowed, openalex_languages, source_queries
 from store.db import make_engine, require_current_schema, transaction
+from store.health import consecutive_failures
 from store.ingest import FuzzyMatcher, Provenance, ingest_records
 from store.matching import matcher_for
 from store.models import SourceRun
@@ -47,7 +48,6 @@ from store.runs import (
     abandon_stale_runs,
     acquire_lock,
     advance_watermark,
-    consecutive_failures,
     finish_run,
     get_watermark,
     next_window_start,

@@ -21,7 +21,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from livereview.errors import RunLockedError
-from store import health
 from store.clock import as_utc, utcnow
 from store.db import reading, transaction
 from store.models import Lock, ProtocolVersion, Run, SourceRun, Watermark
@@ -126,11 +125,6 @@ def start_source_run(session: Session, run_id: int, source: str, query_name: str
 
 def last_runs(session: Session, limit: int = 10) -> list[Run]:
     return list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
-
-
-def consecutive_failures(session: Session, source: str) -> int:
-    """How many of this source's most recent runs failed in a row (the rule of :mod:`store.health`)."""
-    return health.consecutive_failures(session, source)
 
 
 # -- the run lock -------------------------------------------------------------------------------------------------

@@ -9,12 +9,12 @@ from sqlalchemy import update
 
 from livereview.errors import ProtocolError, RunLockedError
 from store.db import transaction
+from store.health import consecutive_failures
 from store.models import Lock, Run
 from store.runs import (
     abandon_stale_runs,
     acquire_lock,
     advance_watermark,
-    consecutive_failures,
     finish_run,
     get_watermark,
     next_window_start,
