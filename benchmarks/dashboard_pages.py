@@ -20,14 +20,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import insert, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
+from pgschema import driver_url, private_schema  # noqa: E402
 from webharness import PASSWORD, add_user, web_settings  # noqa: E402
 
 from flows.init_store import init_store  # noqa: E402
@@ -218,19 +218,9 @@ def main() -> int:
             print("SQLite")
             ok &= bench(f"sqlite:///{tmp}/bench.db", "sqlite", args)
     if args.postgres:
-        base = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = "bench_" + uuid.uuid4().hex[:10]
-        admin = create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            print("PostgreSQL")
-            sep = "&" if "?" in base else "?"
-            ok &= bench(f"{base}{sep}options=-csearch_path%3D{schema}", "postgresql", args)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        print("PostgreSQL")
+        with private_schema(driver_url(args.postgres)) as url:
+            ok &= bench(url, "postgresql", args)
     return 0 if ok else 1
 
 

@@ -23,10 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from pgschema import private_schema  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITAL_WORK = Path("/work/shared/bench/dedup/wagner2021_digital_work/records_pre_merged.csv")
@@ -69,41 +72,17 @@ def base_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def postgres_schema(url: str) -> tuple[str, object]:
-    """A private schema on the PostgreSQL server: its URL for the store and the admin engine to drop it."""
-    from sqlalchemy import create_engine, text
-
-    schema = "import_bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}", (admin, schema)
-
-
-def drop_schema(handle: object) -> None:
-    from sqlalchemy import text
-
-    admin, schema = handle  # type: ignore[misc]
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def import_once(path: Path, backend: str, postgres_url: str, work: Path) -> tuple[Measured, int]:
     """Time `livereview import` of ``path`` into a fresh store on ``backend``; the number of records imported."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"import-{backend}-", dir=work))
     env = base_env(data_dir)
-    handle = None
-    if backend == "postgresql":
-        url, handle = postgres_schema(postgres_url)
-        env["LIVEREVIEW_DATABASE_URL"] = url
-    try:
+    with private_schema(postgres_url, prefix="import_bench") if backend == "postgresql" else nullcontext() as url:
+        if url:
+            env["LIVEREVIEW_DATABASE_URL"] = url
         run([*livereview(), "init"], env)
         measured = run([*livereview(), "import", str(path), "--source", "bench"], env)
-    finally:
-        if handle is not None:
-            drop_schema(handle)
     records = int(measured.output.split(": ", 1)[1].split(" records", 1)[0]) if " records" in measured.output else 0
     return measured, records
 

@@ -26,15 +26,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
+from pgschema import private_schema  # noqa: E402
 from webharness import PASSWORD, add_user, serve, web_settings  # noqa: E402
 
 from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
@@ -188,18 +188,8 @@ def main() -> int:
         if not args.postgres:
             print("\nPostgreSQL: skipped (no --postgres and no LIVEREVIEW_TEST_POSTGRES_URL)")
         else:
-            base = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-            schema = "bench_" + uuid.uuid4().hex[:10]
-            admin = create_engine(base)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                sep = "&" if "?" in args.postgres else "?"
-                ok &= bench("PostgreSQL", f"{args.postgres}{sep}options=-csearch_path%3D{schema}", args)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+            with private_schema(args.postgres) as url:
+                ok &= bench("PostgreSQL", url, args)
     return 0 if ok else 1
 
 
