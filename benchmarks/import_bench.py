@@ -8,7 +8,8 @@ Usage::
 
 Each command runs as its own child process (the real CLI, imports and start-up included); its wall time and
 peak memory (``ru_maxrss`` of that child, from ``os.wait4``) are printed; on the small file each command runs
-``--repeat`` times and the fastest run counts (the machine is shared, and load only ever adds time). Every
+``--repeat`` times, taking turns with the imports, and the fastest run of each counts (the machine is shared,
+and load only ever adds time). Every
 import goes into a fresh store initialised with the bundled protocol (``livereview init``, not timed): a SQLite
 file in a temporary folder, or a private PostgreSQL schema dropped afterwards. Targets (issue 9): import at most
 1.5 x dedupe on the same file; 100,000 records imported in under 60 s and under 1 GiB. Exits 1 when a target
@@ -92,14 +93,18 @@ def dedupe_once(path: Path, work: Path) -> Measured:
     return run([*livereview(), "dedupe", str(path), "--groups-out", str(data_dir / "groups.csv")], base_env(data_dir))
 
 
-def synthetic_file(n: int, work: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).parent))
-    import make_synthetic
+def synthetic_file(n: int, work: Path, *, ris: bool = False) -> Path:
+    """A synthetic file of ``n`` records (benchmarks/make_synthetic.py): the benchmark's CSV shape, or a
+    database-style RIS export (about 1.7 kB a record, as in issue 9's 200 MB file of 118,985 records).
 
-    records, truth = make_synthetic.build(n)
-    out = work / f"synthetic-{n}"
-    make_synthetic.write_bench(records, truth, out)
-    return out / "records_pre_merged.csv"
+    Built in a child process: the commands measured are children of this one, and a child's peak memory
+    counts what it shared with its parent when it was forked.
+    """
+    script = Path(__file__).with_name("make_synthetic.py")
+    out = work / (f"synthetic-{n}.ris" if ris else f"synthetic-{n}")
+    subprocess.run([sys.executable, str(script), str(n), str(out), *(["--ris"] if ris else [])], check=True,
+                   stdout=subprocess.DEVNULL, cwd=ROOT)
+    return out if ris else out / "records_pre_merged.csv"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,9 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=DIGITAL_WORK, help="the real file (default: digital_work)")
     parser.add_argument("--synthetic", type=int, default=100_000, metavar="N", help="also a synthetic N-record file "
                         "(benchmarks/make_synthetic.py); 0 to skip")
+    parser.add_argument("--ris", type=int, default=118_985, metavar="N", help="also a synthetic RIS export of N "
+                        "records (issue 9's 200 MB file had 118,985); 0 to skip")
     parser.add_argument("--synthetic-file", type=Path, help="use this synthetic file instead of building one")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--repeat", type=int, default=3, metavar="K",
+    parser.add_argument("--repeat", type=int, default=5, metavar="K",
                         help="runs of each command on the small file, best kept (the machine is shared: noise)")
     parser.add_argument("--postgres", default=os.environ.get("LIVEREVIEW_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
                         help="PostgreSQL server URL (a private schema is made and dropped)")
@@ -129,17 +136,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"synthetic file: {args.synthetic:,} records, {path.stat().st_size / 2**20:.0f} MiB, built in "
                   f"{time.perf_counter() - start:.0f} s", flush=True)
             files.append((f"synthetic {args.synthetic:,}", path, True))
+        if args.ris:
+            start = time.perf_counter()
+            path = synthetic_file(args.ris, work, ris=True)
+            print(f"synthetic RIS file: {args.ris:,} records, {path.stat().st_size / 2**20:.0f} MiB, built in "
+                  f"{time.perf_counter() - start:.0f} s", flush=True)
+            files.append((f"RIS {args.ris:,}", path, True))
         for label, path, large in files:
             repeat = 1 if large else max(1, args.repeat)
-            dedupe = min((dedupe_once(path, work) for _ in range(repeat)), key=lambda m: m.seconds)
+            # the commands take turns (dedupe, then each back-end's import, then again): a slow spell of the
+            # shared host then lands on both sides of the ratio instead of on one
+            dedupes: list[Measured] = []
+            imports: dict[str, list[tuple[Measured, int]]] = {b: [] for b in backends}
+            for _ in range(repeat):
+                dedupes.append(dedupe_once(path, work))
+                for backend in backends:
+                    imports[backend].append(import_once(path, backend, args.postgres, work))
+            dedupe = min(dedupes, key=lambda m: m.seconds)
             print(f"{label}: dedupe {dedupe.seconds:.1f} s, peak {dedupe.peak_mib:.0f} MiB", flush=True)
             for backend in backends:
-                imported, n = min((import_once(path, backend, args.postgres, work) for _ in range(repeat)),
-                                  key=lambda m: m[0].seconds)
+                imported, n = min(imports[backend], key=lambda m: m[0].seconds)
                 ratio = imported.seconds / dedupe.seconds
                 good = ratio <= RATIO_TARGET
-                if large:
-                    good = good and imported.seconds < LARGE_TIME_TARGET and imported.peak_mib < LARGE_MEMORY_TARGET_MIB
+                if large:  # 60 s per 100,000 records (the 118,985-record RIS file: 71 s), and under 1 GiB
+                    good = (good and imported.seconds < LARGE_TIME_TARGET * max(1.0, n / 100_000)
+                            and imported.peak_mib < LARGE_MEMORY_TARGET_MIB)
                 ok &= good
                 print(f"{label} [{backend}]: import {imported.seconds:.1f} s, peak {imported.peak_mib:.0f} MiB "
                       f"({imported.output.splitlines()[-1][-90:]})", flush=True)
@@ -152,8 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, backend, n, imported, dedupe, ratio, good in rows:
         print(f"{label:20} {backend:10} {n:>8,} {imported.seconds:>9.1f} {dedupe.seconds:>9.1f} {ratio:>6.2f} "
               f"{imported.peak_mib:>10.0f} {dedupe.peak_mib:>10.0f}  {'yes' if good else 'NO'}")
-    print(f"targets: import <= {RATIO_TARGET} x dedupe; the large file in < {LARGE_TIME_TARGET:.0f} s and "
-          f"< {LARGE_MEMORY_TARGET_MIB:.0f} MiB")
+    print(f"targets: import <= {RATIO_TARGET} x dedupe; a large file in < {LARGE_TIME_TARGET:.0f} s per 100,000 "
+          f"records and < {LARGE_MEMORY_TARGET_MIB:.0f} MiB")
     return 0 if ok else 1
 
 

@@ -272,9 +272,52 @@ def write_bench(records: Sequence[Record], groups: Sequence[Sequence[str]], out:
             w.writerow([";".join(g)])
 
 
+def write_ris(records: Sequence[Record], path: Path) -> None:
+    """The records as a database's RIS export (Scopus-like): every author, keywords, affiliations and the notes
+    such exports carry, so a file of 118,985 records is about 200 MB, like the one in issue 9."""
+    rng = random.Random(11)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for r in records:
+            lines = ["TY  - JOUR", f"TI  - {r.title or ''}"]
+            lines += [f"AU  - {a}" for a in r.authors]
+            if r.year:
+                lines.append(f"PY  - {r.year}")
+            for tag, value in (("T2", r.journal), ("VL", r.volume), ("IS", r.issue), ("DO", r.doi)):
+                if value:
+                    lines.append(f"{tag}  - {value}")
+            if r.pages:
+                first, *last = re.split(r"[-\u2013]+", r.pages, maxsplit=1)
+                lines.append(f"SP  - {first}")
+                if last and last[0]:
+                    lines.append(f"EP  - {last[0]}")
+            words = [w for w in _WORD_RE.findall(r.abstract or r.title or "") if w.lower() not in _STOP]
+            lines += [f"KW  - {w.lower()}" for w in rng.sample(words, min(len(words), 6))]
+            lines += [f"AD  - Department of {rng.choice(words or ['Psychology']).title()}, University of "
+                      f"{(a.split(',')[0] or 'Nowhere')}, {rng.choice(['London', 'Oslo', 'Sydney', 'Toronto'])}"
+                      for a in r.authors[:4]]
+            if r.abstract:
+                lines.append(f"AB  - {r.abstract}")
+            # the cited references, which Scopus exports carry in N1 and which make up half of such a file
+            refs = [f"{rng.choice(r.authors or ['Anon, A.']).split(',')[0]}, {rng.choice('ABCDEFGHJKLMNPRST')}., "
+                    f"{' '.join(rng.sample(words, min(len(words), 7))).capitalize() or 'Untitled'} "
+                    f"({rng.randint(1980, 2024)}) {r.journal or 'Journal'}, {rng.randint(1, 60)}, "
+                    f"pp. {rng.randint(1, 400)}-{rng.randint(401, 900)}" for _ in range(rng.randint(3, 11))]
+            lines += [f"N1  - References: {'; '.join(refs)}",
+                      f"N1  - Export Date: 1 December 2025; Cited By: {rng.randint(0, 300)}",
+                      "N1  - Correspondence Address: " + "; ".join(r.authors[:2]),
+                      "LA  - English", "DB  - Scopus", "M3  - Article", f"ID  - {r.source_id}", "ER  - ", ""]
+            fh.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    # make_synthetic.py N OUT_DIR         the benchmark CSV shape (records_pre_merged.csv, merged_record_ids.csv)
+    # make_synthetic.py N OUT.ris --ris   a database-style RIS export
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     target = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("synthetic_dedup")
-    recs, truth = build(size)
-    write_bench(recs, truth, target)
+    if "--ris" in sys.argv[3:]:
+        recs, truth = build(size, seed=13)
+        write_ris(recs, target)
+    else:
+        recs, truth = build(size)
+        write_bench(recs, truth, target)
     print(f"{len(recs):,} records, {len(truth):,} duplicate groups -> {target}")

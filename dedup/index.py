@@ -41,7 +41,9 @@ class MatchIndex:
         self._ids: dict[Hashable, int] = {}
         self._keys: list[Hashable | None] = []
         self._prepared: list[Prepared | None] = []
-        self._last: tuple[Record, Prepared] | None = None  # the record just matched: add() reuses its preparation
+        # the record just matched, prepared, and its blocking keys: ingest adds a record it could not match, and
+        # add() reuses both instead of working them out again
+        self._last: tuple[Record, Prepared, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -52,16 +54,22 @@ class MatchIndex:
     def add(self, key: Hashable, record: Record) -> None:
         """Index ``record`` under ``key`` (re-adding a key replaces its record)."""
         last = self._last
-        self.add_prepared(key, last[1] if last is not None and last[0] is record else prepare(record))
+        if last is not None and last[0] is record:
+            self._add(key, last[1], last[2])
+        else:
+            self.add_prepared(key, prepare(record))
 
     def add_prepared(self, key: Hashable, prepared: Prepared) -> None:
+        self._add(key, prepared, block_keys(prepared))
+
+    def _add(self, key: Hashable, prepared: Prepared, keys: list[int]) -> None:
         if key in self._ids:
             self.remove(key)
         rid = len(self._prepared)
         self._ids[key] = rid
         self._keys.append(key)
         self._prepared.append(prepared)
-        self._blocks.add(rid, block_keys(prepared))
+        self._blocks.add(rid, keys)
 
     def remove(self, key: Hashable) -> None:
         """Forget ``key``; unknown keys raise KeyError."""
@@ -80,13 +88,17 @@ class MatchIndex:
         and does not match against them.
         """
         prepared = prepare(record)
-        self._last = (record, prepared)  # ingest adds a record it could not match: no second preparation
-        return self.match_prepared(prepared)
+        keys = block_keys(prepared)
+        self._last = (record, prepared, keys)
+        return self._match(prepared, keys)
 
     def match_prepared(self, prepared: Prepared) -> Match | None:
+        return self._match(prepared, block_keys(prepared))
+
+    def _match(self, prepared: Prepared, keys: list[int]) -> Match | None:
         best: tuple[int, float, int] | None = None  # (kind rank, -score, rid): smallest wins
         best_verdict = None
-        for rid in self._blocks.candidates(block_keys(prepared)):
+        for rid in self._blocks.candidates(keys):
             other = self._prepared[rid]
             if other is None:
                 continue

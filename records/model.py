@@ -15,6 +15,9 @@ from records.vocabulary import RELATION_KINDS, RelationKind
 
 __all__ = ["JSON_FIELDS", "RELATION_KINDS", "Record", "Relation", "RelationKind"]
 
+#: the content hash's serialisation; one encoder, not one built per call (``json.dumps`` with options does that)
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
 #: Fields written by ``livereview import --dry-run --json`` (one JSON object per line), in this order.
 JSON_FIELDS: tuple[str, ...] = (
     "title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "pmcid",
@@ -96,9 +99,24 @@ class Record:
         ids = {"doi": self.doi, "pmid": self.pmid, "pmcid": self.pmcid, "openalex": self.openalex_id}
         return {k: v for k, v in ids.items() if v}
 
-    def content_hash(self) -> str:
-        """Hash of the normalised content: the same record seen again hashes the same (no double work)."""
-        payload = json.dumps(self.to_json_dict(), ensure_ascii=False, sort_keys=True, default=str)
+    def canonical_json(self) -> str:
+        """The normalised view as canonical JSON (keys sorted): what :meth:`content_hash` hashes. An import
+        also stores this text as the record's JSON view instead of serialising the view a second time.
+
+        The view is read straight from the fields, lists not copied: it only lives for the encoding.
+        """
+        fields = self.__dict__
+        view = {k: fields[k] for k in JSON_FIELDS}
+        if self.relations:
+            view["relations"] = [asdict(r) for r in self.relations]
+        return _HASH_ENCODER.encode(view)
+
+    def content_hash(self, canonical: str | None = None) -> str:
+        """Hash of the normalised content: the same record seen again hashes the same (no double work).
+
+        ``canonical`` is this record's :meth:`canonical_json` when the caller has made it already.
+        """
+        payload = self.canonical_json() if canonical is None else canonical
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def stable_id(self) -> str:

@@ -20,6 +20,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -313,6 +314,11 @@ class _WorkIds:
 _IN_BATCH = 500
 
 
+class JSONText(str):
+    """A JSON column's value already serialised (a record's canonical JSON, made for its content hash): written
+    as it is by :meth:`_BulkIngest.insert_rows`; serialising every record twice was a tenth of an import."""
+
+
 class _BulkIngest:
     """:func:`ingest_records` for a stream of records: the decisions of :func:`_ingest_one`, with lookups
     answered from per-chunk prefetches and new rows written in bulk."""
@@ -329,6 +335,7 @@ class _BulkIngest:
         self.pending_notices: list[dict[str, Any]] = []
         self.touched: list[int] = []                  # works the record-at-a-time path may change
         self.pending_works_set: set[int] = set()
+        self.now = utcnow()
         self.written = 0      # rows written by this ingest (PostgreSQL: when to refresh the planner's statistics)
         self.analyzed_at = 0
         self.pending_flags: list[tuple[int, str, str, str]] = []  # (article, kind, evidence, source) of notices
@@ -350,10 +357,20 @@ class _BulkIngest:
         self.taken.clear()
         self.parent.clear()
         s, query_name = self.session, self.prov.query_name
-        if self.ids.postgres and self.written >= self.analyzed_at * 2 + 5000:
-            # the planner's statistics still describe the tables before this import: with thousands of rows
-            # written in this transaction it would scan them for every lookup (ANALYZE sees our own rows)
-            s.execute(text("ANALYZE works, source_records"))
+        s.flush()  # the lookups below go to the connection (no ORM round per query): write the session's changes
+        conn = s.connection()
+        if self.written >= self.analyzed_at * 2 + 5000:
+            # the planner's statistics still describe the tables before this import (a new store's: 50 seed
+            # works, every PMID null, so "pmid IN (…)" looks like the whole table): with thousands of rows
+            # written in this transaction it would scan them for every lookup, and the import would grow with
+            # the square of its size. ANALYZE sees our own rows; on SQLite it samples (analysis_limit) to stay
+            # cheap, a few milliseconds a table
+            if self.ids.postgres:
+                s.execute(text("ANALYZE works, source_records"))
+            else:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE works")
+                conn.exec_driver_sql("ANALYZE source_records")
             self.analyzed_at = self.written
         by_source: dict[str, set[str]] = {}
         for rec, sid in chunk:
@@ -362,7 +379,7 @@ class _BulkIngest:
             # the source leads the unique index (source, source_id, content_hash, query_name): without it in the
             # WHERE every chunk would scan the whole table
             for part in _batches(sorted(sids)):
-                for sid, chash, wid in s.execute(select(
+                for sid, chash, wid in conn.execute(select(
                         SourceRecord.source_id, SourceRecord.content_hash, SourceRecord.work_id)
                         .where(SourceRecord.source == source, SourceRecord.source_id.in_(part),
                                SourceRecord.query_name == query_name)):
@@ -371,18 +388,18 @@ class _BulkIngest:
             values = sorted({v for rec, _ in chunk if (v := getattr(rec, name))})
             work_col, record_col = getattr(Work, name), getattr(SourceRecord, name)
             for part in _batches(values):
-                for wid, value, merged_into in s.execute(
+                for wid, value, merged_into in conn.execute(
                         select(Work.id, work_col, Work.merged_into_id).where(work_col.in_(part))):
                     self.taken[(name, value)] = wid
                     self.refs.setdefault((name, value), set()).add(wid)
                     self.parent[wid] = merged_into
-                for wid, value in s.execute(
+                for wid, value in conn.execute(
                         select(SourceRecord.work_id, record_col).where(record_col.in_(part)).distinct()):
                     self.refs.setdefault((name, value), set()).add(wid)
         unknown = {w for ws in self.refs.values() for w in ws if w not in self.parent}
         while unknown:
             for part in _batches(sorted(unknown)):
-                for wid, merged_into in s.execute(select(Work.id, Work.merged_into_id).where(Work.id.in_(part))):
+                for wid, merged_into in conn.execute(select(Work.id, Work.merged_into_id).where(Work.id.in_(part))):
                     self.parent[wid] = merged_into
             unknown = {p for p in self.parent.values() if p is not None and p not in self.parent}
         # the works these records will join, loaded in a few queries instead of one each
@@ -408,6 +425,7 @@ class _BulkIngest:
     # -- the chunk ------------------------------------------------------------------------------------------
     def ingest_chunk(self, records: Sequence[Record]) -> None:
         chunk = [(rec, rec.stable_id()) for rec in records]
+        self.now = utcnow()  # one time for the chunk's new rows (written together; converted once)
         self.prefetch(chunk)
         for rec, source_id in chunk:
             self.bridged, self.touched = [], []
@@ -450,7 +468,8 @@ class _BulkIngest:
         """:func:`_ingest_one` for the common record (new, or one more report of one work); None otherwise."""
         if rec.relations or rec.is_retracted:
             return None
-        chash = rec.content_hash()
+        view_json = rec.canonical_json()
+        chash = rec.content_hash(view_json)
         seen = self.seen.get((rec.source, source_id, chash))
         if seen is not None:
             return "unchanged", seen
@@ -504,9 +523,9 @@ class _BulkIngest:
         self.pending_sources.append(dict(
             work_id=work.id, source=rec.source, source_id=source_id[:300], query_name=self.prov.query_name,
             content_hash=chash, doi=rec.doi, pmid=rec.pmid, pmcid=rec.pmcid, openalex_id=rec.openalex_id,
-            title=rec.title, year=rec.year, classification=cls, record=rec.to_json_dict(), raw=rec.raw,
+            title=rec.title, year=rec.year, classification=cls, record=JSONText(view_json), raw=rec.raw,
             raw_format=rec.raw_format, run_id=self.prov.run_id, source_run_id=self.prov.source_run_id,
-            import_id=self.prov.import_id, fetched_at=utcnow()))
+            import_id=self.prov.import_id, fetched_at=self.now))
         self.seen[(rec.source, source_id, chash)] = work.id
         for name, value in ids.items():
             self.refs.setdefault((name, value), set()).add(work.id)
@@ -520,7 +539,7 @@ class _BulkIngest:
     def new_work(self, rec: Record, status: str) -> Any:
         """:func:`_new_work` without a round trip: the work's row (with its id) as a plain object, written by
         :meth:`flush_pending` (an ORM object per row costs more than the rest of its ingest)."""
-        now = utcnow()
+        now = self.now
         prov = self.prov
         work = SimpleNamespace(
             id=self.ids.take(), title=rec.title, abstract=rec.abstract, authors=list(rec.authors), year=rec.year,
@@ -556,18 +575,32 @@ class _BulkIngest:
         audit(self.session, self.prov.actor, "notice:version", "work", version_of.id, evidence=evidence,
               source=rec.source)
 
-    def insert_rows(self, table: Any, rows: list[dict[str, Any]]) -> None:
+    def insert_rows(self, conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
         """Rows (dicts with the same keys) into ``table``, through the driver: PostgreSQL ``COPY``, SQLite
         ``executemany``. Values are converted by the columns' own SQLAlchemy bind processors (JSON, booleans,
         dates) exactly as an ORM insert would; only the per-statement overhead is gone, which was a third of a
         large import's time."""
-        conn = self.session.connection()
         self.written += len(rows)
         dialect = conn.dialect
         names = [c.name for c in table.columns if c.name in rows[0]]
-        processors = [table.c[n].type._cached_bind_processor(dialect) for n in names]
-        values = [tuple(v if proc is None or v is None else proc(v)
-                        for v, proc in zip((row[n] for n in names), processors, strict=True)) for row in rows]
+        take = itemgetter(*names)
+        values = [list(take(row)) for row in rows]
+        for i, name in enumerate(names):  # column by column: most columns need no conversion at all
+            proc = table.c[name].type._cached_bind_processor(dialect)
+            if proc is None:
+                continue
+            converted: dict[Any, Any] = {}  # a chunk's rows share timestamps, flags, empty lists: convert once
+            for value in values:
+                v = value[i]
+                if v is None or type(v) is JSONText:
+                    continue
+                key = (() if not v else None) if type(v) is list else v  # () stands for [] (both serialise so)
+                if key is None:
+                    value[i] = proc(v)
+                elif (out := converted.get(key)) is not None:
+                    value[i] = out
+                else:
+                    value[i] = converted[key] = proc(v)
         driver = conn.connection.driver_connection
         columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
         if self.ids.postgres:
@@ -589,10 +622,10 @@ class _BulkIngest:
 
     def flush_pending(self) -> None:
         """Write what is pending: new works, fields filled on works written earlier, source records, links and
-        notices, one multi-row statement (executemany) per table and shape."""
+        notices, one multi-row statement (executemany or COPY) per table and shape."""
         conn = self.session.connection()
         if self.pending_works:
-            self.insert_rows(Work.__table__, [vars(self.known[wid]) for wid in self.pending_works])
+            self.insert_rows(conn, Work.__table__, [vars(self.known[wid]) for wid in self.pending_works])
             self.pending_works.clear()
             self.pending_works_set.clear()
         if self.dirty:
@@ -612,7 +645,7 @@ class _BulkIngest:
         for table, rows in ((SourceRecord.__table__, self.pending_sources), (WorkLink.__table__, self.pending_links),
                             (Notice.__table__, self.pending_notices)):
             if rows:
-                self.insert_rows(table, rows)
+                self.insert_rows(conn, table, rows)
                 rows.clear()
         for target_id, kind, evidence, source in self.pending_flags:
             self.known.pop(target_id, None)  # its flag is set on the ORM object: that is the truth now

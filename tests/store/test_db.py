@@ -14,6 +14,15 @@ def test_migrating_twice_changes_nothing(database_url, new_engine):
     assert current_revision(eng) == head_revision()
 
 
+def test_the_named_head_is_alembics_head():
+    """Commands check the store against HEAD_REVISION without loading Alembic: a new migration must move it."""
+    from alembic.script import ScriptDirectory
+
+    from store.db import HEAD_REVISION, MIGRATIONS
+
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD_REVISION
+
+
 def test_commands_refuse_an_uninitialised_database(database_url, new_engine):
     with pytest.raises(StoreError, match="livereview init"):
         require_current_schema(new_engine(database_url))

@@ -123,7 +123,7 @@ def test_a_retraction_notice_flags_its_target_and_is_not_queued(engine):
 
 def test_a_failing_batch_stores_nothing(engine):
     class Boom(Record):
-        def content_hash(self):
+        def content_hash(self, canonical=None):
             raise RuntimeError("parser bug")
 
     with pytest.raises(RuntimeError):

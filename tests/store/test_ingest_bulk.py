@@ -115,3 +115,47 @@ def test_a_stream_that_fails_part_way_leaves_nothing_written(engine, monkeypatch
     with transaction(engine) as s:
         assert s.scalars(select(Work)).first() is None
         assert s.scalars(select(SourceRecord)).first() is None
+
+
+def _refuse_source_id(engine, source_id: str) -> None:
+    """A trigger that makes the database itself refuse one source record (as a full disk or a constraint would)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_row() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.source_id = '{source_id}' THEN RAISE EXCEPTION 'refused by the test'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql")
+            conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON source_records FOR EACH ROW "
+                                 "EXECUTE FUNCTION refuse_row()")
+        else:
+            conn.exec_driver_sql(f"CREATE TRIGGER refuse BEFORE INSERT ON source_records WHEN NEW.source_id = "
+                                 f"'{source_id}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+
+
+def test_a_row_the_database_refuses_fails_the_ingest_and_leaves_nothing(engine, monkeypatch):
+    """The database refuses a row of a bulk write (COPY, executemany) in the second chunk: the error reaches the
+    caller and the transaction holds nothing, not even the first chunk."""
+    monkeypatch.setattr(ingest_module, "CHUNK", 4)
+    _refuse_source_id(engine, "6")
+    batch = [Record(source="pubmed", source_id=str(i), pmid=str(i), title=f"{T1} part {i}", year=2024)
+             for i in range(1, 12)]
+    with pytest.raises(Exception, match="refused by the test"), transaction(engine) as s:
+        ingest_records(s, iter(batch), Provenance(origin="import"), matcher=matcher_for(s))
+    with transaction(engine) as s:
+        assert s.scalars(select(Work)).first() is None
+        assert s.scalars(select(SourceRecord)).first() is None
+
+
+def test_the_json_view_stored_with_the_hash_is_the_records_view(engine):
+    """The bulk path stores the canonical JSON it hashed instead of serialising the view again: read back, it is
+    the record's view (non-ASCII text, lists and relations included) and the hash is the record's own."""
+    rec = Record(source="wos", source_id="WOS:9", title="Hausaufgaben zwischen den Sitzungen: Präferenzen – «études»",
+                 authors=["Müller, Jürgen", "Ødegård, Åse"], year=2024, keywords=["Übung", "homework"],
+                 issn=["1234-5678"], abstract="Ein Versuch mit 120 Klient:innen.")
+    with transaction(engine) as s:
+        ingest_records(s, [rec], Provenance(origin="import"), matcher=matcher_for(s))
+    with transaction(engine) as s:
+        stored = s.scalars(select(SourceRecord)).one()
+        assert stored.record == rec.to_json_dict()
+        assert stored.content_hash == rec.content_hash()
+        assert Record.from_json_dict(stored.record) == rec
