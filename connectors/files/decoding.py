@@ -39,7 +39,7 @@ def decode(data: bytes, path: str) -> str:
     non-UTF-8 exports use. (charset-normalizer is not asked to guess here: on a mostly-ASCII export it
     cannot tell Windows-1252 from Mac Roman, and an open guess reads a short cp1252 "café" as Urdu cp1006.)
     """
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): that copies a 200 MB export to look at it
         raise InputFileError(path, "empty file")
     for magic, what in _MAGIC:
         if data.startswith(magic):
@@ -48,7 +48,7 @@ def decode(data: bytes, path: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not text.strip():
+    if not text or text.isspace():
         raise InputFileError(path, "empty file")
     sample = text[:20000]
     bad = sum(1 for ch in sample if ch in _CONTROL)
