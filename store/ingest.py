@@ -248,6 +248,8 @@ def _apply_relations(session: Session, work: Work, rec: Record, prov: Provenance
 # -- the front door -------------------------------------------------------------------------------------------
 #: records looked up and written together: one query per identifier type and one multi-row INSERT per table
 CHUNK = 2000
+#: rows written before an ingest first refreshes the planner's statistics (then again each time they double)
+ANALYZE_AFTER = 5000
 
 
 def ingest_records(session: Session, records: Sequence[Record] | Iterable[Record], prov: Provenance, *,
@@ -359,7 +361,7 @@ class _BulkIngest:
         s, query_name = self.session, self.prov.query_name
         s.flush()  # the lookups below go to the connection (no ORM round per query): write the session's changes
         conn = s.connection()
-        if self.written >= self.analyzed_at * 2 + 5000:
+        if self.written >= self.analyzed_at * 2 + ANALYZE_AFTER:
             # the planner's statistics still describe the tables before this import (a new store's: 50 seed
             # works, every PMID null, so "pmid IN (…)" looks like the whole table): with thousands of rows
             # written in this transaction it would scan them for every lookup, and the import would grow with
@@ -371,6 +373,7 @@ class _BulkIngest:
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")
                 conn.exec_driver_sql("ANALYZE works")
                 conn.exec_driver_sql("ANALYZE source_records")
+                conn.exec_driver_sql("PRAGMA analysis_limit=0")  # the pooled connection's later ANALYZEs are full
             self.analyzed_at = self.written
         by_source: dict[str, set[str]] = {}
         for rec, sid in chunk:

@@ -17,7 +17,9 @@ SERVER_FIXTURES = frozenset({"smtp_server", "replay", "browser", "page", "live_s
 # set before any test module imports Prefect.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     _base = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
-    os.environ["PREFECT_HOME"] = str(_base / f"xdist-{os.environ['PYTEST_XDIST_WORKER']}")
+    _home = _base / f"xdist-{os.environ['PYTEST_XDIST_WORKER']}"
+    _home.mkdir(parents=True, exist_ok=True)  # Prefect makes only the last folder: a PREFECT_HOME not yet made
+    os.environ["PREFECT_HOME"] = str(_home)
 
 
 def pytest_collection_modifyitems(config, items):
