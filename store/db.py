@@ -8,12 +8,12 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -194,5 +194,22 @@ def refresh_statistics(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     with engine.begin() as conn:
-        for table in PLANNED_TABLES:
-            conn.execute(text(f'ANALYZE "{table}"'))
+        analyze(conn, PLANNED_TABLES)
+
+
+def analyze(conn: Connection, tables: Sequence[str], *, sample_rows: int | None = None) -> None:
+    """ANALYZE ``tables`` on ``conn``, inside its transaction (the statistics then count its own uncommitted rows).
+
+    ``sample_rows``: on SQLite, read about that many rows of each index (``analysis_limit``) instead of all of
+    them, and put the limit back afterwards for the pooled connection. PostgreSQL samples by itself.
+    """
+    names = ", ".join(f'"{t}"' for t in tables)
+    if conn.dialect.name != "sqlite":
+        conn.execute(text(f"ANALYZE {names}"))
+        return
+    if sample_rows is not None:
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={int(sample_rows)}")
+    for table in tables:
+        conn.execute(text(f'ANALYZE "{table}"'))
+    if sample_rows is not None:
+        conn.exec_driver_sql("PRAGMA analysis_limit=0")

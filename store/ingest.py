@@ -32,6 +32,7 @@ from records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION,
 from store import screening
 from store.audit import audit
 from store.clock import utcnow
+from store.db import analyze
 from store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
 from store.merge import merge_works
 from store.models import Notice, SourceRecord, Work, WorkLink
@@ -338,7 +339,7 @@ class _BulkIngest:
         self.touched: list[int] = []                  # works the record-at-a-time path may change
         self.pending_works_set: set[int] = set()
         self.now = utcnow()
-        self.written = 0      # rows written by this ingest (PostgreSQL: when to refresh the planner's statistics)
+        self.written = 0      # rows written by this ingest (when to refresh the planner's statistics)
         self.analyzed_at = 0
         self.pending_flags: list[tuple[int, str, str, str]] = []  # (article, kind, evidence, source) of notices
         self.seen: dict[tuple[str, str, str], int] = {}  # (source, source_id, content hash) -> work id
@@ -365,15 +366,9 @@ class _BulkIngest:
             # the planner's statistics still describe the tables before this import (a new store's: 50 seed
             # works, every PMID null, so "pmid IN (…)" looks like the whole table): with thousands of rows
             # written in this transaction it would scan them for every lookup, and the import would grow with
-            # the square of its size. ANALYZE sees our own rows; on SQLite it samples (analysis_limit) to stay
-            # cheap, a few milliseconds a table
-            if self.ids.postgres:
-                s.execute(text("ANALYZE works, source_records"))
-            else:
-                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-                conn.exec_driver_sql("ANALYZE works")
-                conn.exec_driver_sql("ANALYZE source_records")
-                conn.exec_driver_sql("PRAGMA analysis_limit=0")  # the pooled connection's later ANALYZEs are full
+            # the square of its size. ANALYZE sees our own rows; on SQLite it samples to stay cheap, a few
+            # milliseconds a table
+            analyze(conn, ("works", "source_records"), sample_rows=1000)
             self.analyzed_at = self.written
         by_source: dict[str, set[str]] = {}
         for rec, sid in chunk:
