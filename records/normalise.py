@@ -16,7 +16,6 @@ from urllib.parse import unquote
 _DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[A-Za-z!?][^<>]{0,500}>")  # a tag starts with a letter, /, ! or ?: "p < 0.05 > 3" survives
-_WS_RE = re.compile(r"\s+")
 # C0 controls other than tab, LF, VT, FF, CR and the separators \x1c-\x1f (those are whitespace), and DEL: never text
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
@@ -35,21 +34,29 @@ def strip_control_chars(text: str) -> str:
     A NUL is stored as is by SQLite (and shown in exports and digests) and refused by PostgreSQL, so every
     parser path drops them: :func:`clean_text` for fields, the file decoder for whole files.
     """
-    return _CONTROL_RE.sub("", text) if _CONTROL_RE.search(text) else text
+    if text.isprintable() or not _CONTROL_RE.search(text):  # the common case, without a regex over the text
+        return text
+    return _CONTROL_RE.sub("", text)
 
 
 def clean_text(value: object) -> str | None:
     """Plain text: markup removed, HTML entities decoded, control characters dropped, whitespace collapsed."""
     if value is None:
         return None
-    text = strip_control_chars(str(value))
+    text = value if type(value) is str else str(value)
+    if not text:
+        return None
+    if text.isascii() and text.isprintable() and "<" not in text and "&" not in text:
+        # most values: nothing to strip or decode, already NFC, no whitespace but spaces
+        return (text if "  " not in text and text[0] != " " != text[-1] else " ".join(text.split())) or None
+    text = strip_control_chars(text)
     if "<" in text:
         text = _BLOCK_TAG_RE.sub(" ", text)
         text = _TAG_RE.sub("", text)
     if "&" in text:
         text = strip_control_chars(html.unescape(text))  # "&#0;" / "&#x1;" decode to controls too
     text = unicodedata.normalize("NFC", text)
-    text = _WS_RE.sub(" ", text).strip()
+    text = " ".join(text.split())  # re.sub(r"\s+", " ", text).strip(), faster
     return text or None
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from connectors.files import bibtex, delimited, endnote_xml, nbib, ris, wos
-from connectors.files.decoding import decode
+from connectors.files.decoding import Decoded
 from connectors.registry import IMPORT_FORMATS
 from livereview.errors import InputFileError, SourceError
 from records.model import Record
@@ -66,7 +66,8 @@ def read_records(path: Path, *, fmt: str = "auto", source: str) -> list[Record]:
     return records
 
 
-#: readers that also hand out records one at a time as they parse: ``iter_parse(text, *, path)``
+#: readers that also hand out records one at a time as they parse: ``iter_parse(lines, *, path)``, the file's
+#: lines decoded as they are read (:meth:`Decoded.lines`)
 STREAMING: dict[str, Callable[..., Iterator[Record]]] = {
     "ris": ris.iter_parse,
 }
@@ -76,10 +77,10 @@ def open_records(path: Path, *, fmt: str = "auto", source: str,
                  data: bytes | None = None) -> tuple[str, Iterator[Record]]:
     """The file's format and its records as an iterator: :func:`read_records` for large files.
 
-    The bytes are read once (or ``data`` is them), decoded and the format settled before this returns; a
-    streaming reader (:data:`STREAMING`) then parses as the iterator is consumed, so a damaged record late in
-    the file raises :class:`InputFileError` after earlier records were handed out: consume the iterator inside
-    one transaction. The iterator raises too when the file holds no record at all.
+    The bytes are read once (or ``data`` is them), checked and the format settled before this returns; a
+    streaming reader (:data:`STREAMING`) then decodes and parses as the iterator is consumed, so a damaged
+    record late in the file raises :class:`InputFileError` after earlier records were handed out: consume the
+    iterator inside one transaction. The iterator raises too when the file holds no record at all.
     """
     name = str(path)
     if data is None:
@@ -87,25 +88,26 @@ def open_records(path: Path, *, fmt: str = "auto", source: str,
             data = Path(path).read_bytes()
         except OSError as err:
             raise InputFileError(name, f"cannot read the file: {err.strerror or err}") from err
-    text = decode(data, name)
+    decoded = Decoded(data, name)
     if fmt == "auto":
-        fmt = _detect(Path(path), text)
+        fmt = _detect(Path(path), decoded.head())
     elif fmt not in FORMATS:
         raise InputFileError(name, f"unknown format {fmt!r} (known: auto, {', '.join(FORMATS)})")
     else:
-        seen = sniff_format(text)
+        seen = sniff_format(decoded.head())
         if seen is not None and seen != fmt:
             raise InputFileError(name, f"--format {fmt} does not fit this file: its content looks like {seen}")
-    return fmt, _records(fmt, text, data if fmt in API_FORMATS else None, name, source)
+    return fmt, _records(fmt, decoded, name, source)
 
 
-def _records(fmt: str, text: str, data: bytes | None, name: str, source: str) -> Iterator[Record]:
+def _records(fmt: str, decoded: Decoded, name: str, source: str) -> Iterator[Record]:
     streaming = STREAMING.get(fmt)
     if streaming is not None:
-        records: Iterable[Record] = streaming(text, path=name)
+        records: Iterable[Record] = streaming(decoded.lines(), path=name)
     else:
         reader = FILE_FORMATS.get(fmt)
-        records = reader(text, path=name) if reader else _read_api_payload(fmt, data or b"", name, source)
+        records = (reader(decoded.text(), path=name) if reader
+                   else _read_api_payload(fmt, decoded.data, name, source))
     found = False
     for record in records:
         found = True
@@ -118,7 +120,7 @@ def _records(fmt: str, text: str, data: bytes | None, name: str, source: str) ->
 
 def detect_format(path: Path, data: bytes) -> str:
     """The format name of a file: by its content first, by its extension when the content does not say."""
-    return _detect(Path(path), decode(data, str(path)))
+    return _detect(Path(path), Decoded(data, str(path)).head())
 
 
 def _detect(path: Path, text: str) -> str:

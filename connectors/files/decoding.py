@@ -9,6 +9,8 @@ any parser sees it, so the message names the real problem.
 from __future__ import annotations
 
 import codecs
+import io
+from collections.abc import Iterator
 
 import charset_normalizer
 
@@ -39,48 +41,129 @@ def decode(data: bytes, path: str) -> str:
     non-UTF-8 exports use. (charset-normalizer is not asked to guess here: on a mostly-ASCII export it
     cannot tell Windows-1252 from Mac Roman, and an open guess reads a short cp1252 "café" as Urdu cp1006.)
     """
-    if not data or data.isspace():  # not data.strip(): that copies a 200 MB export to look at it
-        raise InputFileError(path, "empty file")
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            raise InputFileError(path, f"not a reference export: the file is {what}")
-    text = _decode_bytes(data, path)
+    return Decoded(data, path).text()
+
+
+#: how much of a file :meth:`Decoded.head` decodes: enough bytes for 64 Ki characters in any encoding read here
+_HEAD_BYTES = 4 * 65536
+_CHUNK = 1 << 20
+
+
+class Decoded:
+    """An export's bytes as text: checked and its encoding settled when made, then read whole
+    (:meth:`text`), as its beginning (:meth:`head`, for telling the format) or one line at a time
+    (:meth:`lines`: a 200 MB export never sits in memory as one string, which is twice its size or more).
+
+    Each is :func:`decode`'s text: the same line ends, BOM and control characters removed.
+    """
+
+    def __init__(self, data: bytes, path: str) -> None:
+        if not data or data.isspace():  # not data.strip(): that copies a 200 MB export to look at it
+            raise InputFileError(path, "empty file")
+        for magic, what in _MAGIC:
+            if data.startswith(magic):
+                raise InputFileError(path, f"not a reference export: the file is {what}")
+        self.data, self.path = data, path
+        self._text: str | None = None  # the whole text, when only a whole-file decode can read it
+        self.encoding = self._settle_encoding()
+        head = self._head()
+        if (not head or head.isspace()) and (len(data) <= _HEAD_BYTES or self.text().isspace()):
+            raise InputFileError(path, "empty file")
+        sample = head[:20000]
+        bad = sum(1 for ch in sample if ch in _CONTROL)
+        if bad > max(16, len(sample) // 50):  # binary data; a few stray NULs in a text export are dropped below
+            raise InputFileError(path, "not a reference export: binary data (control bytes) in the file")
+
+    def _settle_encoding(self) -> str:
+        data, path = self.data, self.path
+        if data.startswith(codecs.BOM_UTF8):
+            _validate(data, "utf-8-sig", path)  # the codec that drops the BOM
+            return "utf-8-sig"
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            _validate(data, "utf-16", path)
+            return "utf-16"
+        head = data[:4000]
+        if head.count(b"\x00") > len(head) // 4:
+            # UTF-16 without a BOM (little- or big-endian: charset-normalizer tells), or binary data
+            best = charset_normalizer.from_bytes(data, cp_isolation=["utf_16_le", "utf_16_be"]).best()
+            if best is None:
+                raise InputFileError(path, "not a reference export: binary data (NUL bytes) in the file")
+            self._text = _normalised(str(best), controls=True)
+            return str(best.encoding)
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                _validate(data, encoding, path)
+                return encoding
+            except InputFileError:
+                pass
+        return "latin-1"
+
+    def text(self) -> str:
+        """The whole text."""
+        if self._text is not None:
+            return strip_control_chars(self._text)
+        return _normalised(str(self.data, self.encoding))
+
+    def _head(self) -> str:
+        """The first 65,536 characters of the text, control characters still in."""
+        if self._text is not None:
+            return self._text[:65536]
+        part = self.data[:_HEAD_BYTES]
+        return _normalised(codecs.getincrementaldecoder(self.encoding)().decode(part, len(part) == len(self.data)),
+                           controls=True)[:65536]
+
+    def head(self) -> str:
+        """The first 65,536 characters of :meth:`text` (what format sniffing reads)."""
+        return strip_control_chars(self._head())
+
+    def lines(self) -> Iterator[str]:
+        """``text().split("\\n")``, one line at a time, decoded as it is read."""
+        if self._text is not None:
+            for line in split_lines(self._text):
+                yield strip_control_chars(line)
+            return
+        # universal newlines: "\r\n" and "\r" end lines as decode() turns them into "\n"
+        stream = io.TextIOWrapper(io.BytesIO(self.data), encoding=self.encoding, newline=None)
+        first, line = True, ""
+        for line in stream:
+            if first:
+                first = False
+                if line.startswith("\ufeff"):
+                    line = line[1:]
+            yield strip_control_chars(line[:-1] if line.endswith("\n") else line)
+        if first or line.endswith("\n"):
+            yield ""  # split() gives an empty last line after a final line end
+
+
+def _normalised(text: str, *, controls: bool = False) -> str:
+    """Line ends as ``\\n``, no BOM, and (unless ``controls``) no stray NUL or escape: dropped here, for every
+    reader."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not text or text.isspace():
-        raise InputFileError(path, "empty file")
-    sample = text[:20000]
-    bad = sum(1 for ch in sample if ch in _CONTROL)
-    if bad > max(16, len(sample) // 50):  # binary data; a few stray NULs in a text export are dropped below
-        raise InputFileError(path, "not a reference export: binary data (control bytes) in the file")
-    return strip_control_chars(text)  # a stray NUL or escape in a value: dropped here, for every reader
+    return text if controls else strip_control_chars(text)
 
 
-def _decode_bytes(data: bytes, path: str) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return _strict(data[len(codecs.BOM_UTF8):], "utf-8", path)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _strict(data, "utf-16", path)
-    head = data[:4000]
-    if head.count(b"\x00") > len(head) // 4:
-        # UTF-16 without a BOM (little- or big-endian: charset-normalizer tells), or binary data
-        best = charset_normalizer.from_bytes(data, cp_isolation=["utf_16_le", "utf_16_be"]).best()
-        if best is None:
-            raise InputFileError(path, "not a reference export: binary data (NUL bytes) in the file")
-        return str(best)
+def split_lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, lazily: no list of every line of a 200 MB export."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
+def _validate(data: bytes, encoding: str, path: str) -> None:
+    """Raise unless ``data`` decodes as ``encoding``, decoding a megabyte at a time (nothing kept)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    start = 0
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _strict(data: bytes, encoding: str, path: str) -> str:
-    try:
-        return data.decode(encoding)
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(view[start:start + _CHUNK])
+        decoder.decode(b"", True)
     except UnicodeDecodeError as err:
-        raise InputFileError(path, f"not valid {encoding.upper()} text ({err.reason} at byte {err.start})") from err
+        name = encoding.upper().removesuffix("-SIG")
+        # the offset in the text after any BOM (utf-8-sig counts from there in its first chunk, not after)
+        at = start + err.start - (len(codecs.BOM_UTF8) if encoding == "utf-8-sig" and start else 0)
+        raise InputFileError(path, f"not valid {name} text ({err.reason} at byte {at})") from err

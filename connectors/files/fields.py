@@ -199,7 +199,10 @@ def pmcid_from_urls(urls: Iterable[object]) -> str | None:
 def labelled_pmid(values: Iterable[object]) -> str | None:
     """A PMID written with its label (``PMID: 32123456``), as EBSCO and Embase put it in notes and C2."""
     for value in values:
-        m = _PMID_LABEL_RE.search(str(value or ""))
+        text = str(value or "")
+        if "pmid" not in text.lower():  # no label: skip the case-blind regex over long notes
+            continue
+        m = _PMID_LABEL_RE.search(text)
         if m:
             return normalise_pmid(m.group(1))
     return None

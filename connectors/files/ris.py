@@ -15,9 +15,11 @@ short. A reader here must refuse such files, so it is not a dependency.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
+from connectors.files.decoding import split_lines
 from connectors.files.fields import (
     authors_from,
     clean_abstract,
@@ -52,7 +54,6 @@ _TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 # a few writers use one space ("TY - JOUR"); accepted when the file's first TY line does
 _LOOSE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]) -(?: (.*))?$")
 _TY_RE = re.compile(r"^TY {1,2}- ?\S")
-_FIRST_TY_RE = re.compile(r"^TY {1,2}- ?\S", re.MULTILINE)
 
 _PUBMED_DBS = ("pubmed", "medline", "nlm")
 _EBSCO_MEDLINE_DBS = {"mdc", "cmedm", "mnh", "mdx"}
@@ -69,16 +70,36 @@ class _RawRecord:
     start_line: int
     lines: list[str] = field(default_factory=list)
     fields: list[list[str]] = field(default_factory=list)  # [tag, value]; continuation lines appended with "\n"
+    _by_tag: dict[str, list[tuple[int, str]]] | None = None
+
+    def _index(self) -> dict[str, list[tuple[int, str]]]:
+        """Tag -> its non-blank values with their positions, made once: a record is asked for some forty
+        tags, and scanning every field for each was a fifth of reading a large export."""
+        by_tag: dict[str, list[tuple[int, str]]] = {}
+        for pos, (tag, value) in enumerate(self.fields):
+            if value and not value.isspace():
+                by_tag.setdefault(tag, []).append((pos, value))
+        self._by_tag = by_tag
+        return by_tag
 
     def values(self, *tags: str) -> list[str]:
-        wanted = set(tags)
-        return [v for t, v in self.fields if t in wanted and v.strip()]
+        """The non-blank values of ``tags``, in the order the record gives them."""
+        by_tag = self._by_tag if self._by_tag is not None else self._index()
+        if len(tags) == 1:
+            return [v for _, v in by_tag.get(tags[0], ())]
+        found = [hits for tag in dict.fromkeys(tags) if (hits := by_tag.get(tag))]
+        if not found:
+            return []
+        if len(found) == 1:
+            return [v for _, v in found[0]]
+        return [v for _, v in sorted(hit for hits in found for hit in hits)]
 
     def first(self, *tags: str) -> str | None:
+        by_tag = self._by_tag if self._by_tag is not None else self._index()
         for tag in tags:
-            vals = self.values(tag)
-            if vals:
-                return vals[0]
+            hits = by_tag.get(tag)
+            if hits:
+                return hits[0][1]
         return None
 
 
@@ -87,8 +108,9 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
     return list(iter_parse(text, path=path))
 
 
-def iter_parse(text: str, *, path: str = "<string>") -> Iterator[Record]:
-    """:func:`parse` one record at a time, as the text is read (a large export never sits in memory as records).
+def iter_parse(text: str | Iterable[str], *, path: str = "<string>") -> Iterator[Record]:
+    """:func:`parse` one record at a time, as the text is read (a large export never sits in memory as records);
+    ``text`` may be its lines, without their line ends, as they are decoded.
 
     A file cut short or without records raises :class:`InputFileError` only when the reading reaches that
     point: consume it inside one transaction, so what was read before is rolled back.
@@ -105,26 +127,34 @@ def _split_records(text: str, path: str) -> list[_RawRecord]:
     return list(_iter_records(text, path))
 
 
-def _iter_lines(text: str) -> Iterator[str]:
-    """``text.split("\\n")``, lazily: no list of every line of a 200 MB export."""
-    start = 0
-    while (end := text.find("\n", start)) >= 0:
-        yield text[start:end]
-        start = end + 1
-    yield text[start:]
-
-
-def _iter_records(text: str, path: str) -> Iterator[_RawRecord]:
-    first_ty = _FIRST_TY_RE.search(text)
-    loose = first_ty is not None and not first_ty.group(0).startswith("TY  -")
+def _iter_records(text: str | Iterable[str], path: str) -> Iterator[_RawRecord]:
+    lines = iter(split_lines(text) if isinstance(text, str) else text)
+    before: list[str] = []  # the lines before the first TY line, which says how the file writes its tags
+    first_ty = None
+    for line in lines:
+        before.append(line)
+        if _TY_RE.match(line):
+            first_ty = line
+            break
+    loose = first_ty is not None and not first_ty.startswith("TY  -")
     tag_re = _LOOSE_TAG_RE if loose else _TAG_RE
 
+    sep = " -" if loose else "  -"
+    heads = frozenset(a + b + sep for a in _TAG_FIRST for b in _TAG_SECOND)  # "TY  -", "A1  -", …
+    head_len = len(sep) + 2
+    value_at = head_len + 1  # "TY  - JOUR": the value after the separator and one space
     count = 0
     current: _RawRecord | None = None
-    for lineno, line in enumerate(_iter_lines(text), start=1):
-        m = tag_re.match(line.rstrip())
-        if m:
-            tag, value = m.group(1), (m.group(2) or "").strip()
+    for lineno, line in enumerate(chain(before, lines), start=1):
+        # a tag line is what tag_re matches once trailing blanks are gone; the regex is left for the odd
+        # line ("AU  -Smith" is none), every line of a large export passing here
+        tag = None
+        if line[:head_len] in heads:
+            rest = line[head_len:]
+            if not rest or rest[0] == " " or rest.isspace() or tag_re.match(line.rstrip()):
+                tag = line[:2]
+        if tag is not None:
+            value = line[value_at:].strip()
             if tag == "TY":
                 if current is not None:
                     raise InputFileError(
@@ -153,6 +183,10 @@ def _iter_records(text: str, path: str) -> Iterator[_RawRecord]:
     if current is not None:
         raise InputFileError(
             path, f"truncated: record {current.number} (starting line {current.start_line}) has no ER line")
+
+
+_TAG_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TAG_SECOND = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 def _to_record(raw: _RawRecord) -> Record:

@@ -91,6 +91,27 @@ def test_chunked_ingest_stores_what_the_record_at_a_time_path_stores(engine, tmp
     reference.dispose()
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 2000])
+def test_a_record_repeated_after_its_work_was_merged_names_the_work_it_was_merged_into(engine, monkeypatch,
+                                                                                      chunk):
+    """Within one ingest of a new label, earlier records are remembered rather than looked up again; the
+    remembered work may since have been merged away by an identifier bridge."""
+    monkeypatch.setattr(ingest_module, "CHUNK", chunk)
+    first = Record(source="bench", source_id="a", pmid="11", title="Homework in coaching: a cohort", year=2021)
+    batch = [first,
+             Record(source="bench", source_id="b", doi="10.9/b", title="Sleep and memory consolidation", year=2019),
+             Record(source="bench", source_id="c", pmid="11", doi="10.9/b", title="Homework in coaching: a cohort",
+                    year=2021),                                                   # joins a's work and b's
+             first]                                                              # a again: unchanged
+    with transaction(engine) as s:
+        report = ingest_records(s, batch, Provenance(origin="import", actor="test"), matcher=matcher_for(s))
+        assert [c for c, _ in report.classifications][-1] == "unchanged"
+        repeated = s.get(Work, report.classifications[-1][1])
+        stored = s.scalars(select(SourceRecord).where(SourceRecord.source == "bench",
+                                                      SourceRecord.source_id == "a")).one()
+        assert repeated.merged_into_id is None and repeated.id == stored.work_id == report.classifications[2][1]
+
+
 def test_chunked_ingest_of_the_same_records_again_changes_nothing(engine, monkeypatch):
     monkeypatch.setattr(ingest_module, "CHUNK", 4)
     prov = Provenance(origin="import", actor="test")
