@@ -253,6 +253,16 @@ def _apply_relations(session: Session, work: Work, rec: Record, prov: Provenance
 CHUNK = 2000
 #: rows written before an ingest first refreshes the planner's statistics (then again each time they double)
 ANALYZE_AFTER = 5000
+#: SQLite: rows written before a large ingest sets aside the indexes it does not look up by (see
+#: :meth:`_BulkIngest.defer_indexes`)
+DEFER_INDEXES_AFTER = 10000
+#: indexes for the web app and reports, not for the ingest's own lookups: a large ingest on SQLite drops them
+#: and builds them again before it ends (in its transaction), which costs less than updating them row by row
+DEFERRABLE_INDEXES = (
+    "ix_works_status", "ix_works_status_created", "ix_works_created_at", "ix_works_updated_at", "ix_works_year",
+    "ix_works_relevance_created", "ix_source_records_fetched_at", "ix_source_records_run_id",
+    "ix_source_records_source_run_id", "ix_source_records_import_id", "ix_source_records_source_work",
+)
 
 
 def ingest_records(session: Session, records: Sequence[Record] | Iterable[Record], prov: Provenance, *,
@@ -276,6 +286,7 @@ def ingest_records(session: Session, records: Sequence[Record] | Iterable[Record
     bulk = _BulkIngest(session, prov, matcher, report)
     for chunk in _chunks(records, CHUNK):
         bulk.ingest_chunk(chunk)
+    bulk.restore_indexes()
     session.flush()
     return report
 
@@ -346,6 +357,8 @@ class _BulkIngest:
         self.pending_works_set: set[int] = set()
         self.now = utcnow()
         self.written = 0      # rows written by this ingest (when to refresh the planner's statistics)
+        self.works_written = 0
+        self.deferred: list[tuple[str, str]] | None = None  # (name, CREATE statement) of indexes set aside
         self.analyzed_at = 0
         self.pending_flags: list[tuple[int, str, str, str]] = []  # (article, kind, evidence, source) of notices
         # source -> {(source_id, content hash): work id}: the chunk's stored records, or for a source the store
@@ -379,6 +392,8 @@ class _BulkIngest:
             # milliseconds a table
             analyze(conn, _LOOKUP_COLUMNS, sample_rows=1000)
             self.analyzed_at = self.written
+        if self.deferred is None and self.written >= DEFER_INDEXES_AFTER and not self.ids.postgres:
+            self.defer_indexes(conn)
         by_source: dict[str, set[str]] = {}
         for rec, sid in chunk:
             by_source.setdefault(rec.source, set()).add(sid)
@@ -422,6 +437,32 @@ class _BulkIngest:
         wanted = sorted({c for ws in self.refs.values() for w in ws if (c := self.canonical_id(w)) not in self.known})
         for part in self.batches(wanted):
             self.loaded.extend(s.scalars(select(Work).where(self.among(Work.id, part))))
+
+    def defer_indexes(self, conn: Any) -> None:
+        """SQLite, once a large ingest is most of the store: drop :data:`DEFERRABLE_INDEXES` for the rest of it.
+
+        Updating a dozen indexes row by row was a third of a large import's writes; :meth:`restore_indexes`
+        builds them again from the table, sorted, at the end. Both happen inside the ingest's transaction: a
+        failure rolls the drop back with everything else, and readers (WAL) see the indexes throughout. Not on
+        PostgreSQL, where dropping an index locks its table against the web app's readers.
+        """
+        self.deferred = []
+        total = conn.execute(select(func.count()).select_from(Work)).scalar_one()
+        if total > 2 * self.works_written:
+            return  # most of the store was there before: rebuilding its indexes would cost more than it saves
+        self.deferred = [(name, sql) for name, sql in conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN :names ORDER BY name")
+            .bindparams(bindparam("names", DEFERRABLE_INDEXES, expanding=True)))]
+        for name, _ in self.deferred:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+
+    def restore_indexes(self) -> None:
+        """Build the indexes :meth:`defer_indexes` dropped, as they were."""
+        if self.deferred:
+            conn = self.session.connection()
+            for _, sql in self.deferred:
+                conn.exec_driver_sql(sql)
+        self.deferred = None
 
     def among(self, column: Any, values: Sequence[Any]) -> Any:
         """``column IN values``; on PostgreSQL ``column = ANY(array)``: one parameter instead of one per value,
@@ -661,6 +702,7 @@ class _BulkIngest:
         notices, one multi-row statement (executemany or COPY) per table and shape."""
         conn = self.session.connection()
         if self.pending_works:
+            self.works_written += len(self.pending_works)
             self.insert_rows(conn, Work.__table__, [vars(self.known[wid]) for wid in self.pending_works])
             self.pending_works.clear()
             self.pending_works_set.clear()

@@ -201,3 +201,79 @@ def test_a_large_ingest_refreshes_the_planners_statistics_as_it_grows(engine, mo
             analyzed = conn.exec_driver_sql(
                 "SELECT reltuples FROM pg_class WHERE oid = 'source_records'::regclass").scalar()
             assert analyzed >= 10
+
+
+def _indexes(conn) -> dict[str, str]:
+    """The store's index definitions: name -> SQL (SQLite) or definition (PostgreSQL)."""
+    if conn.dialect.name == "sqlite":
+        return dict(conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all())
+    return dict(conn.exec_driver_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()").all())
+
+
+def test_a_large_ingest_sets_the_report_indexes_aside_and_builds_them_again(engine, monkeypatch):
+    """On SQLite a large ingest into a store it makes up most of drops the indexes its lookups do not use and
+    builds them again, as they were, before it ends; PostgreSQL keeps them (dropping one would lock out readers)."""
+    monkeypatch.setattr(ingest_module, "CHUNK", 5)
+    monkeypatch.setattr(ingest_module, "DEFER_INDEXES_AFTER", 10)
+    with transaction(engine) as s:
+        before = _indexes(s.connection())
+    assert set(ingest_module.DEFERRABLE_INDEXES) <= set(before)
+    during: list[set[str]] = []
+
+    def stream():
+        for i in range(1, 41):
+            if i == 30:
+                with engine.connect() as other:  # a reader while the ingest is under way still has them
+                    assert set(ingest_module.DEFERRABLE_INDEXES) <= set(_indexes(other))
+                during.append(set(_indexes(s.connection())))
+            yield Record(source="pubmed", source_id=str(i), pmid=str(i), title=f"{T1} wave {i}", year=2020)
+
+    with transaction(engine) as s:
+        report = ingest_records(s, stream(), Provenance(origin="import"), matcher=matcher_for(s))
+        assert _indexes(s.connection()) == before
+    assert report.counts["new"] == 40
+    missing = set(before) - during[0]
+    assert missing == (set(ingest_module.DEFERRABLE_INDEXES) if engine.dialect.name == "sqlite" else set())
+    with transaction(engine) as s:
+        assert _indexes(s.connection()) == before
+        assert len(s.scalars(select(Work).where(Work.status == "queued")).all()) == 40
+
+
+def test_an_ingest_that_fails_after_setting_indexes_aside_leaves_them_all(engine, monkeypatch):
+    monkeypatch.setattr(ingest_module, "CHUNK", 5)
+    monkeypatch.setattr(ingest_module, "DEFER_INDEXES_AFTER", 10)
+    with transaction(engine) as s:
+        before = _indexes(s.connection())
+
+    def stream():
+        for i in range(1, 41):
+            yield Record(source="pubmed", source_id=str(i), pmid=str(i), title=f"{T1} wave {i}", year=2020)
+        raise RuntimeError("the file ends badly")
+
+    with pytest.raises(RuntimeError, match="ends badly"), transaction(engine) as s:
+        ingest_records(s, stream(), Provenance(origin="import"), matcher=matcher_for(s))
+    with transaction(engine) as s:
+        assert _indexes(s.connection()) == before
+        assert s.scalars(select(Work).where(Work.origin == "import")).first() is None
+
+
+def test_an_ingest_into_a_store_mostly_there_before_keeps_its_indexes(engine, monkeypatch):
+    monkeypatch.setattr(ingest_module, "CHUNK", 5)
+    with transaction(engine) as s:
+        ingest_records(s, [Record(source="wos", source_id=f"W{i}", title=f"{T2} sample {i}", year=2019)
+                           for i in range(60)], Provenance(origin="import"), matcher=matcher_for(s))
+        before = _indexes(s.connection())
+    monkeypatch.setattr(ingest_module, "DEFER_INDEXES_AFTER", 10)
+    during: list[set[str]] = []
+
+    def stream():
+        for i in range(1, 21):
+            if i == 18:
+                during.append(set(_indexes(s.connection())))
+            yield Record(source="pubmed", source_id=str(i), pmid=str(i), title=f"{T1} wave {i}", year=2020)
+
+    with transaction(engine) as s:
+        ingest_records(s, stream(), Provenance(origin="import"), matcher=matcher_for(s))
+    assert during == [set(before)]
