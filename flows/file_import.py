@@ -91,7 +91,7 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
             return ImportReport(str(path), source, previous.format, int(previous.counts.get("records", 0)),
                                 dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
     fmt, records = open_records(path, fmt=fmt, source=source, data=data)
-    del data  # the reader holds the decoded text; the bytes are done with
+    del data  # the reader holds what it needs (the bytes, for a RIS export decoded line by line as it is read)
     report = ImportReport(str(path), source, fmt, 0, dry_run=dry_run)
     acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})", wait_seconds=lock_wait,
                          on_wait=on_wait)
