@@ -105,16 +105,16 @@ class Decoded:
         return _normalised(str(self.data, self.encoding))
 
     def _head(self) -> str:
-        """The first 65,536 characters of the text, control characters still in."""
+        """The text's beginning (at least 65,536 characters, when the file has them), control characters in."""
         if self._text is not None:
-            return self._text[:65536]
+            return self._text[:2 * 65536]
         part = self.data[:_HEAD_BYTES]
         return _normalised(codecs.getincrementaldecoder(self.encoding)().decode(part, len(part) == len(self.data)),
-                           controls=True)[:65536]
+                           controls=True)
 
     def head(self) -> str:
         """The first 65,536 characters of :meth:`text` (what format sniffing reads)."""
-        return strip_control_chars(self._head())
+        return strip_control_chars(self._head())[:65536]
 
     def lines(self) -> Iterator[str]:
         """``text().split("\\n")``, one line at a time, decoded as it is read."""

@@ -85,3 +85,9 @@ def test_a_streamed_ris_file_still_refuses_an_er_before_any_record(tmp_path):
     _, records = open_records(path, source="t")
     with pytest.raises(InputFileError, match="ER line outside any record"):
         list(records)
+
+
+def test_the_head_is_the_texts_first_65536_characters_when_controls_are_dropped():
+    data = (("TY  - JOUR\nTI  - A\x00B" + "c" * 80 + "\nER  - \n\n") * 1500).encode("utf-8")  # 1 NUL a record
+    decoded = Decoded(data, "x")
+    assert decoded.head() == decode(data, "x")[:65536] and len(decoded.head()) == 65536
