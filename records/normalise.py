@@ -48,7 +48,9 @@ def clean_text(value: object) -> str | None:
         return None
     if text.isascii() and text.isprintable() and "<" not in text and "&" not in text:
         # most values: nothing to strip or decode, already NFC, no whitespace but spaces
-        return (text if "  " not in text and text[0] != " " != text[-1] else " ".join(text.split())) or None
+        if "  " in text or text.startswith(" ") or text.endswith(" "):
+            text = " ".join(text.split())
+        return text or None
     text = strip_control_chars(text)
     if "<" in text:
         text = _BLOCK_TAG_RE.sub(" ", text)

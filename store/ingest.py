@@ -335,8 +335,9 @@ _LOOKUP_COLUMNS = {"works": ("id", *ID_FIELDS, "merged_into_id"),
 
 
 class JSONText(str):
-    """A JSON column's value already serialised (a record's canonical JSON, made for its content hash): written
-    as it is by :meth:`_BulkIngest.insert_rows`; serialising every record twice was a tenth of an import."""
+    """A JSON column's value already serialised, written as it is by :meth:`_BulkIngest.insert_rows`: a record's
+    canonical JSON (made for its content hash; serialising every record twice was a tenth of an import) or a
+    list column serialised once per distinct list."""
 
 
 class _BulkIngest:
