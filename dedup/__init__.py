@@ -50,7 +50,7 @@ Public API:
 from dedup.export import write_groups_csv
 from dedup.index import Match, MatchIndex
 from dedup.match import Verdict, decide, notice_side
-from dedup.pipeline import DedupResult, find_duplicates
+from dedup.pipeline import DedupResult, find_duplicates, find_duplicates_prepared
 from dedup.prep import Prepared, prepare
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "Verdict",
     "decide",
     "find_duplicates",
+    "find_duplicates_prepared",
     "notice_side",
     "prepare",
     "write_groups_csv",

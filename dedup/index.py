@@ -12,6 +12,8 @@ from dedup.prep import Prepared, prepare
 from records.model import Record
 
 _KIND_RANK = {"duplicate": 0, "notice": 1, "version": 2}
+#: records :meth:`MatchIndex.prime` holds at most (an import reads a few thousand ahead of its matching)
+PRIMED = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,8 @@ class MatchIndex:
         # the record just matched, prepared, and its blocking keys: ingest adds a record it could not match, and
         # add() reuses both instead of working them out again
         self._last: tuple[Record, Prepared, list[int]] | None = None
+        # records prepared elsewhere (another process), by id(record), until matched: see prime()
+        self._primed: dict[int, tuple[Record, Prepared]] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -80,6 +84,17 @@ class MatchIndex:
         self._prepared[rid] = None
         self._keys[rid] = None
 
+    def prime(self, record: Record, prepared: Prepared) -> None:
+        """``prepare(record)``, worked out elsewhere: :meth:`match` uses it instead of preparing ``record`` again.
+
+        Only the last :data:`PRIMED` records primed are held (a record matched by identifier is never passed
+        to :meth:`match`); an older one is prepared again if it does come, which gives the same result.
+        """
+        primed = self._primed
+        primed[id(record)] = (record, prepared)
+        if len(primed) > PRIMED:
+            del primed[next(iter(primed))]
+
     def match(self, record: Record) -> Match | None:
         """Best existing duplicate of ``record`` (highest score, then earliest added), else the article it is a
         notice of, else the best version.
@@ -87,7 +102,8 @@ class MatchIndex:
         A known notice is never returned for a new article: the store keeps notices as records of their own
         and does not match against them.
         """
-        prepared = prepare(record)
+        primed = self._primed.pop(id(record), None)
+        prepared = primed[1] if primed is not None and primed[0] is record else prepare(record)
         keys = block_keys(prepared)
         self._last = (record, prepared, keys)
         return self._match(prepared, keys)

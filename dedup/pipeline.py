@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
@@ -58,15 +58,21 @@ def find_duplicates(records: Sequence[Record], *, max_bucket: int = DEFAULT_MAX_
     return find_duplicates_prepared(prepared, max_bucket=max_bucket)
 
 
-def find_duplicates_prepared(prepared: Sequence[Prepared], *, max_bucket: int = DEFAULT_MAX_BUCKET) -> DedupResult:
-    """:func:`find_duplicates` on records already passed through :func:`dedup.prepare`."""
+def find_duplicates_prepared(records: Iterable[Prepared], *, max_bucket: int = DEFAULT_MAX_BUCKET) -> DedupResult:
+    """:func:`find_duplicates` on records already passed through :func:`dedup.prepare`.
+
+    Each record is matched against those before it as it arrives: ``records`` may be a stream (a file still
+    being read) and is consumed once.
+    """
+    prepared: list[Prepared] = []
     index = BlockIndex(max_bucket=max_bucket)
     duplicate_links: list[PairLink] = []
     version_links: list[PairLink] = []
     notice_links: list[PairLink] = []  # (notice, article)
     verdicts: dict[tuple[int, int], Verdict] = {}
     n_pairs = 0
-    for i, p in enumerate(prepared):
+    for i, p in enumerate(records):
+        prepared.append(p)
         keys = block_keys(p)
         for j in sorted(index.candidates(keys)):
             n_pairs += 1

@@ -1,21 +1,25 @@
 """``livereview import``: a reference file (database export or saved API response) into the store.
 
 The file is read once: its bytes give the SHA-256 (the same file imported again under the same label is
-recognised and changes nothing) and the text the records are parsed from. Records stream from the reader
-into the store in chunks, inside one transaction: a bad record anywhere in the file rolls back everything,
-so nothing is half-written.
+recognised and changes nothing) and the text the records are parsed from (by a child process when the file is
+large: :mod:`flows.reading`). Records stream from the reader into the store in chunks, inside one transaction:
+a bad record anywhere in the file rolls back everything, so nothing is half-written.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
 from connectors.files import open_records
+from dedup import MatchIndex
+from dedup.prep import Prepared
+from flows.reading import read_prepared
 from livereview.errors import ConfigError, InputFileError
 from protocols.model import Protocol
 from records.model import Record
@@ -44,10 +48,24 @@ class ImportReport:
 
 def parse_file(path: Path, *, fmt: str, source: str) -> tuple[str, list[Record]]:
     """Detect (if ``auto``) and parse, reading the file once; raises InputFileError with the file named."""
+    fmt, records = open_records(path, fmt=fmt, source=source, data=_read_bytes(path))
+    return fmt, list(records)
+
+
+def read_file_prepared(path: Path, *, fmt: str, source: str) -> tuple[str, Iterator[tuple[Record, Prepared]]]:
+    """The file's format and its records with their match keys (:func:`dedup.prepare`) as they are read, on a
+    second core when the file is large (:mod:`flows.reading`). Close the iterator if it is not read to the end."""
+    return read_prepared(path, _read_bytes(path), fmt=fmt, source=source)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The one read of the file."""
     if not path.is_file():
         raise InputFileError(str(path), "no such file")
-    fmt, records = open_records(path, fmt=fmt, source=source)
-    return fmt, list(records)
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise InputFileError(str(path), f"cannot read the file: {err.strerror or err}") from err
 
 
 def manual_database_for(protocol: Protocol, source: str, database: str | None) -> str | None:
@@ -78,30 +96,28 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     manual = manual_database_for(protocol, source, database)
     if query is None and manual is not None:
         query = protocol.manual[manual].query
-    if not path.is_file():
-        raise InputFileError(str(path), "no such file")
-    try:
-        data = path.read_bytes()  # the one read of the file
-    except OSError as err:
-        raise InputFileError(str(path), f"cannot read the file: {err.strerror or err}") from err
+    data = _read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
     with reading(engine) as s:  # the same file under the same label again: nothing to parse, nothing changes
         previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
         if previous is not None:
             return ImportReport(str(path), source, previous.format, int(previous.counts.get("records", 0)),
                                 dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
-    fmt, records = open_records(path, fmt=fmt, source=source, data=data)
+    # a large file is parsed by a child process from here on, while this one waits for the lock, loads the
+    # store's match index, and then matches and writes the records handed over
+    fmt, pairs = read_prepared(path, data, fmt=fmt, source=source)
     del data  # the reader holds what it needs (the bytes, for a RIS export decoded line by line as it is read)
     report = ImportReport(str(path), source, fmt, 0, dry_run=dry_run)
-    acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})", wait_seconds=lock_wait,
-                         on_wait=on_wait)
-    try:
-        _store(engine, protocol, path, digest, fmt, records, report, prior=prior, actor=actor, query=query,
-               manual=manual)
-    except _DryRunDone:
-        report.import_id = None
-    finally:
-        release_lock(engine, WRITER_LOCK)
+    with closing(pairs):
+        acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})",
+                             wait_seconds=lock_wait, on_wait=on_wait)
+        try:
+            _store(engine, protocol, path, digest, fmt, pairs, report, prior=prior, actor=actor, query=query,
+                   manual=manual)
+        except _DryRunDone:
+            report.import_id = None
+        finally:
+            release_lock(engine, WRITER_LOCK)
     if report.import_id is not None:
         refresh_statistics(engine)
     return report
@@ -111,7 +127,15 @@ class _DryRunDone(Exception):
     """Raised inside the transaction to roll back a dry run after counting."""
 
 
-def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str, records: Iterable[Record],
+def _primed(pairs: Iterable[tuple[Record, Prepared]], matcher: MatchIndex) -> Iterator[Record]:
+    """The records, each one's match keys handed to the matcher first (worked out by the reader)."""
+    for record, prepared in pairs:
+        matcher.prime(record, prepared)
+        yield record
+
+
+def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str,
+           pairs: Iterable[tuple[Record, Prepared]],
            report: ImportReport, *, prior: PriorDecision | None, actor: str, query: str | None = None,
            manual: str | None = None) -> None:
     source = report.source
@@ -129,7 +153,8 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         s.flush()
         prov = Provenance(origin="import", import_id=imp.id, actor=actor, prior=prior,
                           reviewers_required=protocol.review.reviewers_per_record)
-        result = ingest_records(s, records, prov, matcher=matcher_for(s))
+        matcher = matcher_for(s)
+        result = ingest_records(s, _primed(pairs, matcher), prov, matcher=matcher)
         imp.counts = result.as_dict()
         report.counts, report.import_id, report.records = imp.counts, imp.id, imp.counts["records"]
         audit(s, actor, "import", "import", imp.id, path=str(path), source=source, format=fmt, counts=imp.counts,

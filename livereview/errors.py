@@ -8,6 +8,8 @@ traceback. Raise them ``from`` the underlying cause.
 
 from __future__ import annotations
 
+from typing import Any
+
 from livereview.secrets import scrub
 
 
@@ -50,6 +52,14 @@ class InputFileError(LiveReviewError):
         self.path, self.problem, self.line = str(path), problem, line
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its parts (a file read in a child process raises it in the parent)."""
+        return _input_file_error, (self.path, self.problem, self.line)
+
+
+def _input_file_error(path: str, problem: str, line: int | None) -> InputFileError:
+    return InputFileError(path, problem, line=line)
 
 
 class SourceError(LiveReviewError):

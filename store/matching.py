@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from dedup import MatchIndex
 from records.model import Record
-from store.ingest import FuzzyMatcher
 from store.models import Work
 from store.screening import DUPLICATE, NOTICE
 
@@ -37,7 +36,7 @@ _MATCH_COLUMNS = (Work.id, Work.title, Work.abstract, Work.authors, Work.year, W
                   Work.pages, Work.doi, Work.pmid, Work.pmcid, Work.openalex_id, Work.publication_types)
 
 
-def matcher_for(session: Session) -> FuzzyMatcher:
+def matcher_for(session: Session) -> MatchIndex:
     """A :class:`dedup.MatchIndex` over every active work, read in one streamed pass over the columns it needs."""
     index = MatchIndex()
     stmt = (select(*_MATCH_COLUMNS)

@@ -22,14 +22,15 @@ from connectors.registry import IMPORT_FORMATS
 from livereview.errors import InputFileError, SourceError
 from records.model import Record
 
-Reader = Callable[..., list[Record]]
+Reader = Callable[..., Iterable[Record]]
 
-#: file formats read here: name (the ``--format`` value) -> ``parse(text, *, path) -> list[Record]``
+#: file formats read here: name (the ``--format`` value) -> ``parse(text, *, path)``, the records as a list (or,
+#: for CSV, handed out as they are read)
 FILE_FORMATS: dict[str, Reader] = {
     "ris": ris.parse,
     "nbib": nbib.parse,
     "bibtex": bibtex.parse,
-    "csv": delimited.parse,
+    "csv": delimited.iter_parse,
     "endnote-xml": endnote_xml.parse,
     "wos": wos.parse,
 }

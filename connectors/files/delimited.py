@@ -13,7 +13,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from connectors.files.fields import (
     authors_from,
@@ -101,6 +101,13 @@ _PLACEHOLDERS = {"UNKNOWN", "NULL", "N/A", "#N/A", "NAN", "NONE"}  # CoLRev writ
 
 def parse(text: str, *, path: str = "<string>") -> list[Record]:
     """Every row of a CSV/TSV export as a record, or :class:`InputFileError`."""
+    return list(iter_parse(text, path=path))
+
+
+def iter_parse(text: str, *, path: str = "<string>") -> Iterator[Record]:
+    """:func:`parse` as the rows are read: a record is handed out once the row after it is read (a file cut off
+    mid-row raises before its last, partial row becomes a record), so a large export can be matched while it is
+    still being parsed. A damaged row raises after the records before it were handed out."""
     header_line, header_lineno = _header_line(text)
     if header_line is None:
         raise InputFileError(path, "empty table (no header line)")
@@ -114,12 +121,18 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
         raise InputFileError(path, f"no title column found (columns: {shown})", line=header_lineno)
     springer = {"item title", "content type"} <= set(names)
 
-    rows = [r for r in _read_rows(text, delimiter, path) if r[0] > header_lineno and any(c.strip() for c in r[1])]
-    records: list[Record] = []
     width = len(header)
     group_end = _numbered_group_end(names)
-    longer = 0
-    for number, (lineno, row, raw_text) in enumerate(rows, start=1):
+    longer = count = 0
+    held: tuple[int, list[str], str] | None = None  # the row read last: a record once the next row is read
+    short_before_last = False                       # a row before the last had fewer fields than the header
+    for number, current in enumerate(
+            (r for r in _read_rows(text, delimiter, path) if r[0] > header_lineno and any(c.strip() for c in r[1])),
+            start=1):
+        if held is not None:
+            short_before_last = short_before_last or len(held[1]) < width
+            yield _row_record(held, header_line, mapping, springer)
+        lineno, row, raw_text = current
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             fields = len(row)
             row = _fit_long_row(row, width, group_end)
@@ -127,18 +140,25 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
                 raise InputFileError(path, f"row {number} has {fields} fields but the header has {width} "
                                            "(an unquoted delimiter inside a value?)", line=lineno)
             longer += 1
-        record = _to_record(row, mapping, springer=springer)
-        record.raw = f"{header_line}\n{raw_text}"
-        records.append(record)
-    if not records:
+        held, count = (lineno, row, raw_text), number
+    if held is None:
         raise InputFileError(path, "no records: the table has a header but no rows")
-    _check_last_row(text, rows, width, path)
+    if not text.endswith("\n") and len(held[1]) < width and not short_before_last:
+        raise InputFileError(path, f"truncated: the last row has {len(held[1])} of {width} fields", line=held[0])
+    yield _row_record(held, header_line, mapping, springer)
     if longer:
         where = f"after the header's last {header[group_end].strip()!r} column" if group_end is not None \
             else "past the header's last column"
         log.warning("%s: %d of %d rows had more fields than the header (%s); the extra fields were read and "
-                    "dropped, the other columns kept in place", path, longer, len(records), where)
-    return records
+                    "dropped, the other columns kept in place", path, longer, count, where)
+
+
+def _row_record(held: tuple[int, list[str], str], header_line: str, mapping: dict[str, list[int]],
+                springer: bool) -> Record:
+    _, row, raw_text = held
+    record = _to_record(row, mapping, springer=springer)
+    record.raw = f"{header_line}\n{raw_text}"
+    return record
 
 
 #: a numbered column: "Funding Text 1", "Funding Text 2" … (Scopus writes as many as the first rows need)
@@ -271,17 +291,6 @@ def _open_quote_line(text: str, delimiter: str) -> int | None:
             field_start = ch in (delimiter, "\n")
         i += 1
     return opened if in_quotes else None
-
-
-def _check_last_row(text: str, rows: list[tuple[int, list[str], str]], width: int, path: str) -> None:
-    """A final row shorter than the header, with no newline after it, was cut off mid-write."""
-    data = rows
-    if not data or text.endswith("\n"):
-        return
-    lineno, last, _ = data[-1]
-    earlier_complete = all(len(r[1]) >= width for r in data[:-1])
-    if len(last) < width and earlier_complete:
-        raise InputFileError(path, f"truncated: the last row has {len(last)} of {width} fields", line=lineno)
 
 
 def _value(cell: str | None) -> str | None:

@@ -94,3 +94,43 @@ def test_removed_keys_are_no_longer_matched_and_re_adding_replaces():
     assert len(index) == 1 and index.match(r).key == "k"
     with pytest.raises(KeyError):
         index.remove("missing")
+
+
+def test_a_primed_record_is_matched_on_the_keys_worked_out_elsewhere(corpus):
+    """prime() hands over prepare(record) made in another process: match() uses it instead of preparing again."""
+    records, _ = corpus(40, seed=3)
+    index = MatchIndex()
+    index.add("known", records[0])
+    stranger = records[1]
+    assert index.match(stranger) is None or index.match(stranger).key != "known"
+    # keys of the known record itself, handed over for the stranger: the index must take them as given
+    index.prime(stranger, dedup.prepare(records[0]))
+    m = index.match(stranger)
+    assert m is not None and (m.key, m.kind) == ("known", "duplicate")
+    # used once: matched again, the stranger is prepared from its own fields
+    again = index.match(stranger)
+    assert again is None or again.key != "known"
+
+
+def test_priming_is_by_the_record_object_and_bounded(corpus, monkeypatch):
+    records, _ = corpus(40, seed=5)
+    index = MatchIndex()
+    index.add("known", records[0])
+    twin = Record.from_json_dict(records[1].to_json_dict())  # equal fields, another object: not primed
+    index.prime(records[1], dedup.prepare(records[0]))
+    m = index.match(twin)
+    assert m is None or m.key != "known"
+    monkeypatch.setattr("dedup.index.PRIMED", 2)
+    for r in records[2:5]:
+        index.prime(r, dedup.prepare(records[0]))
+    assert index.match(records[1]) is None or index.match(records[1]).key != "known"  # dropped: the oldest
+    assert index.match(records[4]).key == "known"
+
+
+def test_find_duplicates_prepared_takes_a_stream(corpus):
+    records, _ = corpus(600, seed=13)
+    listed = dedup.find_duplicates(records)
+    streamed = dedup.find_duplicates_prepared(dedup.prepare(r) for r in records)
+    assert (streamed.groups, streamed.version_pairs, streamed.notice_pairs, streamed.stats) == (
+        listed.groups, listed.version_pairs, listed.notice_pairs, listed.stats)
+    assert len(listed.groups) > 50

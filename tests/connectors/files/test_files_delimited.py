@@ -125,3 +125,21 @@ def test_cochrane_central_csv_reads_prefixed_pubmed_id_and_unicode_hyphen_pages(
     assert first.keywords[0] == "school health service"
     assert second.pages == "1279-1297"  # U+2010 hyphen
     assert second.doi == "10.1037/dev0001710"
+
+
+def test_rows_become_records_as_they_are_read():
+    """iter_parse hands out a record once the next row is read: a large export is matched while it is parsed,
+    and a row damaged late in the file raises after the records before it."""
+    header = "Title,Authors,Year\n"
+    rows = "".join(f'"Trial {i}","Smith, J.",2020\n' for i in range(5))
+    records = delimited.iter_parse(header + rows + 'Trial, five,"Smith, J.",2020\n', path="late.csv")
+    assert [next(records).title for _ in range(5)] == [f"Trial {i}" for i in range(5)]
+    with pytest.raises(InputFileError, match=r"late.csv:7: row 6 has 4 fields but the header has 3"):
+        next(records)
+
+
+def test_a_cut_off_last_row_raises_before_it_becomes_a_record():
+    records = delimited.iter_parse('Title,Authors,Year\n"Trial 0","Smith, J.",2020\n"Trial 1",Smi', path="cut.csv")
+    assert next(records).title == "Trial 0"
+    with pytest.raises(InputFileError, match="cut.csv:3: truncated: the last row has 2 of 3 fields"):
+        next(records)
