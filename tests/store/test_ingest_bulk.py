@@ -112,6 +112,31 @@ def test_a_record_repeated_after_its_work_was_merged_names_the_work_it_was_merge
         assert repeated.merged_into_id is None and repeated.id == stored.work_id == report.classifications[2][1]
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 2000])
+def test_keywords_a_later_record_brings_are_kept_on_a_work_already_written(engine, tmp_path, monkeypatch, chunk):
+    """A work's row is written with its chunk before a later chunk's report of it adds keywords: they are written
+    too, as the record-at-a-time path keeps them on its ORM object."""
+    batch = [Record(source="wos", source_id="1", doi="10.7/k", title=T1, year=2024, keywords=["homework"]),
+             Record(source="pubmed", source_id="2", pmid="2", title=T2, year=2020),
+             Record(source="scopus", source_id="3", doi="10.7/k", title=T1, year=2024,
+                    keywords=["coaching", "homework"])]
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
+    migrate(reference)
+    with transaction(reference) as s:
+        for r in batch:
+            _ingest_one(s, r, Provenance(origin="import"), matcher_for(s), IngestReport())
+    with transaction(reference) as s:
+        expected = s.scalars(select(Work.keywords).where(Work.doi == "10.7/k")).one()
+    reference.dispose()
+    monkeypatch.setattr(ingest_module, "CHUNK", chunk)
+    with transaction(engine) as s:
+        report = ingest_records(s, batch, Provenance(origin="import"), matcher=matcher_for(s))
+    assert [c for c, _ in report.classifications] == ["new", "new", "already-queued"]
+    with transaction(engine) as s:
+        assert s.scalars(select(Work.keywords).where(Work.doi == "10.7/k")).one() == expected == [
+            "homework", "coaching"]
+
+
 def test_chunked_ingest_of_the_same_records_again_changes_nothing(engine, monkeypatch):
     monkeypatch.setattr(ingest_module, "CHUNK", 4)
     prov = Provenance(origin="import", actor="test")
