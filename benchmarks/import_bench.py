@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from pgschema import private_schema  # noqa: E402
+from processes import descendants_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITAL_WORK = Path("/work/shared/bench/dedup/wagner2021_digital_work/records_pre_merged.csv")
@@ -86,22 +87,8 @@ def run(args: Sequence[str], env: dict[str, str]) -> Measured:
 
 def _tree_rss(root: int) -> int:
     """Bytes resident in ``root`` and every process descended from it, now (0 once it is gone)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        kids = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(kids)
-        frontier.extend(kids)
     total = 0
-    for pid in tree:
+    for pid in descendants_of(root):
         try:
             with open(f"/proc/{pid}/statm") as f:
                 total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -587,10 +587,10 @@ class _BulkIngest:
                 self.link_notice(rec, source_id, work, notice_for, notice_kind or "correction")
             filled: list[str] = []
         else:
-            keywords = work.keywords
+            keywords = list(work.keywords or [])
             filled = fill_missing(self.session, work, rec, id_taken=self.id_taken)
             # keywords gained are kept without making the record an update: written like the filled fields
-            changed = [*filled, "keywords"] if work.keywords is not keywords else filled
+            changed = [*filled, "keywords"] if list(work.keywords or []) != keywords else filled
             if changed and work.id in self.known and work.id not in self.pending_works_set:
                 self.dirty.setdefault(work.id, set()).update(changed)
             for name in filled:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from processes import alive, children_of, command_line
 from sqlalchemy import func, select
 
 from dedup import find_duplicates
@@ -79,27 +80,6 @@ def test_import_and_dedupe_of_a_large_file_through_the_command(database_url, tmp
     assert len(groups.read_text(encoding="utf-8").splitlines()) == len(expected.groups) + 1
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_ctrl_c_during_a_large_import_leaves_no_reader_and_no_rows(database_url, tmp_path):
     path = big_scopus_csv(tmp_path / "scopus_big.csv", 40000)
     env = store_env(tmp_path, database_url)
@@ -108,8 +88,7 @@ def test_ctrl_c_during_a_large_import_leaves_no_reader_and_no_rows(database_url,
     deadline = time.monotonic() + 120
     readers: list[int] = []
     while not readers and time.monotonic() < deadline:  # the reading child (python -m flows.reading)
-        readers = [pid for pid in children_of(proc.pid)
-                   if b"flows.reading" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        readers = [pid for pid in children_of(proc.pid) if b"flows.reading" in command_line(pid)]
         time.sleep(0.05)
     assert readers, "the import did not start a reading child"
     time.sleep(1.5)  # records are being matched and written

@@ -10,6 +10,7 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
+from processes import alive, children_of, command_line
 from sqlalchemy import select
 
 from dedup import find_duplicates
@@ -46,17 +47,7 @@ def big_csv(tmp_path: Path, rows: int, *, tail: str = "") -> Path:
 
 def readers() -> list[int]:
     """The reading children of this process that are still running."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat[1]) == os.getpid() and stat[0] != "Z" and b"flows.reading" in cmdline:
-                found.append(int(entry))
-    return found
+    return [pid for pid in children_of(os.getpid()) if alive(pid) and b"flows.reading" in command_line(pid)]
 
 
 def no_reader_left() -> bool:
