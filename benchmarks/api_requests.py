@@ -27,11 +27,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
-from connectors.base import Window
-from connectors.crossref import CrossrefConnector
-from connectors.crossref import make_client as crossref_client
-from connectors.openalex import OpenAlexConnector
-from connectors.openalex import make_client as openalex_client
+from livereview.connectors.base import Window
+from livereview.connectors.crossref import CrossrefConnector
+from livereview.connectors.crossref import make_client as crossref_client
+from livereview.connectors.openalex import OpenAlexConnector
+from livereview.connectors.openalex import make_client as openalex_client
 from livereview.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"

@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from chase_replay import api_settings, clients  # noqa: E402
 
-from flows.chase import execute_chase  # noqa: E402
-from flows.init_store import init_store  # noqa: E402
+from livereview.flows.chase import execute_chase  # noqa: E402
+from livereview.flows.init_store import init_store  # noqa: E402
+from livereview.protocols.model import load_protocol  # noqa: E402
 from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
-from protocols.model import load_protocol  # noqa: E402
-from store.db import make_engine  # noqa: E402
+from livereview.store.db import make_engine  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures"
 OA, CR, EP, PM = "https://api.openalex.test/", "https://api.crossref.test/", "https://epmc.test/rest/", "https://eutils.test/"
@@ -147,8 +147,8 @@ def main() -> int:
         init_store(engine, protocol)
         from sqlalchemy import select
 
-        from store.db import reading
-        from store.models import Work
+        from livereview.store.db import reading
+        from livereview.store.models import Work
 
         with reading(engine) as s:
             dois = sorted(d for d in s.scalars(select(Work.doi).where(Work.doi.is_not(None))))

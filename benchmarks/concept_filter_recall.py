@@ -21,10 +21,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from connectors.registry import IMPORT_FORMATS
+from livereview.connectors.registry import IMPORT_FORMATS
+from livereview.protocols.model import load_protocol
+from livereview.protocols.queries import ConceptFilter
 from livereview.settings import BUNDLED_PROTOCOL
-from protocols.model import load_protocol
-from protocols.queries import ConceptFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path("/work/shared/bench/screening")
@@ -36,9 +36,9 @@ def included_texts(database: str | None) -> list[tuple[str, str | None, str]]:
     if database:
         from sqlalchemy import select
 
-        from store import screening
-        from store.db import make_engine, reading
-        from store.models import Work
+        from livereview.store import screening
+        from livereview.store.db import make_engine, reading
+        from livereview.store.models import Work
 
         with reading(make_engine(database)) as s:
             return [(w.title or "", w.abstract, " ".join(w.keywords or [])) for w in s.scalars(

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"
 from pgschema import driver_url, private_schema  # noqa: E402
 from webharness import PASSWORD, add_user, web_settings  # noqa: E402
 
-from flows.init_store import init_store  # noqa: E402
+from livereview.flows.init_store import init_store  # noqa: E402
+from livereview.protocols.model import load_protocol  # noqa: E402
 from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
-from protocols.model import load_protocol  # noqa: E402
-from store.db import make_engine, migrate, transaction  # noqa: E402
-from store.models import Decision, Run, SourceRecord, SourceRun, Work  # noqa: E402
+from livereview.store.db import make_engine, migrate, transaction  # noqa: E402
+from livereview.store.models import Decision, Run, SourceRecord, SourceRun, Work  # noqa: E402
 
 SOURCES = ("pubmed", "europepmc", "crossref", "openalex", "feeds")
 QUERIES = ("core", "table1_alternatives")
@@ -153,7 +153,7 @@ def p95(values: list[float]) -> float:
 def bench(url: str, label: str, args: argparse.Namespace) -> bool:
     from starlette.testclient import TestClient
 
-    from web.app import create_app
+    from livereview.web.app import create_app
 
     protocol = load_protocol(BUNDLED_PROTOCOL)
     engine = make_engine(url)
@@ -179,7 +179,7 @@ def bench(url: str, label: str, args: argparse.Namespace) -> bool:
                   f"p95 {q:6.1f} ms   {'ok' if good else 'OVER BUDGET'}")
         # a write (one vote) changes the fingerprint: the pages answer with the last numbers (flagged as updating)
         # while one background thread recounts; downloads always recount in the request
-        from reports.dashboard import PAGES
+        from livereview.reports.dashboard import PAGES
 
         for path in ("/dashboard", "/prisma"):
             with transaction(engine) as s:

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import dedup
-from dedup.prep import Prepared
-from records.model import Record
-from records.normalise import clean_text, normalise_doi, parse_year, split_name
+from livereview import dedup
+from livereview.dedup.prep import Prepared
+from livereview.records.model import Record
+from livereview.records.normalise import clean_text, normalise_doi, parse_year, split_name
 
 DEFAULT_BENCH_DIR = Path("/work/shared/bench/dedup")
 
@@ -76,12 +76,12 @@ def load_records(path: Path, loader: str) -> tuple[list[Record], str]:
     """Records of one bench CSV and the name of the loader used ("files" = connectors.files.read_records)."""
     if loader in ("auto", "files"):
         try:
-            from connectors.files import read_records  # type: ignore[attr-defined]
+            from livereview.connectors.files import read_records  # type: ignore[attr-defined]
         except ImportError:
             if loader == "files":
                 raise
         else:
-            return list(read_records(path, fmt="csv", source="bench")), "connectors.files.read_records"
+            return list(read_records(path, fmt="csv", source="bench")), "livereview.connectors.files.read_records"
     return load_private(path), "private loader"
 
 

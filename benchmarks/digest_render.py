@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from digests.content import (
+from livereview.digests.content import (
     Candidate,
     Counts,
     DigestContent,
@@ -26,10 +26,10 @@ from digests.content import (
     newest_first,
     present,
 )
-from digests.render import build_message, render
+from livereview.digests.render import build_message, render
+from livereview.protocols.model import load_protocol
+from livereview.protocols.queries import ConceptFilter
 from livereview.settings import BUNDLED_PROTOCOL
-from protocols.model import load_protocol
-from protocols.queries import ConceptFilter
 
 #: a small vocabulary dense in protocol terms (about a third of the words highlight): a worst case for marking
 WORDS = ["cognitive", "behavioural", "therapy", "adherence", "between-session", "homework", "assignments", "outcomes",
@@ -86,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     protocol = load_protocol(BUNDLED_PROTOCOL)
     candidates = synthetic_candidates(args.candidates)
-    import digests.chart  # noqa: F401  - the import is process start-up, not rendering
+    import livereview.digests.chart  # noqa: F401  - the import is process start-up, not rendering
 
     first, size = render_once(protocol, candidates)
     later = [render_once(protocol, candidates)[0] for _ in range(3)]

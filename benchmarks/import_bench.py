@@ -52,7 +52,7 @@ class Measured:
 
 def livereview() -> list[str]:
     exe = Path(sys.executable).with_name("livereview")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "livereview.cli"]
 
 
 def run(args: Sequence[str], env: dict[str, str]) -> Measured:

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from dedup import prepare
-from records.model import Record
+from livereview.dedup import prepare
+from livereview.records.model import Record
 
 BENCH_DIR = Path("/work/shared/bench/dedup")
 _WORD_RE = re.compile(r"[A-Za-z]{4,}")

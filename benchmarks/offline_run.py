@@ -50,9 +50,10 @@ def measure(tree: Path, work: Path, base_url: str) -> tuple[float, int, int, str
     """Seconds, exit code, tracebacks on the terminal, and the last stderr line of one offline run."""
     work.mkdir(parents=True)
     env = env_for(work, base_url)
-    subprocess.run([sys.executable, "-m", "cli", "init"], cwd=tree, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "livereview.cli", "init"], cwd=tree, env=env, check=True, capture_output=True)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "cli", "run", "--source", "pubmed", "--no-alert"], cwd=tree, env=env,
+    proc = subprocess.run([sys.executable, "-m", "livereview.cli", "run", "--source", "pubmed", "--no-alert"],
+            cwd=tree, env=env,
                           capture_output=True, text=True, timeout=1800)
     seconds = time.perf_counter() - start
     out = proc.stdout + proc.stderr

@@ -29,10 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
-from connectors import europepmc, pubmed
-from connectors.base import Window
-from connectors.europepmc import EuropePMCConnector
-from connectors.pubmed import PubMedConnector, parse
+from livereview.connectors import europepmc, pubmed
+from livereview.connectors.base import Window
+from livereview.connectors.europepmc import EuropePMCConnector
+from livereview.connectors.pubmed import PubMedConnector, parse
 from livereview.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"

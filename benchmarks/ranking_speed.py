@@ -14,8 +14,8 @@ import os
 import time
 from pathlib import Path
 
-from ranking import train
-from ranking.simulate import read_labelled_csv
+from livereview.ranking import train
+from livereview.ranking.simulate import read_labelled_csv
 
 DATA = Path(os.environ.get("LIVEREVIEW_BENCH_SCREENING", "/work/shared/bench/screening"))
 

@@ -31,7 +31,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from ranking.simulate import choose_priors, metrics, read_labelled_csv
+from livereview.ranking.simulate import choose_priors, metrics, read_labelled_csv
 
 DEFAULT_DATA = Path(os.environ.get("LIVEREVIEW_BENCH_SCREENING", "/work/shared/bench/screening"))
 DEFAULT_ASREVIEW = os.environ.get("ASREVIEW", "/work/asreview-venv/bin/asreview")

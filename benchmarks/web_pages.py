@@ -37,12 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"
 from pgschema import private_schema  # noqa: E402
 from webharness import PASSWORD, add_user, serve, web_settings  # noqa: E402
 
+from livereview.protocols.model import load_protocol  # noqa: E402
 from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
-from protocols.model import load_protocol  # noqa: E402
-from store import screening as sc  # noqa: E402
-from store.db import make_engine, migrate  # noqa: E402
-from store.models import Decision, RankingRun, RankingScore, SourceRecord, Work  # noqa: E402
-from web.app import create_app  # noqa: E402
+from livereview.store import screening as sc  # noqa: E402
+from livereview.store.db import make_engine, migrate  # noqa: E402
+from livereview.store.models import Decision, RankingRun, RankingScore, SourceRecord, Work  # noqa: E402
+from livereview.web.app import create_app  # noqa: E402
 
 WORDS = ["homework", "between-session", "assignments", "therapy", "coaching", "counselling", "adherence", "outcomes",
          "clients", "randomised", "trial", "depression", "anxiety", "practice", "engagement", "skills",

@@ -1,3 +1,3 @@
-from cli.main import main
+from livereview.cli.main import main
 
 main()

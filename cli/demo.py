@@ -26,7 +26,7 @@ def demo(
     """Try livereview without a network: a loopback stand-in for the sources replays recorded responses, the
     monitor runs into a separate demo store, two demo reviewers screen, the digest goes to the demo outbox, and
     the web app (dashboard, PRISMA, queue) is served with a demo login. The real store is never touched."""
-    from demo.run import prepare
+    from livereview.demo.run import prepare
     from livereview.settings import load_settings
 
     real = load_settings()
@@ -45,9 +45,9 @@ def demo(
             return
         import uvicorn
 
-        from protocols.model import load_protocol
-        from store.db import make_engine
-        from web.app import create_app
+        from livereview.protocols.model import load_protocol
+        from livereview.store.db import make_engine
+        from livereview.web.app import create_app
 
         settings = load_settings(secret_key=secrets.token_urlsafe(48))
         engine = make_engine(settings.resolved_database_url)

@@ -30,10 +30,10 @@ def digest(
     The same period is never sent twice unless --force. Digests that could not be sent stay pending
     and go out first on the next --send that reaches the mail server (exit code 7 until then).
     """
-    from digests.service import run_digest
+    from livereview.digests.service import run_digest
+    from livereview.protocols.model import load_protocol
     from livereview.settings import load_settings
-    from protocols.model import load_protocol
-    from store.db import make_engine, require_current_schema
+    from livereview.store.db import make_engine, require_current_schema
 
     settings = load_settings()
     proto = load_protocol(protocol or settings.protocol)

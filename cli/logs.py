@@ -18,7 +18,7 @@ from pathlib import Path
 LOG_FILE_NAME = "livereview.log"
 # Prefect's own per-run loggers: "Beginning flow run", "Finished in state Failed", each failure's traceback
 _PREFECT_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
-CRASH_LOGGER = "cli.crash"  # an unexpected error's traceback: log file only (the CLI prints its own line)
+CRASH_LOGGER = "livereview.cli.crash"  # an unexpected error's traceback: log file only (the CLI prints its own line)
 _FULL_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 verbose = False  # set by the root command's --verbose

@@ -13,26 +13,27 @@ import os
 import sys
 from datetime import date
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from cli import logs
-from cli import reports as reports_cli
-from cli.demo import demo
-from cli.digest import digest
-from cli.simulate import rank, simulate
-from cli.validate import chase, validate_search
-from cli.web import user_app, web
-from connectors.files import FORMATS
-from connectors.files.write import EXPORT_FORMATS
 from livereview import __version__
+from livereview.cli import logs
+from livereview.cli import reports as reports_cli
+from livereview.cli.demo import demo
+from livereview.cli.digest import digest
+from livereview.cli.simulate import rank, simulate
+from livereview.cli.validate import chase, validate_search
+from livereview.cli.web import user_app, web
+from livereview.connectors.files import FORMATS
+from livereview.connectors.files.write import EXPORT_FORMATS
 from livereview.errors import LiveReviewError
+from livereview.records.vocabulary import SOURCES
 from livereview.secrets import scrub
 from livereview.settings import Settings, documented_settings, load_settings
-from records.vocabulary import SOURCES
 
 EXIT_CODES = {
     0: "success",
@@ -94,13 +95,13 @@ def _settings() -> Settings:
 
 
 def _protocol(settings: Settings, path: Path | None):  # noqa: ANN202
-    from protocols.model import load_protocol
+    from livereview.protocols.model import load_protocol
 
     return load_protocol(path or settings.protocol)
 
 
 def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
-    from store.db import describe, make_engine, require_current_schema
+    from livereview.store.db import describe, make_engine, require_current_schema
 
     engine = make_engine(settings.resolved_database_url)
     _STORE["name"] = describe(engine)
@@ -134,7 +135,7 @@ def _root(version: Annotated[bool, typer.Option("--version", help="Print the ver
 @app.command()
 def init(protocol: ProtocolOpt = None) -> None:
     """Create or migrate the database, record the protocol version and load the seed corpus (idempotent)."""
-    from flows.init_store import init_store
+    from livereview.flows.init_store import init_store
 
     settings = _settings()
     proto = _protocol(settings, protocol)
@@ -153,7 +154,7 @@ def protocol_show(protocol: ProtocolOpt = None,
                   source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source "
                                                                    "(repeatable).")] = None) -> None:
     """Print the resolved query each source will be sent, per named query (core and expansions)."""
-    from protocols.queries import describe
+    from livereview.protocols.queries import describe
 
     proto = _protocol(_settings(), protocol)
     typer.echo(describe(proto, source), nl=False)
@@ -162,7 +163,7 @@ def protocol_show(protocol: ProtocolOpt = None,
 @protocol_app.command("check")
 def protocol_check(path: Annotated[Path, typer.Argument(help="Protocol file to validate.")]) -> None:
     """Validate a protocol file without touching the database."""
-    from protocols.model import load_protocol
+    from livereview.protocols.model import load_protocol
 
     proto = load_protocol(path)
     typer.echo(f"{path}: ok — {proto.review.id} version {proto.review.version}, {len(proto.concepts)} concepts, "
@@ -201,8 +202,8 @@ def import_(
                                         "import) to finish before giving up with exit 6.")] = 3600,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
-    from flows.file_import import import_file, parse_file
-    from store.ingest import PriorDecision
+    from livereview.flows.file_import import import_file, parse_file
+    from livereview.store.ingest import PriorDecision
 
     _batch_gc()
 
@@ -247,9 +248,9 @@ def export(
                                             "with one id per line.")] = None,
 ) -> None:
     """Write the store's works (one row per work, with identifiers and status) as CSV, RIS, BibTeX or ASReview CSV."""
-    from cli.reports import parse_ids, writer
-    from store.db import reading
-    from store.queries import works_for_export
+    from livereview.cli.reports import parse_ids, writer
+    from livereview.store.db import reading
+    from livereview.store.queries import works_for_export
 
     settings = _settings()
     engine = _engine(settings)
@@ -279,9 +280,9 @@ def dedupe(
     from collections.abc import Iterator
     from contextlib import closing
 
-    from dedup import Prepared, find_duplicates_prepared, write_groups_csv
-    from flows.file_import import read_file_prepared
-    from records.model import Record
+    from livereview.dedup import Prepared, find_duplicates_prepared, write_groups_csv
+    from livereview.flows.file_import import read_file_prepared
+    from livereview.records.model import Record
 
     _batch_gc()
 
@@ -312,9 +313,9 @@ def merge(
     actor: Annotated[str, typer.Option(help="Who decided (recorded in the audit log).")] = "cli",
 ) -> None:
     """Merge two works found to be the same: records, decisions and identifiers move; undo with `unmerge`."""
-    from store.db import transaction
-    from store.merge import merge_works
-    from store.models import Work
+    from livereview.store.db import transaction
+    from livereview.store.merge import merge_works
+    from livereview.store.models import Work
 
     settings = _settings()
     proto = _protocol(settings, None)
@@ -337,8 +338,8 @@ def unmerge(
     actor: Annotated[str, typer.Option(help="Who decided (recorded in the audit log).")] = "cli",
 ) -> None:
     """Undo a merge (automatic or manual): everything moved goes back to the merged work."""
-    from store.db import transaction
-    from store.merge import undo_merge
+    from livereview.store.db import transaction
+    from livereview.store.merge import undo_merge
 
     settings = _settings()
     proto = _protocol(settings, None)
@@ -387,9 +388,9 @@ def run(
     """
     from prefect.settings import PREFECT_API_URL
 
-    from flows.monitor import monitor, run_monitor
-    from store.db import reading
-    from store.runs import WRITER_LOCK, acquire_lock, release_lock
+    from livereview.flows.monitor import monitor, run_monitor
+    from livereview.store.db import reading
+    from livereview.store.runs import WRITER_LOCK, acquire_lock, release_lock
 
     settings = _settings()
     _setup_logging(settings)
@@ -433,7 +434,7 @@ def own_run(session, flow_run_id: object, run_id: int | None):  # noqa: ANN001, 
     meanwhile: comparing the newest run id before and after would show that run's table."""
     from sqlalchemy import select
 
-    from store.models import Run
+    from livereview.store.models import Run
 
     if run_id is not None:
         return session.get(Run, run_id)
@@ -474,11 +475,11 @@ def status(limit: Annotated[int, typer.Option(help="How many recent runs to list
     """Show the last runs, each source's health (last success, last error, failures in a row, records), watermarks."""
     from sqlalchemy import select
 
-    from store.db import reading
-    from store.health import source_health
-    from store.models import Watermark
-    from store.queries import status_counts
-    from store.runs import last_runs
+    from livereview.store.db import reading
+    from livereview.store.health import source_health
+    from livereview.store.models import Watermark
+    from livereview.store.queries import status_counts
+    from livereview.store.runs import last_runs
 
     settings = _settings()
     engine = _engine(settings)
@@ -520,15 +521,16 @@ def serve(protocol: ProtocolOpt = None) -> None:
     Schedules come from the protocol's [monitor] and [digest] tables. Stop with Ctrl-C.
     """
     if not logs.verbose:  # flow-run tracebacks to the Prefect UI only, in this process and the runs it starts
-        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(Path(__file__).with_name("prefect_logging.yml")))
+        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH",
+                str(resources.files("livereview.cli") / "prefect_logging.yml"))
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron
     from prefect.settings import PREFECT_API_URL
 
-    from flows.chase import monthly_chase
-    from flows.digest import weekly_digest
-    from flows.monitor import monitor
     from livereview.errors import ConfigError
+    from livereview.flows.chase import monthly_chase
+    from livereview.flows.digest import weekly_digest
+    from livereview.flows.monitor import monitor
 
     settings = _settings()
     _setup_logging(settings)  # again: importing Prefect installed its own console handler

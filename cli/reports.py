@@ -53,7 +53,7 @@ def parse_ids(value: str | None) -> list[int] | None:
 
 
 def writer(fmt: str) -> Callable[[Any, Any], int]:
-    from reports.exports import writer as export_writer
+    from livereview.reports.exports import writer as export_writer
 
     return export_writer(fmt)
 
@@ -95,10 +95,10 @@ def prisma(
 ) -> None:
     """PRISMA 2020 flow counts for the updated review, from the store (previous studies, per-source
     identification, duplicates, screening, reports, exclusions by reason, included, other methods)."""
-    from cli.main import _engine, _protocol, _settings
-    from reports import prisma_files
-    from store.db import reading
-    from store.prisma import prisma_counts
+    from livereview.cli.main import _engine, _protocol, _settings
+    from livereview.reports import prisma_files
+    from livereview.store.db import reading
+    from livereview.store.prisma import prisma_counts
 
     settings = _settings()
     proto = _protocol(settings, protocol)
@@ -113,7 +113,7 @@ def prisma(
     elif fmt is PrismaFormat.json:
         _write(prisma_files.to_json(c), output)
     elif fmt in (PrismaFormat.svg, PrismaFormat.png):
-        from reports.prisma_diagram import prisma_png, prisma_svg
+        from livereview.reports.prisma_diagram import prisma_png, prisma_svg
 
         if output is None and fmt is PrismaFormat.png and sys.stdout.isatty():
             raise typer.BadParameter("a PNG is not for the terminal: add --output FILE", param_hint="--output")
@@ -145,10 +145,10 @@ def search_log(
 ) -> None:
     """The PRISMA-S search log: every query as sent, per run and source, with date, window, limits, records found,
     after deduplication and new; and every file import with its database, date and recorded query."""
-    from cli.main import _engine, _settings
-    from reports import searchlog as render
-    from store.db import reading
-    from store.searchlog import search_log as read_log
+    from livereview.cli.main import _engine, _settings
+    from livereview.reports import searchlog as render
+    from livereview.store.db import reading
+    from livereview.store.searchlog import search_log as read_log
 
     settings = _settings()
     with reading(_engine(settings)) as s:

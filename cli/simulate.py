@@ -27,8 +27,8 @@ def simulate(
     arrive; the priors are left out of every count.
     """
     from livereview.errors import InputFileError
-    from ranking.simulate import read_labelled_csv
-    from ranking.simulate import simulate as run_simulation
+    from livereview.ranking.simulate import read_labelled_csv
+    from livereview.ranking.simulate import simulate as run_simulation
 
     texts, labels = read_labelled_csv(file, label_column)
     try:
@@ -50,11 +50,11 @@ def rank(
                                             "decided or 10 decisions piled up since the last training.")] = False,
 ) -> None:
     """Retrain the ranker on the store's decisions and save a score and reasons for every open work."""
+    from livereview.protocols.model import load_protocol
+    from livereview.ranking import retrain_if_changed
+    from livereview.ranking.service import retrain
     from livereview.settings import load_settings
-    from protocols.model import load_protocol
-    from ranking import retrain_if_changed
-    from ranking.service import retrain
-    from store.db import make_engine, require_current_schema
+    from livereview.store.db import make_engine, require_current_schema
 
     settings = load_settings()
     proto = load_protocol(protocol or settings.protocol)

@@ -15,9 +15,9 @@ ProtocolPath = Annotated[Path | None, typer.Option("--protocol", "-p", help="Pro
 
 
 def _open(protocol: Path | None):  # noqa: ANN202
+    from livereview.protocols.model import load_protocol
     from livereview.settings import load_settings
-    from protocols.model import load_protocol
-    from store.db import make_engine
+    from livereview.store.db import make_engine
 
     settings = load_settings()
     return settings, load_protocol(protocol or settings.protocol), make_engine(settings.resolved_database_url)
@@ -34,7 +34,7 @@ def validate_search(
     expansion block would catch it. The result is stored per protocol version; the digest warns when a
     protocol change lowers recall. Exit 4 when a source could not be checked.
     """
-    from flows.validate import validate_search as run
+    from livereview.flows.validate import validate_search as run
 
     settings, proto, engine = _open(protocol)
     try:
@@ -58,7 +58,7 @@ def validate_search(
 
 def chase(protocol: ProtocolPath = None) -> None:
     """Run the monthly chase once now: evidence watch and citation chasing on every included study."""
-    from flows.chase import execute_chase
+    from livereview.flows.chase import execute_chase
 
     settings, proto, engine = _open(protocol)
     try:

@@ -33,10 +33,10 @@ def web(
     """
     import uvicorn
 
+    from livereview.protocols.model import load_protocol
     from livereview.settings import load_settings
-    from protocols.model import load_protocol
-    from store.db import make_engine, require_current_schema
-    from web.app import create_app
+    from livereview.store.db import make_engine, require_current_schema
+    from livereview.web.app import create_app
 
     settings = load_settings()
     engine = make_engine(settings.resolved_database_url)
@@ -62,7 +62,7 @@ def _read_password(password_stdin: bool) -> str:
 
 def _engine():  # noqa: ANN202
     from livereview.settings import load_settings
-    from store.db import make_engine, require_current_schema
+    from livereview.store.db import make_engine, require_current_schema
 
     engine = make_engine(load_settings().resolved_database_url)
     require_current_schema(engine)
@@ -79,9 +79,9 @@ def user_add(name: Annotated[str, typer.Argument(help="Login name; also the revi
                                                  "everyone's decisions.")] = False,
              password_stdin: PasswordStdin = False) -> None:
     """Add a reviewer (or an admin with --admin)."""
-    from store.accounts import AccountError, add_user
-    from store.db import transaction
-    from web.passwords import WeakPassword, hash_password
+    from livereview.store.accounts import AccountError, add_user
+    from livereview.store.db import transaction
+    from livereview.web.passwords import WeakPassword, hash_password
 
     try:
         hashed = hash_password(_read_password(password_stdin))
@@ -96,8 +96,8 @@ def user_add(name: Annotated[str, typer.Argument(help="Login name; also the revi
 @user_app.command("list")
 def user_list() -> None:
     """List the accounts: name, role, active or disabled."""
-    from store.accounts import list_users
-    from store.db import reading
+    from livereview.store.accounts import list_users
+    from livereview.store.db import reading
 
     with reading(_engine()) as s:
         users = list_users(s)
@@ -111,8 +111,8 @@ def user_list() -> None:
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable an account: its sessions end at once, its decisions stay."""
-    from store.accounts import AccountError, disable_user, require_user
-    from store.db import transaction
+    from livereview.store.accounts import AccountError, disable_user, require_user
+    from livereview.store.db import transaction
 
     try:
         with transaction(_engine()) as s:
@@ -125,8 +125,8 @@ def user_disable(name: Annotated[str, typer.Argument(help="Login name.")]) -> No
 @user_app.command("enable")
 def user_enable(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Enable a disabled account again."""
-    from store.accounts import AccountError, enable_user, require_user
-    from store.db import transaction
+    from livereview.store.accounts import AccountError, enable_user, require_user
+    from livereview.store.db import transaction
 
     try:
         with transaction(_engine()) as s:
@@ -140,9 +140,9 @@ def user_enable(name: Annotated[str, typer.Argument(help="Login name.")]) -> Non
 def user_passwd(name: Annotated[str, typer.Argument(help="Login name.")],
                 password_stdin: PasswordStdin = False) -> None:
     """Set a new password; the user's open sessions end."""
-    from store.accounts import AccountError, require_user, set_password
-    from store.db import transaction
-    from web.passwords import WeakPassword, hash_password
+    from livereview.store.accounts import AccountError, require_user, set_password
+    from livereview.store.db import transaction
+    from livereview.web.passwords import WeakPassword, hash_password
 
     try:
         hashed = hash_password(_read_password(password_stdin))

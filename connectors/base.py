@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from connectors.http import ClientStats
-from records.model import Record
+from livereview.connectors.http import ClientStats
+from livereview.records.model import Record
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from livereview.errors import SourceParseError
-from records.normalise import clean_text
+from livereview.records.normalise import clean_text
 
 
 def decode_json(payload: bytes, *, source: str, url: str | None = None, content_type: str = "") -> Any:

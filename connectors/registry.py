@@ -13,14 +13,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from livereview.errors import ConfigError
-from records.vocabulary import SOURCES
+from livereview.records.vocabulary import SOURCES
 
 if TYPE_CHECKING:
-    from connectors.base import Connector
+    from livereview.connectors.base import Connector
     from livereview.settings import Settings
 
 #: source name -> its package
-CONNECTORS: dict[str, str] = {name: f"connectors.{name}" for name in SOURCES}
+CONNECTORS: dict[str, str] = {name: f"livereview.connectors.{name}" for name in SOURCES}
 #: saved-response format -> the package whose ``parse`` reads it
 IMPORT_FORMATS: dict[str, str] = {fmt: CONNECTORS[name] for name, fmt in SOURCES.items()}
 

@@ -47,11 +47,11 @@ Public API:
 - :func:`write_groups_csv` (groups in the ``merged_record_ids.csv`` shape)
 """
 
-from dedup.export import write_groups_csv
-from dedup.index import Match, MatchIndex
-from dedup.match import Verdict, decide, notice_side
-from dedup.pipeline import DedupResult, find_duplicates, find_duplicates_prepared
-from dedup.prep import Prepared, prepare
+from livereview.dedup.export import write_groups_csv
+from livereview.dedup.index import Match, MatchIndex
+from livereview.dedup.match import Verdict, decide, notice_side
+from livereview.dedup.pipeline import DedupResult, find_duplicates, find_duplicates_prepared
+from livereview.dedup.prep import Prepared, prepare
 
 __all__ = [
     "DedupResult",

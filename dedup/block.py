@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dedup.prep import Prepared, content_words
+from livereview.dedup.prep import Prepared, content_words
 
 #: records per key before the key becomes a stop key
 DEFAULT_MAX_BUCKET = 100

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dedup.match import ATTACHED_NOTICES, Verdict
-from dedup.prep import Prepared
+from livereview.dedup.match import ATTACHED_NOTICES, Verdict
+from livereview.dedup.prep import Prepared
 
 #: the rules that may join two different DOIs (a typo of one citation, one article published twice)
 DOI_JOIN_RULES = frozenset({"doi-typo-identical-citation", "republished-same-abstract"})

@@ -6,8 +6,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from dedup.pipeline import DedupResult
-from records.model import Record
+from livereview.dedup.pipeline import DedupResult
+from livereview.records.model import Record
 
 
 def write_groups_csv(records: Sequence[Record], result: DedupResult, path: str | Path) -> None:

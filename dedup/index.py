@@ -6,10 +6,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
 
-from dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
-from dedup.match import decide, notice_side
-from dedup.prep import Prepared, prepare
-from records.model import Record
+from livereview.dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
+from livereview.dedup.match import decide, notice_side
+from livereview.dedup.prep import Prepared, prepare
+from livereview.records.model import Record
 
 _KIND_RANK = {"duplicate": 0, "notice": 1, "version": 2}
 #: records :meth:`MatchIndex.prime` holds at most (an import reads a few thousand ahead of its matching)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
-from dedup.prep import NOTICE_WORDS, TITLE_STOPWORDS, Prepared
-from dedup.rules import NO_RULE, RULES, UNDECIDED_RULES, Decision
-from records.vocabulary import NoticeKind
+from livereview.dedup.prep import NOTICE_WORDS, TITLE_STOPWORDS, Prepared
+from livereview.dedup.rules import NO_RULE, RULES, UNDECIDED_RULES, Decision
+from livereview.records.vocabulary import NoticeKind
 
 # similarity thresholds behind the levels (documented in dedup.rules)
 TITLE_HIGH = 0.95

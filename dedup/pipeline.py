@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
-from dedup.cluster import PairLink, cluster
-from dedup.match import Verdict, decide, notice_side
-from dedup.prep import Prepared, prepare
-from dedup.rules import GROUPED_NOTICE_RULES
-from records.model import Record
+from livereview.dedup.block import DEFAULT_MAX_BUCKET, BlockIndex, block_keys
+from livereview.dedup.cluster import PairLink, cluster
+from livereview.dedup.match import Verdict, decide, notice_side
+from livereview.dedup.prep import Prepared, prepare
+from livereview.dedup.rules import GROUPED_NOTICE_RULES
+from livereview.records.model import Record
 
 
 @dataclass

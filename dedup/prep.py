@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from records.model import Record
-from records.normalise import (
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_inline_markup,
     normalise_doi,
     normalise_pmid,
@@ -22,7 +22,7 @@ from records.normalise import (
     repair_mojibake,
     strip_title_brackets,
 )
-from records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION, NoticeKind
+from livereview.records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION, NoticeKind
 
 # ---------------------------------------------------------------------------------------------------------------
 # folding

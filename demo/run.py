@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from demo.replay import FIXTURES, ReplayServer, homework_paper
+from livereview.demo.replay import FIXTURES, ReplayServer, homework_paper
 
 DEMO_USER = "demo"
 SECOND_REVIEWER = "alex (demo)"
@@ -78,9 +78,9 @@ def _screen(engine, protocol, rng: random.Random) -> None:  # noqa: ANN001
     """Two demo reviewers screen about two thirds of the queue; a few reach full text."""
     from sqlalchemy import select
 
-    from store.db import transaction
-    from store.models import Work
-    from store.screening import record_decision
+    from livereview.store.db import transaction
+    from livereview.store.models import Work
+    from livereview.store.screening import record_decision
 
     reasons = [r for r, _ in protocol.exclusion_reasons]
     required = protocol.review.reviewers_per_record
@@ -125,15 +125,15 @@ def prepare(data_dir: Path, *, fixtures: Path = FIXTURES, papers: int = 60,
     (proto_dir / "ia-coaching.toml").write_text(replay.protocol_text(bundled.read_text(encoding="utf-8")),
                                                 encoding="utf-8")
 
-    from digests.service import run_digest
-    from flows.init_store import init_store
-    from flows.monitor import execute_monitor
+    from livereview.digests.service import run_digest
+    from livereview.flows.init_store import init_store
+    from livereview.flows.monitor import execute_monitor
+    from livereview.protocols.model import load_protocol
     from livereview.settings import load_settings
-    from protocols.model import load_protocol
-    from store.accounts import add_user, get_user
-    from store.db import make_engine, reading, transaction
-    from store.models import Work
-    from web.passwords import hash_password
+    from livereview.store.accounts import add_user, get_user
+    from livereview.store.db import make_engine, reading, transaction
+    from livereview.store.models import Work
+    from livereview.web.passwords import hash_password
 
     rng = random.Random(20231)
     today = date.today()
@@ -159,7 +159,7 @@ def prepare(data_dir: Path, *, fixtures: Path = FIXTURES, papers: int = 60,
             if user is None:
                 add_user(s, DEMO_USER, hash_password(password), admin=True, actor="livereview demo")
             else:
-                from store.accounts import set_password
+                from livereview.store.accounts import set_password
 
                 set_password(s, user, hash_password(password), actor="livereview demo")
         with reading(engine) as s:

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from digests.outbox import message_bytes, write_atomic
-from digests.render import sender_domain
-from digests.smtp import SmtpTarget, failure_reason, send, smtp_target, ssl_context
+from livereview.digests.outbox import message_bytes, write_atomic
+from livereview.digests.render import sender_domain
+from livereview.digests.smtp import SmtpTarget, failure_reason, send, smtp_target, ssl_context
 from livereview.errors import ConfigError, ProtocolError
 from livereview.settings import Settings
-from store.clock import utcnow
+from livereview.store.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def alert_recipients(settings: Settings, protocol_recipients: Sequence[str] | No
             return [first]
     if protocol_recipients is not None:
         return list(protocol_recipients[:1])
-    from protocols.model import load_protocol
+    from livereview.protocols.model import load_protocol
 
     try:
         recipients = load_protocol(settings.protocol).digest.recipients

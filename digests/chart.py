@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from reports.charts import growth_png
+from livereview.reports.charts import growth_png
 
 __all__ = ["growth_png"]

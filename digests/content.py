@@ -20,20 +20,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from digests.links import doi_url, pubmed_url, work_url
-from digests.reminders import reminders
-from protocols.model import Protocol
-from protocols.queries import ConceptFilter
-from ranking import scores_or_rank
-from records.vocabulary import NoticeKind
-from reports.growth import Growth
-from reports.growth import growth as growth_series
-from store import health, screening
-from store.chase import CHASE_SOURCE, connection_label, connections
-from store.clock import as_utc
-from store.health import SourceHealth
-from store.ingest import canonical
-from store.models import Decision, Notice, ProtocolVersion, SourceRecord, Work
+from livereview.digests.links import doi_url, pubmed_url, work_url
+from livereview.digests.reminders import reminders
+from livereview.protocols.model import Protocol
+from livereview.protocols.queries import ConceptFilter
+from livereview.ranking import scores_or_rank
+from livereview.records.vocabulary import NoticeKind
+from livereview.reports.growth import Growth
+from livereview.reports.growth import growth as growth_series
+from livereview.store import health, screening
+from livereview.store.chase import CHASE_SOURCE, connection_label, connections
+from livereview.store.clock import as_utc
+from livereview.store.health import SourceHealth
+from livereview.store.ingest import canonical
+from livereview.store.models import Decision, Notice, ProtocolVersion, SourceRecord, Work
 
 #: source-record classifications that mean "found again, not a new candidate": the duplicates removed this period
 #: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from protocols.model import Protocol
-from store.manual import manual_exports_due
-from store.validation import recall_drops
+from livereview.protocols.model import Protocol
+from livereview.store.manual import manual_exports_due
+from livereview.store.validation import recall_drops
 
 
 def reminders(session: Session, protocol: Protocol, now: datetime) -> list[str]:

@@ -19,14 +19,15 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from digests.content import DigestContent
+from livereview.digests.content import DigestContent
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(str(resources.files("livereview.digests") / "templates"))
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 
@@ -113,7 +114,7 @@ def render(content: DigestContent, *, digest_id: int | None = None, chart: bool 
     """Text, HTML and chart for one digest."""
     png = None
     if chart:
-        from digests.chart import growth_png  # matplotlib is slow to import: only when a chart is drawn
+        from livereview.digests.chart import growth_png  # matplotlib is slow to import: only when a chart is drawn
 
         png = growth_png(content.growth)
     cid = make_msgid("chart", domain=domain)

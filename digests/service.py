@@ -46,10 +46,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
-from digests import outbox as files
-from digests.content import Period, Ranker, collect
-from digests.render import build_message, render, sender_domain
-from digests.smtp import (
+from livereview.digests import outbox as files
+from livereview.digests.content import Period, Ranker, collect
+from livereview.digests.render import build_message, render, sender_domain
+from livereview.digests.smtp import (
     MESSAGE_FAILURES,
     SmtpTarget,
     failure_reason,
@@ -58,12 +58,12 @@ from digests.smtp import (
     ssl_context,
 )
 from livereview.errors import ConfigError
+from livereview.protocols.model import MAX_RECIPIENTS, Protocol
 from livereview.settings import Settings
-from protocols.model import MAX_RECIPIENTS, Protocol
-from store.clock import as_utc, utcnow
-from store.db import reading, transaction
-from store.models import DigestRecord, Import, Notice, ProtocolVersion, Run, Work
-from store.runs import acquire_lock, release_lock
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.models import DigestRecord, Import, Notice, ProtocolVersion, Run, Work
+from livereview.store.runs import acquire_lock, release_lock
 
 log = logging.getLogger(__name__)
 

@@ -37,22 +37,22 @@ from typing import Any
 from prefect import flow
 from sqlalchemy import Engine
 
-from connectors.crossref import lookup as crossref_lookup
-from connectors.crossref.parse import item_to_record as crossref_record
-from connectors.crossref.parse import reference_records
-from connectors.europepmc import citations as epmc_citations
-from connectors.http import SourceClient
-from connectors.openalex import citations as oa_citations
-from connectors.openalex.parse import cited_by_count, referenced_ids
-from connectors.openalex.parse import item_to_record as openalex_record
-from connectors.pubmed import lookup as pubmed_lookup
+from livereview.connectors.crossref import lookup as crossref_lookup
+from livereview.connectors.crossref.parse import item_to_record as crossref_record
+from livereview.connectors.crossref.parse import reference_records
+from livereview.connectors.europepmc import citations as epmc_citations
+from livereview.connectors.http import SourceClient
+from livereview.connectors.openalex import citations as oa_citations
+from livereview.connectors.openalex.parse import cited_by_count, referenced_ids
+from livereview.connectors.openalex.parse import item_to_record as openalex_record
+from livereview.connectors.pubmed import lookup as pubmed_lookup
 from livereview.errors import SourceError
+from livereview.protocols.model import Protocol, load_protocol
+from livereview.protocols.queries import ConceptFilter, language_allowed
+from livereview.records.model import Record
+from livereview.records.normalise import normalise_openalex_id
 from livereview.settings import Settings, load_settings
-from protocols.model import Protocol, load_protocol
-from protocols.queries import ConceptFilter, language_allowed
-from records.model import Record
-from records.normalise import normalise_openalex_id
-from store.chase import (
+from livereview.store.chase import (
     CHASE_FLOW,
     CHASE_SOURCE,
     Study,
@@ -61,11 +61,11 @@ from store.chase import (
     save_study_state,
     study_state,
 )
-from store.db import make_engine, require_current_schema, transaction
-from store.ingest import Provenance, ingest_records
-from store.matching import matcher_for
-from store.models import SourceRun
-from store.runs import acquire_lock, finish_run, register_protocol, release_lock, start_run, start_source_run
+from livereview.store.db import make_engine, require_current_schema, transaction
+from livereview.store.ingest import Provenance, ingest_records
+from livereview.store.matching import matcher_for
+from livereview.store.models import SourceRun
+from livereview.store.runs import acquire_lock, finish_run, register_protocol, release_lock, start_run, start_source_run
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "chase"
@@ -86,10 +86,10 @@ class Clients:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Clients:
-        from connectors.crossref.search import make_client as crossref_client
-        from connectors.europepmc.search import make_client as epmc_client
-        from connectors.openalex.search import make_client as oa_client
-        from connectors.pubmed.search import make_client as pubmed_client
+        from livereview.connectors.crossref.search import make_client as crossref_client
+        from livereview.connectors.europepmc.search import make_client as epmc_client
+        from livereview.connectors.openalex.search import make_client as oa_client
+        from livereview.connectors.pubmed.search import make_client as pubmed_client
 
         return cls(oa_client(settings), epmc_client(settings), crossref_client(settings), pubmed_client(settings))
 

@@ -15,10 +15,10 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from digests.service import run_digest
+from livereview.digests.service import run_digest
+from livereview.protocols.model import load_protocol
 from livereview.settings import load_settings
-from protocols.model import load_protocol
-from store.db import make_engine, require_current_schema
+from livereview.store.db import make_engine, require_current_schema
 
 
 @task(name="make-and-deliver-digest", cache_policy=NO_CACHE)

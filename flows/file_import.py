@@ -16,19 +16,19 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from connectors.files import open_records
-from dedup import MatchIndex
-from dedup.prep import Prepared
-from flows.reading import read_prepared
+from livereview.connectors.files import open_records
+from livereview.dedup import MatchIndex
+from livereview.dedup.prep import Prepared
 from livereview.errors import ConfigError, InputFileError
-from protocols.model import Protocol
-from records.model import Record
-from store.audit import audit
-from store.db import reading, refresh_statistics, transaction
-from store.ingest import PriorDecision, Provenance, ingest_records
-from store.matching import matcher_for
-from store.models import Import
-from store.runs import WRITER_LOCK, acquire_lock_waiting, register_protocol, release_lock
+from livereview.flows.reading import read_prepared
+from livereview.protocols.model import Protocol
+from livereview.records.model import Record
+from livereview.store.audit import audit
+from livereview.store.db import reading, refresh_statistics, transaction
+from livereview.store.ingest import PriorDecision, Provenance, ingest_records
+from livereview.store.matching import matcher_for
+from livereview.store.models import Import
+from livereview.store.runs import WRITER_LOCK, acquire_lock_waiting, register_protocol, release_lock
 
 #: how long an import waits for another writer (a monitor run, another import) before giving up
 DEFAULT_LOCK_WAIT = 3600.0

@@ -14,14 +14,21 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from livereview.errors import InputFileError
-from protocols.model import Protocol
-from records.model import Record
-from records.normalise import clean_text, normalise_doi, parse_year, split_name
-from store.db import migrate, refresh_statistics, transaction
-from store.fields import ID_FIELDS
-from store.ingest import PriorDecision, Provenance, canonical, fill_missing, ingest_records, works_by_identifiers
-from store.models import SourceRecord, Work
-from store.runs import register_protocol
+from livereview.protocols.model import Protocol
+from livereview.records.model import Record
+from livereview.records.normalise import clean_text, normalise_doi, parse_year, split_name
+from livereview.store.db import migrate, refresh_statistics, transaction
+from livereview.store.fields import ID_FIELDS
+from livereview.store.ingest import (
+    PriorDecision,
+    Provenance,
+    canonical,
+    fill_missing,
+    ingest_records,
+    works_by_identifiers,
+)
+from livereview.store.models import SourceRecord, Work
+from livereview.store.runs import register_protocol
 
 SEED_REVIEWER = "seed review team"
 CONTAINER_TYPES = {"journal": "journal-article", "book": "book", "book-chapter": "book-chapter"}

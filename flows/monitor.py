@@ -25,8 +25,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from sqlalchemy import Engine
 
-from connectors.base import SearchResult, Window
-from connectors.registry import connector_for
+from livereview.connectors.base import SearchResult, Window
+from livereview.connectors.registry import connector_for
 from livereview.errors import (
     LiveReviewError,
     MissingCredentialsError,
@@ -34,16 +34,22 @@ from livereview.errors import (
     SourceHTTPError,
     SourceQueryError,
 )
+from livereview.protocols.model import CORE_QUERY, Protocol, load_protocol
+from livereview.protocols.queries import (
+    ConceptFilter,
+    SourceQuery,
+    language_allowed,
+    openalex_languages,
+    source_queries,
+)
 from livereview.secrets import scrub
 from livereview.settings import Settings, load_settings
-from protocols.model import CORE_QUERY, Protocol, load_protocol
-from protocols.queries import ConceptFilter, SourceQuery, language_allowed, openalex_languages, source_queries
-from store.db import make_engine, require_current_schema, transaction
-from store.health import consecutive_failures
-from store.ingest import FuzzyMatcher, Provenance, ingest_records
-from store.matching import matcher_for
-from store.models import SourceRun
-from store.runs import (
+from livereview.store.db import make_engine, require_current_schema, transaction
+from livereview.store.health import consecutive_failures
+from livereview.store.ingest import FuzzyMatcher, Provenance, ingest_records
+from livereview.store.matching import matcher_for
+from livereview.store.models import SourceRun
+from livereview.store.runs import (
     WRITER_LOCK,
     abandon_stale_runs,
     acquire_lock,
@@ -338,7 +344,7 @@ def execute_monitor(settings: Settings, protocol: Protocol, engine: Engine, *, s
 
 def rank_queue(engine: Engine, protocol: Protocol) -> dict[str, Any]:
     """Retrain the ranker on the decisions and rescore the queue, new works included (a failure only warns)."""
-    from ranking import retrain
+    from livereview.ranking import retrain
 
     try:
         run = retrain(engine, protocol, only_if_changed=True)
@@ -356,7 +362,7 @@ def rank_queue_task(engine: Engine, protocol: Protocol) -> dict[str, Any]:
 
 
 def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> str:
-    from digests.alerts import send_alert
+    from livereview.digests.alerts import send_alert
 
     lines = [f"Monitor run {summary['run_id']} for {protocol.review.title} ended {summary['status']}.", ""]
     for o in summary["streams"]:

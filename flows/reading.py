@@ -31,10 +31,10 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from connectors.files import open_records
-from dedup.prep import Prepared, prepare
+from livereview.connectors.files import open_records
+from livereview.dedup.prep import Prepared, prepare
 from livereview.errors import LiveReviewError
-from records.model import Record
+from livereview.records.model import Record
 
 #: files this size or larger are read by a child process (starting one costs about a third of a second)
 BACKGROUND_MIN_BYTES = 1 << 20
@@ -47,7 +47,6 @@ AHEAD = 12
 Pairs = Iterator[tuple[Record, Prepared]]
 
 _HEADER = struct.Struct("<Q")  # each message: its length, then a pickled (kind, value)
-_PROJECT = Path(__file__).resolve().parents[1]
 
 
 def read_prepared(path: Path, data: bytes, *, fmt: str, source: str,
@@ -79,10 +78,9 @@ class _Background:
         self.pump = threading.Thread(target=self._pump, daemon=True, name="livereview-reader-pump")
 
     def start(self, data: bytes, *, fmt: str, source: str) -> tuple[str, Pairs]:
-        env = dict(os.environ)  # the child imports this project's packages however this process found them
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT), env.get("PYTHONPATH")) if p)
+        env = dict(os.environ)  # the same interpreter: the child finds the installed livereview package as we do
         self.process = subprocess.Popen(  # a plain command (no shell), the file name an argument
-            [sys.executable, "-m", "flows.reading", str(self.path), fmt, source],
+            [sys.executable, "-m", "livereview.flows.reading", str(self.path), fmt, source],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         try:
             try:

@@ -23,25 +23,31 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from connectors.crossref.lookup import work_by_doi
-from connectors.crossref.parse import item_to_record as crossref_record
-from connectors.europepmc.citations import search_page
-from connectors.http import SourceClient
-from connectors.openalex.citations import BATCH
-from connectors.openalex.parse import item_to_record as openalex_record
-from connectors.openalex.parse import read_works
-from connectors.openalex.search import OpenAlexConnector
-from connectors.payloads import decode_json
-from connectors.pubmed import lookup as pubmed_lookup
-from flows.chase import Clients
+from livereview.connectors.crossref.lookup import work_by_doi
+from livereview.connectors.crossref.parse import item_to_record as crossref_record
+from livereview.connectors.europepmc.citations import search_page
+from livereview.connectors.http import SourceClient
+from livereview.connectors.openalex.citations import BATCH
+from livereview.connectors.openalex.parse import item_to_record as openalex_record
+from livereview.connectors.openalex.parse import read_works
+from livereview.connectors.openalex.search import OpenAlexConnector
+from livereview.connectors.payloads import decode_json
+from livereview.connectors.pubmed import lookup as pubmed_lookup
 from livereview.errors import ConfigError, SourceError
+from livereview.flows.chase import Clients
+from livereview.protocols.model import CORE_QUERY, Protocol
+from livereview.protocols.queries import (
+    ConceptFilter,
+    europepmc_query,
+    openalex_languages,
+    openalex_query,
+    pubmed_query,
+)
 from livereview.settings import Settings
-from protocols.model import CORE_QUERY, Protocol
-from protocols.queries import ConceptFilter, europepmc_query, openalex_languages, openalex_query, pubmed_query
-from store import screening
-from store.db import reading, require_current_schema, transaction
-from store.models import Work
-from store.validation import record_validation
+from livereview.store import screening
+from livereview.store.db import reading, require_current_schema, transaction
+from livereview.store.models import Work
+from livereview.store.validation import record_validation
 
 VALIDATED_SOURCES = ("pubmed", "europepmc", "openalex", "crossref", "feeds")
 NO_ID, NOT_INDEXED, NOT_MATCHED = "no identifier for this source", "not indexed", "indexed but not matched"

@@ -8,6 +8,7 @@ in; nothing reads the environment at import time.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import logging
 import os
 import re
@@ -29,7 +30,18 @@ log = logging.getLogger(__name__)
 OTHER_KNOWN_VARIABLES = frozenset({"LIVEREVIEW_TEST_POSTGRES_URL"})
 _warned: set[str] = set()
 
-BUNDLED_PROTOCOL = Path(__file__).resolve().parent.parent / "protocols" / "ia-coaching.toml"
+
+
+def _package_folder(name: str) -> Path:
+    """Where an installed subpackage's files are, found without importing it (the ground floor imports nothing
+    of ours): ``livereview.protocols`` holds the bundled protocol and its seed corpus as package data."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"package {name} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+BUNDLED_PROTOCOL = _package_folder("livereview.protocols") / "ia-coaching.toml"
 
 
 def default_data_dir() -> Path:

@@ -1,9 +1,10 @@
 """The review protocol as data: the TOML files in this folder, and their schema and query generators."""
 
+from importlib import resources
 from pathlib import Path
 
-from protocols.model import Protocol, load_protocol, parse_protocol
+from livereview.protocols.model import Protocol, load_protocol, parse_protocol
 
-PROTOCOL_DIR = Path(__file__).resolve().parent
+PROTOCOL_DIR = Path(str(resources.files(__name__)))
 
 __all__ = ["PROTOCOL_DIR", "Protocol", "load_protocol", "parse_protocol"]

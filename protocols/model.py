@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from livereview.errors import ProtocolError
-from records.vocabulary import SOURCES
+from livereview.records.vocabulary import SOURCES
 
 SOURCE_NAMES = tuple(SOURCES)
 CORE_QUERY = "core"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from protocols.model import CORE_QUERY, Protocol
+from livereview.protocols.model import CORE_QUERY, Protocol
 
 PUBMED_LANG = {"eng": "english", "ger": "german", "fre": "french", "spa": "spanish", "chi": "chinese"}
 ISO2 = {"eng": "en", "ger": "de", "fre": "fr", "spa": "es", "chi": "zh", "nor": "no", "jpn": "ja"}

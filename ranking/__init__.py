@@ -17,7 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ranking.service import (
+    from livereview.ranking.service import (
         Ranking,
         Scored,
         protocol_terms,
@@ -36,5 +36,5 @@ __all__ = ["Ranking", "Scored", "protocol_terms", "rank", "retrain", "retrain_if
 def __getattr__(name: str) -> Any:
     """Load the store side on first use: ``simulate`` (ranking.simulate) then starts without the store's imports."""
     if name in __all__:
-        return getattr(import_module("ranking.service"), name)
+        return getattr(import_module("livereview.ranking.service"), name)
     raise AttributeError(f"module 'ranking' has no attribute {name!r}")

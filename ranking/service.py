@@ -27,11 +27,11 @@ import numpy as np
 from sqlalchemy import Engine, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from protocols.model import Protocol
-from ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
-from store import screening
-from store.db import reading, refresh_statistics, transaction
-from store.models import UNSCORED, Decision, RankingRun, RankingScore, Work
+from livereview.protocols.model import Protocol
+from livereview.ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
+from livereview.store import screening
+from livereview.store.db import reading, refresh_statistics, transaction
+from livereview.store.models import UNSCORED, Decision, RankingRun, RankingScore, Work
 
 log = logging.getLogger(__name__)
 

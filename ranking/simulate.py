@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from livereview.errors import InputFileError
-from ranking.model import document, featurise, fit, presumed_sample
+from livereview.ranking.model import document, featurise, fit, presumed_sample
 
 BATCH_SHARE = 0.05     # retrain after screening this share of the labelled set (at least 1 record)
 LABEL_COLUMNS = ("included", "label_included")

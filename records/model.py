@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from records.vocabulary import RELATION_KINDS, RelationKind
+from livereview.records.vocabulary import RELATION_KINDS, RelationKind
 
 __all__ = ["JSON_FIELDS", "RELATION_KINDS", "Record", "Relation", "RelationKind"]
 

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
-from reports.growth import Growth, RunYield
+from livereview.reports.growth import Growth, RunYield
 
 RECORDS, IDENTIFIED, SCREENED, INCLUDED, NEW = "#8c6bb1", "#1f5f8b", "#c47a00", "#2e8540", "#1f5f8b"
 MIN_SPAN = timedelta(days=14)

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reports.growth import Growth, RunYield, growth, run_yields
-from store import screening
-from store.clock import as_utc, utcnow
-from store.health import SourceHealth, source_health
-from store.manual import ManualStatus, manual_exports_due
-from store.models import Import, Notice, ProtocolVersion, Run, SourceRecord, SourceRun, Watermark, Work
-from store.prisma import store_version
+from livereview.reports.growth import Growth, RunYield, growth, run_yields
+from livereview.store import screening
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.health import SourceHealth, source_health
+from livereview.store.manual import ManualStatus, manual_exports_due
+from livereview.store.models import Import, Notice, ProtocolVersion, Run, SourceRecord, SourceRun, Watermark, Work
+from livereview.store.prisma import store_version
 
 SERIOUS = ("retraction", "correction", "expression-of-concern")
 

@@ -44,6 +44,6 @@ def writer(fmt: str) -> Callable[[Iterable[dict[str, Any]], TextIO], int]:
     """The writer of an export format: the reference-file writers of connectors.files, or ASReview's CSV."""
     if fmt == "asreview":
         return write_asreview_csv
-    from connectors.files.write import WRITERS
+    from livereview.connectors.files.write import WRITERS
 
     return WRITERS[fmt]

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store import screening
-from store.clock import as_utc, utcnow
-from store.models import Decision, Import, Run, SourceRecord, SourceRun, Work
+from livereview.store import screening
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.models import Decision, Import, Run, SourceRecord, SourceRun, Work
 
 #: the previous version searched literature to 2023 (seed paper: "published between 1995 and 2023")
 BASELINE = date(2023, 12, 31)

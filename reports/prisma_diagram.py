@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from store.prisma import PrismaCounts
+from livereview.store.prisma import PrismaCounts
 
 FONT = 11
 LINE = 15

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from store.prisma import PrismaCounts
+from livereview.store.prisma import PrismaCounts
 
 
 def to_csv(c: PrismaCounts) -> str:

@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from html import escape
 
-from store.searchlog import COLUMNS, DEDUP_METHOD, SearchLogEntry
+from livereview.store.searchlog import COLUMNS, DEDUP_METHOD, SearchLogEntry
 
 HEAD = ("date", "database", "platform", "query", "window", "limits and filters", "found", "after dedup", "new")
 

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Boolean, ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from store.audit import audit
-from store.clock import as_utc, utcnow
-from store.models import Base
+from livereview.store.audit import audit
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.models import Base
 
 ROLES = ("reviewer", "admin")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")

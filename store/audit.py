@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from store.models import AuditEntry
+from livereview.store.models import AuditEntry
 
 
 def audit(session: Session, actor: str, action: str, entity: str, entity_id: int | None,

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store import screening
-from store.models import Run, SourceRecord, Watermark, Work, WorkLink
+from livereview.store import screening
+from livereview.store.models import Run, SourceRecord, Watermark, Work, WorkLink
 
 CHASE_SOURCE = "citation-chase"
 CHASE_FLOW = "chase"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from livereview.errors import ConfigError, StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(str(resources.files("livereview.store") / "migrations"))
 #: the newest migration, which every command but ``init`` requires the store to be at. Named here so that a
 #: command need not load Alembic (a third of a second on every start) to know it; ``tests/store/test_db.py``
 #: fails when a migration is added and this is not moved on.

@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.clock import as_utc
-from store.models import SourceRecord, SourceRun
+from livereview.store.clock import as_utc
+from livereview.store.models import SourceRecord, SourceRun
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,20 @@ from sqlalchemy import JSON, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from records.model import Record
-from records.vocabulary import NOTICE_FOR_PUBLICATION_TYPE, NOTICE_FOR_RELATION, NOTICE_IN_RELATION, NoticeKind
-from store import screening
-from store.audit import audit
-from store.clock import utcnow
-from store.db import analyze
-from store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
-from store.merge import merge_works
-from store.models import Notice, SourceRecord, Work, WorkLink
+from livereview.records.model import Record
+from livereview.records.vocabulary import (
+    NOTICE_FOR_PUBLICATION_TYPE,
+    NOTICE_FOR_RELATION,
+    NOTICE_IN_RELATION,
+    NoticeKind,
+)
+from livereview.store import screening
+from livereview.store.audit import audit
+from livereview.store.clock import utcnow
+from livereview.store.db import analyze
+from livereview.store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
+from livereview.store.merge import merge_works
+from livereview.store.models import Notice, SourceRecord, Work, WorkLink
 
 CLASSIFICATIONS = ("new", "in-corpus", "already-queued", "update", "version", "notice", "unchanged")
 

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from store.clock import as_utc
-from store.models import Import
+from livereview.store.clock import as_utc
+from livereview.store.models import Import
 
 
 @dataclass(frozen=True)

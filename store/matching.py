@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dedup import MatchIndex
-from records.model import Record
-from store.models import Work
-from store.screening import DUPLICATE, NOTICE
+from livereview.dedup import MatchIndex
+from livereview.records.model import Record
+from livereview.store.models import Work
+from livereview.store.screening import DUPLICATE, NOTICE
 
 
 def work_as_record(work: Work) -> Record:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from store import screening
-from store.audit import audit
-from store.clock import utcnow
-from store.fields import FILLABLE, ID_FIELDS
-from store.models import Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
+from livereview.store import screening
+from livereview.store.audit import audit
+from livereview.store.clock import utcnow
+from livereview.store.fields import FILLABLE, ID_FIELDS
+from livereview.store.models import Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
 
 
 def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor: str, score: float | None = None,

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from store.clock import utcnow
+from livereview.store.clock import utcnow
 
 #: ``works.relevance`` of a work the ranker has not scored yet (sorts after every score, which are 0..1)
 UNSCORED = -1.0

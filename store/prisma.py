@@ -42,9 +42,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store import screening
-from store.clock import as_utc, utcnow
-from store.models import Decision, Import, SourceRecord, SourceRun, Work, WorkMerge
+from livereview.store import screening
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.models import Decision, Import, SourceRecord, SourceRun, Work, WorkMerge
 
 OTHER_METHOD_PREFIXES = ("citation", "hand", "website", "organisation", "organization", "other")
 REGISTER_PREFIXES = ("clinicaltrials", "ictrp", "register", "prospero")

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store import screening
-from store.models import SourceRecord, Work
+from livereview.store import screening
+from livereview.store.models import SourceRecord, Work
 
 STATUS_FILTERS = {
     "included": (screening.INCLUDED,),

@@ -21,9 +21,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from livereview.errors import RunLockedError
-from store.clock import as_utc, utcnow
-from store.db import reading, transaction
-from store.models import Lock, ProtocolVersion, Run, SourceRun, Watermark
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.models import Lock, ProtocolVersion, Run, SourceRun, Watermark
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 LOCK_STALE_AFTER = timedelta(hours=6)

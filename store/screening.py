@@ -16,9 +16,9 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.audit import audit
-from store.clock import as_utc, utcnow
-from store.models import Decision, Work
+from livereview.store.audit import audit
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.models import Decision, Work
 
 Stage = Literal["title-abstract", "full-text"]
 Vote = Literal["include", "exclude", "maybe"]

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocols.model import Protocol, parse_protocol
-from store.clock import as_utc
-from store.models import Import, ProtocolVersion, Run, SourceRun
+from livereview.protocols.model import Protocol, parse_protocol
+from livereview.store.clock import as_utc
+from livereview.store.models import Import, ProtocolVersion, Run, SourceRun
 
 PLATFORMS = {
     "pubmed": "PubMed (NCBI E-utilities API)",

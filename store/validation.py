@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import ProtocolVersion, Run
-from store.runs import finish_run, register_protocol, start_run
+from livereview.store.models import ProtocolVersion, Run
+from livereview.store.runs import finish_run, register_protocol, start_run
 
 VALIDATE_FLOW = "validate-search"
 

@@ -80,7 +80,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def engine(database_url):
     """A migrated store on each back-end."""
-    from store.db import make_engine, migrate
+    from livereview.store.db import make_engine, migrate
 
     eng = make_engine(database_url)
     migrate(eng)
@@ -90,8 +90,8 @@ def engine(database_url):
 
 @pytest.fixture
 def protocol():
+    from livereview.protocols.model import load_protocol
     from livereview.settings import BUNDLED_PROTOCOL
-    from protocols.model import load_protocol
 
     return load_protocol(BUNDLED_PROTOCOL)
 
@@ -99,7 +99,7 @@ def protocol():
 @pytest.fixture
 def new_engine():
     """Factory for extra engines in a test; all disposed at teardown (no connection left open)."""
-    from store.db import make_engine
+    from livereview.store.db import make_engine
 
     made = []
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import typer.main
 import yaml
 
-from cli.main import EXIT_CODES, app
-from connectors.registry import CONNECTORS
+from livereview.cli.main import EXIT_CODES, app
+from livereview.connectors.registry import CONNECTORS
+from livereview.protocols.model import load_protocol
 from livereview.settings import documented_settings
-from protocols.model import load_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

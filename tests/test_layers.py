@@ -1,5 +1,8 @@
-"""The layers import downward only: the ground floor (``livereview``: settings, errors) imports nothing of ours,
-and nothing imports the CLI. A new package must be added to ``ALLOWED`` with the layers it may use."""
+"""The layers import downward only: the ground floor (``livereview``'s own modules: settings, errors) imports
+nothing of ours, and nothing imports the CLI. Everything of ours is imported under the one namespace,
+``livereview.<package>``; a bare ``import store`` or ``from records import …`` is an error (it would pick up any
+other distribution's ``store`` or ``records``). A new package must be added to ``ALLOWED`` with the layers it
+may use."""
 
 from __future__ import annotations
 
@@ -30,32 +33,75 @@ ALLOWED: dict[str, set[str]] = {
             "reports", "demo"},
 }
 OURS = set(ALLOWED)
+PACKAGES = OURS - {"livereview"}  # the folders installed as livereview.<name>
 
 
-def _imports(path: Path) -> set[str]:
+def _names(path: Path) -> list[str]:
+    """Every absolute module name the file imports (``from livereview import store`` names ``livereview.store``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found: set[str] = set()
+    names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found & OURS
+            if node.module == "livereview":  # from livereview import store, __version__
+                names.extend(f"livereview.{alias.name}" for alias in node.names)
+            else:
+                names.append(node.module)
+    return names
 
 
-def _modules():
-    for package in sorted(OURS):
+def _layers(path: Path) -> set[str]:
+    """The layers of ours a file imports: ``livereview.store.db`` is the store layer, ``livereview.settings`` the
+    ground floor."""
+    found: set[str] = set()
+    for name in _names(path):
+        parts = name.split(".")
+        if parts[0] != "livereview":
+            continue
+        found.add(parts[1] if len(parts) > 1 and parts[1] in PACKAGES else "livereview")
+    return found
+
+
+def _bare(path: Path) -> list[str]:
+    return [name for name in _names(path) if name.split(".")[0] in PACKAGES]
+
+
+def _modules(folders=None):
+    for package in sorted(folders or OURS):
         folder = ROOT / package
         if folder.is_dir():
             for path in sorted(folder.rglob("*.py")):
-                if "migrations" not in path.parts:
-                    yield package, path
+                yield package, path
 
 
-@pytest.mark.parametrize(("package", "path"), list(_modules()), ids=lambda v: str(v).replace(str(ROOT) + "/", ""))
+def _ids(value: object) -> str:
+    return str(value).replace(str(ROOT) + "/", "")
+
+
+@pytest.mark.parametrize(("package", "path"), [(p, f) for p, f in _modules() if "migrations" not in f.parts],
+                         ids=_ids)
 def test_a_module_imports_only_the_layers_below_its_own(package: str, path: Path) -> None:
-    wrong = _imports(path) - ALLOWED[package] - {package}
+    wrong = _layers(path) - ALLOWED[package] - {package}
     assert not wrong, f"{path.relative_to(ROOT)} ({package}) imports {sorted(wrong)}"
+
+
+def _every_python_file():
+    for folder in (*sorted(OURS), "tests", "benchmarks"):
+        yield from sorted((ROOT / folder).rglob("*.py"))
+
+
+def test_nothing_imports_our_packages_by_their_bare_names() -> None:
+    offenders = {str(path.relative_to(ROOT)): bare for path in _every_python_file() if (bare := _bare(path))}
+    assert not offenders, f"import these as livereview.<package>: {offenders}"
+
+
+def test_the_bare_name_check_sees_each_import_form(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("import store\nimport records.model as m\nfrom web.app import x\nfrom dedup import y\n"
+                     "from livereview import flows\nfrom livereview.store import db\n")
+    assert _bare(probe) == ["store", "records.model", "web.app", "dedup"]
+    assert _layers(probe) == {"flows", "store"}
 
 
 def test_every_top_level_package_has_a_place_in_the_layers() -> None:

@@ -20,14 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from livereview.errors import ConfigError
+from livereview.protocols.model import Protocol, load_protocol
 from livereview.settings import Settings
-from protocols.model import Protocol, load_protocol
-from store.db import make_engine, refresh_statistics
-from web.context import STATIC, WebState, render
-from web.errors import HTTPError, LoginRequired
-from web.queue import ORDERINGS
-from web.security import LoginThrottle, SecurityHeaders, enforce_csrf
-from web.views import ROUTERS
+from livereview.store.db import make_engine, refresh_statistics
+from livereview.web.context import STATIC, WebState, render
+from livereview.web.errors import HTTPError, LoginRequired
+from livereview.web.queue import ORDERINGS
+from livereview.web.security import LoginThrottle, SecurityHeaders, enforce_csrf
+from livereview.web.views import ROUTERS
 
 log = logging.getLogger(__name__)
 MIN_SECRET = 32

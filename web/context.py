@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import NoMatchFound
 
+from livereview.protocols.model import Protocol
 from livereview.settings import Settings
-from protocols.model import Protocol
-from store.accounts import User, WebSession, session_user
-from store.db import reading, transaction
-from web.errors import Forbidden, LoginRequired
-from web.security import ANON_COOKIE, SESSION_COOKIE, csrf_token, set_cookie, sign, unsign
+from livereview.store.accounts import User, WebSession, session_user
+from livereview.store.db import reading, transaction
+from livereview.web.errors import Forbidden, LoginRequired
+from livereview.web.security import ANON_COOKIE, SESSION_COOKIE, csrf_token, set_cookie, sign, unsign
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(str(resources.files("livereview.web") / "templates"))
+STATIC = Path(str(resources.files("livereview.web") / "static"))
 
 
 @dataclass(frozen=True)

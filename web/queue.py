@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from store import screening as sc
-from store.models import Decision, SourceRecord, Work
+from livereview.store import screening as sc
+from livereview.store.models import Decision, SourceRecord, Work
 
 Ordering = Callable[[Select[Any]], Select[Any]]
 

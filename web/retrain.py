@@ -12,7 +12,7 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from protocols.model import Protocol
+from livereview.protocols.model import Protocol
 
 log = logging.getLogger(__name__)
 _RUNNING = threading.Lock()
@@ -25,7 +25,7 @@ def retrain_soon(engine: Engine, protocol: Protocol) -> threading.Thread | None:
 
     def work() -> None:
         try:
-            from ranking import retrain_if_changed
+            from livereview.ranking import retrain_if_changed
 
             retrain_if_changed(engine, protocol)
         except Exception as exc:  # a failed training must never break screening: the old scores stay

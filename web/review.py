@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocols.model import Protocol
-from store import screening as sc
-from store.accounts import User
-from store.audit import audit
-from store.models import Decision, Work
-from web.errors import BadRequest, Conflict, Forbidden
-from web.queue import stage_of
+from livereview.protocols.model import Protocol
+from livereview.store import screening as sc
+from livereview.store.accounts import User
+from livereview.store.audit import audit
+from livereview.store.models import Decision, Work
+from livereview.web.errors import BadRequest, Conflict, Forbidden
+from livereview.web.queue import stage_of
 
 NOT_RETRIEVED = "not-retrieved"
 CONFLICTS = {"title-abstract": sc.CONFLICT, "full-text": sc.FULL_TEXT_CONFLICT}

@@ -26,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.errors import BadRequest, CSRFError
+from livereview.web.errors import BadRequest, CSRFError
 
 SESSION_COOKIE = "lr_session"
 ANON_COOKIE = "lr_anon"

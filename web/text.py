@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-from digests.links import doi_url, pubmed_url, safe_url
-from digests.render import mark as digest_mark
+from livereview.digests.links import doi_url, pubmed_url, safe_url
+from livereview.digests.render import mark as digest_mark
 
 _OPEN, _CLOSE = Markup('<mark class="term">'), Markup("</mark>")
 _PMCID_RE = re.compile(r"^PMC\d{1,10}$")

@@ -3,8 +3,14 @@
 See ``README.md`` in this folder for the endpoint, limits and quirks.
 """
 
-from connectors.crossref.parse import NAME, RAW_FORMAT, item_to_record, jats_to_text, parse
-from connectors.crossref.search import DATE_FILTER, CrossrefConnector, advertised_rate, build_query, make_client
+from livereview.connectors.crossref.parse import NAME, RAW_FORMAT, item_to_record, jats_to_text, parse
+from livereview.connectors.crossref.search import (
+           DATE_FILTER,
+           CrossrefConnector,
+           advertised_rate,
+           build_query,
+           make_client,
+)
 
 Connector = CrossrefConnector
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from connectors.crossref.parse import NAME, read_items, read_message
-from connectors.http import SourceClient, redact_url
-from records.normalise import normalise_doi
+from livereview.connectors.crossref.parse import NAME, read_items, read_message
+from livereview.connectors.http import SourceClient, redact_url
+from livereview.records.normalise import normalise_doi
 
 
 def work_by_doi(client: SourceClient, doi: str) -> Mapping[str, Any] | None:

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.payloads import decode_json
+from livereview.connectors.payloads import decode_json
 from livereview.errors import CursorError, SourceHTTPError, SourceParseError, SourceQueryError
-from records.dates import from_parts
-from records.model import Record, Relation
-from records.normalise import (
+from livereview.records.dates import from_parts
+from livereview.records.model import Record, Relation
+from livereview.records.normalise import (
     clean_inline_markup,
     clean_text,
     format_author,

@@ -11,15 +11,22 @@ from typing import Any
 
 import requests
 
-from connectors.base import SearchResult, Window
-from connectors.crossref.parse import NAME, first_line, item_to_record, raise_for_failure, read_items, read_message
-from connectors.http import SourceClient, client_from_settings, redact_url
+from livereview.connectors.base import SearchResult, Window
+from livereview.connectors.crossref.parse import (
+    NAME,
+    first_line,
+    item_to_record,
+    raise_for_failure,
+    read_items,
+    read_message,
+)
+from livereview.connectors.http import SourceClient, client_from_settings, redact_url
 from livereview.errors import CursorError, SourceHTTPError, SourceQueryError
-from livereview.settings import Settings
-from records.normalise import (
+from livereview.records.normalise import (
     clean_text,
     normalise_doi,
 )
+from livereview.settings import Settings
 
 #: The window is applied to the *index* date: it moves whenever Crossref (re)indexes a record, so
 #: late deposits and metadata updates (new ``updated-by`` notices) are seen by the next run.

@@ -3,8 +3,8 @@
 See ``README.md`` in this folder for the endpoint, limits and quirks.
 """
 
-from connectors.europepmc.parse import NAME, RAW_FORMAT, Page, item_to_record, parse, parse_page
-from connectors.europepmc.search import EuropePMCConnector, build_query, make_client
+from livereview.connectors.europepmc.parse import NAME, RAW_FORMAT, Page, item_to_record, parse, parse_page
+from livereview.connectors.europepmc.search import EuropePMCConnector, build_query, make_client
 
 Connector = EuropePMCConnector
 

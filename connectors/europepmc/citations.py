@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from connectors.europepmc.parse import NAME, Page, parse_links, parse_page
-from connectors.http import SourceClient
+from livereview.connectors.europepmc.parse import NAME, Page, parse_links, parse_page
+from livereview.connectors.http import SourceClient
+from livereview.records.model import Record
 from livereview.settings import Settings
-from records.model import Record
 
 PAGE_SIZE = 1000
 #: a study cited more often than this is cut at this many pages (and the run says so)

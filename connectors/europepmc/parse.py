@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.payloads import decode_json
+from livereview.connectors.payloads import decode_json
 from livereview.errors import SourceParseError, SourceQueryError
-from records.dates import month_number
-from records.model import Record, Relation
-from records.normalise import (
+from livereview.records.dates import month_number
+from livereview.records.model import Record, Relation
+from livereview.records.normalise import (
     clean_inline_markup,
     clean_text,
     dedupe_list,
@@ -25,7 +25,7 @@ from records.normalise import (
     parse_year,
     strip_title_brackets,
 )
-from records.vocabulary import relation_kind, says_retracted
+from livereview.records.vocabulary import relation_kind, says_retracted
 
 NAME = "europepmc"
 RAW_FORMAT = "europepmc-json"

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connectors.base import SearchResult, Window
-from connectors.europepmc.parse import NAME, Page, parse_page
-from connectors.http import SourceClient, client_from_settings
+from livereview.connectors.base import SearchResult, Window
+from livereview.connectors.europepmc.parse import NAME, Page, parse_page
+from livereview.connectors.http import SourceClient, client_from_settings
 from livereview.errors import CursorError, SourceParseError
 from livereview.settings import Settings
 

@@ -4,7 +4,7 @@ Feeds have no search: the "query" is the feed URL itself. See ``README.md`` besi
 the endpoint, limits and quirks.
 """
 
-from connectors.feeds.parse import (
+from livereview.connectors.feeds.parse import (
     NAME,
     RAW_FORMAT,
     ParsedFeed,
@@ -14,7 +14,7 @@ from connectors.feeds.parse import (
     parse,
     parse_feed,
 )
-from connectors.feeds.search import FeedConnector, make_client
+from livereview.connectors.feeds.search import FeedConnector, make_client
 
 Connector = FeedConnector
 

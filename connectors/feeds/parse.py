@@ -34,9 +34,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from livereview.errors import SourceParseError
-from records.dates import prose_date
-from records.model import Record
-from records.normalise import (
+from livereview.records.dates import prose_date
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_inline_markup,
     clean_text,
     dedupe_list,

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connectors.base import SearchResult, Window
-from connectors.feeds.parse import NAME, dated_before, parse_feed
-from connectors.http import SourceClient, client_from_settings, redact_url
+from livereview.connectors.base import SearchResult, Window
+from livereview.connectors.feeds.parse import NAME, dated_before, parse_feed
+from livereview.connectors.http import SourceClient, client_from_settings, redact_url
 from livereview.settings import Settings
 
 #: Feeds are fetched one at a time and rarely; one request a second is plenty and polite to any host.

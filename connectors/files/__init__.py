@@ -16,11 +16,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from connectors.files import bibtex, delimited, endnote_xml, nbib, ris, wos
-from connectors.files.decoding import Decoded
-from connectors.registry import IMPORT_FORMATS
+from livereview.connectors.files import bibtex, delimited, endnote_xml, nbib, ris, wos
+from livereview.connectors.files.decoding import Decoded
+from livereview.connectors.registry import IMPORT_FORMATS
 from livereview.errors import InputFileError, SourceError
-from records.model import Record
+from livereview.records.model import Record
 
 Reader = Callable[..., Iterable[Record]]
 

@@ -17,7 +17,7 @@ import bibtexparser
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field
 from pylatexenc.latex2text import LatexNodes2Text
 
-from connectors.files.fields import (
+from livereview.connectors.files.fields import (
     clean_abstract,
     clean_author,
     first_doi,
@@ -29,9 +29,9 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
-from records.dates import iso_date
-from records.model import Record
-from records.normalise import (
+from livereview.records.dates import iso_date
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_text,
     normalise_language,
     normalise_openalex_id,

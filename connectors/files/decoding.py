@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import charset_normalizer
 
 from livereview.errors import InputFileError
-from records.normalise import strip_control_chars
+from livereview.records.normalise import strip_control_chars
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "a PDF document"),

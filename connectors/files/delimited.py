@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 
-from connectors.files.fields import (
+from livereview.connectors.files.fields import (
     authors_from,
     clean_abstract,
     doi_from_openurl,
@@ -30,9 +30,9 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
-from records.dates import iso_date
-from records.model import Record
-from records.normalise import (
+from livereview.records.dates import iso_date
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_text,
     dedupe_list,
     normalise_language,

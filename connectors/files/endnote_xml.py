@@ -14,7 +14,7 @@ import xml.etree.ElementTree as StdET  # noqa: S405 - only for the element type 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from connectors.files.fields import (
+from livereview.connectors.files.fields import (
     authors_from,
     clean_abstract,
     first_doi,
@@ -27,9 +27,9 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
-from records.dates import iso_date
-from records.model import Record
-from records.normalise import (
+from livereview.records.dates import iso_date
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_text,
     dedupe_list,
     normalise_language,

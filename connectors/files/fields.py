@@ -13,9 +13,16 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote
 
-from records.model import Record
-from records.normalise import clean_text, dedupe_list, normalise_doi, normalise_pmcid, normalise_pmid, split_name
-from records.vocabulary import is_retracted_type
+from livereview.records.model import Record
+from livereview.records.normalise import (
+    clean_text,
+    dedupe_list,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+    split_name,
+)
+from livereview.records.vocabulary import is_retracted_type
 
 # ---------------------------------------------------------------- authors
 

@@ -14,7 +14,7 @@ import re
 
 from Bio import Medline
 
-from connectors.files.fields import (
+from livereview.connectors.files.fields import (
     authors_from,
     clean_abstract,
     issns_from,
@@ -22,9 +22,9 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
-from records.dates import iso_date
-from records.model import Record, Relation
-from records.normalise import (
+from livereview.records.dates import iso_date
+from livereview.records.model import Record, Relation
+from livereview.records.normalise import (
     clean_text,
     dedupe_list,
     normalise_doi,

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
-from connectors.files.decoding import split_lines
-from connectors.files.fields import (
+from livereview.connectors.files.decoding import split_lines
+from livereview.connectors.files.fields import (
     authors_from,
     clean_abstract,
     doi_from_openurl,
@@ -34,9 +34,9 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
-from records.dates import iso_date
-from records.model import Record
-from records.normalise import (
+from livereview.records.dates import iso_date
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_text,
     dedupe_list,
     normalise_language,

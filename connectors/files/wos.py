@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from connectors.files.fields import (
+from livereview.connectors.files.fields import (
     authors_from,
     clean_abstract,
     issns_from,
@@ -20,9 +20,9 @@ from connectors.files.fields import (
     split_keywords,
 )
 from livereview.errors import InputFileError
-from records.dates import iso_date
-from records.model import Record
-from records.normalise import (
+from livereview.records.dates import iso_date
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_text,
     dedupe_list,
     normalise_doi,

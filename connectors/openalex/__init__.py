@@ -3,8 +3,8 @@
 See ``README.md`` in this folder for the endpoint, limits and quirks.
 """
 
-from connectors.openalex.parse import NAME, RAW_FORMAT, item_to_record, parse, rebuild_abstract
-from connectors.openalex.search import (
+from livereview.connectors.openalex.parse import NAME, RAW_FORMAT, item_to_record, parse, rebuild_abstract
+from livereview.connectors.openalex.search import (
     CREATED_FILTER,
     PUBLICATION_FILTER,
     OpenAlexConnector,

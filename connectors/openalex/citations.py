@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from connectors.http import SourceClient, redact_url
-from connectors.openalex.parse import NAME, as_mapping, read_works
-from connectors.payloads import decode_json
+from livereview.connectors.http import SourceClient, redact_url
+from livereview.connectors.openalex.parse import NAME, as_mapping, read_works
+from livereview.connectors.payloads import decode_json
 from livereview.errors import CursorError
 
 #: OpenAlex accepts up to 100 OR-ed values in one filter; 50 keeps URLs short

@@ -7,13 +7,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.payloads import decode_json
+from livereview.connectors.payloads import decode_json
 from livereview.errors import (
     SourceParseError,
     SourceQueryError,
 )
-from records.model import Record
-from records.normalise import (
+from livereview.records.model import Record
+from livereview.records.normalise import (
     clean_inline_markup,
     clean_text,
     dedupe_list,

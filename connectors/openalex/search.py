@@ -12,21 +12,21 @@ from typing import Any
 
 import requests
 
-from connectors.base import SearchResult, Window
-from connectors.http import SourceClient, client_from_settings, redact_url
-from connectors.openalex.parse import NAME, api_message, as_mapping, item_to_record, read_works
-from connectors.payloads import decode_json
+from livereview.connectors.base import SearchResult, Window
+from livereview.connectors.http import SourceClient, client_from_settings, redact_url
+from livereview.connectors.openalex.parse import NAME, api_message, as_mapping, item_to_record, read_works
+from livereview.connectors.payloads import decode_json
 from livereview.errors import (
     CursorError,
     MissingCredentialsError,
     SourceHTTPError,
     SourceQueryError,
 )
-from livereview.settings import Settings
-from records.normalise import (
+from livereview.records.normalise import (
     clean_text,
     normalise_openalex_id,
 )
+from livereview.settings import Settings
 
 CREATED_FILTER: tuple[str, str] = ("from_created_date", "to_created_date")
 PUBLICATION_FILTER: tuple[str, str] = ("from_publication_date", "to_publication_date")

@@ -3,8 +3,8 @@
 See README.md in this folder for the endpoint, limits and quirks.
 """
 
-from connectors.pubmed.parse import NAME, RAW_FORMAT, item_to_record, parse
-from connectors.pubmed.search import PubMedConnector, build_query, make_client
+from livereview.connectors.pubmed.parse import NAME, RAW_FORMAT, item_to_record, parse
+from livereview.connectors.pubmed.search import PubMedConnector, build_query, make_client
 
 Connector = PubMedConnector
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from connectors.http import SourceClient
-from connectors.pubmed.parse import NAME, parse, safe_xml
-from connectors.pubmed.search import TOOL, parse_esearch
+from livereview.connectors.http import SourceClient
+from livereview.connectors.pubmed.parse import NAME, parse, safe_xml
+from livereview.connectors.pubmed.search import TOOL, parse_esearch
+from livereview.records.model import Record
 from livereview.settings import Settings
-from records.model import Record
 
 BATCH = 200
 

@@ -22,9 +22,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from livereview.errors import SourceParseError
-from records.dates import month_number, partial_iso
-from records.model import Record, Relation
-from records.normalise import (
+from livereview.records.dates import month_number, partial_iso
+from livereview.records.model import Record, Relation
+from livereview.records.normalise import (
     clean_inline_markup,
     clean_text,
     dedupe_list,
@@ -38,7 +38,7 @@ from records.normalise import (
     parse_year,
     strip_title_brackets,
 )
-from records.vocabulary import relation_kind, says_retracted
+from livereview.records.vocabulary import relation_kind, says_retracted
 
 NAME = "pubmed"
 RAW_FORMAT = "pubmed-xml"

@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
 
-from connectors.base import SearchResult, Window
-from connectors.http import SourceClient, client_from_settings
-from connectors.pubmed.parse import NAME, parse, safe_xml
+from livereview.connectors.base import SearchResult, Window
+from livereview.connectors.http import SourceClient, client_from_settings
+from livereview.connectors.pubmed.parse import NAME, parse, safe_xml
 from livereview.errors import SourceError, SourceParseError, SourceQueryError
+from livereview.records.model import Record
+from livereview.records.normalise import clean_text
 from livereview.settings import Settings
-from records.model import Record
-from records.normalise import clean_text
 
 TOOL = "livereview"
 #: esearch/efetch serve at most this many records of one query (PubMed API update, 2022).

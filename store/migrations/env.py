@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import store.accounts  # noqa: F401  (its tables belong to the same metadata)
-from store.models import Base
+import livereview.store.accounts  # noqa: F401  (its tables belong to the same metadata)
+from livereview.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

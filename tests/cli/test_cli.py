@@ -4,7 +4,7 @@ one-line errors."""
 import pytest
 from cli_runner import run_cli
 
-from cli.main import EXIT_CODES
+from livereview.cli.main import EXIT_CODES
 
 
 def run(*args, env=None):

@@ -9,15 +9,16 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from store.db import make_engine, reading, transaction
-from store.models import Lock, Work
-from store.runs import WRITER_LOCK, acquire_lock
+from livereview.store.db import make_engine, reading, transaction
+from livereview.store.models import Lock, Work
+from livereview.store.runs import WRITER_LOCK, acquire_lock
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
 
 def cli(*args, env):
-    return subprocess.Popen([sys.executable, "-m", "cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "livereview.cli", *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
                             text=True, env={**os.environ, **env})
 
 

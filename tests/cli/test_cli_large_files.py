@@ -13,15 +13,16 @@ from pathlib import Path
 from processes import alive, children_of, command_line
 from sqlalchemy import func, select
 
-from dedup import find_duplicates
-from flows.file_import import parse_file
-from flows.reading import BACKGROUND_MIN_BYTES
-from store.db import make_engine, reading
-from store.models import Work
+from livereview.dedup import find_duplicates
+from livereview.flows.file_import import parse_file
+from livereview.flows.reading import BACKGROUND_MIN_BYTES
+from livereview.store.db import make_engine, reading
+from livereview.store.models import Work
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "livereview.cli", *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
                             text=True, env={**os.environ, **env})
 
 
@@ -88,7 +89,7 @@ def test_ctrl_c_during_a_large_import_leaves_no_reader_and_no_rows(database_url,
     deadline = time.monotonic() + 120
     readers: list[int] = []
     while not readers and time.monotonic() < deadline:  # the reading child (python -m flows.reading)
-        readers = [pid for pid in children_of(proc.pid) if b"flows.reading" in command_line(pid)]
+        readers = [pid for pid in children_of(proc.pid) if b"livereview.flows.reading" in command_line(pid)]
         time.sleep(0.05)
     assert readers, "the import did not start a reading child"
     time.sleep(1.5)  # records are being matched and written

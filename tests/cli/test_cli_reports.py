@@ -17,7 +17,7 @@ ASREVIEW = Path("/work/asreview-venv/bin/python")
 
 
 def run(*args, env):
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=180,
+    return subprocess.run([sys.executable, "-m", "livereview.cli", *args], capture_output=True, text=True, timeout=180,
                           env={**os.environ, **env})
 
 

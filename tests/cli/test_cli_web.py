@@ -14,7 +14,7 @@ SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
 
 
 def run(*args, env, stdin=None):
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, input=stdin,
+    return subprocess.run([sys.executable, "-m", "livereview.cli", *args], capture_output=True, text=True, input=stdin,
                           env={**os.environ, **env}, timeout=120)
 
 
@@ -69,7 +69,8 @@ def test_web_serves_the_login_page_on_the_port_asked_for(env):
     from webharness import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "web", "--port", str(port)], env={**os.environ, **env},
+    proc = subprocess.Popen([sys.executable, "-m", "livereview.cli", "web", "--port", str(port)],
+            env={**os.environ, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30

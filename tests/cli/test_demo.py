@@ -7,12 +7,12 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from store.db import make_engine, reading
-from store.models import Decision, Run, Work
+from livereview.store.db import make_engine, reading
+from livereview.store.models import Decision, Run, Work
 
 
 def run(*args, env):
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "livereview.cli", *args], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **env})
 
 

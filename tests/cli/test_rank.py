@@ -6,7 +6,7 @@ import sys
 
 
 def run(*args, env):
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "livereview.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=180)
 
 

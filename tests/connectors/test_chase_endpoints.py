@@ -9,18 +9,18 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.crossref.lookup import work_by_doi
-from connectors.crossref.parse import item_to_record as crossref_record
-from connectors.crossref.parse import reference_records
-from connectors.crossref.search import make_client as crossref_client
-from connectors.europepmc.citations import links
-from connectors.europepmc.parse import parse_links
-from connectors.europepmc.search import make_client as epmc_client
-from connectors.openalex.citations import citing, lookup
-from connectors.openalex.parse import cited_by_count, referenced_ids
-from connectors.openalex.search import make_client as oa_client
-from connectors.pubmed.lookup import fetch_pmids
-from connectors.pubmed.search import make_client as pubmed_client
+from livereview.connectors.crossref.lookup import work_by_doi
+from livereview.connectors.crossref.parse import item_to_record as crossref_record
+from livereview.connectors.crossref.parse import reference_records
+from livereview.connectors.crossref.search import make_client as crossref_client
+from livereview.connectors.europepmc.citations import links
+from livereview.connectors.europepmc.parse import parse_links
+from livereview.connectors.europepmc.search import make_client as epmc_client
+from livereview.connectors.openalex.citations import citing, lookup
+from livereview.connectors.openalex.parse import cited_by_count, referenced_ids
+from livereview.connectors.openalex.search import make_client as oa_client
+from livereview.connectors.pubmed.lookup import fetch_pmids
+from livereview.connectors.pubmed.search import make_client as pubmed_client
 from livereview.errors import CursorError, SourceParseError
 from livereview.settings import Settings
 
@@ -112,7 +112,7 @@ def test_crossref_many_dois_in_one_filter_and_unknown_ones_are_absent():
     from chase_replay import crossref_answer
 
     responses.add_callback(responses.GET, "https://cr.test/works", callback=crossref_answer)
-    from connectors.crossref.lookup import works_by_dois
+    from livereview.connectors.crossref.lookup import works_by_dois
 
     got = works_by_dois(crossref_client(S, per_second=1000, **QUIET), ["10.1037/0022-006x.73.4.749", "10.1/none"])
     assert list(got) == ["10.1037/0022-006x.73.4.749"]

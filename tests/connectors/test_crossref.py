@@ -11,11 +11,18 @@ import requests
 import responses
 from responses import matchers
 
-from connectors.base import Window
-from connectors.crossref import DATE_FILTER, CrossrefConnector, advertised_rate, jats_to_text, make_client, parse
+from livereview.connectors.base import Window
+from livereview.connectors.crossref import (
+    DATE_FILTER,
+    CrossrefConnector,
+    advertised_rate,
+    jats_to_text,
+    make_client,
+    parse,
+)
 from livereview.errors import CursorError, SourceHTTPError, SourceParseError, SourceQueryError
+from livereview.records.model import Relation
 from livereview.settings import Settings
-from records.model import Relation
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "crossref"
 BASE = "https://api.crossref.test/"

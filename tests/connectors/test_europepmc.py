@@ -13,11 +13,11 @@ import requests
 import responses
 from responses import matchers
 
-from connectors.base import Window
-from connectors.europepmc import EuropePMCConnector, build_query, make_client, parse, parse_page
+from livereview.connectors.base import Window
+from livereview.connectors.europepmc import EuropePMCConnector, build_query, make_client, parse, parse_page
 from livereview.errors import CursorError, SourceHTTPError, SourceParseError, SourceQueryError
+from livereview.records.model import Relation
 from livereview.settings import Settings
-from records.model import Relation
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "europepmc"
 BASE = "https://epmc.test/europepmc/webservices/rest/"

@@ -10,8 +10,8 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.base import Window
-from connectors.feeds import FeedConnector, doi_from_url, make_client, parse, parse_feed
+from livereview.connectors.base import Window
+from livereview.connectors.feeds import FeedConnector, doi_from_url, make_client, parse, parse_feed
 from livereview.errors import SourceParseError
 from livereview.settings import Settings
 

@@ -2,7 +2,7 @@ import logging
 
 import responses
 
-from connectors.http import RateLimiter, SourceClient, parse_retry_after, redact_text, redact_url
+from livereview.connectors.http import RateLimiter, SourceClient, parse_retry_after, redact_text, redact_url
 from livereview.errors import SourceHTTPError, SourceQueryError
 
 

@@ -11,8 +11,8 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.base import Window
-from connectors.openalex import OpenAlexConnector, make_client, parse, rebuild_abstract
+from livereview.connectors.base import Window
+from livereview.connectors.openalex import OpenAlexConnector, make_client, parse, rebuild_abstract
 from livereview.errors import (
     CursorError,
     MissingCredentialsError,

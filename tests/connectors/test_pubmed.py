@@ -13,12 +13,12 @@ import requests
 import responses
 from responses import matchers
 
-from connectors.base import Window
-from connectors.pubmed import PubMedConnector, build_query, parse
-from connectors.pubmed.search import make_client, parse_esearch
+from livereview.connectors.base import Window
+from livereview.connectors.pubmed import PubMedConnector, build_query, parse
+from livereview.connectors.pubmed.search import make_client, parse_esearch
 from livereview.errors import SourceError, SourceHTTPError, SourceParseError, SourceQueryError
+from livereview.records.model import Relation
 from livereview.settings import Settings
-from records.model import Relation
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "pubmed"
 BASE = "https://eutils.test/entrez/eutils/"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from records.model import Record
+from livereview.records.model import Record
 
 CASES_PATH = Path(__file__).parent / "pair_cases.json"
 

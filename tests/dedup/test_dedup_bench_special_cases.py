@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import dedup
+from livereview import dedup
 
 SPECIAL = Path("/work/shared/bench/dedup/bibdedupe_special_cases")
 
@@ -16,7 +16,7 @@ SPECIAL = Path("/work/shared/bench/dedup/bibdedupe_special_cases")
 def special_cases():
     if not (SPECIAL / "records_pre_merged.csv").exists():
         pytest.skip(f"benchmark data not present at {SPECIAL}")
-    from connectors.files import read_records
+    from livereview.connectors.files import read_records
 
     records = list(read_records(SPECIAL / "records_pre_merged.csv", fmt="csv", source="bench"))
     with open(SPECIAL / "merged_record_ids.csv", newline="", encoding="utf-8") as fh:

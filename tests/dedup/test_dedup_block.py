@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dedup
-from dedup import prepare
-from dedup.block import BlockIndex, block_key_texts, block_keys
-from records.model import Record
+from livereview import dedup
+from livereview.dedup import prepare
+from livereview.dedup.block import BlockIndex, block_key_texts, block_keys
+from livereview.records.model import Record
 
 
 def test_block_keys_cover_identifiers_title_authors_and_locators():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dedup
-from dedup.cluster import PairLink, cluster
-from dedup.match import Verdict
-from records.model import Record
+from livereview import dedup
+from livereview.dedup.cluster import PairLink, cluster
+from livereview.dedup.match import Verdict
+from livereview.records.model import Record
 
 BASE = dict(title="Sponsorship and IT vendor management of projects", authors=["Liu, Li", "Yetton, Philip"],
             year=2009, journal="Journal of Information Technology")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import dedup
-from dedup.rules import GROUPED_NOTICE_RULES, LEVELS, NO_RULE, RULES, UNDECIDED_RULES, rule
-from records.model import Record
+from livereview import dedup
+from livereview.dedup.rules import GROUPED_NOTICE_RULES, LEVELS, NO_RULE, RULES, UNDECIDED_RULES, rule
+from livereview.records.model import Record
 
 
 def test_write_groups_csv_matches_the_benchmark_format(tmp_path):

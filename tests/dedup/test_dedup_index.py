@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import dedup
-from dedup import MatchIndex
-from records.model import Record
+from livereview import dedup
+from livereview.dedup import MatchIndex
+from livereview.records.model import Record
 
 CASES = json.loads((Path(__file__).parent / "pair_cases.json").read_text(encoding="utf-8"))
 
@@ -120,7 +120,7 @@ def test_priming_is_by_the_record_object_and_bounded(corpus, monkeypatch):
     index.prime(records[1], dedup.prepare(records[0]))
     m = index.match(twin)
     assert m is None or m.key != "known"
-    monkeypatch.setattr("dedup.index.PRIMED", 2)
+    monkeypatch.setattr("livereview.dedup.index.PRIMED", 2)
     for r in records[2:5]:
         index.prime(r, dedup.prepare(records[0]))
     assert index.match(records[1]) is None or index.match(records[1]).key != "known"  # dropped: the oldest

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import dedup
-from records.model import Record
+from livereview import dedup
+from livereview.records.model import Record
 
 CASES = json.loads((Path(__file__).parent / "pair_cases.json").read_text(encoding="utf-8"))
 

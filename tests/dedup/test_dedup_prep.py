@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dedup import prepare
-from dedup.prep import fold, parse_pages
-from records.model import Record, Relation
+from livereview.dedup import prepare
+from livereview.dedup.prep import fold, parse_pages
+from livereview.records.model import Record, Relation
 
 
 def prep(**fields):

@@ -14,9 +14,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from webharness import free_port
 
-from records.model import Record
-from store.db import transaction
-from store.ingest import Provenance, ingest_records
+from livereview.records.model import Record
+from livereview.store.db import transaction
+from livereview.store.ingest import Provenance, ingest_records
 
 SMTP_USER = "digest-bot"
 SMTP_PASSWORD = "s3cr3t p@ss:w/rd"          # needs percent-encoding in the URL
@@ -199,7 +199,7 @@ def ingest_into():
 @pytest.fixture
 def store(engine, protocol):
     """A store set up as ``livereview init`` leaves it: the protocol registered and the 50 seed studies included."""
-    from flows.init_store import init_store
+    from livereview.flows.init_store import init_store
 
     init_store(engine, protocol)
     return engine

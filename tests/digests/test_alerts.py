@@ -1,6 +1,6 @@
 import logging
 
-from digests.alerts import alert_recipients, send_alert
+from livereview.digests.alerts import alert_recipients, send_alert
 from livereview.errors import LiveReviewError
 
 WRONG = "Hunter2-Wrong-Pa55"
@@ -25,7 +25,7 @@ def test_without_a_maintainer_the_first_digest_recipient_is_alerted(make_setting
 
 
 def test_without_smtp_the_alert_is_logged_and_written_to_the_outbox(make_settings, caplog, tmp_path):
-    with caplog.at_level(logging.WARNING, logger="digests.alerts"):
+    with caplog.at_level(logging.WARNING, logger="livereview.digests.alerts"):
         result = send_alert(make_settings(), "[livereview] monitor run failed", "pubmed: HTTP 500")
     [path] = (tmp_path / "outbox").glob("alert-*.eml")
     assert result == f"alert written to {path} (SMTP not configured (set LIVEREVIEW_SMTP_URL))"

@@ -4,11 +4,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.digest import digest
-from flows.init_store import init_store
+from livereview.cli.digest import digest
 from livereview.errors import ConfigError, StoreError
+from livereview.flows.init_store import init_store
 from livereview.settings import load_settings
-from store.db import make_engine
+from livereview.store.db import make_engine
 
 app = typer.Typer()
 app.command("digest")(digest)

@@ -3,15 +3,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from digests.content import Period, collect, newest_first
-from records.model import Record, Relation
-from reports.growth import BASELINE
-from store.clock import utcnow
-from store.db import reading, transaction
-from store.merge import merge_works
-from store.models import Notice, Work
-from store.runs import register_protocol, start_run, start_source_run
-from store.screening import record_decision
+from livereview.digests.content import Period, collect, newest_first
+from livereview.records.model import Record, Relation
+from livereview.reports.growth import BASELINE
+from livereview.store.clock import utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.merge import merge_works
+from livereview.store.models import Notice, Work
+from livereview.store.runs import register_protocol, start_run, start_source_run
+from livereview.store.screening import record_decision
 
 SEED_DOI = "10.1023/a:1018703901116"   # Bryant et al. 1999, an included seed study
 
@@ -98,7 +98,7 @@ def test_unreported_notices_list_retractions_of_included_studies_first(store, pr
                      ("correction", "queued", "europepmc: erratum-in doi 10.5555/erratum.1", False)]
     with transaction(store) as s:   # a notice already put in a digest is not reported again
         s.execute(update(Notice).where(Notice.evidence == "already reported").values(digest_id=None))
-        from store.models import DigestRecord
+        from livereview.store.models import DigestRecord
 
         d = DigestRecord(period_start=start, period_end=start, status="sent", subject="s")
         s.add(d)

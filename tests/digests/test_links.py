@@ -1,6 +1,6 @@
 import pytest
 
-from digests.links import doi_url, pubmed_url, safe_url, work_url
+from livereview.digests.links import doi_url, pubmed_url, safe_url, work_url
 
 
 @pytest.mark.parametrize("url", [

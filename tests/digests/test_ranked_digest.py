@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from ranking_records import ingest, off_topic, on_topic
 
-from digests.content import Period, collect, newest_first
-from digests.render import render
-from ranking import retrain
-from store.clock import utcnow
-from store.db import reading
+from livereview.digests.content import Period, collect, newest_first
+from livereview.digests.render import render
+from livereview.ranking import retrain
+from livereview.store.clock import utcnow
+from livereview.store.db import reading
 
 
 def collect_now(engine, protocol, start, **kw):

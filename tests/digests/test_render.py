@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from digests.content import (
+from livereview.digests.content import (
     Candidate,
     Counts,
     DigestContent,
@@ -15,8 +15,8 @@ from digests.content import (
     short_authors,
     snippet,
 )
-from digests.render import build_message, mark, render, subject
-from protocols.queries import ConceptFilter
+from livereview.digests.render import build_message, mark, render, subject
+from livereview.protocols.queries import ConceptFilter
 
 START = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 END = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)
@@ -230,7 +230,7 @@ def test_the_why_terms_of_a_score_are_shown_in_text_and_escaped_in_html(protocol
 
 
 def test_plain_text_wrapping_indents_continuation_lines():
-    from digests.render import wrap
+    from livereview.digests.render import wrap
 
     assert wrap("one two three four five", width=9, indent=2) == "one two\n  three\n  four five"
     assert wrap("", 10) == "" and wrap(None, 10) == ""

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from digests.service import run_digest
+from livereview.digests.service import run_digest
 from livereview.errors import ConfigError
-from records.model import Record, Relation
-from store.clock import as_utc, utcnow
-from store.db import reading, transaction
-from store.models import DigestRecord, Notice, Work
-from store.runs import start_run, start_source_run
+from livereview.records.model import Record, Relation
+from livereview.store.clock import as_utc, utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.models import DigestRecord, Notice, Work
+from livereview.store.runs import start_run, start_source_run
 
 SEED_DOI = "10.1023/a:1018703901116"
 TEAM = ["ia-review-team@example.org"]

@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from digests import smtp
-from digests.smtp import failure_reason, parse_smtp_url, send, ssl_context
+from livereview.digests import smtp
+from livereview.digests.smtp import failure_reason, parse_smtp_url, send, ssl_context
 from livereview.errors import ConfigError
 
 PASSWORD = "s3cr3t p@ss:w/rd"

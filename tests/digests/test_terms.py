@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from digests.content import snippet_with_spans
-from protocols.queries import ConceptFilter
+from livereview.digests.content import snippet_with_spans
+from livereview.protocols.queries import ConceptFilter
 
 PIECES = ["homework", "Homework", "HOMEWORKS", "home-work", "home work", "assignment", "assignments,",
           "between-session activities", "between session activities", "Between-Sessions activities", "therapy",
@@ -45,8 +45,8 @@ def filters(protocol_module):
 
 @pytest.fixture(scope="module")
 def protocol_module():
+    from livereview.protocols.model import load_protocol
     from livereview.settings import BUNDLED_PROTOCOL
-    from protocols.model import load_protocol
 
     return load_protocol(BUNDLED_PROTOCOL)
 

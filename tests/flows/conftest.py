@@ -7,8 +7,8 @@ import shutil
 import pytest
 from replay_server import ReplayServer
 
+from livereview.protocols.model import load_protocol
 from livereview.settings import BUNDLED_PROTOCOL, load_settings
-from protocols.model import load_protocol
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import responses
 from chase_replay import RETRACTED_DOI, TODAY, api_settings, clients, plain_text, replay
 from sqlalchemy import func, select
 
-from digests.service import create_digest
-from flows.chase import execute_chase
-from flows.init_store import init_store
+from livereview.digests.service import create_digest
+from livereview.flows.chase import execute_chase
+from livereview.flows.init_store import init_store
 from livereview.settings import Settings
-from store.chase import connection_label, connections, other_methods_counts
-from store.db import transaction
-from store.models import Notice, SourceRecord, Work, WorkLink
+from livereview.store.chase import connection_label, connections, other_methods_counts
+from livereview.store.db import transaction
+from livereview.store.models import Notice, SourceRecord, Work, WorkLink
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ import pytest
 from replay_server import Paper, homework_paper
 from sqlalchemy import func, select
 
-from digests.content import collect
-from digests.service import plan_period
-from flows.chase import execute_chase
-from flows.init_store import init_store
-from store.chase import connection_label, connections
-from store.clock import utcnow
-from store.db import transaction
-from store.models import Notice, SourceRecord, Work, WorkLink
+from livereview.digests.content import collect
+from livereview.digests.service import plan_period
+from livereview.flows.chase import execute_chase
+from livereview.flows.init_store import init_store
+from livereview.store.chase import connection_label, connections
+from livereview.store.clock import utcnow
+from livereview.store.db import transaction
+from livereview.store.models import Notice, SourceRecord, Work, WorkLink
 
 S36_DOI = "10.1037/0022-006x.73.4.742"   # Kazantzis, Lampropoulos & Deane 2005, an included study
 

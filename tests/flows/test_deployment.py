@@ -54,7 +54,7 @@ def test_deploy_from_prefect_yaml_and_a_process_worker_lands_a_monitor_run(tmp_p
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_LOGGING_LEVEL": "WARNING"}
     env.pop("LIVEREVIEW_DATABASE_URL", None)
-    _run(env, sys.executable, "-m", "cli", "init", "--protocol", str(replay_protocol_path))
+    _run(env, sys.executable, "-m", "livereview.cli", "init", "--protocol", str(replay_protocol_path))
 
     logs = [(tmp_path / name).open("wb") for name in ("server.log", "worker.log")]
     server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,

@@ -5,11 +5,11 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from flows.init_store import init_store
+from livereview.flows.init_store import init_store
+from livereview.records.model import Record
 from livereview.settings import load_settings
-from records.model import Record
-from store.db import make_engine, transaction
-from store.ingest import Provenance, ingest_records
+from livereview.store.db import make_engine, transaction
+from livereview.store.ingest import Provenance, ingest_records
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def store(protocol):
 
 
 def test_the_flow_sends_the_digest_and_a_rerun_the_same_day_sends_nothing(prefect, store, smtp, monkeypatch):
-    from flows.digest import weekly_digest
+    from livereview.flows.digest import weekly_digest
 
     url, inbox = smtp
     monkeypatch.setenv("LIVEREVIEW_SMTP_URL", url)
@@ -70,7 +70,7 @@ def test_the_flow_sends_the_digest_and_a_rerun_the_same_day_sends_nothing(prefec
 
 
 def test_the_flow_leaves_the_digest_in_the_outbox_when_not_sending(prefect, store, tmp_path):
-    from flows.digest import weekly_digest
+    from livereview.flows.digest import weekly_digest
 
     result = weekly_digest(send=False, outbox=str(tmp_path / "box"))
     assert result["pending"] == [1] and result["sent"] == []

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from connectors.files.write import WRITERS
-from flows.file_import import import_file
-from store.db import make_engine, migrate, reading
-from store.models import Work
-from store.queries import works_for_export
+from livereview.connectors.files.write import WRITERS
+from livereview.flows.file_import import import_file
+from livereview.store.db import make_engine, migrate, reading
+from livereview.store.models import Work
+from livereview.store.queries import works_for_export
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = [ROOT.parent / "shared" / "realdata" / "exports" / "wos_export_ris_format.txt",

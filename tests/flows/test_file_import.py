@@ -7,12 +7,12 @@ import pytest
 from cli_runner import run_cli
 from sqlalchemy import func, select
 
-from flows.file_import import import_file
-from flows.init_store import init_store
 from livereview.errors import InputFileError
-from store.db import transaction
-from store.ingest import PriorDecision
-from store.models import Decision, Import, SourceRecord, Work
+from livereview.flows.file_import import import_file
+from livereview.flows.init_store import init_store
+from livereview.store.db import transaction
+from livereview.store.ingest import PriorDecision
+from livereview.store.models import Decision, Import, SourceRecord, Work
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 REAL_EXPORTS = sorted(p for p in EXPORTS.iterdir() if p.is_file() and p.name != "MANIFEST.tsv")

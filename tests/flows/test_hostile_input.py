@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.files import read_records
-from flows.file_import import import_file
-from flows.init_store import init_store
-from store.db import transaction
-from store.models import SourceRecord, Work
+from livereview.connectors.files import read_records
+from livereview.flows.file_import import import_file
+from livereview.flows.init_store import init_store
+from livereview.store.db import transaction
+from livereview.store.models import SourceRecord, Work
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 FILES = sorted(p for p in EXPORTS.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")

@@ -1,8 +1,8 @@
 from sqlalchemy import func, select
 
-from flows.init_store import init_store, read_seed_corpus
-from store.db import transaction
-from store.models import Decision, ProtocolVersion, SourceRecord, Work
+from livereview.flows.init_store import init_store, read_seed_corpus
+from livereview.store.db import transaction
+from livereview.store.models import Decision, ProtocolVersion, SourceRecord, Work
 
 
 def test_init_loads_the_50_included_studies_and_a_second_init_changes_nothing(engine, protocol):
@@ -36,7 +36,7 @@ def test_a_store_made_from_the_1_0_0_seed_corpus_takes_the_corrected_rows_withou
     import shutil
     from pathlib import Path
 
-    from protocols.model import parse_protocol
+    from livereview.protocols.model import parse_protocol
 
     old_dir = tmp_path / "old"
     old_dir.mkdir()

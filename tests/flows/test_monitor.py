@@ -8,12 +8,12 @@ import pytest
 from replay_server import homework_paper
 from sqlalchemy import func, select, text
 
-from flows.init_store import init_store
-from flows.monitor import execute_monitor, plan_streams
 from livereview.errors import RunLockedError
-from store.db import transaction
-from store.models import Run, SourceRecord, SourceRun, Watermark, Work
-from store.runs import acquire_lock, release_lock
+from livereview.flows.init_store import init_store
+from livereview.flows.monitor import execute_monitor, plan_streams
+from livereview.store.db import transaction
+from livereview.store.models import Run, SourceRecord, SourceRun, Watermark, Work
+from livereview.store.runs import acquire_lock, release_lock
 
 TODAY = date.today()
 
@@ -139,7 +139,7 @@ def test_a_second_run_while_one_holds_the_lock_is_refused(store, settings, repla
 
     from sqlalchemy import update
 
-    from store.models import Lock
+    from livereview.store.models import Lock
 
     acquire_lock(store, "monitor", "other run")
     with transaction(store) as s:

@@ -15,7 +15,7 @@ from cli_runner import run_cli
 from replay_server import homework_paper
 from sqlalchemy import create_engine, func, select, text
 
-from store.models import SourceRecord, Watermark, Work
+from livereview.store.models import SourceRecord, Watermark, Work
 
 pytestmark = pytest.mark.slow
 TODAY = date.today()
@@ -90,7 +90,7 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
     assert cli(cli_env, "init").returncode == 0
     replay.replay.stall["crossref"] = 60          # PubMed and Europe PMC finish, then Crossref hangs
     log = (tmp_path / "killed-run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "run", "--no-alert"], env=cli_env,
+    proc = subprocess.Popen([sys.executable, "-m", "livereview.cli", "run", "--no-alert"], env=cli_env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 180
@@ -133,7 +133,7 @@ def test_two_runs_started_two_seconds_apart_the_loser_exits_6_with_one_line(cli_
     assert cli(cli_env, "init").returncode == 0
     replay.replay.add(homework_paper(1, TODAY - timedelta(days=2)))
     replay.replay.stall["pubmed"] = 3     # the winner holds the lock for a while (three seconds a request)
-    args = [sys.executable, "-m", "cli", "run", "--source", "pubmed", "--no-alert"]
+    args = [sys.executable, "-m", "livereview.cli", "run", "--source", "pubmed", "--no-alert"]
     first = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2)
     second = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

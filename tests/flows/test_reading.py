@@ -13,14 +13,14 @@ import pytest
 from processes import alive, children_of, command_line
 from sqlalchemy import select
 
-from dedup import find_duplicates
-from flows import reading
-from flows.file_import import import_file
-from flows.init_store import init_store
-from flows.reading import read_prepared
+from livereview.dedup import find_duplicates
 from livereview.errors import InputFileError, LiveReviewError
-from store.db import make_engine, migrate, transaction
-from store.models import Notice, SourceRecord, Work
+from livereview.flows import reading
+from livereview.flows.file_import import import_file
+from livereview.flows.init_store import init_store
+from livereview.flows.reading import read_prepared
+from livereview.store.db import make_engine, migrate, transaction
+from livereview.store.models import Notice, SourceRecord, Work
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 #: one export per reader: RIS (streamed), CSV (handed out as read), BibTeX, EndNote XML, MEDLINE, WoS
@@ -47,7 +47,7 @@ def big_csv(tmp_path: Path, rows: int, *, tail: str = "") -> Path:
 
 def readers() -> list[int]:
     """The reading children of this process that are still running."""
-    return [pid for pid in children_of(os.getpid()) if alive(pid) and b"flows.reading" in command_line(pid)]
+    return [pid for pid in children_of(os.getpid()) if alive(pid) and b"livereview.flows.reading" in command_line(pid)]
 
 
 def no_reader_left() -> bool:
@@ -95,11 +95,11 @@ def test_the_readers_warnings_reach_this_process_log(caplog):
     path = EXPORTS / "scopus_export_funding_texts.csv"  # rows with more fields than the header: a warning
     with caplog.at_level(logging.WARNING):
         read(path, background=False)
-    here = [r.getMessage() for r in caplog.records if r.name == "connectors.files.delimited"]
+    here = [r.getMessage() for r in caplog.records if r.name == "livereview.connectors.files.delimited"]
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         read(path, background=True)
-    there = [r.getMessage() for r in caplog.records if r.name == "connectors.files.delimited"]
+    there = [r.getMessage() for r in caplog.records if r.name == "livereview.connectors.files.delimited"]
     assert here and there == here
 
 

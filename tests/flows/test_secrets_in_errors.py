@@ -7,10 +7,10 @@ import logging
 
 from sqlalchemy import select
 
-from flows.init_store import init_store
-from flows.monitor import execute_monitor
-from store.db import reading
-from store.models import Run, SourceRun
+from livereview.flows.init_store import init_store
+from livereview.flows.monitor import execute_monitor
+from livereview.store.db import reading
+from livereview.store.models import Run, SourceRun
 
 
 def test_an_echoed_api_key_is_scrubbed_from_source_runs_the_run_and_the_log(engine, settings, replay,

@@ -12,12 +12,12 @@ import responses
 from chase_replay import CR, OA, PM, RETRACTED_DOI, S39_DOI, api_settings, clients, load
 from sqlalchemy import update
 
-from digests.reminders import reminders
-from flows.init_store import init_store
-from flows.validate import NO_ID, NOT_INDEXED, NOT_MATCHED, validate_search
-from store.db import transaction
-from store.models import Work
-from store.validation import latest_recall, recall_drops
+from livereview.digests.reminders import reminders
+from livereview.flows.init_store import init_store
+from livereview.flows.validate import NO_ID, NOT_INDEXED, NOT_MATCHED, validate_search
+from livereview.store.db import transaction
+from livereview.store.models import Work
+from livereview.store.validation import latest_recall, recall_drops
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 PMIDS = {S39_DOI: "27993338", RETRACTED_DOI: "16173862"}   # given to two included works for the PubMed check

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from livereview.errors import ProtocolError
+from livereview.protocols.model import load_protocol, parse_protocol
 from livereview.settings import BUNDLED_PROTOCOL
-from protocols.model import load_protocol, parse_protocol
 
 TEXT = BUNDLED_PROTOCOL.read_text()
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from livereview.errors import ProtocolError
+from livereview.protocols.model import MAX_RECIPIENTS, check_query_text, parse_protocol
 from livereview.settings import BUNDLED_PROTOCOL
-from protocols.model import MAX_RECIPIENTS, check_query_text, parse_protocol
 
 TEXT = BUNDLED_PROTOCOL.read_text()
 

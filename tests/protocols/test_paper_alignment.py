@@ -6,9 +6,9 @@ import csv
 import re
 from collections import Counter
 
+from livereview.protocols.model import load_protocol
+from livereview.protocols.queries import europepmc_query, openalex_languages, pubmed_query, source_queries
 from livereview.settings import BUNDLED_PROTOCOL
-from protocols.model import load_protocol
-from protocols.queries import europepmc_query, openalex_languages, pubmed_query, source_queries
 
 P = load_protocol(BUNDLED_PROTOCOL)
 

@@ -1,6 +1,13 @@
+from livereview.protocols.model import load_protocol, parse_protocol
+from livereview.protocols.queries import (
+    ConceptFilter,
+    all_queries,
+    crossref_query,
+    describe,
+    pubmed_query,
+    source_queries,
+)
 from livereview.settings import BUNDLED_PROTOCOL
-from protocols.model import load_protocol, parse_protocol
-from protocols.queries import ConceptFilter, all_queries, crossref_query, describe, pubmed_query, source_queries
 
 P = load_protocol(BUNDLED_PROTOCOL)
 

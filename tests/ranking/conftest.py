@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def store(engine, protocol):
-    from flows.init_store import init_store
+    from livereview.flows.init_store import init_store
 
     init_store(engine, protocol)
     return engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranking.model import document, featurise, fit, why
+from livereview.ranking.model import document, featurise, fit, why
 
 INCLUDES = [f"Homework adherence in cognitive therapy, study {i}: clients did homework between sessions"
             for i in range(6)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from ranking_records import ingest, off_topic, on_topic
 from sqlalchemy import func, select
 
-from ranking import rank, retrain, retrain_if_changed, scores_for, scores_or_rank
-from store.db import reading, transaction
-from store.models import RankingScore, Work
-from store.screening import record_decision
+from livereview.ranking import rank, retrain, retrain_if_changed, scores_for, scores_or_rank
+from livereview.store.db import reading, transaction
+from livereview.store.models import RankingScore, Work
+from livereview.store.screening import record_decision
 
 
 def ids_by_doi(engine) -> dict[str, int]:

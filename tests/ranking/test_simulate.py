@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from ranking.simulate import choose_priors, metrics, simulate
+from livereview.ranking.simulate import choose_priors, metrics, simulate
 
 TOPIC_WORDS = ["homework", "between", "sessions", "therapy", "clients", "adherence", "coaching", "assignments"]
 OTHER = ["soil nitrogen maize irrigation", "steel corrosion coastal bridges", "exoplanet transit photometry",
@@ -76,7 +76,8 @@ def test_a_set_with_a_single_include_cannot_be_simulated():
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "cli", "simulate", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "livereview.cli", "simulate", *map(str, args)],
+            capture_output=True, text=True,
                           env=dict(os.environ), timeout=120)
 
 
@@ -103,7 +104,7 @@ def test_the_command_takes_a_named_label_column_and_refuses_bad_labels_in_one_li
 
 
 def test_column_names_are_matched_in_any_case(tmp_path):
-    from ranking.simulate import read_labelled_csv
+    from livereview.ranking.simulate import read_labelled_csv
 
     path = tmp_path / "caps.csv"
     path.write_text("Title,Abstract,Label_Included\nHomework,In therapy,1\nSoil,Maize,0\n", encoding="utf-8")

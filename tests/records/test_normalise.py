@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from records.normalise import normalise_doi, repair_mojibake, split_name
+from livereview.records.normalise import normalise_doi, repair_mojibake, split_name
 
 
 @pytest.mark.parametrize(("name", "expected"), [

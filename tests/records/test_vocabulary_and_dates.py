@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from records.dates import from_parts, iso_date, month_number, partial_iso, prose_date
-from records.vocabulary import (
+from livereview.records.dates import from_parts, iso_date, month_number, partial_iso, prose_date
+from livereview.records.vocabulary import (
     NOTICE_FOR_PUBLICATION_TYPE,
     NOTICE_FOR_RELATION,
     NOTICE_IN_RELATION,
@@ -57,8 +57,8 @@ def test_no_package_spells_a_notice_kind_of_its_own():
 
 
 def test_source_names_are_defined_once_and_the_registry_and_protocol_follow_them():
-    from connectors.registry import CONNECTORS, IMPORT_FORMATS
-    from protocols.model import SOURCE_NAMES
+    from livereview.connectors.registry import CONNECTORS, IMPORT_FORMATS
+    from livereview.protocols.model import SOURCE_NAMES
 
     assert tuple(CONNECTORS) == tuple(SOURCES) == SOURCE_NAMES
     assert set(IMPORT_FORMATS) == set(SOURCES.values())

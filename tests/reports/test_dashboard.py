@@ -4,11 +4,11 @@ import threading
 
 from prisma_history import build_history, work
 
-from reports.dashboard import StaleWhileRevalidate, collect
-from store.clock import utcnow
-from store.db import reading, transaction
-from store.models import Notice
-from store.runs import finish_run, start_run, start_source_run
+from livereview.reports.dashboard import StaleWhileRevalidate, collect
+from livereview.store.clock import utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.models import Notice
+from livereview.store.runs import finish_run, start_run, start_source_run
 
 
 def test_yield_per_source_and_query_block_and_works_found_by_one_source(engine, protocol):

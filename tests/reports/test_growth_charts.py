@@ -5,21 +5,21 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import update
 
-from records.model import Record
-from reports.charts import cumulative_svg, growth_png, per_run_svg
-from reports.growth import BASELINE, Growth, RunYield, growth, run_yields
-from store.clock import utcnow
-from store.db import reading, transaction
-from store.ingest import Provenance, ingest_records
-from store.models import SourceRecord, Work
-from store.runs import finish_run, start_run, start_source_run
-from store.screening import record_decision
+from livereview.records.model import Record
+from livereview.reports.charts import cumulative_svg, growth_png, per_run_svg
+from livereview.reports.growth import BASELINE, Growth, RunYield, growth, run_yields
+from livereview.store.clock import utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.ingest import Provenance, ingest_records
+from livereview.store.models import SourceRecord, Work
+from livereview.store.runs import finish_run, start_run, start_source_run
+from livereview.store.screening import record_decision
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _init(engine, protocol):
-    from flows.init_store import init_store
+    from livereview.flows.init_store import init_store
 
     init_store(engine, protocol)
 

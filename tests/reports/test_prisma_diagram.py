@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from prisma_history import REASONS, build_history
 
-from reports import prisma_files
-from reports.prisma_diagram import layout, prisma_png, prisma_svg
-from store.db import reading
-from store.prisma import Arm, PrismaCounts, prisma_counts
+from livereview.reports import prisma_files
+from livereview.reports.prisma_diagram import layout, prisma_png, prisma_svg
+from livereview.store.db import reading
+from livereview.store.prisma import Arm, PrismaCounts, prisma_counts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -4,13 +4,13 @@ import csv
 import io
 from datetime import date
 
-from records.model import Record
-from reports.searchlog import to_csv, to_html, to_markdown
-from store.db import reading, transaction
-from store.ingest import Provenance, ingest_records
-from store.models import Import
-from store.runs import finish_run, register_protocol, start_run, start_source_run
-from store.searchlog import search_log
+from livereview.records.model import Record
+from livereview.reports.searchlog import to_csv, to_html, to_markdown
+from livereview.store.db import reading, transaction
+from livereview.store.ingest import Provenance, ingest_records
+from livereview.store.models import Import
+from livereview.store.runs import finish_run, register_protocol, start_run, start_source_run
+from livereview.store.searchlog import search_log
 
 
 def test_each_source_query_and_each_import_is_one_entry_with_what_prisma_s_asks(engine, protocol):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from store.accounts import (
+from livereview.store.accounts import (
     AccountError,
     WebSession,
     add_user,
@@ -18,9 +18,9 @@ from store.accounts import (
     session_user,
     set_password,
 )
-from store.clock import utcnow
-from store.db import reading, transaction
-from store.models import AuditEntry
+from livereview.store.clock import utcnow
+from livereview.store.db import reading, transaction
+from livereview.store.models import AuditEntry
 
 
 def test_a_session_is_found_by_its_token_and_only_its_hash_is_stored(engine):

@@ -3,8 +3,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from livereview.errors import ConfigError, StoreError
-from store.audit import audit
-from store.db import current_revision, head_revision, make_engine, migrate, require_current_schema, transaction
+from livereview.store.audit import audit
+from livereview.store.db import (
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    require_current_schema,
+    transaction,
+)
 
 
 def test_migrating_twice_changes_nothing(database_url, new_engine):
@@ -18,7 +25,7 @@ def test_the_named_head_is_alembics_head():
     """Commands check the store against HEAD_REVISION without loading Alembic: a new migration must move it."""
     from alembic.script import ScriptDirectory
 
-    from store.db import HEAD_REVISION, MIGRATIONS
+    from livereview.store.db import HEAD_REVISION, MIGRATIONS
 
     assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD_REVISION
 
@@ -64,8 +71,8 @@ def test_sqlite_gets_planner_statistics_so_the_queue_reads_the_relevance_index(t
     index in the queue's order (the web app, imports, init and trainings refresh them)."""
     from sqlalchemy import insert, text
 
-    from store.db import refresh_statistics
-    from store.models import Work
+    from livereview.store.db import refresh_statistics
+    from livereview.store.models import Work
 
     eng = make_engine(f"sqlite:///{tmp_path / 's.db'}")
     migrate(eng)

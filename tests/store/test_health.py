@@ -5,10 +5,10 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from store.clock import utcnow
-from store.db import make_engine, migrate, reading, transaction
-from store.health import consecutive_failures, source_health
-from store.runs import finish_run, start_run, start_source_run
+from livereview.store.clock import utcnow
+from livereview.store.db import make_engine, migrate, reading, transaction
+from livereview.store.health import consecutive_failures, source_health
+from livereview.store.runs import finish_run, start_run, start_source_run
 
 
 def _run(s, streams):
@@ -62,8 +62,8 @@ def test_records_over_a_period_sum_every_run_in_it(engine):
 
 
 def test_the_status_command_and_the_digest_say_the_same_thing(tmp_path):
-    from digests.content import Period
-    from digests.content import source_health as digest_health
+    from livereview.digests.content import Period
+    from livereview.digests.content import source_health as digest_health
 
     data = tmp_path / "data"
     data.mkdir()
@@ -76,7 +76,8 @@ def test_the_status_command_and_the_digest_say_the_same_thing(tmp_path):
         digest = {h.source: h for h in digest_health(s, Period(utcnow() - timedelta(days=7), utcnow()),
                                                      ["pubmed", "crossref"])}
     engine.dispose()
-    res = subprocess.run([sys.executable, "-m", "cli", "status"], capture_output=True, text=True, timeout=120,
+    res = subprocess.run([sys.executable, "-m", "livereview.cli", "status"], capture_output=True, text=True,
+            timeout=120,
                          env={**os.environ, "LIVEREVIEW_DATA_DIR": str(data)})
     assert res.returncode == 0, res.stderr
     crossref = next(line for line in res.stdout.splitlines() if line.strip().startswith("crossref"))

@@ -1,12 +1,12 @@
 import pytest
 from sqlalchemy import func, select
 
-from records.model import Record, Relation
-from store import screening
-from store.db import transaction
-from store.ingest import PriorDecision, Provenance, find_by_identifiers, ingest_records
-from store.merge import merge_works, undo_merge
-from store.models import AuditEntry, Decision, Notice, SourceRecord, Work, WorkLink
+from livereview.records.model import Record, Relation
+from livereview.store import screening
+from livereview.store.db import transaction
+from livereview.store.ingest import PriorDecision, Provenance, find_by_identifiers, ingest_records
+from livereview.store.merge import merge_works, undo_merge
+from livereview.store.models import AuditEntry, Decision, Notice, SourceRecord, Work, WorkLink
 
 
 def rec(**kw):
@@ -152,7 +152,7 @@ def test_merging_keeps_decisions_and_undo_restores_everything(engine):
 
 
 def test_records_without_shared_identifiers_are_matched_by_the_fuzzy_stage(engine):
-    from store.matching import matcher_for
+    from livereview.store.matching import matcher_for
 
     first = rec(source="pubmed", source_id="31", pmid="31", doi="10.1007/s10608-020-10151-y",
                 title="Weekly self-ratings of treatment involvement and their relation to symptom reduction in "
@@ -173,7 +173,7 @@ def test_records_without_shared_identifiers_are_matched_by_the_fuzzy_stage(engin
 
 
 def test_a_preprint_and_its_published_version_are_linked_and_screened_once(engine):
-    from store.matching import matcher_for
+    from livereview.store.matching import matcher_for
 
     title = "Between-session homework engagement predicts outcome in executive coaching: a longitudinal study"
     authors = ["Smith, Jane", "Okafor, Chidi", "Larsen, Ida"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from records.model import Record, Relation
-from store import ingest as ingest_module
-from store.db import make_engine, migrate, transaction
-from store.ingest import IngestReport, Provenance, _ingest_one, canonical, ingest_records
-from store.matching import matcher_for
-from store.models import Notice, SourceRecord, Work, WorkLink
+from livereview.records.model import Record, Relation
+from livereview.store import ingest as ingest_module
+from livereview.store.db import make_engine, migrate, transaction
+from livereview.store.ingest import IngestReport, Provenance, _ingest_one, canonical, ingest_records
+from livereview.store.matching import matcher_for
+from livereview.store.models import Notice, SourceRecord, Work, WorkLink
 
 T1 = "Between-session homework engagement predicts outcome in executive coaching: a longitudinal study"
 T2 = "Written assignments between sessions in cognitive therapy for depression: a randomised trial"

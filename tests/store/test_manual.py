@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from digests.reminders import reminders
-from flows.file_import import import_file
-from flows.init_store import init_store
+from livereview.digests.reminders import reminders
 from livereview.errors import ConfigError
-from store.db import transaction
-from store.manual import last_manual_imports, manual_exports_due
-from store.models import Import
+from livereview.flows.file_import import import_file
+from livereview.flows.init_store import init_store
+from livereview.store.db import transaction
+from livereview.store.manual import last_manual_imports, manual_exports_due
+from livereview.store.models import Import
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 RIS = EXPORTS / "ebsco_psycinfo_academic_search.ris"

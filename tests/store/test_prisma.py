@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from prisma_history import D2, D3, REASONS, build_history, vote
 
-from store.db import reading, transaction
-from store.prisma import cached_prisma_counts, prisma_counts
+from livereview.store.db import reading, transaction
+from livereview.store.prisma import cached_prisma_counts, prisma_counts
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_rows_read_in_diagram_order_and_name_every_reason(history):
 def test_works_the_citation_chase_found_are_counted_under_other_methods_not_databases(history):
     from prisma_history import rec, search
 
-    from store.runs import start_run
+    from livereview.store.runs import start_run
 
     with transaction(history) as s:
         run = start_run(s, "chase", None, {})

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import update
 
 from livereview.errors import ProtocolError, RunLockedError
-from store.db import transaction
-from store.health import consecutive_failures
-from store.models import Lock, Run
-from store.runs import (
+from livereview.store.db import transaction
+from livereview.store.health import consecutive_failures
+from livereview.store.models import Lock, Run
+from livereview.store.runs import (
     abandon_stale_runs,
     acquire_lock,
     advance_watermark,

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import screening as sc
-from store.screening import Ballot, derive_status
+from livereview.store import screening as sc
+from livereview.store.screening import Ballot, derive_status
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
-from connectors.crossref.search import make_client as crossref_client
-from connectors.europepmc.search import make_client as epmc_client
-from connectors.openalex.search import make_client as oa_client
-from connectors.pubmed.search import make_client as pubmed_client
-from flows.chase import Clients
+from livereview.connectors.crossref.search import make_client as crossref_client
+from livereview.connectors.europepmc.search import make_client as epmc_client
+from livereview.connectors.openalex.search import make_client as oa_client
+from livereview.connectors.pubmed.search import make_client as pubmed_client
+from livereview.flows.chase import Clients
 from livereview.settings import Settings
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

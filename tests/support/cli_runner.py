@@ -22,8 +22,8 @@ class CliResult:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     """Run ``livereview ARGS`` with ``env`` added to the environment; returns exit code, stdout and stderr."""
-    from cli.logs import remove_handlers
-    from cli.main import main
+    from livereview.cli.logs import remove_handlers
+    from livereview.cli.main import main
 
     runner = CliRunner()
     with runner.isolation(env=env) as (out, err, _):

@@ -4,13 +4,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from records.model import Record
-from store.db import transaction
-from store.ingest import PriorDecision, Provenance, ingest_records
-from store.merge import merge_works, undo_merge
-from store.models import Import, SourceRecord, Work
-from store.runs import finish_run, start_run, start_source_run
-from store.screening import VERSION, record_decision
+from livereview.records.model import Record
+from livereview.store.db import transaction
+from livereview.store.ingest import PriorDecision, Provenance, ingest_records
+from livereview.store.merge import merge_works, undo_merge
+from livereview.store.models import Import, SourceRecord, Work
+from livereview.store.runs import finish_run, start_run, start_source_run
+from livereview.store.screening import VERSION, record_decision
 
 D1, D2, D3 = (datetime(2026, 1, 5, 9, tzinfo=UTC), datetime(2026, 2, 2, 9, tzinfo=UTC),
               datetime(2026, 3, 2, 9, tzinfo=UTC))
@@ -52,7 +52,7 @@ def vote(s, n, stage, decision, who, when=D1, **kw):
 
 def build_history(engine, protocol):
     """The store after ``init`` (50 included seed studies) and the history the docstring of each step tells."""
-    from flows.init_store import init_store
+    from livereview.flows.init_store import init_store
 
     init_store(engine, protocol)
     with transaction(engine) as s:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from records.model import Record
-from store.db import transaction
-from store.ingest import PriorDecision, Provenance, ingest_records
+from livereview.records.model import Record
+from livereview.store.db import transaction
+from livereview.store.ingest import PriorDecision, Provenance, ingest_records
 
 OFF_TOPICS = ["Soil nitrogen uptake in irrigated maize fields", "Corrosion of steel bridges in coastal air",
               "Exoplanet transit photometry with small telescopes", "Traffic flow models for urban intersections",

@@ -29,9 +29,9 @@ def web_settings(database_url: str, **overrides: Any):  # noqa: ANN201
 
 
 def add_user(engine, name: str, *, admin: bool = False, password: str = PASSWORD) -> None:  # noqa: ANN001
-    from store.accounts import add_user as add
-    from store.db import transaction
-    from web.passwords import hash_password
+    from livereview.store.accounts import add_user as add
+    from livereview.store.db import transaction
+    from livereview.web.passwords import hash_password
 
     with transaction(engine) as s:
         add(s, name, hash_password(password), admin=admin, actor="test")
@@ -40,9 +40,9 @@ def add_user(engine, name: str, *, admin: bool = False, password: str = PASSWORD
 def add_works(engine, records: Iterable[dict[str, Any]], *, source: str = "pubmed",  # noqa: ANN001
               reviewers_required: int = 2) -> list[int]:
     """Ingest records (dicts of Record fields) as if a search found them; returns their work ids in order."""
-    from records.model import Record
-    from store.db import transaction
-    from store.ingest import Provenance, ingest_records
+    from livereview.records.model import Record
+    from livereview.store.db import transaction
+    from livereview.store.ingest import Provenance, ingest_records
 
     recs = [Record(source=source, source_id=str(r.get("pmid") or r.get("doi") or i), **r)
             for i, r in enumerate(records)]

@@ -21,7 +21,7 @@ def protocol(protocol):
 @pytest.fixture
 def make_app(engine, protocol):
     """Build the app over the test store (``engine`` runs each test on SQLite and PostgreSQL)."""
-    from web.app import create_app
+    from livereview.web.app import create_app
 
     def make(**kwargs):
         settings = web_settings(engine.url.render_as_string(hide_password=False))

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from web.agreement import agreement, cohen_kappa, fleiss_kappa
+from livereview.web.agreement import agreement, cohen_kappa, fleiss_kappa
 
 
 def test_cohens_kappa_matches_the_textbook_yes_no_example():

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from webharness import add_works, login, serve, shot
 
-from store import screening as sc
-from store.db import reading
-from store.models import AuditEntry, Decision, Work
+from livereview.store import screening as sc
+from livereview.store.db import reading
+from livereview.store.models import AuditEntry, Decision, Work
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 

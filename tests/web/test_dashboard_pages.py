@@ -8,10 +8,10 @@ import pytest
 from prisma_history import REASONS, build_history
 from webharness import PASSWORD, login, shot
 
-from reports.dashboard import collect
-from reports.growth import growth
-from store.db import reading
-from store.prisma import prisma_counts
+from livereview.reports.dashboard import collect
+from livereview.reports.growth import growth
+from livereview.store.db import reading
+from livereview.store.prisma import prisma_counts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 from webharness import add_works, post_form, signin
 
-from flows.init_store import init_store
-from store.db import reading, transaction
-from store.models import UNSCORED, RankingRun, RankingScore, Work
+from livereview.flows.init_store import init_store
+from livereview.store.db import reading, transaction
+from livereview.store.models import UNSCORED, RankingRun, RankingScore, Work
 
 
 def record(i: int) -> dict:

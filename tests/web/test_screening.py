@@ -10,10 +10,10 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from webharness import add_works, post_form, signin
 
-from store import screening as sc
-from store.db import reading, transaction
-from store.merge import merge_works, undo_merge
-from store.models import AuditEntry, Decision, Work
+from livereview.store import screening as sc
+from livereview.store.db import reading, transaction
+from livereview.store.merge import merge_works, undo_merge
+from livereview.store.models import AuditEntry, Decision, Work
 
 TA, FT = "title-abstract", "full-text"
 
@@ -177,8 +177,8 @@ def test_the_queue_filters_by_source_stage_and_status_and_refuses_unknown_values
 
 
 def test_the_queue_order_is_a_function_passed_in(engine, users, make_app):
-    from store.models import Work as W
-    from web.queue import newest_first
+    from livereview.store.models import Work as W
+    from livereview.web.queue import newest_first
 
     ids = add_works(engine, [record(i) for i in range(30, 33)])
     app = make_app(orderings={"newest": newest_first, "oldest": lambda stmt: stmt.order_by(W.id.asc())})
@@ -217,9 +217,9 @@ def test_decisions_survive_a_merge_and_an_unmerge_through_the_app(engine, as_use
 
 
 def test_the_import_path_and_the_app_write_the_same_decision_table(engine, as_user, protocol, fixtures):
-    from flows.file_import import import_file
-    from store.ingest import PriorDecision
-    from store.queries import status_counts
+    from livereview.flows.file_import import import_file
+    from livereview.store.ingest import PriorDecision
+    from livereview.store.queries import status_counts
 
     rep = import_file(engine, protocol, fixtures / "exports" / "pubmed_export.nbib", source="pubmed-manual",
                       prior=PriorDecision("exclude", TA, "2023 team", "E4"))

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 from webharness import PASSWORD, add_works, csrf_from, post_form, signin
 
-from store.accounts import WebSession
-from store.db import reading, transaction
-from store.models import AuditEntry, Decision
-from web.app import iter_routes
-from web.security import SESSION_COOKIE, sign
+from livereview.store.accounts import WebSession
+from livereview.store.db import reading, transaction
+from livereview.store.models import AuditEntry, Decision
+from livereview.web.app import iter_routes
+from livereview.web.security import SESSION_COOKIE, sign
 
 RECORD = {"title": "Homework compliance in cognitive behavioural therapy", "abstract": "Homework in CBT.",
           "authors": ["Kazantzis, N"], "year": 2024, "journal": "Behav Res Ther", "pmid": "39000001"}
@@ -119,7 +119,7 @@ def test_a_session_cookie_signed_with_another_key_is_refused(client, users):
 
 
 def test_a_disabled_user_is_signed_out_at_once(client, engine, users):
-    from store.accounts import disable_user, require_user
+    from livereview.store.accounts import disable_user, require_user
 
     signin(client, "ann")
     assert client.get("/queue").status_code == 200

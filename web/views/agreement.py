@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store import screening as sc
-from store.accounts import User
-from store.models import Decision, Import, Run, Work
-from web.agreement import Agreement, agreement, cohen_kappa
-from web.context import admin_user, get_db, render
+from livereview.store import screening as sc
+from livereview.store.accounts import User
+from livereview.store.models import Decision, Import, Run, Work
+from livereview.web.agreement import Agreement, agreement, cohen_kappa
+from livereview.web.context import admin_user, get_db, render
 
 router = APIRouter()
 

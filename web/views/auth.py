@@ -7,10 +7,19 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from store.accounts import User, WebSession, close_session, get_user, open_session
-from web.context import get_db, optional_session, render, state, writing
-from web.passwords import verify_password
-from web.security import ANON_COOKIE, SESSION_COOKIE, clear_cookie, form_fields, new_token, set_cookie, sign, unsign
+from livereview.store.accounts import User, WebSession, close_session, get_user, open_session
+from livereview.web.context import get_db, optional_session, render, state, writing
+from livereview.web.passwords import verify_password
+from livereview.web.security import (
+    ANON_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    form_fields,
+    new_token,
+    set_cookie,
+    sign,
+    unsign,
+)
 
 router = APIRouter()
 

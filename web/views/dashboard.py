@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reports.charts import cumulative_svg, per_run_svg
-from reports.dashboard import PAGES, Dashboard, cached, collect, dashboard_version
-from store.accounts import User, WebSession
-from store.db import reading
-from web.context import get_db, optional_session, render, state
-from web.errors import LoginRequired
+from livereview.reports.charts import cumulative_svg, per_run_svg
+from livereview.reports.dashboard import PAGES, Dashboard, cached, collect, dashboard_version
+from livereview.store.accounts import User, WebSession
+from livereview.store.db import reading
+from livereview.web.context import get_db, optional_session, render, state
+from livereview.web.errors import LoginRequired
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reports.exports import writer
-from store.accounts import User
-from store.queries import STATUS_FILTERS, works_for_export
-from web.context import current_user, get_db, render
-from web.errors import BadRequest
+from livereview.reports.exports import writer
+from livereview.store.accounts import User
+from livereview.store.queries import STATUS_FILTERS, works_for_export
+from livereview.web.context import current_user, get_db, render
+from livereview.web.errors import BadRequest
 
 router = APIRouter()
 FORMATS = {"ris": ("application/x-research-info-systems", "ris"), "bibtex": ("application/x-bibtex", "bib"),

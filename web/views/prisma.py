@@ -11,17 +11,17 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reports import prisma_files
-from reports.dashboard import PAGES, cached
-from reports.prisma_diagram import prisma_png, prisma_svg
-from store.accounts import User
-from store.clock import as_utc
-from store.db import reading
-from store.models import Run
-from store.prisma import cached_prisma_counts, prisma_counts, store_version
-from web.context import get_db, render, state
-from web.errors import BadRequest
-from web.views.dashboard import viewer
+from livereview.reports import prisma_files
+from livereview.reports.dashboard import PAGES, cached
+from livereview.reports.prisma_diagram import prisma_png, prisma_svg
+from livereview.store.accounts import User
+from livereview.store.clock import as_utc
+from livereview.store.db import reading
+from livereview.store.models import Run
+from livereview.store.prisma import cached_prisma_counts, prisma_counts, store_version
+from livereview.web.context import get_db, render, state
+from livereview.web.errors import BadRequest
+from livereview.web.views.dashboard import viewer
 
 router = APIRouter()
 MEDIA = {"svg": "image/svg+xml", "png": "image/png", "csv": "text/csv; charset=utf-8",

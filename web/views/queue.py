@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ranking import scores_for
-from store import screening as sc
-from store.accounts import User
-from store.models import SourceRecord
-from web.context import current_user, get_db, render, state
-from web.errors import BadRequest
-from web.queue import DEFAULT_ORDER, PAGE_SIZE, STAGE_STATUSES, QueueFilter, queue_page, stage_of
+from livereview.ranking import scores_for
+from livereview.store import screening as sc
+from livereview.store.accounts import User
+from livereview.store.models import SourceRecord
+from livereview.web.context import current_user, get_db, render, state
+from livereview.web.errors import BadRequest
+from livereview.web.queue import DEFAULT_ORDER, PAGE_SIZE, STAGE_STATUSES, QueueFilter, queue_page, stage_of
 
 router = APIRouter()
 

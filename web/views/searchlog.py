@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reports import searchlog as render_log
-from store.accounts import User
-from store.searchlog import DEDUP_METHOD, search_log
-from web.context import current_user, get_db, render
-from web.errors import BadRequest
+from livereview.reports import searchlog as render_log
+from livereview.store.accounts import User
+from livereview.store.searchlog import DEDUP_METHOD, search_log
+from livereview.web.context import current_user, get_db, render
+from livereview.web.errors import BadRequest
 
 router = APIRouter()
 FORMATS = {"csv": ("text/csv; charset=utf-8", render_log.to_csv),

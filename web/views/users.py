@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from store.accounts import AccountError, User, add_user, disable_user, enable_user, list_users, require_user
-from web.context import admin_user, get_db, render, writing
-from web.errors import BadRequest
-from web.passwords import WeakPassword, hash_password
-from web.security import form_fields
+from livereview.store.accounts import AccountError, User, add_user, disable_user, enable_user, list_users, require_user
+from livereview.web.context import admin_user, get_db, render, writing
+from livereview.web.errors import BadRequest
+from livereview.web.passwords import WeakPassword, hash_password
+from livereview.web.security import form_fields
 
 router = APIRouter()
 

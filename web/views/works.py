@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from protocols.queries import ConceptFilter
-from store.accounts import User
-from store.db import reading
-from store.models import SourceRecord, Work, WorkMerge
-from web.context import current_user, get_db, render, state, writing
-from web.errors import BadRequest, NotFound
-from web.queue import QueueFilter, neighbours, stage_of
-from web.retrain import retrain_soon
-from web.review import NOT_RETRIEVED, StageView, decide, resolve, stage_view, undo, work_decisions
-from web.security import form_fields
-from web.text import identifier_links, mark
-from web.views.queue import queue_filter
+from livereview.protocols.queries import ConceptFilter
+from livereview.store.accounts import User
+from livereview.store.db import reading
+from livereview.store.models import SourceRecord, Work, WorkMerge
+from livereview.web.context import current_user, get_db, render, state, writing
+from livereview.web.errors import BadRequest, NotFound
+from livereview.web.queue import QueueFilter, neighbours, stage_of
+from livereview.web.retrain import retrain_soon
+from livereview.web.review import NOT_RETRIEVED, StageView, decide, resolve, stage_view, undo, work_decisions
+from livereview.web.security import form_fields
+from livereview.web.text import identifier_links, mark
+from livereview.web.views.queue import queue_filter
 
 router = APIRouter()
 STAGES = ("title-abstract", "full-text")

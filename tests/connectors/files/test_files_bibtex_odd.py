@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import bibtex, read_records
+from livereview.connectors.files import bibtex, read_records
 from livereview.errors import InputFileError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "exports"
@@ -50,7 +50,8 @@ def test_the_import_command_prints_exactly_one_line_for_unbalanced_braces(tmp_pa
     bad = tmp_path / "broken.bib"
     bad.write_text("@article{a,\n title={Unbalanced {brace},\n year={2021}\n}\n@article{b, title={Fine}}\n")
     env = {**os.environ, "LIVEREVIEW_DATA_DIR": str(tmp_path / "data")}
-    res = subprocess.run([sys.executable, "-m", "cli", "import", str(bad), "--source", "x", "--dry-run", "--json"],
+    res = subprocess.run([sys.executable, "-m", "livereview.cli", "import", str(bad), "--source", "x",
+            "--dry-run", "--json"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 3
     lines = res.stderr.strip().splitlines()

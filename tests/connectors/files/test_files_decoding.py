@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import decoding, open_records, ris
-from connectors.files.decoding import Decoded, decode
+from livereview.connectors.files import decoding, open_records, ris
+from livereview.connectors.files.decoding import Decoded, decode
 from livereview.errors import InputFileError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

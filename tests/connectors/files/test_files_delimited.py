@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import delimited, read_records
+from livereview.connectors.files import delimited, read_records
 from livereview.errors import InputFileError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "exports"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import FILE_FORMATS, FORMATS, detect_format, read_records
+from livereview.connectors.files import FILE_FORMATS, FORMATS, detect_format, read_records
 from livereview.errors import InputFileError, SourceParseError
-from records.model import Record
+from livereview.records.model import Record
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "exports"
 
@@ -119,7 +119,7 @@ def test_saved_api_response_is_handed_to_the_connector_parser(monkeypatch):
         calls.append((payload[:5], source))
         return [Record(source=source, title="From the feed", raw_format="feed")]
 
-    monkeypatch.setitem(sys.modules, "connectors.feeds", types.SimpleNamespace(parse=fake_parse))
+    monkeypatch.setitem(sys.modules, "livereview.connectors.feeds", types.SimpleNamespace(parse=fake_parse))
     records = read_records(FIXTURES / "api" / "atom_incomplete_empty_author.atom", source="journal-feed")
     assert calls == [(b"<?xml", "journal-feed")]
     assert [(r.title, r.source, r.raw_format) for r in records] == [("From the feed", "journal-feed", "feed")]
@@ -129,7 +129,7 @@ def test_connector_parser_failure_becomes_an_input_file_error(monkeypatch):
     def failing_parse(payload: bytes, *, source: str) -> list[Record]:
         raise SourceParseError("crossref", "JSON without a message")
 
-    monkeypatch.setitem(sys.modules, "connectors.crossref", types.SimpleNamespace(parse=failing_parse))
+    monkeypatch.setitem(sys.modules, "livereview.connectors.crossref", types.SimpleNamespace(parse=failing_parse))
     with pytest.raises(InputFileError, match="not a readable crossref-json payload: JSON without a message"):
         read_records(FIXTURES / "api" / "work_pone.0033693_2017.json", source="crossref")
 

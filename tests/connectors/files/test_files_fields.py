@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.files.fields import (
+from livereview.connectors.files.fields import (
     clean_abstract,
     clean_author,
     issns_from,
@@ -13,7 +13,7 @@ from connectors.files.fields import (
     split_bibtex_names,
     split_glued_names,
 )
-from records.dates import iso_date
+from livereview.records.dates import iso_date
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import bibtex, endnote_xml, nbib, read_records, wos
+from livereview.connectors.files import bibtex, endnote_xml, nbib, read_records, wos
 from livereview.errors import InputFileError
-from records.model import Relation
+from livereview.records.model import Relation
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "exports"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_records
+from livereview.connectors.files import read_records
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "exports"
 SHARED = Path(__file__).parents[3] / ".." / "shared"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_records, ris
+from livereview.connectors.files import read_records, ris
 from livereview.errors import InputFileError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "exports"
@@ -144,7 +144,7 @@ def test_retracted_title_prefix_marks_record_retracted():
 
 
 def test_open_records_hands_out_records_before_a_damaged_end_is_reached(tmp_path):
-    from connectors.files import open_records
+    from livereview.connectors.files import open_records
 
     path = tmp_path / "refs.ris"
     path.write_text("TY  - JOUR\nTI  - First study of homework\nER  - \n\nTY  - JOUR\nTI  - Cut off", encoding="utf-8")

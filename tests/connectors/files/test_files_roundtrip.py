@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_records
-from connectors.files.write import WRITERS, neutralise_formula
+from livereview.connectors.files import read_records
+from livereview.connectors.files.write import WRITERS, neutralise_formula
 from livereview.errors import InputFileError
-from records.model import Record
+from livereview.records.model import Record
 
 REALDATA = Path(__file__).resolve().parents[3].parent / "shared" / "realdata"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
