@@ -187,8 +187,8 @@ def reconcile(engine: Any, result: LoadResult) -> Reconciliation:
 
     reviewers = sorted({o.reviewer for o in result.decisions} | {o.reviewer for o in result.signins})
     with reading(engine) as s:
-        rows = Counter(s.execute(select(Decision.reviewer, Decision.work_id).where(
-            Decision.reviewer.in_(reviewers), Decision.stage == "title-abstract")).tuples())
+        rows = Counter((r, w) for r, w in s.execute(select(Decision.reviewer, Decision.work_id).where(
+            Decision.reviewer.in_(reviewers), Decision.stage == "title-abstract")))
     answered = {(o.reviewer, o.work_id) for o in result.answered}
     stored = set(rows)
     return Reconciliation(
