@@ -91,7 +91,8 @@ def sign_in(base: str, name: str, out: list[Outcome], timeout: float) -> tuple[r
 
 
 def _reviewer(base: str, name: str, work_ids: list[int], deadline: list[float], timeout: float,
-              result: LoadResult, lock: threading.Lock, start: threading.Barrier, go: threading.Event) -> None:
+              result: LoadResult, lock: threading.Lock, start: threading.Barrier, go: threading.Event,
+              think: float) -> None:
     signins: list[Outcome] = []
     decisions: list[Outcome] = []
     client = sign_in(base, name, signins, timeout)
@@ -109,6 +110,8 @@ def _reviewer(base: str, name: str, work_ids: list[int], deadline: list[float], 
                 f"{base}/works/{w}/decision",
                 data={"stage": "title-abstract", "decision": v, "csrf_token": token, "back": "mine=1"},
                 allow_redirects=False, timeout=timeout), reviewer=name, work_id=wid)
+            if think:
+                time.sleep(think)
         s.close()
     with lock:
         result.signins += signins
@@ -136,15 +139,17 @@ def browse(base: str, name: str, until: float, timeout: float, out: list[Outcome
 
 
 def run_load(base: str, assignments: dict[str, list[int]], seconds: float, *, timeout: float = 90.0,
-             bystander: str | None = None, browse_ids: list[int] | None = None) -> LoadResult:
-    """Every reviewer in ``assignments`` decides on its own records for ``seconds``; returns every outcome."""
+             bystander: str | None = None, browse_ids: list[int] | None = None, think: float = 0.0) -> LoadResult:
+    """Every reviewer in ``assignments`` decides on its own records for ``seconds``, pausing ``think`` seconds
+    after each answer (0: as fast as the app answers); returns every outcome."""
     result = LoadResult(seconds)
     lock = threading.Lock()
     start = threading.Barrier(len(assignments) + 1)
     go = threading.Event()
     deadline = [0.0]
-    threads = [threading.Thread(target=_reviewer, args=(base, name, ids, deadline, timeout, result, lock, start, go),
-                                name=f"load-{name}", daemon=True) for name, ids in assignments.items()]
+    threads = [threading.Thread(target=_reviewer, name=f"load-{name}", daemon=True,
+                                args=(base, name, ids, deadline, timeout, result, lock, start, go, think))
+               for name, ids in assignments.items()]
     for t in threads:
         t.start()
     with contextlib.suppress(threading.BrokenBarrierError):   # the clock starts once everyone has signed in

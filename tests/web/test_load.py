@@ -5,6 +5,7 @@ PostgreSQL. The timings are the page benchmark's job (``benchmarks/web_pages.py 
 from __future__ import annotations
 
 import inspect
+import time
 
 import pytest
 from fastapi import Depends
@@ -64,4 +65,7 @@ def test_twelve_reviewers_at_once_every_decision_answered_and_stored_once(live_s
     assert rec.stored_not_answered == [] and rec.answered_not_stored == [] and rec.stored_twice == []
     assert rec.stored == rec.answered == len(result.answered)
     assert result.pages, "the bystander loaded pages meanwhile"
+    deadline = time.monotonic() + 10   # a page's read session ends just after its response is sent
+    while engine.pool.checkedout() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert engine.pool.checkedout() == 0
