@@ -10,7 +10,7 @@ import time
 import pytest
 from fastapi import Depends
 from starlette.testclient import TestClient
-from webharness import add_user, add_works, signin
+from webharness import add_user, add_works, csrf_from, signin
 from webload import reconcile, run_load
 
 from livereview.store.accounts import User
@@ -69,3 +69,29 @@ def test_twelve_reviewers_at_once_every_decision_answered_and_stored_once(live_s
     while engine.pool.checkedout() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_decision_the_store_cannot_take_in_time_is_answered_503_and_not_stored(app, engine, users, monkeypatch):
+    """The writer lock held elsewhere past the bound: the reviewer is told nothing was saved, and nothing was."""
+    from sqlalchemy import func, select
+
+    from livereview.store import db as store_db
+    from livereview.store.models import Decision
+
+    ids = add_works(engine, [record(1)])
+    monkeypatch.setattr(store_db, "WRITE_WAIT", 0.3)
+    with TestClient(app, follow_redirects=False) as client:
+        assert signin(client, "ann").status_code == 303
+        token = csrf_from(client.get("/queue").text)
+        with store_db.transaction(engine):    # another writer of this process holds the store
+            resp = client.post(f"/works/{ids[0]}/decision",
+                               data={"stage": "title-abstract", "decision": "include", "csrf_token": token})
+        assert resp.status_code == 503 and "nothing was saved" in resp.text
+        with store_db.reading(engine) as s:
+            assert s.scalar(select(func.count()).select_from(Decision)) == 0
+        resp = client.post(f"/works/{ids[0]}/decision",    # once the store is free the same vote goes through
+                           data={"stage": "title-abstract", "decision": "include", "csrf_token": token})
+        assert resp.status_code == 303
+        with store_db.reading(engine) as s:
+            assert s.scalar(select(func.count()).select_from(Decision)) == 1
