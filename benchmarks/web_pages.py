@@ -13,6 +13,16 @@ p50 and p95 over 200 requests each (after 10 warm-up requests); target p95 < 150
     python benchmarks/web_pages.py [--works 100000] [--decisions 50000] [--requests 200]
                                    [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
+**Load mode** (``--load 20 --seconds 60 [--backend sqlite|postgresql]``): the app runs in its own process (uvicorn
+on loopback, background retraining on as in production unless ``--no-retrain``); 20 reviewers, each with its own
+client in its own thread, sign in and post decisions (with their CSRF token, as the browser does) on their own
+open records as fast as the app answers (or after ``--think`` seconds of reading each), for 60 s, while a
+bystander loads the sign-in page signed out and the queue, a record and the dashboard signed in (first alone,
+for a quiet baseline, then under the load). Afterwards the answered decisions are compared with the rows stored.
+Targets: no errors, every answered decision stored exactly once and nothing stored that was not answered,
+decision p95 < 150 ms, the bystander's p95 under load < 150 ms.
+Default store for load mode: 20,000 works, 10,000 decisions.
+
 PostgreSQL runs in a private schema that is dropped afterwards (default URL: LIVEREVIEW_TEST_POSTGRES_URL).
 """
 
@@ -35,7 +45,8 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 from pgschema import private_schema  # noqa: E402
-from webharness import PASSWORD, add_user, serve, web_settings  # noqa: E402
+from webharness import PASSWORD, add_user, serve, serve_process, web_settings  # noqa: E402
+from webload import browse, reconcile, run_load  # noqa: E402
 
 from livereview.protocols.model import load_protocol  # noqa: E402
 from livereview.settings import BUNDLED_PROTOCOL  # noqa: E402
@@ -171,25 +182,105 @@ def bench(label: str, url: str, args: argparse.Namespace) -> bool:
     return ok
 
 
+def _row(name: str, values: list[float], extra: str = "") -> str:
+    if not values:
+        return f"  {name:44} {'-':>8} {'-':>8} {'-':>8}   (no answers){extra}"
+    return (f"  {name:44} {statistics.median(values):8.1f} {pct(values, 95):8.1f} {max(values):8.1f}"
+            f"   n={len(values)}{extra}")
+
+
+def load_bench(label: str, url: str, args: argparse.Namespace) -> bool:
+    """Many reviewers deciding at once (see the module's docstring); prints the figures, True when on target."""
+    engine = make_engine(url)
+    migrate(engine)
+    secs = fill(engine, args.works, args.decisions)
+    names = [f"load{k:02d}" for k in range(1, args.load + 1)]
+    for name in [*names, "bystander"]:
+        add_user(engine, name)
+    decided = args.decisions // 2
+    queued = list(range(decided + 1, args.works + 1))
+    random.Random(5).shuffle(queued)
+    assignments = {name: queued[k::len(names)] for k, name in enumerate(names)}
+    browse_ids = random.Random(6).sample(range(1, args.works + 1), 200)
+    engine.dispose()
+    with serve_process(url, retrain=args.retrain) as base:
+        quiet: list = []
+        browse(base, "bystander", time.monotonic() + min(10.0, args.seconds / 4), args.timeout, quiet,
+               work_ids=browse_ids)
+        t0 = time.perf_counter()
+        result = run_load(base, assignments, args.seconds, timeout=args.timeout, bystander="bystander",
+                          browse_ids=browse_ids, think=args.think)
+        wall = time.perf_counter() - t0
+        time.sleep(1.0)   # let a request the clients gave up on finish on the server before counting rows
+    rec = reconcile(engine, result)
+    engine.dispose()
+    answered = [o.ms for o in result.answered]
+    failed = [o for o in result.decisions if o.status != 303]
+    kinds: dict[str, int] = {}
+    for o in result.errors:
+        key = f"{o.kind}: {o.error or o.status}"
+        kinds[key] = kinds.get(key, 0) + 1
+    p95 = pct(answered, 95) if answered else float("inf")
+    print(f"\n{label} load: {args.load} reviewers deciding for {args.seconds:.0f} s ({args.works:,} works, "
+          f"{args.decisions:,} decisions, filled in {secs:.1f} s; background retraining "
+          f"{'on' if args.retrain else 'off'}; think time {args.think:g} s; client timeout {args.timeout:.0f} s; "
+          f"wall {wall:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"  decisions: {len(result.decisions)} sent, {len(answered)} answered, {len(failed)} not answered; "
+          f"{len(answered) / args.seconds:.1f} answered/s")
+    print(f"  {'requests':44} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    print(_row("decision POST (answered)", answered))
+    print(_row("reviewers' sign-in POST", [o.ms for o in result.signins if o.kind == "sign-in POST"]))
+    by_kind_quiet: dict[str, list[float]] = {}
+    by_kind_load: dict[str, list[float]] = {}
+    for src, dst in ((quiet, by_kind_quiet), (result.pages, by_kind_load)):
+        for o in src:
+            dst.setdefault(o.kind, []).append(o.ms)
+    for kind in sorted(by_kind_load.keys() | by_kind_quiet.keys()):
+        print(_row(f"bystander {kind}, quiet", by_kind_quiet.get(kind, [])))
+        print(_row(f"bystander {kind}, under load", by_kind_load.get(kind, [])))
+    print(f"  errors: {len(result.errors)}" + ("" if not kinds else " (" + "; ".join(
+        f"{k} ×{n}" for k, n in sorted(kinds.items())) + ")"))
+    print(f"  stored: {rec.stored} decision rows for {rec.answered} answered decisions; stored but never answered: "
+          f"{len(rec.stored_not_answered)}; answered but not stored: {len(rec.answered_not_stored)}; stored more "
+          f"than once: {len(rec.stored_twice)}")
+    pages_p95 = pct([o.ms for o in result.pages], 95) if result.pages else float("inf")
+    ok = not result.errors and rec.exact and p95 < TARGET_MS and pages_p95 < TARGET_MS
+    print(f"  target (0 errors, answered == stored exactly once, decision p95 < {TARGET_MS:.0f} ms, bystander p95 "
+          f"< {TARGET_MS:.0f} ms): {'met' if ok else 'NOT met'}")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--works", type=int, default=100_000)
-    ap.add_argument("--decisions", type=int, default=50_000)
+    ap.add_argument("--works", type=int, default=None, help="default 100,000 (load mode: 20,000)")
+    ap.add_argument("--decisions", type=int, default=None, help="default 50,000 (load mode: 10,000)")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--postgres", default=os.environ.get("LIVEREVIEW_TEST_POSTGRES_URL"),
                     help="PostgreSQL server URL (a private schema is used and dropped); skipped when unset")
-    ap.add_argument("--only", choices=("sqlite", "postgresql"))
+    ap.add_argument("--only", "--backend", dest="only", choices=("sqlite", "postgresql"))
+    ap.add_argument("--load", type=int, default=0, metavar="REVIEWERS",
+                    help="load mode: this many reviewers deciding at once (see above)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="load mode: how long the reviewers decide")
+    ap.add_argument("--timeout", type=float, default=90.0, help="load mode: the clients' timeout per request")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="load mode: seconds a reviewer reads before the next decision (0: as fast as answered)")
+    ap.add_argument("--no-retrain", dest="retrain", action="store_false",
+                    help="load mode: background retraining off (on by default, as the app serves)")
     args = ap.parse_args()
+    args.works = args.works or (20_000 if args.load else 100_000)
+    args.decisions = args.decisions if args.decisions is not None else (10_000 if args.load else 50_000)
+    run = load_bench if args.load else bench
     ok = True
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            ok &= bench("SQLite", f"sqlite:///{tmp}/bench.db", args)
+            ok &= run("SQLite", f"sqlite:///{tmp}/bench.db", args)
     if args.only in (None, "postgresql"):
         if not args.postgres:
             print("\nPostgreSQL: skipped (no --postgres and no LIVEREVIEW_TEST_POSTGRES_URL)")
         else:
             with private_schema(args.postgres) as url:
-                ok &= bench("PostgreSQL", url, args)
+                ok &= run("PostgreSQL", url, args)
     return 0 if ok else 1
 
 

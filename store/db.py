@@ -1,13 +1,22 @@
 """Engines, transactions and migrations.
 
 SQLite is the embedded default (WAL journal, foreign keys on, a busy timeout so a second writer
-waits instead of failing); PostgreSQL via ``LIVEREVIEW_DATABASE_URL``. The schema is owned by
+waits instead of failing); PostgreSQL via ``LIVEREVIEW_DATABASE_URL``.
+
+Concurrency (issue 24, the web app under load): the pool holds :data:`POOL_SIZE` + :data:`POOL_OVERFLOW`
+connections, as many as the web app's thread pool has threads, and a thread that still finds none waits at most
+:data:`POOL_TIMEOUT` seconds (then the request fails, nothing stored). On SQLite the writers of one process take
+turns on a lock of their own before ``BEGIN IMMEDIATE``: a waiting writer wakes the moment the lock is free
+(SQLite's busy handler would sleep up to 100 ms between tries), waits at most :data:`WRITE_WAIT` seconds, and
+never upgrades a read lock into a deadlock. Another process (a CLI import) is still waited for by the busy
+timeout. The schema is owned by
 Alembic: :func:`migrate` upgrades any database to the latest revision, so ``init`` run twice
 changes nothing.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -30,6 +39,30 @@ MIGRATIONS = Path(str(resources.files("livereview.store") / "migrations"))
 #: fails when a migration is added and this is not moved on.
 HEAD_REVISION = "0006_works_relevance"
 
+#: pooled connections kept, and the extra ones opened under load: together the web app's thread-pool size
+#: (anyio's default 40), so no request thread waits for a connection another thread merely holds
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+#: seconds a thread waits for a pooled connection before its request fails (503, nothing stored)
+POOL_TIMEOUT = 15
+#: seconds a SQLite writer waits for the other writers of its process before it gives up (nothing stored)
+WRITE_WAIT = 30.0
+
+
+class StoreBusy(StoreError):
+    """The store could not take a write in time (other writers held it): nothing was written; try again."""
+
+
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock:
+    """The lock this process's writers to one SQLite file take turns on."""
+    key = str(engine.url.database or "")
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(key, threading.RLock())
+
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the file's folder is created and WAL + foreign keys switched on."""
@@ -40,7 +73,8 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": 60})
+        engine = create_engine(parsed, connect_args={"timeout": 60}, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                               pool_timeout=POOL_TIMEOUT)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -63,7 +97,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                         pool_timeout=POOL_TIMEOUT)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -72,10 +107,23 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work that writes: commit on success, roll back everything on any exception."""
-    writer = engine.execution_options(sqlite_write=True) if engine.dialect.name == "sqlite" else engine
-    with session_factory(writer)() as session, session.begin():
-        yield session
+    """One unit of work that writes: commit on success, roll back everything on any exception.
+
+    On SQLite the process's writers take turns (see the module's docstring); after :data:`WRITE_WAIT` seconds
+    of waiting, :class:`StoreBusy` (nothing written)."""
+    if engine.dialect.name != "sqlite":
+        with session_factory(engine)() as session, session.begin():
+            yield session
+        return
+    lock = _writer_lock(engine)
+    if not lock.acquire(timeout=WRITE_WAIT):
+        raise StoreBusy(f"{describe(engine)}: busy: other writers held the store for {WRITE_WAIT:.0f} s; "
+                        "nothing was written, try again")
+    try:
+        with session_factory(engine.execution_options(sqlite_write=True))() as session, session.begin():
+            yield session
+    finally:
+        lock.release()
 
 
 @contextmanager

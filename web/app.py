@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from livereview.errors import ConfigError
 from livereview.protocols.model import Protocol, load_protocol
 from livereview.settings import Settings
-from livereview.store.db import make_engine, refresh_statistics
+from livereview.store.db import StoreBusy, make_engine, refresh_statistics
 from livereview.web.context import STATIC, WebState, render
 from livereview.web.errors import HTTPError, LoginRequired
 from livereview.web.queue import ORDERINGS
@@ -65,6 +66,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Pr
     app.add_exception_handler(HTTPError, handle_error)
     app.add_exception_handler(StarletteHTTPException, handle_error)
     app.add_exception_handler(RequestValidationError, handle_error)
+    app.add_exception_handler(StoreBusy, handle_error)
+    app.add_exception_handler(PoolTimeout, handle_error)
     return app
 
 
@@ -93,6 +96,9 @@ async def handle_error(request: Request, exc: Exception) -> Response:
             exc.status_code, "Error")
         if not isinstance(exc.detail, str) or exc.status_code == 404:
             err.message = err.title
+    elif isinstance(exc, (StoreBusy, PoolTimeout)):   # the write (one transaction) was rolled back
+        err = HTTPError("The store is busy: nothing was saved. Try again in a moment.", headers={"Retry-After": "2"})
+        err.status, err.title = 503, "Busy"
     else:  # RequestValidationError: a parameter of the wrong type
         err = HTTPError("a parameter is missing or malformed")
         err.status, err.title = 400, "Bad request"

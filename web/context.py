@@ -9,6 +9,15 @@ A view declares what it needs::
 ``get_db`` is a read-only session for the request; writes go through ``with writing(request) as s:``
 (one transaction, committed at the end of the block). ``current_user`` raises LoginRequired (the
 handler sends the browser to the login page and back), ``admin_user`` raises Forbidden for reviewers.
+
+Under load (issue 24): an endpoint that touches the store is a plain ``def`` (Starlette runs it in its thread
+pool; an ``async def`` one would block the event loop, and with it every other request, while it waits for the
+database); it takes the form through ``Depends(form_fields)``. The sign-in check reads the session in its own
+short transaction and gives the connection back at once, so a request holds at most one pooled connection, and
+only while it works on the store. A decision is written and committed before the response is sent: an answered
+decision is stored, and one the store could not take in time (pool or lock wait over its bound) is answered
+503 with nothing stored. The one gap HTTP leaves: a client that goes away after the commit never reads the
+answer — the decision is stored, and the record page shows it when the reviewer comes back.
 """
 
 from __future__ import annotations
@@ -118,15 +127,20 @@ def _next_target(request: Request) -> str:
     return target if request.method == "GET" else "/"
 
 
-def optional_session(request: Request, db: Session = Depends(get_db)) -> tuple[WebSession, User] | None:
+def optional_session(request: Request) -> tuple[WebSession, User] | None:
+    """The signed-in session and user, or None. Read in its own short transaction: the connection goes back to
+    the pool before the view runs (never held, idle in transaction, for the rest of the request)."""
     cached = getattr(request.state, "auth", False)
     if cached is not False:
         return cached
     token = unsign(state(request).secret, request.cookies.get(SESSION_COOKIE))
-    found = session_user(db, token) if token else None
-    if found is not None:
-        db.expunge(found[0])
-        db.expunge(found[1])
+    found = None
+    if token:
+        with reading(state(request).engine) as db:
+            found = session_user(db, token)
+            if found is not None:
+                db.expunge(found[0])
+                db.expunge(found[1])
     request.state.auth = found
     return found
 

@@ -87,6 +87,50 @@ def serve(app, engine) -> Iterator[LiveServer]:  # noqa: ANN001
         thread.join(timeout=10)
 
 
+def _run_app(database_url: str, port: int, retrain: bool) -> None:
+    """The child process of :func:`serve_process`: the app over the store, with uvicorn, until terminated."""
+    import uvicorn
+
+    from livereview.protocols.model import load_protocol
+    from livereview.settings import BUNDLED_PROTOCOL
+    from livereview.web.app import create_app
+
+    app = create_app(web_settings(database_url), protocol=load_protocol(BUNDLED_PROTOCOL), retrain=retrain)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+@contextmanager
+def serve_process(database_url: str, *, retrain: bool = True) -> Iterator[str]:
+    """Run the app (bundled protocol) with uvicorn in a child process on a free loopback port; yields its URL.
+
+    Its own interpreter, as in production: clients driven from this process share no GIL with the server.
+    """
+    import multiprocessing
+
+    port = free_port()
+    proc = multiprocessing.get_context("spawn").Process(target=_run_app, args=(database_url, port, retrain),
+                                                        name="livereview-web", daemon=True)
+    proc.start()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or not proc.is_alive():
+                proc.terminate()
+                raise RuntimeError("the web app did not start") from None
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.join(timeout=15)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
+
+
 def login(page, base_url: str, name: str, password: str = PASSWORD) -> None:  # noqa: ANN001
     page.goto(f"{base_url}/login")
     page.fill("input[name=name]", name)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from livereview.store.accounts import User, WebSession, close_session, get_user, open_session
-from livereview.web.context import get_db, optional_session, render, state, writing
+from livereview.web.context import optional_session, render, state, writing
 from livereview.web.passwords import verify_password
 from livereview.web.security import (
     ANON_COOKIE,
@@ -50,8 +49,7 @@ def login_page(request: Request, next: str = "/",  # noqa: A002
 
 
 @router.post("/login", name="login_post")
-async def login(request: Request) -> Response:
-    form = await form_fields(request)
+def login(request: Request, form: dict[str, str] = Depends(form_fields)) -> Response:
     return _login(request, form.get("name", "").strip(), form.get("password", ""), safe_next(form.get("next")))
 
 
@@ -81,7 +79,7 @@ def _login(request: Request, name: str, password: str, target: str) -> Response:
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request, db: Session = Depends(get_db)) -> Response:
+def logout(request: Request) -> Response:
     token = unsign(state(request).secret, request.cookies.get(SESSION_COOKIE))
     if token:
         with writing(request) as s:

@@ -22,8 +22,8 @@ def users(request: Request, db: Session = Depends(get_db), user: User = Depends(
 
 
 @router.post("/users", name="users_add")
-async def users_add(request: Request, user: User = Depends(admin_user)) -> Response:
-    form = await form_fields(request)
+def users_add(request: Request, form: dict[str, str] = Depends(form_fields),
+              user: User = Depends(admin_user)) -> Response:
     try:
         hashed = hash_password(form.get("password", ""))
         with writing(request) as s:

@@ -125,8 +125,10 @@ def _bool(value: str | None) -> bool | None:
 
 
 @router.post("/works/{work_id}/decision", name="work_decide")
-async def work_decide(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
-    form = await form_fields(request)
+def work_decide(request: Request, work_id: int, form: dict[str, str] = Depends(form_fields),
+                user: User = Depends(current_user)) -> Response:
+    # a plain def: runs in the thread pool, never on the event loop. Written and committed before the answer
+    # (web/context.py: an answered decision is stored; one the store cannot take in time is a 503, nothing stored)
     st = state(request)
     with writing(request) as s:
         work = _work(s, work_id)
@@ -143,16 +145,16 @@ async def work_decide(request: Request, work_id: int, user: User = Depends(curre
 
 
 @router.post("/works/{work_id}/undo", name="work_undo")
-async def work_undo(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
-    form = await form_fields(request)
+def work_undo(request: Request, work_id: int, form: dict[str, str] = Depends(form_fields),
+              user: User = Depends(current_user)) -> Response:
     with writing(request) as s:
         undo(s, _work(s, work_id), user, state(request).protocol, stage=form.get("stage", ""))
     return _after(request, work_id, form, user, advance=False)
 
 
 @router.post("/works/{work_id}/resolve", name="work_resolve")
-async def work_resolve(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
-    form = await form_fields(request)
+def work_resolve(request: Request, work_id: int, form: dict[str, str] = Depends(form_fields),
+                 user: User = Depends(current_user)) -> Response:
     with writing(request) as s:
         resolve(s, _work(s, work_id), user, state(request).protocol, stage=form.get("stage", ""),
                 decision=form.get("decision", ""), note=form.get("note", "")[:2000], reason=form.get("reason") or None)
