@@ -400,10 +400,32 @@ def _venue_alternatives(journal: str | None, venue: tuple[str, ...]) -> tuple[tu
                 names.append(tokens)
     table = journal_variants()
     for tokens in (venue, *names):
-        english = table.get(tokens)
+        english = table.get(tokens) or _abbreviated_variant(tokens)
         if english and english != venue and english not in names:
             names.append(english)
     return tuple(names)
+
+
+@lru_cache(maxsize=1)
+def _variants_by_initials() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """The variants table keyed by the first letters of the variant's words: an ISO 4 / NLM abbreviation keeps
+    every significant word's first letter ("Rev Bras Psiquiatr" / "Revista Brasileira de Psiquiatria")."""
+    index: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for variant, english in journal_variants().items():
+        index.setdefault("".join(w[0] for w in variant), []).append((variant, english))
+    return index
+
+
+@lru_cache(maxsize=16384)
+def _abbreviated_variant(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The English name of the one table variant ``tokens`` abbreviates (None when none or several fit)."""
+    if len(tokens) < 2:
+        return None
+    from livereview.dedup.match import venues_compatible  # match builds on prep: imported when first needed
+
+    fits = {english for variant, english in _variants_by_initials().get("".join(w[0] for w in tokens), ())
+            if venues_compatible(tokens, variant)}
+    return fits.pop() if len(fits) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------------------------

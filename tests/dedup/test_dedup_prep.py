@@ -260,3 +260,8 @@ def test_a_romanised_journal_name_gets_the_english_name_from_the_variants_table_
     assert ("national", "medical", "journal", "china") in romanised.venue_alts
     assert ("national", "medical", "journal", "china") in parallel.venue_alts
     assert prep(journal="Journal of Clinical Psychology").venue_alts == ()
+
+
+def test_an_abbreviation_of_a_table_variant_gets_its_english_name():
+    assert ("brazilian", "journal", "psychiatry") in prep(journal="Rev Bras Psiquiatr").venue_alts
+    assert prep(journal="J Clin Psychol").venue_alts == ()
