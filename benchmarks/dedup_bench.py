@@ -238,6 +238,7 @@ def run_synthetic(n: int, seed: int, show_fn: int = 0, show_fp: int = 0) -> tupl
         "dataset": f"synthetic (seed {seed})", "records": len(records), "TP": s.tp, "FP": s.fp, "TN": s.tn,
         "FN": s.fn, "sens": s.sensitivity, "spec": s.specificity, "rec/s": len(records) / elapsed,
         "target": "< 60 s", "ok": elapsed < 60 and s.specificity >= 1.0, "loader": "make_synthetic",
+        "seconds": elapsed,
         "versions": len(result.version_pairs), "notices": len(result.notice_pairs),
     }
     print(f"synthetic: {len(records):,} records in {elapsed:.1f} s ({len(records) / elapsed:,.0f} records/s); "
