@@ -20,8 +20,13 @@ def simulate(
                                                      "(default: included or label_included).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed choosing the prior include and exclude.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON object of the metrics.")] = False,
+    target_recall: Annotated[float, typer.Option("--target-recall", min=0.01, max=0.99, help="Recall the stopping "
+                                                 "rule must reach (the protocol's review.target_recall).")] = 0.95,
+    stop_confidence: Annotated[float, typer.Option("--stop-confidence", min=0.01, max=0.99, help="Confidence the "
+                                                   "stopping rule needs (review.stop_confidence).")] = 0.95,
 ) -> None:
-    """Simulate screening a labelled set in ranked order and print WSS@95, recall@10% and ATD.
+    """Simulate screening a labelled set in ranked order and print WSS@95, recall@10%, ATD and where the
+    stopping rule fires.
 
     One random include and one random exclude (chosen by --seed) start the model; it retrains as labels
     arrive; the priors are left out of every count.
@@ -32,7 +37,7 @@ def simulate(
 
     texts, labels = read_labelled_csv(file, label_column)
     try:
-        _, m = run_simulation(texts, labels, seed=seed)
+        _, m = run_simulation(texts, labels, seed=seed, target_recall=target_recall, stop_confidence=stop_confidence)
     except ValueError as exc:
         raise InputFileError(file, str(exc)) from None
     if as_json:
@@ -41,6 +46,12 @@ def simulate(
     typer.echo(f"{file}: {m.n} records, {m.includes} includes (priors left out), seed {seed}")
     typer.echo(f"WSS@95 {m.wss95:.3f}  recall@10% {m.recall10:.3f}  ATD {m.atd:.3f}  "
                f"({m.fits} fits, {m.seconds:.1f} s)")
+    if m.stop_at is None:
+        typer.echo(f"stopping rule ({target_recall:.0%} recall, {stop_confidence:.0%} confidence): never fires before "
+                   "everything is screened")
+    else:
+        typer.echo(f"stopping rule ({target_recall:.0%} recall, {stop_confidence:.0%} confidence): fires after "
+                   f"{m.stop_at} of {m.n} records, recall {m.stop_recall:.3f}, work saved {m.stop_work_saved:.3f}")
 
 
 def rank(

@@ -27,6 +27,8 @@ AUTHOR_PARTIAL = 0.5
 SURNAME_FUZZ = 0.85
 ABSTRACT_SAME = 0.7
 ABSTRACT_DIFFERENT = 0.15
+#: issue numbers from here up are weekly journals' (BMJ 7671) or an exporter's running record numbers
+RECORD_NUMBER_ISSUE = 100
 #: a title this unlike (and no shared identifier) ends the comparison early: no rule could hold
 EARLY_EXIT_RATIO = 0.6
 
@@ -80,6 +82,12 @@ def compare(a: Prepared, b: Prepared) -> tuple[dict[str, str], float] | None:
     volume = "missing" if a.volume is None or b.volume is None else "same" if a.volume == b.volume else "conflict"
     pages = _pages_level(a, b)
     issue = "missing" if not a.issue or not b.issue else "conflict" if set(a.issue).isdisjoint(b.issue) else "same"
+    if (issue == "conflict" and volume == "same" and pages == "exact"
+            and min(int(n) for n in (*a.issue, *b.issue)) >= RECORD_NUMBER_ISSUE):
+        # issue fields of three digits and more that disagree while volume and page range agree hold something else
+        # (an exporter's running record number, "412" against "413"): no evidence. Small issue numbers stay
+        # evidence: some journals do print two articles at one volume's pages in issues 1 and 2.
+        issue = "missing"
     relation = _relation_level(a, b)  # a notice older than its work is no "notice-pair"
     levels = {
         "title": title,
@@ -276,6 +284,9 @@ def _venue_level(a: Prepared, b: Prepared) -> str:
         return "same"
     if venues_compatible(a.venue, b.venue):
         return "compatible"
+    if (a.venue_alts or b.venue_alts) and any(
+            venues_compatible(x, y) for x in (a.venue, *a.venue_alts) for y in (b.venue, *b.venue_alts)):
+        return "compatible"  # a parallel title or the English name of a romanised one
     if a.venue_type in _LOOSE_VENUE_TYPES or b.venue_type in _LOOSE_VENUE_TYPES:
         return "unclear"  # conference and book series names have no canonical spelling
     return "conflict"
@@ -298,6 +309,9 @@ def _pages_level(a: Prepared, b: Prepared) -> str:
             return "overlap"
     if a.article_number != b.article_number:
         return "overlap"  # "a1754" (BMJ's article number) beside "969-972" (its printed pages): incomparable
+    for x, y in ((a, b), (b, a)):
+        if _online_first_pages(x, y):
+            return "overlap"
     if a.first_page.isdigit() and b.first_page.isdigit():
         # an inverted range ("2297-2108") holds a typo: only its span is known
         a1, a2 = _span(a)
@@ -305,6 +319,17 @@ def _pages_level(a: Prepared, b: Prepared) -> str:
         if a1 <= b2 and b1 <= a2:
             return "overlap"
     return "conflict"
+
+
+def _online_first_pages(x: Prepared, y: Prepared) -> bool:
+    """``x`` is an online-first copy paginated on its own (pages 1-9, no volume yet) and ``y`` the issue's copy:
+    the page numbers do not place ``x`` in the issue, so they cannot contradict ``y``. When both give a range,
+    the two must span the same number of pages (1-9 beside 305-313)."""
+    if x.volume is not None or y.volume is None or x.first_page != "1" or not (y.first_page or "").isdigit():
+        return False
+    if x.last_page is None or y.last_page is None or not x.last_page.isdigit() or not y.last_page.isdigit():
+        return True
+    return abs((int(x.last_page) - 1) - (int(y.last_page) - int(y.first_page or 0))) <= 1
 
 
 def _span(p: Prepared) -> tuple[int, int]:

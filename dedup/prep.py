@@ -317,6 +317,11 @@ def _compact_surname(surname: str) -> str:
 VENUE_STOPWORDS = frozenset({
     "of", "the", "and", "for", "in", "on", "de", "des", "du", "la", "le", "der", "die", "und", "fur", "a", "an",
     "et", "y", "i", "official", "electronic", "resource", "online", "print", "vol", "vols", "volume", "volumes",
+    # articles, prepositions and conjunctions that ISO 4 / NLM abbreviations drop in other languages ("l", "d" are
+    # elided articles: "L'Encéphale"); one-letter words that abbreviate a title word ("Z" Zeitschrift, "E" East)
+    # are kept
+    "les", "l", "d", "das", "dem", "den", "zur", "zum", "im", "fuer", "voor", "van", "het", "en", "del", "della",
+    "delle", "dei", "di", "el", "los", "las", "da", "do", "dos", "em", "para", "per", "pour", "och", "og",
 })
 _BRACKETS_RE = re.compile(r"\s*[\[(][^\])]*[\])]")
 _VENUE_TAIL_RE = re.compile(r"(?:\s*[.:]\s*(?:conference|congress|meeting|symposium)\b|: | = | - ).*$", re.IGNORECASE)
@@ -339,6 +344,16 @@ _COMMENTARY_VENUE_RE = re.compile(
 _COMMENTARY_PAGES_RE = re.compile(r"^\s*jc\s*\d", re.IGNORECASE)
 
 
+_ELISION_RE = re.compile(r"\b([ldLD])['’]")
+_PARALLEL_TITLE_RE = re.compile(r"\s=\s|\s*\[=\s*")
+
+
+def _fold_venue(text: str) -> tuple[str, ...]:
+    # "L'Encéphale" -> "encephale": the elided article goes before apostrophes are folded away
+    words = fold(_ELISION_RE.sub(r"\1 ", text)).split()
+    return tuple(w for w in words if w not in VENUE_STOPWORDS and not _ORDINAL_RE.match(w))
+
+
 def _venue_tokens(journal: str | None) -> tuple[str, ...]:
     """Folded venue words without stopwords, brackets, years and ordinals."""
     if not journal:
@@ -349,8 +364,68 @@ def _venue_tokens(journal: str | None) -> tuple[str, ...]:
     # "Zhonghua yi xue za zhi = National medical journal of China", "Scand J Immunol.Conference: 39th Meeting",
     # "Haematologica: the hematology journal": the part before the separator names the venue
     text = _VENUE_TAIL_RE.sub("", text) or text
-    words = fold(text).split()
-    return tuple(w for w in words if w not in VENUE_STOPWORDS and not _ORDINAL_RE.match(w))
+    return _fold_venue(text)
+
+
+@lru_cache(maxsize=1)
+def journal_variants() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Folded journal variant -> folded journal name, from bib-dedupe's journal-variants table (MIT; see
+    ``dedup/data/ORIGIN.md``): romanised and other-language names of journals English databases index in English.
+
+    Both sides map to the English name, so two records that use either spelling share one alternative name.
+    """
+    import csv
+    from importlib import resources
+
+    table: dict[tuple[str, ...], tuple[str, ...]] = {}
+    with resources.files("livereview.dedup").joinpath("data/journal_variants.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            journal, variant = _fold_venue(row.get("journal") or ""), _fold_venue(row.get("title_variant") or "")
+            if len(journal) >= 1 and len(variant) >= 1 and variant != journal:
+                table.setdefault(variant, journal)
+    return table
+
+
+def _venue_alternatives(journal: str | None, venue: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Other names the record's journal field gives or implies: each side of a parallel title ("Zhonghua yi xue
+    za zhi = National medical journal of China") and the English name the variants table knows for any of them."""
+    if not journal or not venue:
+        return ()
+    names: list[tuple[str, ...]] = []
+    if "=" in journal:
+        text = journal if journal.isascii() else (repair_mojibake(journal) or journal)
+        for part in _PARALLEL_TITLE_RE.split(text.replace("&", " and "))[1:]:
+            tokens = _fold_venue(_BRACKETS_RE.sub(" ", part.rstrip("]")))
+            if tokens and tokens != venue and tokens not in names:
+                names.append(tokens)
+    table = journal_variants()
+    for tokens in (venue, *names):
+        english = table.get(tokens) or _abbreviated_variant(tokens)
+        if english and english != venue and english not in names:
+            names.append(english)
+    return tuple(names)
+
+
+@lru_cache(maxsize=1)
+def _variants_by_initials() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """The variants table keyed by the first letters of the variant's words: an ISO 4 / NLM abbreviation keeps
+    every significant word's first letter ("Rev Bras Psiquiatr" / "Revista Brasileira de Psiquiatria")."""
+    index: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for variant, english in journal_variants().items():
+        index.setdefault("".join(w[0] for w in variant), []).append((variant, english))
+    return index
+
+
+@lru_cache(maxsize=16384)
+def _abbreviated_variant(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The English name of the one table variant ``tokens`` abbreviates (None when none or several fit)."""
+    if len(tokens) < 2:
+        return None
+    from livereview.dedup.match import venues_compatible  # match builds on prep: imported when first needed
+
+    fits = {english for variant, english in _variants_by_initials().get("".join(w[0] for w in tokens), ())
+            if venues_compatible(tokens, variant)}
+    return fits.pop() if len(fits) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -390,15 +465,37 @@ _PAGE_RE = re.compile(r"^[^\dxvi]*?([a-z]{0,2})0*(\d+)[a-z]?(?:\s*-+\s*[a-z]{0,2
 _ROMAN_PAGES_RE = re.compile(r"^\s*([ivxlc]+)\s*(?:-+\s*([ivxlc]+))?\s*$", re.IGNORECASE)
 
 
+_MONTHS = {m: str(i) for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+#: a page range a spreadsheet read as a date: "12-Sep" (day-month: pages 12-9, i.e. 12-19), "Sep-45" (month-year:
+#: pages 9-45)
+_DAY_MONTH_RE = re.compile(r"^\s*0*(\d{1,2})\s*-\s*([a-z]{3})[a-z]*\.?\s*$", re.IGNORECASE)
+_MONTH_NUMBER_RE = re.compile(r"^\s*([a-z]{3})[a-z]*\.?\s*-\s*0*(\d{1,2})\s*$", re.IGNORECASE)
+
+
+def _undo_spreadsheet_date(text: str) -> str:
+    """``"12-Sep"`` -> ``"12-9"``, ``"01-Jun"`` -> ``"1-6"``, ``"Sep-45"`` -> ``"9-45"``; other text unchanged."""
+    m = _DAY_MONTH_RE.match(text)
+    if m and m.group(2).lower() in _MONTHS:
+        return f"{m.group(1)}-{_MONTHS[m.group(2).lower()]}"
+    m = _MONTH_NUMBER_RE.match(text)
+    if m and m.group(1).lower() in _MONTHS:
+        return f"{_MONTHS[m.group(1).lower()]}-{m.group(2)}"
+    return text
+
+
 def parse_pages(pages: str | None) -> tuple[str | None, str | None]:
     """First and last page as digit strings: ``"123-9"`` -> ``("123", "129")``, ``"e0123"`` -> ``("123", None)``.
 
     Letter prefixes ("e", "S") are dropped because sources disagree on writing them; an abbreviated last
-    page borrows the leading digits of the first.
+    page borrows the leading digits of the first. A range a spreadsheet turned into a date is read back first:
+    ``"12-Sep"`` -> ``("12", "19")``, ``"01-Jun"`` -> ``("1", "6")``.
     """
     if not pages:
         return None, None
     text = pages.strip().replace("–", "-").replace("—", "-")
+    if "-" in text and not text[-1].isdigit() or text[:1].isalpha():
+        text = _undo_spreadsheet_date(text)
     m = _ROMAN_PAGES_RE.match(text)
     if m:
         return m.group(1).lower(), (m.group(2).lower() if m.group(2) else None)
@@ -420,6 +517,17 @@ def _first_number(value: str | None) -> str | None:
         return None
     m = _DIGITS_RE.search(value)
     return (m.group(0).lstrip("0") or "0") if m else None
+
+
+def _volume_number(value: str | None) -> str | None:
+    """The volume's number when the field looks like a volume; None for exporter debris: a fragment with an
+    unbalanced bracket ("1)", the issue of "59(1)") or a run of numbers ("59 (1) 1999 12-19"). A broken field is no
+    evidence that two records differ. "Drug Discovery. 9", "59 Suppl. 1" and "Vol. 12 (3)" are volumes."""
+    if not value or value.count("(") != value.count(")") or value.count("[") != value.count("]"):
+        return None
+    if len(_DIGITS_RE.findall(value)) > 2:
+        return None
+    return _first_number(value)
 
 
 def _issue_numbers(value: str | None) -> tuple[str, ...]:
@@ -461,6 +569,7 @@ class Prepared:
     article_number: bool              # the page is an article number ("a1754", "e0123"), not a printed page
     preprint_by_doi_only: bool        # a preprint only by its repository DOI (SSRN ...): its venue may be the paper's
     commentary: bool = False          # printed in a commentary journal (ACP Journal Club ...): about another article
+    venue_alts: tuple[tuple[str, ...], ...] = ()  # other names of the venue (parallel title, the English name)
 
 
 ABSTRACT_CHARS = 400
@@ -493,7 +602,7 @@ def prepare(record: Record) -> Prepared:
     authors = tuple(k for k in (_author_key(a) for a in record.authors[:30] if a) if k and k[0])
 
     # records should arrive normalised; hand-built ones may not, and a missed DOI match costs a duplicate
-    doi = normalise_doi(record.doi) if record.doi else None
+    doi = _matching_doi(record.doi) if record.doi else None
     pmid = normalise_pmid(record.pmid) if record.pmid else None
     venue = _venue_tokens(record.journal)
     venue_text = " ".join(venue)
@@ -517,7 +626,7 @@ def prepare(record: Record) -> Prepared:
         venue_type = "conference"
 
     year = record.year if record.year is not None else parse_year(record.published_date)
-    volume = _first_number(record.volume)
+    volume = _volume_number(record.volume)
     if volume is not None and year is not None and volume == str(year):
         volume = None  # journals without volumes: some sources put the year there
     first_page, last_page = parse_pages(record.pages)
@@ -554,4 +663,20 @@ def prepare(record: Record) -> Prepared:
         article_number=bool(record.pages and _ARTICLE_NUMBER_RE.match(record.pages)),
         preprint_by_doi_only=is_preprint and not preprint_venue,
         commentary=commentary,
+        venue_alts=_venue_alternatives(record.journal, venue) if venue else (),
     )
+
+
+_DOUBLED_SLASH_RE = re.compile(r"^(10\.\d{4,9})/{2,}")
+
+
+def _matching_doi(value: str) -> str | None:
+    """The DOI in one spelling for matching: resolver links, percent-encoding, case (:func:`normalise_doi`), and
+    APA's doubled slash (``10.1037//0022-006X.59.1.12``, the form early PsycINFO DOIs were registered with)
+    folded onto the single slash other exports write."""
+    doi = normalise_doi(value)
+    if doi is None and "//" in value:
+        doi = normalise_doi(value.replace("//", "/"))
+    if doi is not None and "//" in doi:
+        doi = _DOUBLED_SLASH_RE.sub(r"\1/", doi)
+    return doi

@@ -24,7 +24,7 @@ from livereview.digests.links import doi_url, pubmed_url, work_url
 from livereview.digests.reminders import reminders
 from livereview.protocols.model import Protocol
 from livereview.protocols.queries import ConceptFilter
-from livereview.ranking import scores_or_rank
+from livereview.ranking import scores_or_rank, stop_estimate
 from livereview.records.vocabulary import NoticeKind
 from livereview.reports.growth import Growth
 from livereview.reports.growth import growth as growth_series
@@ -187,6 +187,7 @@ class DigestContent:
     growth: Growth
     base_url: str | None = None
     reminders: list[str] = field(default_factory=list)   # manual exports due, search recall lowered
+    stopping: str | None = None            # the stopping rule's estimate (ranking.stop_estimate), one sentence
 
     @property
     def notice_ids(self) -> list[int]:
@@ -393,4 +394,5 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
         candidates=shown, more=max(0, len(ranked) - cap), notices=pending_notices(session, period, base_url=base_url),
         protocol_changes=protocol_changes(session, protocol.review.id, period),
         health=source_health(session, period, protocol.enabled_sources), growth=growth(session, period.end),
-        base_url=base_url, reminders=reminders(session, protocol, period.end))
+        base_url=base_url, reminders=reminders(session, protocol, period.end),
+        stopping=stop_estimate(session, protocol).sentence())

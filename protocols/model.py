@@ -238,6 +238,10 @@ class Review(_Strict):
     seed_corpus: str | None = None
     reviewers_per_record: int = Field(2, ge=1, le=5)
     peer_reviewed_only: bool = False   # exclude preprints at the source where the API allows it
+    # the stopping rule (ranking.stopping): stop screening once this share of the includes is found with this
+    # confidence; older protocol files without them get the defaults
+    target_recall: float = Field(0.95, gt=0, lt=1)
+    stop_confidence: float = Field(0.95, gt=0, lt=1)
 
     @field_validator("date_floor")
     @classmethod

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from livereview.protocols.model import Protocol
 from livereview.ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
+from livereview.ranking.stopping import SIMULATION_GRID, STOP_CONFIDENCE, TARGET_RECALL, StopEstimate, stop_test
 from livereview.store import screening
 from livereview.store.db import reading, refresh_statistics, transaction
 from livereview.store.models import UNSCORED, Decision, RankingRun, RankingScore, Work
@@ -43,6 +44,10 @@ DECISION_BATCH = 10
 POSITIVE = (screening.AWAITING_FULL_TEXT, screening.FULL_TEXT_SCREENING, screening.FULL_TEXT_CONFLICT,
             screening.INCLUDED)
 NEGATIVE = (screening.EXCLUDED,)
+#: statuses of works title/abstract screening has not decided yet: the unscreened rest of the stopping rule
+UNSCREENED = (screening.QUEUED, screening.SCREENING, screening.CONFLICT)
+#: windows the stopping rule tries on a large store (every one up to this many, and this many longer ones)
+STORE_GRID = 500
 
 
 @dataclass(frozen=True)
@@ -246,3 +251,50 @@ def scores_or_rank(session: Session, protocol: Protocol | None,
     if len(stored) == len(set(ids)):
         return stored
     return {x.work_id: (x.score, x.why) for x in rank(session, protocol, ids).scored}
+
+
+def stop_estimate(session: Session, protocol: Protocol | None) -> StopEstimate:
+    """The stopping rule on the store (:mod:`ranking.stopping`): may the team stop title/abstract screening?
+
+    Screened works (a title/abstract outcome: ``awaiting-full-text`` and later or ``included`` count as includes,
+    ``excluded`` as excludes) are taken in the order of their last title/abstract decision (imported and seed
+    outcomes by the time the work arrived); the unscreened rest is every work still ``queued``, in ``screening`` or in
+    ``conflict``. Only decisions made after the newest unscreened work arrived form the test's windows, so an update
+    with new, unscreened records withdraws the claim until screening supports it over the grown corpus. Target and
+    confidence come from the protocol (``review.target_recall``, ``review.stop_confidence``).
+    """
+    target = protocol.review.target_recall if protocol is not None else TARGET_RECALL
+    confidence = protocol.review.stop_confidence if protocol is not None else STOP_CONFIDENCE
+    last_decided = (select(Decision.work_id, func.max(Decision.decided_at).label("at"))
+                    .where(Decision.stage == "title-abstract").group_by(Decision.work_id).subquery())
+    rows = session.execute(
+        select(Work.status, Work.created_at, last_decided.c.at)
+        .outerjoin(last_decided, last_decided.c.work_id == Work.id)
+        .where(Work.merged_into_id.is_(None), Work.status.in_(POSITIVE + NEGATIVE))).all()
+    screened = sorted(((at or created, 1 if status in POSITIVE else 0) for status, created, at in rows),
+                      key=lambda r: r[0])
+    unscreened = session.scalar(select(func.count()).select_from(Work).where(
+        Work.merged_into_id.is_(None), Work.status.in_(UNSCREENED))) or 0
+    newest_open = session.scalar(select(func.max(Work.created_at)).where(
+        Work.merged_into_id.is_(None), Work.status.in_(UNSCREENED)))
+    windows_after = sum(1 for at, _ in screened if at <= newest_open) if newest_open is not None else 0
+    labels = [label for _, label in screened]
+    total = len(labels) + unscreened
+    # every window on a small store; a grid of windows on a large one (never a smaller p-value, and fast)
+    grid = None if len(labels) <= 4 * STORE_GRID else STORE_GRID
+    test = stop_test(labels, total, target_recall=target, confidence=confidence, windows_after=windows_after,
+                     grid=grid)
+    since = None
+    if test.holds and unscreened:
+        # the first moment the claim held over the corpus as it is now (checked every 2 % of the decisions, on the
+        # window grid: a store of 60,000 decisions answers in about a second)
+        stride = max(1, len(labels) // 50)
+        for m in range(windows_after + 1, len(labels) + 1, stride):
+            if stop_test(labels[:m], total, target_recall=target, confidence=confidence,
+                         windows_after=windows_after, grid=SIMULATION_GRID).holds:
+                since = screened[m - 1][0]
+                break
+    elif test.holds and screened:
+        since = screened[-1][0]  # everything is screened: it holds since the last decision
+    return StopEstimate(screened=len(labels), total=total, found=test.found, target_recall=target,
+                        confidence=confidence, holds=test.holds, p_value=test.p_value, since=since)

@@ -13,7 +13,11 @@ Metrics (``N`` records and ``I`` includes, priors left out):
 
 * WSS@95 = 1 − (records screened when 95% of the includes are found) / N − 0.05;
 * recall@10% = share of the includes found after screening 10% of the records;
-* ATD = average, over the includes, of the share of records screened before it was found.
+* ATD = average, over the includes, of the share of records screened before it was found;
+* the stopping rule (:mod:`ranking.stopping`, Callaghan & Müller-Hansen 2020) run on the screening order:
+  ``stop_at`` (records screened when it fires, priors left out), ``stop_recall`` (share of the includes found by
+  then) and ``stop_work_saved`` (share of the records left unscreened). Once every include is found the rest of
+  the order holds only excludes, so the rule is followed to where it fires without training further.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ import csv
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from livereview.errors import InputFileError
 from livereview.ranking.model import document, featurise, fit, presumed_sample
+from livereview.ranking.stopping import STOP_CONFIDENCE, TARGET_RECALL, stop_point
 
 BATCH_SHARE = 0.05     # retrain after screening this share of the labelled set (at least 1 record)
 LABEL_COLUMNS = ("included", "label_included")
@@ -43,6 +48,9 @@ class Metrics:
     atd: float
     seconds: float = 0.0
     fits: int = 0
+    stop_at: int | None = None          # records screened when the stopping rule fires (None: it never does)
+    stop_recall: float | None = None    # share of the includes found by then
+    stop_work_saved: float | None = None  # share of the records left unscreened by then
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -67,6 +75,26 @@ def metrics(order_labels: Sequence[int], *, seconds: float = 0.0, fits: int = 0)
                    seconds=round(seconds, 3), fits=fits)
 
 
+def stopping(order_labels: Sequence[int], *, priors: int = 2, target_recall: float = TARGET_RECALL,
+             confidence: float = STOP_CONFIDENCE) -> tuple[int | None, float | None, float | None]:
+    """``(stop_at, stop_recall, stop_work_saved)`` of the stopping rule on a whole screening order.
+
+    ``order_labels`` are the labels in the order screened *with* the priors first (they were screened, so the
+    test counts them); the figures leave the priors out, as the other metrics do. When the rule never fires the
+    team screens everything: ``stop_at`` is None, recall 1 and nothing saved.
+    """
+    labels = np.asarray(order_labels, dtype=int)
+    n = len(labels) - priors
+    includes = int(labels[priors:].sum())
+    stride = max(1, len(labels) // 200)  # the test every 0.5 % of the records, then record by record before it
+    at = stop_point(labels, target_recall=target_recall, confidence=confidence, start=priors + 1, stride=stride)
+    if at is None:
+        return None, 1.0, 0.0
+    screened = min(at, len(labels)) - priors
+    found = int(labels[priors:priors + screened].sum())
+    return screened, round(found / includes, 4) if includes else 1.0, round(1.0 - screened / n, 4)
+
+
 def choose_priors(labels: Sequence[int], seed: int) -> list[int]:
     """The prior include and exclude (row indices) a seed picks: the benchmark hands the same two to ASReview."""
     y = np.asarray(labels, dtype=int)
@@ -74,8 +102,10 @@ def choose_priors(labels: Sequence[int], seed: int) -> list[int]:
     return [int(rng.choice(np.flatnonzero(y == 1))), int(rng.choice(np.flatnonzero(y == 0)))]
 
 
-def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> tuple[list[int], Metrics]:
-    """Screen ``texts`` in model order; return the screening order (record indices, priors first) and metrics."""
+def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0, target_recall: float = TARGET_RECALL,
+             stop_confidence: float = STOP_CONFIDENCE) -> tuple[list[int], Metrics]:
+    """Screen ``texts`` in model order; return the screening order (record indices, priors first) and metrics,
+    the stopping rule's among them (for ``target_recall`` with ``stop_confidence``)."""
     start = time.perf_counter()
     y = np.asarray(labels, dtype=int)
     n = len(y)
@@ -113,8 +143,10 @@ def simulate(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> t
     if len(rest):  # the remaining records, in the last model's order (they carry no include)
         model = fit(x[labelled], y[labelled])
         order.extend(int(r) for r in rest[np.argsort(-model.score(x[rest]), kind="stable")])
-    result = metrics(y[order[2:]], seconds=time.perf_counter() - start, fits=fits)
-    return order, result
+    result = metrics(y[order[2:]], seconds=time.perf_counter() - start, fits=fits)  # ranking time only
+    stop_at, stop_recall, stop_work_saved = stopping(y[order], target_recall=target_recall,
+                                                     confidence=stop_confidence)
+    return order, replace(result, stop_at=stop_at, stop_recall=stop_recall, stop_work_saved=stop_work_saved)
 
 
 def read_labelled_csv(path: Path, label_column: str | None = None) -> tuple[list[str], list[int]]:

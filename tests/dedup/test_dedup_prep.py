@@ -199,7 +199,7 @@ def test_journal_suffixes_and_mojibake_leave_the_plain_journal_name():
     plain = prep(journal="Annales francaises d'anesthesie").venue
     assert prep(journal="Annales françaises d'anesthésie [Electronic Resource]").venue == plain
     assert prep(journal="Annales franÃ§aises d'anesthÃ©sie").venue == plain
-    assert prep(journal="Annales fran?aises d'anesth?sie").venue == ("annales", "franaises", "danesthsie")
+    assert prep(journal="Annales fran?aises d'anesth?sie").venue == ("annales", "franaises", "anesthsie")
     assert prep(journal="Blood. Conference: 52nd Annual Meeting of the ASH. Orlando").venue == ("blood",)
 
 
@@ -225,3 +225,43 @@ def test_a_dissertation_abstracts_entry_is_a_thesis_without_a_venue_or_locator(j
 ])
 def test_commentary_journals_are_recognised(journal, pages, commentary):
     assert prep(journal=journal, pages=pages).commentary is commentary
+
+
+@pytest.mark.parametrize(("pages", "expected"), [
+    ("12-Sep", ("12", "19")),   # a spreadsheet read "12-9" as 12 September
+    ("01-Jun", ("1", "6")),
+    ("Sep-45", ("9", "45")),    # and "9-45" as September 1945
+    ("12-19", ("12", "19")),
+])
+def test_page_ranges_a_spreadsheet_turned_into_dates_read_back_as_pages(pages, expected):
+    p = prep(pages=pages)
+    assert (p.first_page, p.last_page) == expected
+
+
+@pytest.mark.parametrize(("volume", "expected"), [
+    ("59", "59"), ("Vol. 59", "59"), ("59 SUPPL. 1", "59"), ("59 (1)", "59"), ("12A", "12"),
+    ("Drug Discovery. 9", "9"), ("1)", None), ("59 (1) 1999 12-19", None),
+])
+def test_a_volume_counts_only_when_it_looks_like_a_volume(volume, expected):
+    assert prep(volume=volume).volume == expected
+
+
+@pytest.mark.parametrize("doi", [
+    "10.1037//0022-006X.59.1.12", "https://doi.org/10.1037/0022-006x.59.1.12",
+    "http://dx.doi.org/10.1037/0022-006X.59.1.12", "10.1037%2F0022-006X.59.1.12", "doi:10.1037/0022-006X.59.1.12",
+])
+def test_every_doi_spelling_including_apas_doubled_slash_prepares_to_one_doi(doi):
+    assert prep(doi=doi).doi == "10.1037/0022-006x.59.1.12"
+
+
+def test_a_romanised_journal_name_gets_the_english_name_from_the_variants_table_as_an_alternative():
+    romanised = prep(journal="Zhonghua yi xue za zhi")
+    parallel = prep(journal="Zhonghua yi xue za zhi = National medical journal of China")
+    assert ("national", "medical", "journal", "china") in romanised.venue_alts
+    assert ("national", "medical", "journal", "china") in parallel.venue_alts
+    assert prep(journal="Journal of Clinical Psychology").venue_alts == ()
+
+
+def test_an_abbreviation_of_a_table_variant_gets_its_english_name():
+    assert ("brazilian", "journal", "psychiatry") in prep(journal="Rev Bras Psiquiatr").venue_alts
+    assert prep(journal="J Clin Psychol").venue_alts == ()

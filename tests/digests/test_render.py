@@ -235,3 +235,13 @@ def test_plain_text_wrapping_indents_continuation_lines():
     assert wrap("one two three four five", width=9, indent=2) == "one two\n  three\n  four five"
     assert wrap("", 10) == "" and wrap(None, 10) == ""
     assert wrap("averyveryverylongword x", width=5, indent=0) == "averyveryverylongword\nx"
+
+
+def test_the_stopping_rules_estimate_is_one_line_in_both_bodies(protocol):
+    from dataclasses import replace
+
+    line = "screened 412 of 1,900; at least 95 % of includes found with 95 % confidence: not yet"
+    r = render(replace(content(protocol, [cand(1)]), stopping=line), chart=False)
+    assert f"Stopping rule: {line}" in r.text
+    assert f"Stopping rule: {line}" in r.html
+    assert "Stopping rule" not in render(content(protocol, [cand(1)]), chart=False).text

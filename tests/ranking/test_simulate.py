@@ -87,8 +87,23 @@ def test_the_command_prints_json_metrics_last_and_finds_the_label_column(tmp_pat
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert {"wss95", "recall10", "atd", "n", "seconds"} <= set(out) and out["n"] == 130 and out["recall10"] == 1.0
+    assert {"stop_at", "stop_recall", "stop_work_saved"} <= set(out)
+    assert out["stop_at"] is None or (0 < out["stop_at"] <= 130 and out["stop_work_saved"] == round(
+        1 - out["stop_at"] / 130, 4))
     plain = cli(path, "--seed", "1")
     assert plain.returncode == 0 and "WSS@95" in plain.stdout and "recall@10%" in plain.stdout
+    assert "stopping rule (95% recall, 95% confidence)" in plain.stdout
+
+
+def test_the_simulation_reports_where_the_stopping_rule_fires_and_the_recall_there():
+    rows = labelled_rows(n_inc=12, n_exc=600)
+    texts = [r["title"] + " " + r["abstract"] for r in rows]
+    labels = [r["label"] for r in rows]
+    _, m = simulate(texts, labels, seed=2)
+    assert m.stop_at is not None and m.stop_at < m.n, "an easy set lets the team stop early"
+    assert m.stop_recall >= 0.95 and m.stop_work_saved == round(1 - m.stop_at / m.n, 4)
+    _, strict = simulate(texts, labels, seed=2, target_recall=0.99, stop_confidence=0.99)
+    assert strict.stop_at is None or strict.stop_at >= m.stop_at, "a stricter rule never stops earlier"
 
 
 def test_the_command_takes_a_named_label_column_and_refuses_bad_labels_in_one_line(tmp_path):
