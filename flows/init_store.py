@@ -81,7 +81,7 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
             for rec, domain in read_seed_corpus(path, protocol.review.id):
                 same_row = _earlier_version_of_row(s, rec)
                 prov = Provenance(origin="seed", actor="livereview init", prior=prior, domain=domain,
-                                  reviewers_required=protocol.review.reviewers_per_record)
+                                  reviewers_required=protocol.review.reviewers_by_stage)
                 rep = ingest_records(s, [rec], prov, matcher=same_row)
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -77,7 +77,7 @@ class Provenance:
     actor: str = "livereview"
     prior: PriorDecision | None = None
     domain: str | None = None
-    reviewers_required: int = 2
+    reviewers_required: int | Mapping[str, int] = 2   # votes per stage (store/screening.py)
 
 
 @dataclass
