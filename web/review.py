@@ -4,9 +4,9 @@
 * A reviewer votes once at a stage while it collects votes. A second plain vote is refused (409): changing a
   decision is its own action ("Change my decision"), recorded as a withdrawal plus a new vote, both audited.
   An undo withdraws the vote while nothing else happened to the record since (a slip of the finger).
-* Blinding: while a stage collects votes, a reviewer who has no vote there sees nothing about the others' votes —
-  not a vote, a name, a reason, a count, nor the ``screening`` status (which would say someone voted): they
-  see "to screen". Admins are no exception (an admin who votes is a reviewer). Once every required vote is
+* Blinding: while a record collects votes at its stage, a reviewer who has no vote there sees nothing about
+  anyone's votes on it, at any stage — not a vote, a name, a reason, a count, nor the ``screening`` status (which
+  would say someone voted): they see "to screen". Admins are no exception (an admin who votes is a reviewer). Once every required vote is
   in, the stage is decided or in conflict, nobody can vote there any more, and the votes are shown.
 * A conflict is resolved by an admin, or by a reviewer who did not vote at that stage, with a note:
   a *final* decision (``is_final``), which the store's status derivation honours.
@@ -86,6 +86,14 @@ def decided_stage(work: Work, decisions: list[Decision]) -> str | None:
     return None
 
 
+def blind_to_record(work: Work, decisions: list[Decision], user: User) -> bool:
+    """The record still takes votes at its stage and ``user`` has none there: they see nobody's vote on it,
+    at any stage (the title/abstract votes would colour a full-text reading too)."""
+    stage = stage_of(work.status)
+    return (work.merged_into_id is None and work.status in sc.PENDING_STATUSES and stage is not None
+            and user.name not in current_votes(decisions, stage))
+
+
 def stage_view(work: Work, decisions: list[Decision], user: User, stage: str) -> StageView:
     votes = current_votes(decisions, stage)
     mine = votes.get(user.name)
@@ -93,7 +101,7 @@ def stage_view(work: Work, decisions: list[Decision], user: User, stage: str) ->
     open_ = stage_of(work.status) == stage and work.merged_into_id is None
     conflict = work.status == CONFLICTS[stage]
     collecting = open_ and not conflict
-    blinded = collecting and mine is None
+    blinded = blind_to_record(work, decisions, user)
     others = [] if blinded else [d for r, d in sorted(votes.items()) if r != user.name] + finals
     return StageView(stage=stage, open=open_, conflict=conflict, mine=mine, others=others, blinded=blinded,
                      can_vote=collecting and mine is None, can_change=collecting and mine is not None,
@@ -103,10 +111,7 @@ def stage_view(work: Work, decisions: list[Decision], user: User, stage: str) ->
 
 def shown_status(work: Work, decisions: list[Decision], user: User) -> str:
     """The status ``user`` may see: ``screening`` only to those who voted at the stage (else it says someone did)."""
-    stage = stage_of(work.status)
-    if work.status in BLIND_STATUS and stage and user.name not in current_votes(decisions, stage):
-        return BLIND_STATUS[work.status]
-    return work.status
+    return BLIND_STATUS[work.status] if blind_to_record(work, decisions, user) else work.status
 
 
 def shown_statuses(session: Session, works: list[Work], user: User) -> dict[int, str]:
