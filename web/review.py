@@ -6,8 +6,9 @@
   An undo withdraws the vote while nothing else happened to the record since (a slip of the finger).
 * Blinding: while a record collects votes at its stage, a reviewer who has no vote there sees nothing about
   anyone's votes on it, at any stage — not a vote, a name, a reason, a count, nor the ``screening`` status (which
-  would say someone voted): they see "to screen". Admins are no exception (an admin who votes is a reviewer). Once every required vote is
-  in, the stage is decided or in conflict, nobody can vote there any more, and the votes are shown.
+  would say someone voted): they see "to screen". Admins are no exception (an admin who votes is a reviewer).
+  Once every required vote is in, the stage is decided or in conflict, nobody can vote there any more, and the
+  votes are shown.
 * A conflict is resolved by an admin, or by a reviewer who did not vote at that stage, with a note:
   a *final* decision (``is_final``), which the store's status derivation honours.
 * An admin reopens a decided stage with a reason (audited): the votes at that stage are set aside, and

@@ -1,5 +1,5 @@
 // Keyboard screening: i include, m maybe, e + digit exclude with reason, r report not retrieved (full text),
-// c change my decision, n note, u undo my last vote (any page), j/k next/previous, ? help.
+// c change my decision, n note, u undo (my vote here, else my last vote: any page), j/k next/previous, ? help.
 // Nothing is ever recorded by default: Enter records only a decision the reviewer armed (e), else nothing.
 // No inline scripts (the Content-Security-Policy forbids them): everything hangs off ids and data attributes.
 (function () {
@@ -74,8 +74,9 @@
       }
       if (key === "Escape") { reasons(false); return; }
     }
-    if (key === "u") {
-      var undo = document.getElementById("undo-last");
+    if (key === "u") {  // my vote on this record if I have one here, else my last vote wherever it was
+      var stage = (document.getElementById("screening") || {dataset: {}}).dataset.stage;
+      var undo = (stage && document.getElementById("undo-" + stage)) || document.getElementById("undo-last");
       if (undo) { ev.preventDefault(); undo.requestSubmit(); }
       return;
     }
