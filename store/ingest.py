@@ -35,6 +35,7 @@ from livereview.records.vocabulary import (
     NOTICE_FOR_RELATION,
     NOTICE_IN_RELATION,
     NoticeKind,
+    Stage,
 )
 from livereview.store import screening
 from livereview.store.audit import audit
@@ -62,7 +63,7 @@ class PriorDecision:
     """A decision carried in with an import (e.g. the team's 2023 screening)."""
 
     decision: str       # include | exclude
-    stage: str          # title-abstract | full-text
+    stage: Stage        # records.vocabulary.STAGES
     reviewer: str
     reason: str | None = None
 

@@ -98,7 +98,7 @@ def needs_decision_by(reviewer: str) -> Any:
     """
     later = aliased(Decision)
     reopen = aliased(Decision)
-    stage = case((Work.status.in_((sc.QUEUED, sc.SCREENING)), "title-abstract"), else_="full-text")
+    stage = case((Work.status.in_((sc.QUEUED, sc.SCREENING)), sc.TITLE_ABSTRACT), else_=sc.FULL_TEXT)
     current_vote = exists().where(
         Decision.reviewer == reviewer, Decision.stage == stage, Decision.work_id == Work.id,
         Decision.is_final.is_(False), Decision.decision != sc.WITHDRAWN,
