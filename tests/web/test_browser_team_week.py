@@ -223,6 +223,7 @@ def test_a_week_of_a_three_reviewer_team(team, engine, new_page):
             page.keyboard.press("i")                                          # not silent: nothing recorded
             page.wait_for_timeout(300)
             assert "/works/" in page.url and page.locator("#decide").count() == 0
+            assert "Nothing recorded" in page.inner_text("#decided-hint")
             with page.expect_navigation():
                 page.keyboard.press("c")
             assert "change your decision" in page.inner_text("#decide")

@@ -89,7 +89,12 @@
     if (key === "j") { go("next"); return; }
     if (key === "k") { go("prev"); return; }
     if (key === "c") { go("change"); return; }
-    if (!form) { return; }
+    if (!form) {  // a record I decided: a vote key records nothing, and says why
+      var decided = document.getElementById("decided");
+      if (decided && /^[imer]$/.test(key)) { decided.classList.add("armed"); decided.setAttribute("data-hint", "1");
+        var hint = document.getElementById("decided-hint"); if (hint) { hint.hidden = false; } }
+      return;
+    }
     if (key === "i") { ev.preventDefault(); submitWith(form, "decision", "include"); }
     else if (key === "m") { ev.preventDefault(); submitWith(form, "decision", "maybe"); }
     else if (key === "r") { ev.preventDefault(); submitWith(form, "decision", "not-retrieved"); }
