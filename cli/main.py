@@ -325,7 +325,7 @@ def merge(
             raise typer.BadParameter(f"no work {keep if kept is None else duplicate}")
         try:
             m = merge_works(s, kept, dup, rule="manual", actor=actor,
-                            reviewers_required=proto.review.reviewers_per_record)
+                            reviewers_required=proto.review.reviewers_by_stage)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         typer.echo(f"merge #{m.id}: work {duplicate} merged into {keep} "
@@ -345,7 +345,7 @@ def unmerge(
     proto = _protocol(settings, None)
     with transaction(_engine(settings)) as s:
         try:
-            m = undo_merge(s, merge_id, actor=actor, reviewers_required=proto.review.reviewers_per_record)
+            m = undo_merge(s, merge_id, actor=actor, reviewers_required=proto.review.reviewers_by_stage)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         typer.echo(f"merge #{m.id} undone: work {m.merged_id} is separate from work {m.kept_id} again")

@@ -107,7 +107,7 @@ def prisma(
         raise typer.BadParameter(f"{as_of} is in the future", param_hint="--as-of")
     with reading(_engine(settings)) as s:
         c = prisma_counts(s, [r for r, _ in proto.exclusion_reasons], as_of=day,
-                          reviewers_required=proto.review.reviewers_per_record)
+                          reviewers_required=proto.review.reviewers_by_stage)
     if fmt is PrismaFormat.csv:
         _write(prisma_files.to_csv(c), output)
     elif fmt is PrismaFormat.json:

@@ -181,7 +181,7 @@ def store_watch(engine: Engine, protocol: Protocol, run_id: int, records: Sequen
         sr = start_source_run(s, run_id, "evidence-watch", WATCH_QUERY, "chase:evidence-watch", None, None,
                               "current record of every included study: crossref, pubmed, europepmc, openalex")
         prov = Provenance(origin="search", run_id=run_id, source_run_id=sr.id, query_name=WATCH_QUERY,
-                          actor=f"chase run {run_id}", reviewers_required=protocol.review.reviewers_per_record)
+                          actor=f"chase run {run_id}", reviewers_required=protocol.review.reviewers_by_stage)
         report = ingest_records(s, records, prov)
         counts = {**report.as_dict(), "notices": len(report.notice_ids)}
         sr.counts, sr.status, sr.finished_at = counts, "succeeded", datetime.now(UTC)
@@ -273,7 +273,7 @@ def store_study(engine: Engine, protocol: Protocol, run_id: int, source_runs: Ma
             kept = [replace(r, source=CHASE_SOURCE, source_id=f"{api}:{r.stable_id()}") for r in records
                     if keep(protocol, concept_filter, r)]
             prov = Provenance(origin="search", run_id=run_id, source_run_id=source_runs[method], query_name=method,
-                              actor=f"chase run {run_id}", reviewers_required=protocol.review.reviewers_per_record)
+                              actor=f"chase run {run_id}", reviewers_required=protocol.review.reviewers_by_stage)
             report = ingest_records(s, kept, prov, matcher=matcher)
             c: Counter[str] = Counter({"fetched": len(records), "filtered_out": len(records) - len(kept)})
             c.update(report.counts)

@@ -152,7 +152,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         s.add(imp)
         s.flush()
         prov = Provenance(origin="import", import_id=imp.id, actor=actor, prior=prior,
-                          reviewers_required=protocol.review.reviewers_per_record)
+                          reviewers_required=protocol.review.reviewers_by_stage)
         matcher = matcher_for(s)
         result = ingest_records(s, _primed(pairs, matcher), prov, matcher=matcher)
         imp.counts = result.as_dict()

@@ -17,6 +17,7 @@ from livereview.errors import InputFileError
 from livereview.protocols.model import Protocol
 from livereview.records.model import Record
 from livereview.records.normalise import clean_text, normalise_doi, parse_year, split_name
+from livereview.records.vocabulary import FULL_TEXT
 from livereview.store.db import migrate, refresh_statistics, transaction
 from livereview.store.fields import ID_FIELDS
 from livereview.store.ingest import (
@@ -77,11 +78,11 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
         counts: dict[str, int] = {}
         path = protocol.seed_corpus_path
         if path is not None:
-            prior = PriorDecision("include", "full-text", SEED_REVIEWER)
+            prior = PriorDecision("include", FULL_TEXT, SEED_REVIEWER)
             for rec, domain in read_seed_corpus(path, protocol.review.id):
                 same_row = _earlier_version_of_row(s, rec)
                 prov = Provenance(origin="seed", actor="livereview init", prior=prior, domain=domain,
-                                  reviewers_required=protocol.review.reviewers_per_record)
+                                  reviewers_required=protocol.review.reviewers_by_stage)
                 rep = ingest_records(s, [rec], prov, matcher=same_row)
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v

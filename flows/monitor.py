@@ -155,7 +155,7 @@ def store_window(engine: Engine, protocol: Protocol, *, run_id: int, source_run_
         filtered_out = len(records) - len(kept)
         records = kept
     prov = Provenance(origin="search", run_id=run_id, source_run_id=source_run_id, query_name=plan.query.name,
-                      actor=f"monitor run {run_id}", reviewers_required=protocol.review.reviewers_per_record)
+                      actor=f"monitor run {run_id}", reviewers_required=protocol.review.reviewers_by_stage)
     with transaction(engine) as s:
         report = ingest_records(s, records, prov, matcher=matcher if matcher is not None else matcher_for(s))
         counts = {"fetched": len(result.records), "filtered_out": filtered_out, **report.counts}

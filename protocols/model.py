@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from livereview.errors import ProtocolError
-from livereview.records.vocabulary import SOURCES
+from livereview.records.vocabulary import FULL_TEXT, SOURCES, TITLE_ABSTRACT, Stage
 
 SOURCE_NAMES = tuple(SOURCES)
 CORE_QUERY = "core"
@@ -236,7 +236,10 @@ class Review(_Strict):
     date_floor: date
     languages: list[str] = Field(default_factory=lambda: ["eng"])
     seed_corpus: str | None = None
-    reviewers_per_record: int = Field(2, ge=1, le=5)
+    reviewers_per_record: int = Field(2, ge=1, le=5)   # both stages, unless set per stage below
+    #: per stage (the seed paper used the same three at both; teams often use two at full text)
+    reviewers_title_abstract: int | None = Field(None, ge=1, le=5)
+    reviewers_full_text: int | None = Field(None, ge=1, le=5)
     peer_reviewed_only: bool = False   # exclude preprints at the source where the API allows it
     # the stopping rule (ranking.stopping): stop screening once this share of the includes is found with this
     # confidence; older protocol files without them get the defaults
@@ -252,6 +255,12 @@ class Review(_Strict):
             raise ValueError(f"date floor {v.isoformat()} is before {EARLIEST_DATE_FLOOR.year}: the sources index "
                              "little before then and the backfill would plan one window a year since")
         return v
+
+    @property
+    def reviewers_by_stage(self) -> dict[Stage, int]:
+        """Independent votes each stage needs: the per-stage setting, else ``reviewers_per_record``."""
+        return {TITLE_ABSTRACT: self.reviewers_title_abstract or self.reviewers_per_record,
+                FULL_TEXT: self.reviewers_full_text or self.reviewers_per_record}
 
 
 class Protocol(_Strict):

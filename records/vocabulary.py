@@ -23,6 +23,12 @@ SOURCES: dict[str, str] = {
     "feeds": "feed",
 }
 
+#: the two screening stages, in order. Stage names are written only here; everything else uses these.
+Stage = Literal["title-abstract", "full-text"]
+TITLE_ABSTRACT: Stage = "title-abstract"
+FULL_TEXT: Stage = "full-text"
+STAGES: tuple[Stage, ...] = (TITLE_ABSTRACT, FULL_TEXT)
+
 RelationKind = Literal[
     "retraction-in",      # this work is retracted by the target (notice)
     "retraction-of",      # this record is a retraction notice for the target

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -35,6 +35,7 @@ from livereview.records.vocabulary import (
     NOTICE_FOR_RELATION,
     NOTICE_IN_RELATION,
     NoticeKind,
+    Stage,
 )
 from livereview.store import screening
 from livereview.store.audit import audit
@@ -62,7 +63,7 @@ class PriorDecision:
     """A decision carried in with an import (e.g. the team's 2023 screening)."""
 
     decision: str       # include | exclude
-    stage: str          # title-abstract | full-text
+    stage: Stage        # records.vocabulary.STAGES
     reviewer: str
     reason: str | None = None
 
@@ -77,7 +78,7 @@ class Provenance:
     actor: str = "livereview"
     prior: PriorDecision | None = None
     domain: str | None = None
-    reviewers_required: int = 2
+    reviewers_required: int | Mapping[str, int] = 2   # votes per stage (store/screening.py)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from livereview.store.models import Decision, Notice, SourceRecord, Work, WorkLi
 
 
 def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor: str, score: float | None = None,
-                reviewers_required: int = 2) -> WorkMerge:
+                reviewers_required: screening.Required = 2) -> WorkMerge:
     if kept.id == merged.id:
         raise ValueError("cannot merge a work into itself")
     if merged.merged_into_id is not None:
@@ -63,7 +63,8 @@ def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor:
     return m
 
 
-def undo_merge(session: Session, merge_id: int, *, actor: str, reviewers_required: int = 2) -> WorkMerge:
+def undo_merge(session: Session, merge_id: int, *, actor: str,
+               reviewers_required: screening.Required = 2) -> WorkMerge:
     m = session.get(WorkMerge, merge_id)
     if m is None or m.undone_at is not None:
         raise ValueError(f"merge {merge_id} does not exist or was already undone")

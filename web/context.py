@@ -93,6 +93,11 @@ class WebState:
     def reviewers_required(self) -> int:
         return self.protocol.review.reviewers_per_record
 
+    @property
+    def reviewers_by_stage(self) -> dict[str, int]:
+        """Votes each screening stage needs (the protocol may set the stages apart)."""
+        return dict(self.protocol.review.reviewers_by_stage)
+
     def cached(self, key: str, ttl: float, compute: Callable[[], Any]) -> Any:
         """A value recomputed at most every ``ttl`` seconds (menus that change only when a run or import lands)."""
         now = time.monotonic()

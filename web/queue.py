@@ -9,7 +9,7 @@ offers another set in the queue's "order" menu.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, select
@@ -22,7 +22,19 @@ Ordering = Callable[[Select[Any]], Select[Any]]
 
 TA_STATUSES = (sc.QUEUED, sc.SCREENING, sc.CONFLICT)
 FT_STATUSES = (sc.AWAITING_FULL_TEXT, sc.FULL_TEXT_SCREENING, sc.FULL_TEXT_CONFLICT)
-STAGE_STATUSES = {"title-abstract": TA_STATUSES, "full-text": FT_STATUSES}
+STAGE_STATUSES = {sc.TITLE_ABSTRACT: TA_STATUSES, sc.FULL_TEXT: FT_STATUSES}
+#: the status filter. "queued" and "screening" are one choice (and so are their full-text pair): filtering on
+#: "screening" would tell a reviewer who has not voted which records others voted on (blinding)
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    sc.QUEUED: (sc.QUEUED, sc.SCREENING), sc.CONFLICT: (sc.CONFLICT,),
+    sc.AWAITING_FULL_TEXT: (sc.AWAITING_FULL_TEXT, sc.FULL_TEXT_SCREENING),
+    sc.FULL_TEXT_CONFLICT: (sc.FULL_TEXT_CONFLICT,),
+}
+STATUS_FILTERS[sc.SCREENING] = STATUS_FILTERS[sc.QUEUED]                     # old links keep working
+STATUS_FILTERS[sc.FULL_TEXT_SCREENING] = STATUS_FILTERS[sc.AWAITING_FULL_TEXT]
+STATUS_FILTER_LABELS = {sc.QUEUED: "to screen (title/abstract)", sc.CONFLICT: "conflict (title/abstract)",
+                        sc.AWAITING_FULL_TEXT: "full text to screen", sc.FULL_TEXT_CONFLICT: "full-text conflict"}
+ANY_STAGE = "any"
 PAGE_SIZE = 25
 
 
@@ -54,12 +66,21 @@ def stage_of(status: str) -> str | None:
 class QueueFilter:
     """What the queue shows. Empty fields do not filter."""
 
-    stage: str = ""            # title-abstract | full-text | "" (both)
+    stage: str = ""            # title-abstract | full-text | any | "" (both; with mine: title/abstract)
     status: str = ""           # one status, or "" for every open status
     source: str = ""           # works found by this source (label of a source record)
     run: int | None = None     # works a given monitor run brought in
     mine: bool = False         # only works still needing my decision
     order: str = DEFAULT_ORDER
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages shown: "needs my decision" does not mix title/abstract and full-text tasks unless asked."""
+        if self.stage in STAGE_STATUSES:
+            return (self.stage,)
+        if self.mine and self.stage != ANY_STAGE:
+            return (sc.TITLE_ABSTRACT,)
+        return sc.STAGES
 
     def as_params(self) -> dict[str, str]:
         params = {"stage": self.stage, "status": self.status, "source": self.source,
@@ -76,23 +97,24 @@ def needs_decision_by(reviewer: str) -> Any:
     ordered index scan into a union and a sort of every open work.
     """
     later = aliased(Decision)
-    stage = case((Work.status.in_((sc.QUEUED, sc.SCREENING)), "title-abstract"), else_="full-text")
+    reopen = aliased(Decision)
+    stage = case((Work.status.in_((sc.QUEUED, sc.SCREENING)), sc.TITLE_ABSTRACT), else_=sc.FULL_TEXT)
     current_vote = exists().where(
         Decision.reviewer == reviewer, Decision.stage == stage, Decision.work_id == Work.id,
         Decision.is_final.is_(False), Decision.decision != sc.WITHDRAWN,
         ~exists().where(later.reviewer == reviewer, later.stage == Decision.stage, later.work_id == Decision.work_id,
-                        later.is_final.is_(False), later.id > Decision.id))
+                        later.is_final.is_(False), later.id > Decision.id),
+        ~exists().where(reopen.work_id == Decision.work_id, reopen.stage == Decision.stage,
+                        reopen.decision == sc.REOPENED, reopen.id > Decision.id))
     return and_(Work.status.in_((sc.QUEUED, sc.SCREENING, sc.AWAITING_FULL_TEXT, sc.FULL_TEXT_SCREENING)),
                 ~current_vote)
 
 
 def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
     """The WHERE clauses of the filtered queue. (Merged works are ``duplicate``, so never in an open status.)"""
-    statuses = sc.OPEN_STATUSES
-    if flt.stage in STAGE_STATUSES:
-        statuses = STAGE_STATUSES[flt.stage]
+    statuses = tuple(s for stage in flt.stages for s in STAGE_STATUSES[stage])
     if flt.status:
-        statuses = tuple(s for s in statuses if s == flt.status)
+        statuses = tuple(s for s in statuses if s in STATUS_FILTERS.get(flt.status, ()))
     conds: list[Any] = [Work.status.in_(statuses)]
     if flt.source:
         conds.append(exists().where(SourceRecord.work_id == Work.id, SourceRecord.source == flt.source))
@@ -131,6 +153,26 @@ def queue_page(session: Session, flt: QueueFilter, *, reviewer: str, orderings: 
     total, exact = queue_count(session, flt, reviewer=reviewer)
     works = list(session.scalars(stmt.limit(size).offset((max(page, 1) - 1) * size)))
     return works, total, exact
+
+
+def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,
+                orderings: dict[str, Ordering], window: int = 500) -> int | None:
+    """After a vote: the next record in the current ordering and filters that still needs ``reviewer``'s decision
+    (after ``work_id``'s place, else from the top), or None when nothing is left for them."""
+    mine = replace(flt, mine=True)
+    ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings)
+                               .with_only_columns(Work.id).limit(window)))
+    ids = [i for i in ids if i != work_id]
+    if not ids:
+        return None
+    order = list(session.scalars(queue_select(replace(flt, mine=False, status=""), reviewer=reviewer,
+                                              orderings=orderings).with_only_columns(Work.id).limit(window)))
+    if work_id in order:
+        place = {wid: n for n, wid in enumerate(order)}
+        after = [i for i in ids if place.get(i, -1) > place[work_id]]
+        if after:
+            return after[0]
+    return ids[0]
 
 
 def neighbours(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,

@@ -18,7 +18,11 @@ def b(reviewer, stage, decision, minutes=0, final=False):
     ([b("ann", "title-abstract", "include"), b("bob", "title-abstract", "include")], sc.AWAITING_FULL_TEXT),
     ([b("ann", "title-abstract", "exclude"), b("bob", "title-abstract", "exclude")], sc.EXCLUDED),
     ([b("ann", "title-abstract", "include"), b("bob", "title-abstract", "exclude")], sc.CONFLICT),
-    ([b("ann", "title-abstract", "include"), b("bob", "title-abstract", "maybe")], sc.SCREENING),
+    # maybe counts as "not exclude" at title/abstract: on to full text (store/screening.py's rule)
+    ([b("ann", "title-abstract", "include"), b("bob", "title-abstract", "maybe")], sc.AWAITING_FULL_TEXT),
+    ([b("ann", "title-abstract", "exclude"), b("bob", "title-abstract", "maybe")], sc.CONFLICT),
+    # at full text a maybe must be settled
+    ([b("ann", "full-text", "include"), b("bob", "full-text", "maybe")], sc.FULL_TEXT_CONFLICT),
     # a later vote by the same reviewer supersedes the earlier one
     ([b("ann", "title-abstract", "exclude"), b("bob", "title-abstract", "include"),
       b("ann", "title-abstract", "include", 5)], sc.AWAITING_FULL_TEXT),

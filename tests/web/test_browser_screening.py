@@ -76,7 +76,7 @@ def test_a_reviewer_screens_three_records_with_the_keyboard_alone(live_server, u
     shot(page, "record-before-decision")
     screen_with_keys(page, ["i", "e2", "m"])
     page.wait_for_url(re.compile(r"/queue\?mine=1"))
-    assert "Nothing here needs your decision" in page.inner_text("main")
+    assert "Nothing left for you: nothing here needs your decision" in page.inner_text("main")
     assert votes(engine) == {(2, "ann", "include", None), (1, "ann", "exclude", "E1-language"),
                              (0, "ann", "maybe", None)}
     page.goto(live_server.url + "/works/3")
@@ -92,8 +92,8 @@ def test_three_reviewers_disagree_blind_an_admin_resolves_and_kappa_and_audit_sh
                                                                                        new_page):
     url = three_reviewers.url
     add_works(engine, records())  # shown newest first: record 2, 1, 0
-    # record 0 is in conflict once ann and bob disagree, so it leaves carol's "needs my decision" queue
-    plan = {"ann": ["i", "e1", "e1"], "bob": ["i", "e1", "i"], "carol": ["e3", "e1"]}
+    # a conflict only once all three votes are in: carol, the third, screens all three records blind
+    plan = {"ann": ["i", "e1", "e1"], "bob": ["i", "e1", "i"], "carol": ["e3", "e1", "i"]}
     pages = {}
     for name, keys in plan.items():
         page = pages[name] = new_page()
@@ -126,7 +126,7 @@ def test_three_reviewers_disagree_blind_an_admin_resolves_and_kappa_and_audit_sh
     shot(admin, "admin-conflict")
     with admin.expect_navigation():
         admin.click("#resolve button[type=submit]")
-    assert "awaiting-full-text" in admin.inner_text(".status-line")
+    assert "full text to screen" in admin.inner_text(".status-line")
     admin.goto(url + "/works/3")
     admin.select_option("#resolve select[name=decision]", "exclude")
     admin.select_option("#resolve select[name=reason]", "E3")
@@ -144,9 +144,9 @@ def test_three_reviewers_disagree_blind_an_admin_resolves_and_kappa_and_audit_sh
     shot(admin, "agreement")
     assert pages["ann"].goto(url + "/agreement").status == 403  # kappa is for admins
 
-    with reading(engine) as s:  # every step audited: 8 votes, 2 resolutions, 4 sign-ins
+    with reading(engine) as s:  # every step audited: 9 votes, 2 resolutions, 4 sign-ins
         actions = [(a.actor, a.action) for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert sum(1 for _, a in actions if a == "decision") == 8 + 2
+    assert sum(1 for _, a in actions if a == "decision") == 9 + 2
     assert [x for x in actions if x[1] == "conflict-resolved"] == [("root", "conflict-resolved")] * 2
     assert {x for x in actions if x[1] == "login"} == {(n, "login") for n in ("ann", "bob", "carol", "root")}
 

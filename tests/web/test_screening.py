@@ -103,20 +103,22 @@ def test_a_reviewer_changes_and_undoes_their_decision_until_the_record_is_resolv
     [wid] = add_works(engine, [record(4)])
     ann = as_user("ann")
     vote(ann, wid, "include")
-    vote(ann, wid, "exclude", reason="E2")
+    r = vote(ann, wid, "exclude", reason="E2")  # a second plain vote is never silent: refused, nothing written
+    assert r.status_code == 409 and "Change my decision" in r.text
+    assert vote(ann, wid, "exclude", reason="E2", change="1").status_code == 303  # the change action
     post_form(ann, f"/works/{wid}/undo", {"stage": TA})
     assert status(engine, wid) == sc.QUEUED
-    with reading(engine) as s:  # nothing deleted: three rows, the last a withdrawal
+    with reading(engine) as s:  # nothing deleted: a change is a withdrawal plus a vote, the undo a withdrawal
         rows = s.scalars(select(Decision).where(Decision.work_id == wid).order_by(Decision.id)).all()
-        assert [d.decision for d in rows] == ["include", "exclude", sc.WITHDRAWN]
+        assert [d.decision for d in rows] == ["include", sc.WITHDRAWN, "exclude", sc.WITHDRAWN]
     vote(ann, wid, "exclude")
     vote(as_user("bob"), wid, "exclude")
     assert status(engine, wid) == sc.EXCLUDED
     assert post_form(ann, f"/works/{wid}/undo", {"stage": TA}).status_code == 409
     assert vote(ann, wid, "include").status_code == 409
     assert audit_actions(engine, wid) == [
-        ("ann", "decision"), ("ann", "decision"), ("ann", "decision-changed"), ("ann", "decision"),
-        ("ann", "decision-undone"), ("ann", "decision"), ("bob", "decision")]
+        ("ann", "decision"), ("ann", "decision"), ("ann", "decision"), ("ann", "decision-changed"),
+        ("ann", "decision"), ("ann", "decision-undone"), ("ann", "decision"), ("bob", "decision")]
     with reading(engine) as s:
         changed = s.scalars(select(AuditEntry).where(AuditEntry.action == "decision-changed")).one()
         assert changed.details["before"]["decision"] == "include" and changed.details["after"]["decision"] == "exclude"
@@ -156,9 +158,12 @@ def test_needs_my_decision_shows_only_what_i_have_not_screened(engine, as_user):
     vote(as_user("ann"), ids[1], "include")
     vote(as_user("bob"), ids[1], "include")  # on to full text: everyone's to decide again, at that stage
     assert f"/works/{ids[1]}?" in as_user("ann").get("/queue?mine=1&stage=full-text").text
-    vote(as_user("ann"), ids[1], "include", FT)
+    # "needs my decision" does not mix the stages unless asked: title/abstract by default
     assert f"/works/{ids[1]}?" not in as_user("ann").get("/queue?mine=1").text
-    assert f"/works/{ids[1]}?" in as_user("bob").get("/queue?mine=1").text
+    assert f"/works/{ids[1]}?" in as_user("ann").get("/queue?mine=1&stage=any").text
+    vote(as_user("ann"), ids[1], "include", FT)
+    assert f"/works/{ids[1]}?" not in as_user("ann").get("/queue?mine=1&stage=full-text").text
+    assert f"/works/{ids[1]}?" in as_user("bob").get("/queue?mine=1&stage=full-text").text
 
 
 def test_the_queue_filters_by_source_stage_and_status_and_refuses_unknown_values(engine, as_user):
@@ -197,7 +202,7 @@ def test_deciding_moves_on_to_the_next_record_in_the_same_queue_view(engine, as_
     newest = sorted(ids, reverse=True)
     r = post_form(as_user("ann"), f"/works/{newest[0]}/decision",
                   {"stage": TA, "decision": "include", "back": "mine=1"})
-    assert r.headers["location"] == f"/works/{newest[1]}?mine=1"
+    assert re.fullmatch(rf"/works/{newest[1]}\?mine=1&recorded=\d+", r.headers["location"])
 
 
 def test_decisions_survive_a_merge_and_an_unmerge_through_the_app(engine, as_user):

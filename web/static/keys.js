@@ -1,4 +1,6 @@
-// Keyboard screening: i include, e + digit exclude with reason, m maybe, u undo, j/k next/previous, ? help.
+// Keyboard screening: i include, m maybe, e + digit exclude with reason, r report not retrieved (full text),
+// c change my decision, n note, u undo (my vote here, else my last vote: any page), j/k next/previous, ? help.
+// Nothing is ever recorded by default: Enter records only a decision the reviewer armed (e), else nothing.
 // No inline scripts (the Content-Security-Policy forbids them): everything hangs off ids and data attributes.
 (function () {
   "use strict";
@@ -27,6 +29,10 @@
     if (fs) { fs.classList.toggle("armed", on); }
   }
 
+  // the "Recorded: … — undo (u)" note fades after a few seconds (u still works: it undoes the last vote)
+  var flash = document.getElementById("flash");
+  if (flash) { window.setTimeout(function () { flash.hidden = true; }, 8000); }
+
   // queue page: a moving selection over the rows
   var selected = -1;
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#queue-list .work-row")); }
@@ -40,10 +46,21 @@
   }
 
   document.addEventListener("keydown", function (ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev)) { return; }
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var key = ev.key;
-    if (key === "?") { ev.preventDefault(); help(); return; }
     var form = document.getElementById("decide");
+    if (typing(ev)) {
+      // the note field: Enter submits the armed decision (exclude without a reason at title/abstract), or nothing
+      if (key === "Enter" && form && ev.target.form === form) {
+        ev.preventDefault();
+        var armed = pendingExclude && form.querySelector('button.reason[data-digit="0"]');
+        if (armed) { reasons(false); form.requestSubmit(armed); }
+      } else if (key === "Escape") {
+        ev.target.blur();
+      }
+      return;
+    }
+    if (key === "?") { ev.preventDefault(); help(); return; }
     if (pendingExclude && form) {
       if (/^[0-9]$/.test(key)) {
         var b = form.querySelector('button.reason[data-digit="' + key + '"]');
@@ -57,6 +74,12 @@
       }
       if (key === "Escape") { reasons(false); return; }
     }
+    if (key === "u") {  // my vote on this record if I have one here, else my last vote wherever it was
+      var stage = (document.getElementById("screening") || {dataset: {}}).dataset.stage;
+      var undo = (stage && document.getElementById("undo-" + stage)) || document.getElementById("undo-last");
+      if (undo) { ev.preventDefault(); undo.requestSubmit(); }
+      return;
+    }
     if (rows().length) {  // the queue
       if (key === "j") { ev.preventDefault(); select(selected + 1); return; }
       if (key === "k") { ev.preventDefault(); select(selected - 1); return; }
@@ -65,15 +88,17 @@
     }
     if (key === "j") { go("next"); return; }
     if (key === "k") { go("prev"); return; }
-    if (key === "u") {
-      var stage = (document.getElementById("screening") || {dataset: {}}).dataset.stage;
-      var undo = stage && document.getElementById("undo-" + stage);
-      if (undo) { ev.preventDefault(); undo.requestSubmit(); }
+    if (key === "c") { go("change"); return; }
+    if (!form) {  // a record I decided: a vote key records nothing, and says why
+      var decided = document.getElementById("decided");
+      if (decided && /^[imer]$/.test(key)) { decided.classList.add("armed"); decided.setAttribute("data-hint", "1");
+        var hint = document.getElementById("decided-hint"); if (hint) { hint.hidden = false; } }
       return;
     }
-    if (!form) { return; }
     if (key === "i") { ev.preventDefault(); submitWith(form, "decision", "include"); }
     else if (key === "m") { ev.preventDefault(); submitWith(form, "decision", "maybe"); }
+    else if (key === "r") { ev.preventDefault(); submitWith(form, "decision", "not-retrieved"); }
     else if (key === "e") { ev.preventDefault(); reasons(true); }
+    else if (key === "n") { var note = document.getElementById("note"); if (note) { ev.preventDefault(); note.focus(); } }
   });
 })();

@@ -11,12 +11,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from livereview.ranking import scores_for
-from livereview.store import screening as sc
 from livereview.store.accounts import User
 from livereview.store.models import SourceRecord
 from livereview.web.context import current_user, get_db, render, state
 from livereview.web.errors import BadRequest
-from livereview.web.queue import DEFAULT_ORDER, PAGE_SIZE, STAGE_STATUSES, QueueFilter, queue_page, stage_of
+from livereview.web.flash import recent_vote
+from livereview.web.queue import (
+    ANY_STAGE,
+    DEFAULT_ORDER,
+    PAGE_SIZE,
+    STAGE_STATUSES,
+    STATUS_FILTER_LABELS,
+    STATUS_FILTERS,
+    QueueFilter,
+    queue_page,
+    stage_of,
+)
+from livereview.web.review import STATUS_LABELS, shown_statuses
 
 router = APIRouter()
 
@@ -24,9 +35,9 @@ router = APIRouter()
 def queue_filter(request: Request, stage: str = "", status: str = "", source: str = "", run: str = "",
                  mine: str = "", order: str = "") -> QueueFilter:
     """The queue's filters from the query string; unknown values are refused, not ignored."""
-    if stage and stage not in STAGE_STATUSES:
+    if stage and stage not in STAGE_STATUSES and stage != ANY_STAGE:
         raise BadRequest(f"unknown stage {stage!r}")
-    if status and status not in sc.OPEN_STATUSES:
+    if status and status not in STATUS_FILTERS:
         raise BadRequest(f"unknown queue status {status!r}")
     if order and order not in state(request).orderings:
         raise BadRequest(f"unknown order {order!r}")
@@ -37,8 +48,8 @@ def queue_filter(request: Request, stage: str = "", status: str = "", source: st
 
 
 @router.get("/queue", name="queue")
-def queue(request: Request, page: int = 1, flt: QueueFilter = Depends(queue_filter), db: Session = Depends(get_db),
-          user: User = Depends(current_user)) -> Response:
+def queue(request: Request, page: int = 1, done: str = "", flt: QueueFilter = Depends(queue_filter),
+          db: Session = Depends(get_db), user: User = Depends(current_user)) -> Response:
     st = state(request)
     page = max(1, min(page, 100000))
     works, total, exact = queue_page(db, flt, reviewer=user.name, orderings=st.orderings, page=page)
@@ -53,5 +64,7 @@ def queue(request: Request, page: int = 1, flt: QueueFilter = Depends(queue_filt
         s for s in db.scalars(select(SourceRecord.source).distinct()) if s))
     return render(request, "queue.html", user=user, title="Queue", works=works, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
-                  sources=sources, statuses=sc.OPEN_STATUSES, stages=list(STAGE_STATUSES),
-                  orderings=list(st.orderings), stage_of=stage_of, scores=scores)
+                  sources=sources, statuses=STATUS_FILTER_LABELS, stages=list(STAGE_STATUSES), any_stage=ANY_STAGE,
+                  orderings=list(st.orderings), stage_of=stage_of, scores=scores,
+                  shown=shown_statuses(db, works, user), status_labels=STATUS_LABELS,
+                  done=done.isdigit(), flash=recent_vote(request, db, user))
