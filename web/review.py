@@ -129,6 +129,14 @@ def work_decisions(session: Session, work_id: int) -> list[Decision]:
     return list(session.scalars(select(Decision).where(Decision.work_id == work_id).order_by(Decision.id)))
 
 
+def _locked_decisions(session: Session, work: Work) -> list[Decision]:
+    """The work's decisions, read after taking the work's row lock: two requests changing one record (a double
+    submit of the same first vote, two resolvers) take turns, and the second sees the first's vote. PostgreSQL
+    locks the row (``SELECT … FOR UPDATE``); SQLite's writers already take turns before ``BEGIN IMMEDIATE``."""
+    session.refresh(work, with_for_update=True)
+    return work_decisions(session, work.id)
+
+
 def _check_reason(protocol: Protocol, stage: str, decision: str, reason: str | None,
                   retrieved: bool | None) -> str | None:
     reasons = dict(protocol.exclusion_reasons)
@@ -155,7 +163,7 @@ def decide(session: Session, work: Work, user: User, protocol: Protocol, *, stag
         raise BadRequest(f"unknown stage {stage!r}")
     if decision not in sc.VOTES:
         raise BadRequest(f"unknown decision {decision!r}")
-    decisions = work_decisions(session, work.id)
+    decisions = _locked_decisions(session, work)
     view = stage_view(work, decisions, user, stage)
     if view.mine is not None and not change:
         raise Conflict(f"you already decided record {work.id} at {_stage_label(stage)} ({view.mine.decision}); "
@@ -187,7 +195,7 @@ def decide(session: Session, work: Work, user: User, protocol: Protocol, *, stag
 def undo(session: Session, work: Work, user: User, protocol: Protocol, *, stage: str) -> Decision:
     """Withdraw ``user``'s current vote at ``stage``: while the stage collects votes, or when that vote was
     the last thing to happen to the record (a slip on the closing vote). Audited, nothing deleted."""
-    decisions = work_decisions(session, work.id)
+    decisions = _locked_decisions(session, work)
     view = stage_view(work, decisions, user, stage)
     if view.mine is None:
         raise Conflict("you have no decision to undo here")
@@ -225,7 +233,7 @@ def resolve(session: Session, work: Work, user: User, protocol: Protocol, *, sta
         raise BadRequest("a conflict is resolved by include or exclude")
     if not note.strip():
         raise BadRequest("resolving a conflict needs a note saying why")
-    decisions = work_decisions(session, work.id)
+    decisions = _locked_decisions(session, work)
     view = stage_view(work, decisions, user, stage)
     if not view.conflict:
         raise Conflict("this record has no conflict at that stage")
@@ -247,7 +255,7 @@ def reopen(session: Session, work: Work, user: User, protocol: Protocol, *, reas
         raise Forbidden("only an admin reopens a decided record")
     if not reason.strip():
         raise BadRequest("reopening a record needs a reason")
-    decisions = work_decisions(session, work.id)
+    decisions = _locked_decisions(session, work)
     stage = decided_stage(work, decisions)
     if stage is None or work.merged_into_id is not None:
         raise Conflict(f"record {work.id} is not decided (status {work.status})")

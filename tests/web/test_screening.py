@@ -240,3 +240,37 @@ def test_the_import_path_and_the_app_write_the_same_decision_table(engine, as_us
         rows = s.scalars(select(Decision).where(Decision.work_id.in_([wid, new]))).all()
         assert {d.origin for d in rows} == {"import", "web"}
         assert status_counts(s)[sc.AWAITING_FULL_TEXT] == 1
+
+
+def test_a_double_submitted_first_vote_is_stored_once(engine, protocol, users):
+    """Two requests with the same first vote at the same moment (a double click): the first holds the record's
+    lock until it commits, the second then sees that vote and is refused — one row, not two."""
+    import threading
+
+    from livereview.store.accounts import User
+    from livereview.web.errors import Conflict
+    from livereview.web.review import decide
+
+    [wid] = add_works(engine, [record(1)])
+    outcome: list[str] = []
+    with transaction(engine) as first:
+        ann = first.scalars(select(User).where(User.name == "ann")).one()
+        decide(first, first.get(Work, wid), ann, protocol, stage=TA, decision="include")
+
+        def second() -> None:
+            try:
+                with transaction(engine) as s:
+                    user = s.scalars(select(User).where(User.name == "ann")).one()
+                    decide(s, s.get(Work, wid), user, protocol, stage=TA, decision="include")
+                outcome.append("stored")
+            except Conflict:
+                outcome.append("refused")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "the second vote went ahead while the first was not yet committed"
+    thread.join(30)
+    assert outcome == ["refused"]
+    with reading(engine) as s:
+        assert len(s.scalars(select(Decision).where(Decision.work_id == wid)).all()) == 1

@@ -186,9 +186,9 @@ def work_resolve(request: Request, work_id: int, form: dict[str, str] = Depends(
 
 
 @router.post("/undo-last", name="undo_last")
-async def work_undo_last(request: Request, user: User = Depends(current_user)) -> Response:
+def work_undo_last(request: Request, form: dict[str, str] = Depends(form_fields),
+                   user: User = Depends(current_user)) -> Response:
     """``u`` from any page: take back my last vote, then show that record so I can vote again."""
-    await form_fields(request)
     with writing(request) as s:
         d = undo_last(s, user, state(request).protocol)
         work_id = d.work_id
@@ -196,9 +196,9 @@ async def work_undo_last(request: Request, user: User = Depends(current_user)) -
 
 
 @router.post("/works/{work_id}/reopen", name="work_reopen")
-async def work_reopen(request: Request, work_id: int, user: User = Depends(current_user)) -> Response:
+def work_reopen(request: Request, work_id: int, form: dict[str, str] = Depends(form_fields),
+                user: User = Depends(current_user)) -> Response:
     """An admin reopens a decided record, with a reason (audited); its reviewers vote again."""
-    form = await form_fields(request)
     with writing(request) as s:
         reopen(s, _work(s, work_id), user, state(request).protocol, reason=form.get("reason", "")[:2000])
     return _after(request, work_id, form, user, advance=False)
