@@ -34,7 +34,7 @@ from livereview.errors import (
     SourceHTTPError,
     SourceQueryError,
 )
-from livereview.protocols.model import CORE_QUERY, Protocol, load_protocol
+from livereview.protocols.model import CORE_QUERY, Protocol
 from livereview.protocols.queries import (
     ConceptFilter,
     SourceQuery,
@@ -43,8 +43,9 @@ from livereview.protocols.queries import (
     source_queries,
 )
 from livereview.secrets import scrub
-from livereview.settings import Settings, load_settings
-from livereview.store.db import make_engine, require_current_schema, transaction
+from livereview.settings import Settings
+from livereview.store.context import open_store
+from livereview.store.db import require_current_schema, transaction
 from livereview.store.health import consecutive_failures
 from livereview.store.ingest import FuzzyMatcher, Provenance, ingest_records
 from livereview.store.matching import matcher_for
@@ -381,15 +382,10 @@ def run_monitor(protocol_path: str | None = None, sources: list[str] | None = No
                 alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None) -> dict[str, Any]:
     """The monitor flow's body as a plain function: a one-off local run calls it directly (no Prefect server to
     start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries."""
-    settings = load_settings()
-    protocol = load_protocol(protocol_path or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        return execute_monitor(settings, protocol, engine, sources=sources,
+    with open_store(protocol_path) as opened:
+        return execute_monitor(opened.settings, opened.protocol, opened.engine, sources=sources,
                                since=date.fromisoformat(since) if since else None, use_tasks=use_tasks, alert=alert,
                                flow_run_id=flow_run_id)
-    finally:
-        engine.dispose()
 
 
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
