@@ -81,6 +81,7 @@ def _root(version: Annotated[bool, typer.Option("--version", help="Print the ver
         typer.echo(f"livereview {__version__}")
         raise typer.Exit(0)
     logs.verbose = verbose
+    logs.summary_follows = False
     logs.setup_logging("INFO", None)  # settings warnings (an unknown LIVEREVIEW_* name) as one line
     try:
         settings = load_settings()
@@ -338,6 +339,7 @@ def run(
 
     settings = load_settings()
     logs.setup_logging(settings.log_level, settings.data_dir)
+    logs.summary_follows = True  # each failed stream is a note under the table: not a console line as well
     since_date = parse_date(since)
     # the protocol is read first: a bad protocol is refused before any work
     with open_store((protocol or settings.protocol).resolve(), settings=settings) as opened:
@@ -403,24 +405,39 @@ def no_source_reached(summary: dict) -> bool:
 
 
 def render_run(run) -> str:  # noqa: ANN001
-    """A fixed-width table of one run's streams."""
+    """A fixed-width table of one run's streams; each problem once, as a numbered note under the table.
+
+    Streams that failed for one cause share its note: a stream not tried because its source was unreachable
+    earlier in the run names that first failure in parentheses, and is pointed at the first failure's note
+    instead of repeating it (offline, that is every stream of every source: thirty lines of URLs before).
+    """
     head = f"run #{run.id}  {run.status}  started {run.started_at:%Y-%m-%d %H:%M} UTC"
     cols = ("stream", "window", "status", "fetched", "new", "dup", "update", "notice", "req")
     rows = [cols]
+    notes: list[str] = []
     for sr in run.source_runs:
         c = sr.counts or {}
         dup = sum(c.get(k, 0) for k in ("already-queued", "in-corpus", "unchanged"))
         window = f"{sr.window_start}..{sr.window_end}" if sr.window_start else "-"
-        rows.append((sr.stream, window, sr.status, str(c.get("fetched", 0)), str(c.get("new", 0)), str(dup),
+        state = f"{sr.status} [{_note(notes, sr.error)}]" if sr.error else sr.status
+        rows.append((sr.stream, window, state, str(c.get("fetched", 0)), str(c.get("new", 0)), str(dup),
                      str(c.get("update", 0)), str(c.get("notice", 0)), str(sr.requests or 0)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
     lines = [head, ""] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines += [f"[{n}] {text}" for n, text in enumerate(notes, 1)]
     for sr in run.source_runs:
-        if sr.error:
-            lines.append(f"{sr.stream}: {sr.status}: {sr.error}")
         for w in sr.warnings or []:
             lines.append(f"{sr.stream}: warning: {w}")
     return "\n".join(lines)
+
+
+def _note(notes: list[str], error: str) -> int:
+    """The number of the note that says ``error`` (or the failure it repeats in parentheses), added if new."""
+    for n, text in enumerate(notes, 1):
+        if error == text or error.endswith(f"({text})"):
+            return n
+    notes.append(error)
+    return len(notes)
 
 
 @app.command()

@@ -65,6 +65,9 @@ from livereview.store.runs import (
 )
 
 log = logging.getLogger(__name__)
+#: marks a log record that the run's summary table repeats: ``livereview run`` keeps it off the console, where the
+#: table says it once (see cli/logs.py); the log file and the scheduled flow's log keep it
+IN_RUN_SUMMARY = {"in_run_summary": True}
 LOCK_NAME = WRITER_LOCK  # shared with imports: one writer of works at a time
 COUNT_KEYS = ("fetched", "dropped", "filtered_out", "new", "already-queued", "in-corpus", "update", "version",
               "notice", "unchanged")
@@ -248,7 +251,7 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
             outcome.warnings.extend(result.warnings)
     except MissingCredentialsError as exc:
         outcome.status, outcome.error = "skipped", str(exc)
-        log.warning("%s skipped: %s", plan.query.stream, exc)
+        log.warning("%s skipped: %s", plan.query.stream, exc, extra=IN_RUN_SUMMARY)
         _finish_source_run(engine, sr_id, "skipped", str(exc))
         return outcome
     except (SourceError, LiveReviewError) as exc:
@@ -256,11 +259,11 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
         outcome.unreachable = isinstance(exc, SourceHTTPError) and exc.status is None
     except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others; the error is recorded
         outcome.status, outcome.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
-        log.exception("%s failed unexpectedly", plan.query.stream)
+        log.exception("%s failed unexpectedly", plan.query.stream, extra=IN_RUN_SUMMARY)
     else:
         outcome.status = "succeeded"
     if outcome.status == "failed":
-        log.error("%s failed: %s", plan.query.stream, outcome.error)
+        log.error("%s failed: %s", plan.query.stream, outcome.error, extra=IN_RUN_SUMMARY)
     _finish_source_run(engine, sr_id, outcome.status, outcome.error)
     return outcome
 
