@@ -41,7 +41,7 @@ from livereview.store.audit import audit
 from livereview.store.clock import utcnow
 from livereview.store.db import analyze
 from livereview.store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
-from livereview.store.merge import merge_works
+from livereview.store.merge import merge_works, survivor
 from livereview.store.models import Notice, SourceRecord, Work, WorkLink
 
 CLASSIFICATIONS = ("new", "in-corpus", "already-queued", "update", "version", "notice", "unchanged")
@@ -94,11 +94,9 @@ class IngestReport:
 # -- lookups ----------------------------------------------------------------------------------------------------
 def canonical(session: Session, work: Work) -> Work:
     """Follow merges to the surviving work."""
-    seen = set()
-    while work.merged_into_id is not None and work.id not in seen:
-        seen.add(work.id)
-        work = session.get(Work, work.merged_into_id)  # type: ignore[assignment]
-    return work
+    if work.merged_into_id is None:
+        return work
+    return session.get(Work, survivor(work.id, lambda wid: getattr(session.get(Work, wid), "merged_into_id", None)))
 
 
 def works_by_identifiers(session: Session, ids: dict[str, str]) -> list[Work]:
@@ -144,6 +142,121 @@ def _notice_kind(rec: Record) -> str | None:
         if kind:
             return kind
     return None
+
+
+# -- the decision ---------------------------------------------------------------------------------------------
+class Lookup(Protocol):
+    """What deciding about a record needs to know of the store. Two implementations: :class:`StoreLookup` asks
+    the store for each record (the record-at-a-time path), :class:`_BulkIngest` answers from what it prefetched
+    for the chunk and what it has written since."""
+
+    def stored(self, rec: Record, source_id: str, chash: str) -> int | None:
+        """The work this very record (source, id, content, query) was stored under before, if it was."""
+
+    def works(self, ids: dict[str, str]) -> list[Any]:
+        """The surviving works any of these identifiers belong to, oldest first."""
+
+    def survivor(self, wid: int) -> Any | None:
+        """Work ``wid``, or the work it was merged into."""
+
+    def id_taken(self, name: str, value: str, by_other_than: int | None) -> bool:
+        """Whether a work other than ``by_other_than`` holds this identifier in its column."""
+
+
+class StoreLookup:
+    """:class:`Lookup` by queries, one record at a time, in the caller's session."""
+
+    def __init__(self, session: Session, query_name: str) -> None:
+        self.session, self.query_name = session, query_name
+
+    def stored(self, rec: Record, source_id: str, chash: str) -> int | None:
+        return self.session.scalars(select(SourceRecord.work_id).where(
+            SourceRecord.source == rec.source, SourceRecord.source_id == source_id,
+            SourceRecord.content_hash == chash, SourceRecord.query_name == self.query_name)).first()
+
+    def works(self, ids: dict[str, str]) -> list[Any]:
+        return works_by_identifiers(self.session, ids)
+
+    def survivor(self, wid: int) -> Any | None:
+        work = self.session.get(Work, wid)
+        return canonical(self.session, work) if work is not None else None
+
+    def id_taken(self, name: str, value: str, by_other_than: int | None) -> bool:
+        return _id_taken(self.session, name, value, by_other_than)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What a record was found to be in the store: a report of ``work`` (matched by ``rule``), or another version
+    of ``version_of``, or a notice (erratum, retraction) about ``notice_for``; or nothing known (all None)."""
+
+    work: Any | None = None
+    rule: str | None = None
+    version_of: Any | None = None
+    notice_for: Any | None = None
+
+
+def find_matches(rec: Record, works: Sequence[Any], lookup: Lookup, matcher: FuzzyMatcher | None) -> Matches:
+    """The record's work by identifier (``works``: what its identifiers name, oldest first), else what the fuzzy
+    matcher says it is: a duplicate, another version, or a notice of a stored work (followed to its survivor)."""
+    if works:
+        return Matches(works[0], "identifier")
+    m = matcher.match(rec) if matcher is not None else None
+    candidate = lookup.survivor(m.key) if m is not None and isinstance(m.key, int) else None
+    if candidate is None:
+        return Matches()
+    if m.kind == "version":
+        return Matches(version_of=candidate)
+    if m.kind == "notice":
+        return Matches(notice_for=candidate)
+    return Matches(candidate, m.rule)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to a record, decided by :func:`decide` before anything is written."""
+
+    classification: str      # new | version | notice, or for a record of a known work: in-corpus | already-queued
+    status: str | None       # the new work's screening status; None: the record joins the matched work
+    notice_kind: str | None  # the record is a notice of this kind (a notice-for link and a flag on notice_for)
+
+    @property
+    def creates(self) -> bool:
+        return self.status is not None
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the fuzzy matcher learns the new work (a notice is not something later records duplicate)."""
+        return self.status in (screening.QUEUED, screening.VERSION)
+
+    def settle(self, filled: Sequence[str], notice_raised: bool = False) -> str:
+        """The classification once the record's fields were copied into its work (``filled``: what the work
+        lacked) and its relations applied (``notice_raised``: a retraction or erratum of a known work)."""
+        if self.creates:
+            return self.classification
+        if notice_raised:
+            return "notice"
+        return "update" if filled else self.classification
+
+
+def decide(rec: Record, matches: Matches) -> Decision:
+    """The one place that decides what a record is (pure: no store, no side effects).
+
+    A record of a known work is ``in-corpus`` when that work was screened to the end or is a seed study, else
+    ``already-queued``; otherwise it makes a new work: a ``version`` of another (status version), a ``notice``
+    (a retraction or correction notice by its own relations or publication types, or matched to its article by
+    the fuzzy matcher: a correction unless it says otherwise), or ``new`` and queued for screening.
+    """
+    work = matches.work
+    if work is not None:
+        known = work.status in screening.FINAL_STATUSES or work.origin == "seed"
+        return Decision("in-corpus" if known else "already-queued", None, None)
+    notice_kind = _notice_kind(rec) or (NoticeKind.CORRECTION if matches.notice_for is not None else None)
+    if matches.version_of is not None:
+        return Decision("version", screening.VERSION, notice_kind)
+    if notice_kind:
+        return Decision("notice", screening.NOTICE, notice_kind)
+    return Decision("new", screening.QUEUED, None)
 
 
 # -- work construction and merging ----------------------------------------------------------------------------
@@ -481,18 +594,25 @@ class _BulkIngest:
         """SQLite caps a statement's parameters: batches of ``_IN_BATCH``; PostgreSQL takes an array whole."""
         return iter((values,) if self.ids.postgres else _batches(values))
 
-    def unmerged(self, wid: int) -> int:
-        """The work ``wid`` became, if this ingest merged it into another."""
-        while wid in self.merged_away:
-            wid = self.merged_away[wid]
-        return wid
+    # -- the Lookup, answered from the prefetch -----------------------------------------------------------------
+    def stored(self, rec: Record, source_id: str, chash: str) -> int | None:
+        seen = self.seen[rec.source].get((source_id, chash))
+        return survivor(seen, self.merged_away.get) if seen is not None else None  # merged by this ingest
+
+    def matched_ids(self, ids: dict[str, str]) -> list[int]:
+        return sorted({self.canonical_id(w) for name, value in ids.items() for w in self.refs.get((name, value), ())})
+
+    def works(self, ids: dict[str, str]) -> list[Any]:
+        return [w for wid in self.matched_ids(ids) if (w := self.work(wid)) is not None]
+
+    def survivor(self, wid: int) -> Any | None:
+        work = self.work(self.canonical_id(wid))
+        if work is not None and work.merged_into_id is not None:  # merged after the prefetch: the store knows
+            work = canonical(self.session, work)
+        return work
 
     def canonical_id(self, wid: int) -> int:
-        seen = set()
-        while (up := self.parent.get(wid)) is not None and wid not in seen:
-            seen.add(wid)
-            wid = up
-        return wid
+        return survivor(wid, self.parent.get)
 
     def id_taken(self, name: str, value: str, by_other_than: int | None) -> bool:
         other = self.taken.get((name, value))
@@ -545,53 +665,41 @@ class _BulkIngest:
             self.parent.setdefault(work_id, work.merged_into_id)
 
     def ingest_fast(self, rec: Record, source_id: str) -> tuple[str, int | None] | None:
-        """:func:`_ingest_one` for the common record (new, or one more report of one work); None otherwise."""
+        """:func:`_ingest_one` for the common record (new, or one more report of one work); None otherwise.
+
+        The same :func:`decide`, asked with the same :class:`Lookup` questions, answered from the chunk's
+        prefetch; the rows are buffered for :meth:`flush_pending` instead of written one by one."""
         if rec.relations or rec.is_retracted:
             return None
         view_json = rec.canonical_json()
         chash = rec.content_hash(view_json)
-        seen = self.seen[rec.source].get((source_id, chash))
+        seen = self.stored(rec, source_id, chash)
         if seen is not None:
-            return "unchanged", self.unmerged(seen)
+            return "unchanged", seen
         ids = _record_ids(rec)
-        matched = sorted({self.canonical_id(w) for name, value in ids.items()
-                          for w in self.refs.get((name, value), ())})
+        matched = self.matched_ids(ids)
         if len(matched) > 1:
             self.bridged = matched
             return None  # an identifier bridge: merge_works
-        work = self.work(matched[0]) if matched else None
-        if matched and work is None:
+        works = [self.work(w) for w in matched]
+        if None in works:
             return None
-        rule = "identifier" if work is not None else None
-        version_of = notice_for = None
-        if work is None and self.matcher is not None:
-            m = self.matcher.match(rec)
-            if m is not None:
-                candidate = self.work(self.canonical_id(m.key)) if isinstance(m.key, int) else None
-                if candidate is not None and candidate.merged_into_id is not None:
-                    candidate = canonical(self.session, candidate)
-                if candidate is not None:
-                    self.touched.append(candidate.id)
-                    if m.kind == "notice":
-                        notice_for = candidate
-                    elif m.kind == "version":
-                        version_of = candidate
-                    else:
-                        work, rule = candidate, m.rule
-        if work is None:
-            notice_kind = _notice_kind(rec) or ("correction" if notice_for is not None else None)
-            status = (screening.VERSION if version_of is not None else
-                      screening.NOTICE if notice_kind else screening.QUEUED)
-            work = self.new_work(rec, status)
-            cls = "version" if version_of is not None else ("notice" if notice_kind else "new")
-            if cls == "new":
+        matches = find_matches(rec, works, self, self.matcher)
+        self.touched.extend(w.id for w in (matches.version_of, matches.notice_for) if w is not None)
+        if matches.rule not in (None, "identifier"):
+            self.touched.append(matches.work.id)
+        decision = decide(rec, matches)
+        if decision.creates:
+            work = self.new_work(rec, decision.status)
+            if decision.classification == "new":
                 self.report.new_work_ids.append(work.id)
-            if version_of is not None:
-                self.link_version(rec, work, version_of)
-            if notice_for is not None:
-                self.link_notice(rec, source_id, work, notice_for, notice_kind or "correction")
+            if matches.version_of is not None:
+                self.link_version(rec, work, matches.version_of)
+            if matches.notice_for is not None:
+                self.link_notice(rec, source_id, work, matches.notice_for, decision.notice_kind)
             filled: list[str] = []
         else:
+            work = matches.work
             keywords = list(work.keywords or [])
             filled = fill_missing(self.session, work, rec, id_taken=self.id_taken)
             # keywords gained are kept without making the record an update: written like the filled fields
@@ -601,8 +709,7 @@ class _BulkIngest:
             for name in filled:
                 if name in ID_FIELDS:
                     self.taken[(name, getattr(work, name))] = work.id
-            cls = "update" if filled else ("in-corpus" if work.status in screening.FINAL_STATUSES or
-                                            work.origin == "seed" else "already-queued")
+        cls = decision.settle(filled)
         self.pending_sources.append(dict(
             work_id=work.id, source=rec.source, source_id=source_id[:300], query_name=self.prov.query_name,
             content_hash=chash, doi=rec.doi, pmid=rec.pmid, pmcid=rec.pmcid, openalex_id=rec.openalex_id,
@@ -612,11 +719,11 @@ class _BulkIngest:
         self.seen[rec.source][(source_id, chash)] = work.id
         for name, value in ids.items():
             self.refs.setdefault((name, value), set()).add(work.id)
-        if self.matcher is not None and cls in ("new", "version"):
+        if self.matcher is not None and decision.indexed:
             self.matcher.add(work.id, rec)
         if cls == "update":
             audit(self.session, self.prov.actor, "metadata-update", "work", work.id, fields=filled, source=rec.source,
-                  rule=rule)
+                  rule=matches.rule)
         return cls, work.id
 
     def new_work(self, rec: Record, status: str) -> Any:
@@ -756,49 +863,30 @@ def _batches(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[
 
 def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyMatcher | None,
                 report: IngestReport) -> tuple[str, int | None]:
+    """One record, through the ORM: every kind of record (relations, retraction flags, identifier bridges,
+    prior decisions), each lookup a query. :func:`decide` decides; this writes."""
+    lookup = StoreLookup(session, prov.query_name)
     source_id = rec.stable_id()
     chash = rec.content_hash()
-    seen = session.scalars(select(SourceRecord.work_id).where(
-        SourceRecord.source == rec.source, SourceRecord.source_id == source_id,
-        SourceRecord.content_hash == chash, SourceRecord.query_name == prov.query_name)).first()
+    seen = lookup.stored(rec, source_id, chash)
     if seen is not None:
         return "unchanged", seen
 
-    matched = works_by_identifiers(session, _record_ids(rec))
-    work = matched[0] if matched else None
-    rule = "identifier" if work else None
+    matched = lookup.works(_record_ids(rec))
     for other in matched[1:]:  # the record's identifiers join works stored apart: they are one work
-        merge_works(session, work, other, rule="identifier-bridge", actor=prov.actor,
+        merge_works(session, matched[0], other, rule="identifier-bridge", actor=prov.actor,
                     reviewers_required=prov.reviewers_required)
         if matcher is not None:
             matcher.remove(other.id)
-    version_of: Work | None = None
-    notice_for: Work | None = None
-    if work is None and matcher is not None:
-        m = matcher.match(rec)
-        if m is not None:
-            candidate = session.get(Work, m.key)
-            if candidate is not None:
-                candidate = canonical(session, candidate)
-                if m.kind == "version":
-                    version_of = candidate
-                elif m.kind == "notice":  # an erratum / retraction notice of a stored work
-                    notice_for = candidate
-                else:
-                    work, rule = candidate, m.rule
-
-    notice_kind = _notice_kind(rec) or (NoticeKind.CORRECTION if notice_for is not None else None)
-    if work is None:
-        status = screening.QUEUED
-        if version_of is not None:
-            status = screening.VERSION
-        elif notice_kind:
-            status = screening.NOTICE
-        work = _new_work(session, rec, prov, status)
+    matches = find_matches(rec, matched, lookup, matcher)
+    decision = decide(rec, matches)
+    if decision.creates:
+        work = _new_work(session, rec, prov, decision.status)
+        notice_for, version_of = matches.notice_for, matches.version_of
         if notice_for is not None:
             session.add(WorkLink(work_id=work.id, kind="notice-for", target_type="work", target=str(notice_for.id),
                                  target_work_id=notice_for.id, source=rec.source))
-            nid = _flag_notice(session, notice_for, notice_kind or NoticeKind.CORRECTION,
+            nid = _flag_notice(session, notice_for, decision.notice_kind,
                                f"{rec.source}: notice {rec.doi or rec.pmid or source_id} matched by title", prov,
                                rec.source)
             if nid:
@@ -809,26 +897,23 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
                                  target_work_id=version_of.id, source=rec.source))
             _flag_notice(session, version_of, "version", f"{rec.source}: other version work {work.id}", prov,
                          rec.source)
-        cls = "version" if version_of is not None else ("notice" if notice_kind else "new")
-        if cls == "new":
+        if decision.classification == "new":
             report.new_work_ids.append(work.id)
         filled: list[str] = []
     else:
+        work = matches.work
         filled = fill_missing(session, work, rec)
-        cls = "update" if filled else ("in-corpus" if work.status in screening.FINAL_STATUSES or
-                                        work.origin == "seed" else "already-queued")
 
-    _store_source_record(session, rec, work, prov, source_id, chash, cls)
+    _store_source_record(session, rec, work, prov, source_id, chash, decision.settle(filled))
     raised = _apply_relations(session, work, rec, prov, report)
-    if raised and cls in ("in-corpus", "already-queued", "update"):
-        cls = "notice"
-    if matcher is not None and cls in ("new", "version", "notice") and work.status != screening.NOTICE:
-        matcher.add(work.id, rec)
+    cls = decision.settle(filled, notice_raised=raised)
+    if matcher is not None and (decision.indexed or (cls == "notice" and work.status != screening.NOTICE)):
+        matcher.add(work.id, rec)  # a new work, or a known one found to have a retraction or erratum
     if prov.prior is not None:
         _apply_prior(session, work, prov)
     if cls == "update":
         audit(session, prov.actor, "metadata-update", "work", work.id, fields=filled, source=rec.source,
-              rule=rule)
+              rule=matches.rule)
     return cls, work.id
 
 
