@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 
+from livereview.cli.shared import app
 from livereview.errors import ConfigError
+from livereview.store.context import open_store
 
 
+@app.command("demo")
 def demo(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder of the demo store and outbox "
                                                   "(default: a new temporary folder). Never the real data dir.")]
@@ -45,20 +48,14 @@ def demo(
             return
         import uvicorn
 
-        from livereview.protocols.model import load_protocol
-        from livereview.store.db import make_engine
         from livereview.web.app import create_app
 
-        settings = load_settings(secret_key=secrets.token_urlsafe(48))
-        engine = make_engine(settings.resolved_database_url)
-        app = create_app(settings, engine=engine, protocol=load_protocol(settings.protocol))
-        app.state.public_dashboard = True
-        typer.echo(f"web app      http://{host}:{port}/dashboard   (public view: http://{host}:{port}/public/dashboard)")
-        typer.echo(f"login        {result.user} / {result.password}")
-        typer.echo("Ctrl-C stops the demo; its store stays in the folder above.")
-        try:
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
-        finally:
-            engine.dispose()
+        with open_store(settings=load_settings(secret_key=secrets.token_urlsafe(48))) as opened:
+            web_app = create_app(opened.settings, engine=opened.engine, protocol=opened.protocol)
+            web_app.state.public_dashboard = True
+            typer.echo(f"web app      http://{host}:{port}/dashboard   (public view: http://{host}:{port}/public/dashboard)")
+            typer.echo(f"login        {result.user} / {result.password}")
+            typer.echo("Ctrl-C stops the demo; its store stays in the folder above.")
+            uvicorn.run(web_app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
     finally:
         replay.__exit__(None, None, None)

@@ -11,7 +11,11 @@ from typing import Annotated
 
 import typer
 
+from livereview.cli.shared import ProtocolOpt, app
+from livereview.store.context import open_store
 
+
+@app.command("digest")
 def digest(
     send: Annotated[bool, typer.Option("--send", help="E-mail it (and any pending digests, oldest first) through "
                                        "LIVEREVIEW_SMTP_URL. Without it the digest is only written to the outbox.")]
@@ -22,8 +26,7 @@ def digest(
                                               "instead of at the end of the last digest.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Make a digest even if the period was already covered "
                                         "(recorded as forced).")] = False,
-    protocol: Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (default: "
-                                                  "LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")] = None,
+    protocol: ProtocolOpt = None,
 ) -> None:
     """E-mail the digest since the last one (new candidates, notices, source health), or write it to the outbox.
 
@@ -31,18 +34,10 @@ def digest(
     and go out first on the next --send that reaches the mail server (exit code 7 until then).
     """
     from livereview.digests.service import run_digest
-    from livereview.protocols.model import load_protocol
-    from livereview.settings import load_settings
-    from livereview.store.db import make_engine, require_current_schema
 
-    settings = load_settings()
-    proto = load_protocol(protocol or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        require_current_schema(engine)
-        outcome = run_digest(engine, proto, settings, send=send, outbox=outbox, since=since, force=force)
-    finally:
-        engine.dispose()
+    with open_store(protocol) as opened:
+        outcome = run_digest(opened.engine, opened.protocol, opened.settings, send=send, outbox=outbox, since=since,
+                             force=force)
     for line in outcome.lines():
         typer.echo(line)
     if send and outcome.smtp and (outcome.ids("pending") or outcome.ids("failed")):

@@ -22,6 +22,10 @@ CRASH_LOGGER = "livereview.cli.crash"  # an unexpected error's traceback: log fi
 _FULL_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 verbose = False  # set by the root command's --verbose
+#: set by a command that prints a summary of the run it starts (``livereview run``): records a flow marks as
+#: repeated in that summary (``extra={IN_RUN_SUMMARY: True}``) go to the log file only, not to the console too
+summary_follows = False
+IN_RUN_SUMMARY = "in_run_summary"
 
 
 class OneLineFormatter(logging.Formatter):
@@ -45,6 +49,8 @@ class _QuietFilter(logging.Filter):
     (the CLI prints its own line) off the console."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if summary_follows and getattr(record, IN_RUN_SUMMARY, False):
+            return False
         return not record.name.startswith(_PREFECT_RUN_LOGGERS) and record.name != CRASH_LOGGER
 
 

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -22,18 +21,14 @@ from sqlalchemy.exc import DBAPIError
 
 from livereview import __version__
 from livereview.cli import logs
-from livereview.cli import reports as reports_cli
-from livereview.cli.demo import demo
-from livereview.cli.digest import digest
-from livereview.cli.simulate import rank, simulate
-from livereview.cli.validate import chase, validate_search
-from livereview.cli.web import user_app, web
+from livereview.cli.shared import ProtocolOpt, app, batch_gc, output_file, parse_date, parse_ids, protocol_app
 from livereview.connectors.files import FORMATS
 from livereview.connectors.files.write import EXPORT_FORMATS
 from livereview.errors import LiveReviewError
 from livereview.records.vocabulary import SOURCES
 from livereview.secrets import scrub
-from livereview.settings import Settings, documented_settings, load_settings
+from livereview.settings import documented_settings, load_settings
+from livereview.store.context import open_store, opened_store_name
 
 EXIT_CODES = {
     0: "success",
@@ -45,15 +40,6 @@ EXIT_CODES = {
     6: "another monitor run holds the lock",
     7: "digest --send could not deliver: the digest is kept pending in the outbox for the next --send",
 }
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="livereview — keep a registered systematic review's searches running and its corpus current.")
-protocol_app = typer.Typer(no_args_is_help=True, help="Inspect and check review protocol files.")
-app.add_typer(protocol_app, name="protocol")
-
-ProtocolOpt = Annotated[Path | None, typer.Option(
-    "--protocol", "-p", help="Protocol file (default: LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")]
-
 
 #: ``--format`` choices of ``import`` and ``dedupe``: derived from the readers and the source registry
 ImportFormat = StrEnum("ImportFormat", {f.replace("-", "_"): f for f in ("auto", *FORMATS)})
@@ -86,35 +72,6 @@ class ExportStatus(StrEnum):
     full_text_conflict = "full-text-conflict"
 
 
-#: the store this command opened, named in a one-line error if the database fails mid-command
-_STORE = {"name": "(not opened)"}
-
-
-def _settings() -> Settings:
-    return load_settings()
-
-
-def _protocol(settings: Settings, path: Path | None):  # noqa: ANN202
-    from livereview.protocols.model import load_protocol
-
-    return load_protocol(path or settings.protocol)
-
-
-def _engine(settings: Settings, *, require_schema: bool = True):  # noqa: ANN202
-    from livereview.store.db import describe, make_engine, require_current_schema
-
-    engine = make_engine(settings.resolved_database_url)
-    _STORE["name"] = describe(engine)
-    if require_schema:
-        require_current_schema(engine)
-    return engine
-
-
-def _setup_logging(settings: Settings) -> None:
-    """One line per problem on stderr, full records (tracebacks) in the log file; see :mod:`cli.logs`."""
-    logs.setup_logging(settings.log_level, settings.data_dir)
-
-
 @app.callback(invoke_without_command=True)
 def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
           verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Full log records on stderr, tracebacks "
@@ -124,12 +81,13 @@ def _root(version: Annotated[bool, typer.Option("--version", help="Print the ver
         typer.echo(f"livereview {__version__}")
         raise typer.Exit(0)
     logs.verbose = verbose
+    logs.summary_follows = False
     logs.setup_logging("INFO", None)  # settings warnings (an unknown LIVEREVIEW_* name) as one line
     try:
         settings = load_settings()
     except LiveReviewError:
         return  # the command reports it
-    _setup_logging(settings)
+    logs.setup_logging(settings.log_level, settings.data_dir)
 
 
 @app.command()
@@ -137,11 +95,10 @@ def init(protocol: ProtocolOpt = None) -> None:
     """Create or migrate the database, record the protocol version and load the seed corpus (idempotent)."""
     from livereview.flows.init_store import init_store
 
-    settings = _settings()
-    proto = _protocol(settings, protocol)
-    engine = _engine(settings, require_schema=False)
-    rep = init_store(engine, proto)
-    url = engine.url.render_as_string(hide_password=True)
+    with open_store(protocol, require_schema=False) as opened:
+        proto = opened.protocol
+        rep = init_store(opened.engine, proto)
+        url = opened.engine.url.render_as_string(hide_password=True)
     typer.echo(f"database  {url}")
     typer.echo(f"schema    {rep.revision_before or 'new'} -> {rep.revision_after}")
     typer.echo(f"protocol  {proto.review.id} version {proto.review.version} (#{rep.protocol_version_id})")
@@ -154,9 +111,10 @@ def protocol_show(protocol: ProtocolOpt = None,
                   source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source "
                                                                    "(repeatable).")] = None) -> None:
     """Print the resolved query each source will be sent, per named query (core and expansions)."""
+    from livereview.protocols.model import load_protocol
     from livereview.protocols.queries import describe
 
-    proto = _protocol(_settings(), protocol)
+    proto = load_protocol(protocol or load_settings().protocol)
     typer.echo(describe(proto, source), nl=False)
 
 
@@ -168,15 +126,6 @@ def protocol_check(path: Annotated[Path, typer.Argument(help="Protocol file to v
     proto = load_protocol(path)
     typer.echo(f"{path}: ok — {proto.review.id} version {proto.review.version}, {len(proto.concepts)} concepts, "
                f"{len(proto.expansions)} expansions, sources: {', '.join(proto.enabled_sources)}")
-
-
-def _batch_gc() -> None:
-    """Collect cyclic garbage less often for the rest of this command: an import or dedupe of a large file keeps
-    hundreds of thousands of objects alive (match keys, the store's lookups), which every full collection walks
-    again; with Python's default thresholds that was about 6 % of a large import's CPU time."""
-    import gc
-
-    gc.set_threshold(100_000, 50, 100)
 
 
 @app.command("import")
@@ -205,12 +154,14 @@ def import_(
     from livereview.flows.file_import import import_file, parse_file
     from livereview.store.ingest import PriorDecision
 
-    _batch_gc()
+    batch_gc()
 
-    settings = _settings()
     if decision is not None and not reviewer:
         raise typer.BadParameter("--decision needs --reviewer", param_hint="--reviewer")
-    proto = _protocol(settings, protocol)
+    from livereview.protocols.model import load_protocol
+
+    settings = load_settings()
+    proto = load_protocol(protocol or settings.protocol)
     if reason and reason not in dict(proto.exclusion_reasons):
         raise typer.BadParameter(f"unknown reason {reason!r}; the protocol's reasons are "
                                  f"{', '.join(dict(proto.exclusion_reasons))}", param_hint="--reason")
@@ -225,9 +176,10 @@ def import_(
     if decision is not None:
         prior = PriorDecision("include" if decision is PriorDecisionOpt.included else "exclude", stage.value,
                               reviewer or "", reason)
-    rep = import_file(_engine(settings), proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
-                      query=query, database=database, lock_wait=wait,
-                      on_wait=lambda message: typer.echo(message, err=True))
+    with open_store(proto, settings=settings) as opened:
+        rep = import_file(opened.engine, proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
+                          query=query, database=database, lock_wait=wait,
+                          on_wait=lambda message: typer.echo(message, err=True))
     if rep.already_imported:
         typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
         return
@@ -248,23 +200,19 @@ def export(
                                             "with one id per line.")] = None,
 ) -> None:
     """Write the store's works (one row per work, with identifiers and status) as CSV, RIS, BibTeX or ASReview CSV."""
-    from livereview.cli.reports import parse_ids, writer
+    from livereview.reports.exports import writer
     from livereview.store.db import reading
     from livereview.store.queries import works_for_export
 
-    settings = _settings()
-    engine = _engine(settings)
     write = writer(fmt.value)
     selection = parse_ids(ids)
-    with reading(engine) as s:
+    with open_store(read_protocol=False) as opened, reading(opened.engine) as s:
         rows = works_for_export(s, status.value, selection)
         if output is None:
             n = write(rows, sys.stdout)
         else:
-            tmp = output.with_name(output.name + ".part")
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
+            with output_file(output) as fh:
                 n = write(rows, fh)
-            tmp.replace(output)
     typer.echo(f"{n} works written" + (f" to {output}" if output else ""), err=True)
 
 
@@ -284,7 +232,7 @@ def dedupe(
     from livereview.flows.file_import import read_file_prepared
     from livereview.records.model import Record
 
-    _batch_gc()
+    batch_gc()
 
     fmt_name, pairs = read_file_prepared(file, fmt=fmt.value, source="dedupe")
     records: list[Record] = []
@@ -317,9 +265,8 @@ def merge(
     from livereview.store.merge import merge_works
     from livereview.store.models import Work
 
-    settings = _settings()
-    proto = _protocol(settings, None)
-    with transaction(_engine(settings)) as s:
+    with open_store() as opened, transaction(opened.engine) as s:
+        proto = opened.protocol
         kept, dup = s.get(Work, keep), s.get(Work, duplicate)
         if kept is None or dup is None:
             raise typer.BadParameter(f"no work {keep if kept is None else duplicate}")
@@ -341,9 +288,8 @@ def unmerge(
     from livereview.store.db import transaction
     from livereview.store.merge import undo_merge
 
-    settings = _settings()
-    proto = _protocol(settings, None)
-    with transaction(_engine(settings)) as s:
+    with open_store() as opened, transaction(opened.engine) as s:
+        proto = opened.protocol
         try:
             m = undo_merge(s, merge_id, actor=actor, reviewers_required=proto.review.reviewers_by_stage)
         except ValueError as exc:
@@ -354,7 +300,7 @@ def unmerge(
 @app.command()
 def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
     """Show the settings in effect (secrets masked) and where they come from."""
-    settings = _settings()
+    settings = load_settings()
     values = {}
     for env in documented_settings():
         name = env.removeprefix("LIVEREVIEW_").lower()
@@ -389,32 +335,41 @@ def run(
     from prefect.settings import PREFECT_API_URL
 
     from livereview.flows.monitor import monitor, run_monitor
-    from livereview.store.db import reading
     from livereview.store.runs import WRITER_LOCK, acquire_lock, release_lock
 
-    settings = _settings()
-    _setup_logging(settings)
-    proto_path = str((protocol or settings.protocol).resolve())
-    _protocol(settings, Path(proto_path))  # refuse a bad protocol before any work
-    engine = _engine(settings)
-    since_date = _parse_date(since)
-    args = {"protocol_path": proto_path, "sources": source or None,
-            "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
-    # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
-    # (exit 6); the monitor, in this same process, takes it over and releases it
-    acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")
-    flow_run_id = run_id = None
-    try:
-        if PREFECT_API_URL.value():
-            state = monitor(**args, return_state=True)
-            failure = state.result(raise_on_failure=False) if state.is_failed() else None
-            message = state.message
-            flow_run_id = getattr(state.state_details, "flow_run_id", None)
-        else:  # local one-off run: no temporary Prefect server to start (8-45 s), same records in the store
-            run_id = run_monitor(**args).get("run_id")
-            failure = message = None
-    finally:
-        release_lock(engine, WRITER_LOCK)
+    settings = load_settings()
+    logs.setup_logging(settings.log_level, settings.data_dir)
+    logs.summary_follows = True  # each failed stream is a note under the table: not a console line as well
+    since_date = parse_date(since)
+    # the protocol is read first: a bad protocol is refused before any work
+    with open_store((protocol or settings.protocol).resolve(), settings=settings) as opened:
+        engine = opened.engine
+        args = {"protocol_path": str(opened.protocol_path), "sources": source or None,
+                "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
+        # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
+        # (exit 6); the monitor, in this same process, takes it over and releases it
+        acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")
+        flow_run_id = run_id = None
+        try:
+            if PREFECT_API_URL.value():
+                state = monitor(**args, return_state=True)
+                failure = state.result(raise_on_failure=False) if state.is_failed() else None
+                message = state.message
+                flow_run_id = getattr(state.state_details, "flow_run_id", None)
+            else:  # local one-off run: no temporary Prefect server to start (8-45 s), same records in the store
+                run_id = run_monitor(**args).get("run_id")
+                failure = message = None
+        finally:
+            release_lock(engine, WRITER_LOCK)
+        code = _report_run(engine, flow_run_id, run_id, failure, message)
+    raise typer.Exit(code)
+
+
+def _report_run(engine, flow_run_id: object, run_id: int | None, failure: object,  # noqa: ANN001
+                message: str | None) -> int:
+    """Print the run's table (and the offline hint); the exit code: 0 when every source succeeded, else 4."""
+    from livereview.store.db import reading
+
     with reading(engine) as s:
         last = own_run(s, flow_run_id, run_id)
         if last is None:  # the flow stopped before recording a run
@@ -426,7 +381,7 @@ def run(
         if code and no_source_reached(last.summary or {}):
             typer.echo("no network: no source could be reached; `make demo` (or `livereview demo`) shows the whole "
                        "product offline, against recorded responses, in a store of its own", err=True)
-    raise typer.Exit(code)
+    return code
 
 
 def own_run(session, flow_run_id: object, run_id: int | None):  # noqa: ANN001, ANN201
@@ -450,24 +405,39 @@ def no_source_reached(summary: dict) -> bool:
 
 
 def render_run(run) -> str:  # noqa: ANN001
-    """A fixed-width table of one run's streams."""
+    """A fixed-width table of one run's streams; each problem once, as a numbered note under the table.
+
+    Streams that failed for one cause share its note: a stream not tried because its source was unreachable
+    earlier in the run names that first failure in parentheses, and is pointed at the first failure's note
+    instead of repeating it (offline, that is every stream of every source: thirty lines of URLs before).
+    """
     head = f"run #{run.id}  {run.status}  started {run.started_at:%Y-%m-%d %H:%M} UTC"
     cols = ("stream", "window", "status", "fetched", "new", "dup", "update", "notice", "req")
     rows = [cols]
+    notes: list[str] = []
     for sr in run.source_runs:
         c = sr.counts or {}
         dup = sum(c.get(k, 0) for k in ("already-queued", "in-corpus", "unchanged"))
         window = f"{sr.window_start}..{sr.window_end}" if sr.window_start else "-"
-        rows.append((sr.stream, window, sr.status, str(c.get("fetched", 0)), str(c.get("new", 0)), str(dup),
+        state = f"{sr.status} [{_note(notes, sr.error)}]" if sr.error else sr.status
+        rows.append((sr.stream, window, state, str(c.get("fetched", 0)), str(c.get("new", 0)), str(dup),
                      str(c.get("update", 0)), str(c.get("notice", 0)), str(sr.requests or 0)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
     lines = [head, ""] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines += [f"[{n}] {text}" for n, text in enumerate(notes, 1)]
     for sr in run.source_runs:
-        if sr.error:
-            lines.append(f"{sr.stream}: {sr.status}: {sr.error}")
         for w in sr.warnings or []:
             lines.append(f"{sr.stream}: warning: {w}")
     return "\n".join(lines)
+
+
+def _note(notes: list[str], error: str) -> int:
+    """The number of the note that says ``error`` (or the failure it repeats in parentheses), added if new."""
+    for n, text in enumerate(notes, 1):
+        if error == text or error.endswith(f"({text})"):
+            return n
+    notes.append(error)
+    return len(notes)
 
 
 @app.command()
@@ -481,9 +451,7 @@ def status(limit: Annotated[int, typer.Option(help="How many recent runs to list
     from livereview.store.queries import status_counts
     from livereview.store.runs import last_runs
 
-    settings = _settings()
-    engine = _engine(settings)
-    with reading(engine) as s:
+    with open_store(read_protocol=False) as opened, reading(opened.engine) as s:
         runs = last_runs(s, limit)
         typer.echo("Runs")
         if not runs:
@@ -494,7 +462,7 @@ def status(limit: Annotated[int, typer.Option(help="How many recent runs to list
                        f"fetched {t.get('fetched', 0)}" + (f"  error: {r.error}" if r.error else ""))
         typer.echo("\nSources")
         try:
-            enabled = _protocol(settings, None).enabled_sources
+            enabled = opened.protocol.enabled_sources
         except LiveReviewError:  # the store's health does not depend on a readable protocol file
             enabled = []
         health = source_health(s, enabled)
@@ -532,11 +500,11 @@ def serve(protocol: ProtocolOpt = None) -> None:
     from livereview.flows.digest import weekly_digest
     from livereview.flows.monitor import monitor
 
-    settings = _settings()
-    _setup_logging(settings)  # again: importing Prefect installed its own console handler
+    settings = load_settings()
+    logs.setup_logging(settings.log_level, settings.data_dir)  # again: importing Prefect installed its own handler
     proto_path = (protocol or settings.protocol).resolve()
-    proto = _protocol(settings, proto_path)
-    _engine(settings)
+    with open_store(proto_path, settings=settings) as opened:  # refuse a bad protocol or store before serving
+        proto = opened.protocol
     if not PREFECT_API_URL.value():
         raise ConfigError("PREFECT_API_URL is not set: scheduled runs need a Prefect server. Start one with "
                           "`prefect server start` and run `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`")
@@ -551,24 +519,8 @@ def serve(protocol: ProtocolOpt = None) -> None:
     )
 
 
-app.command("digest")(digest)
-app.command("validate-search")(validate_search)
-app.command("chase")(chase)
-reports_cli.register(app)
-app.command("demo")(demo)
-app.command("web")(web)
-app.add_typer(user_app, name="user")
-app.command("simulate")(simulate)
-app.command("rank")(rank)
-
-
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+# the other command modules register theirs on the same app as they are imported (one way: see cli/shared.py)
+from livereview.cli import demo, digest, reports, simulate, validate, web  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -581,7 +533,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except DBAPIError as exc:  # the store failed mid-command (a damaged page, the server gone): one line, exit 5
         reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
-        typer.echo(f"error: store {_STORE['name']}: {scrub(reason)}", err=True)
+        typer.echo(f"error: store {opened_store_name()}: {scrub(reason)}", err=True)
         sys.exit(5)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

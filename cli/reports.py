@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from livereview.errors import InputFileError
+from livereview.cli.shared import app, parse_date, write_output
+from livereview.store.context import open_store
 
 
 class PrismaFormat(StrEnum):
@@ -29,61 +29,7 @@ class LogFormat(StrEnum):
     html = "html"
 
 
-def parse_ids(value: str | None) -> list[int] | None:
-    """``--ids 1,2,3`` or ``--ids @file`` (one id per line) -> ids; a bad id is a usage error naming it."""
-    if value is None:
-        return None
-    if value.startswith("@"):
-        path = Path(value[1:])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputFileError(str(path), f"cannot read the id list: {exc.strerror or exc}") from exc
-        parts = text.split()
-    else:
-        parts = value.replace(" ", "").split(",")
-    ids = []
-    for p in parts:
-        if not p:
-            continue
-        if not p.isdigit():
-            raise typer.BadParameter(f"{p!r} is not a work id", param_hint="--ids")
-        ids.append(int(p))
-    return ids
-
-
-def writer(fmt: str) -> Callable[[Any, Any], int]:
-    from livereview.reports.exports import writer as export_writer
-
-    return export_writer(fmt)
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from exc
-
-
-def _write(data: str | bytes, output: Path | None) -> None:
-    """To stdout, or to a file written whole (a .part renamed into place: never half a file)."""
-    if output is None:
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            typer.echo(data, nl=False)
-        return
-    tmp = output.with_name(output.name + ".part")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data, encoding="utf-8")
-    tmp.replace(output)
-
-
+@app.command("prisma")
 def prisma(
     fmt: Annotated[PrismaFormat, typer.Option("--format", help="text (the boxes), csv, json, svg or png.")]
     = PrismaFormat.text,
@@ -95,23 +41,21 @@ def prisma(
 ) -> None:
     """PRISMA 2020 flow counts for the updated review, from the store (previous studies, per-source
     identification, duplicates, screening, reports, exclusions by reason, included, other methods)."""
-    from livereview.cli.main import _engine, _protocol, _settings
     from livereview.reports import prisma_files
     from livereview.store.db import reading
     from livereview.store.prisma import prisma_counts
 
-    settings = _settings()
-    proto = _protocol(settings, protocol)
-    day = _as_of(as_of)
+    day = parse_date(as_of, "--as-of")
     if day is not None and day > date.today():
         raise typer.BadParameter(f"{as_of} is in the future", param_hint="--as-of")
-    with reading(_engine(settings)) as s:
+    with open_store(protocol) as opened, reading(opened.engine) as s:
+        proto = opened.protocol
         c = prisma_counts(s, [r for r, _ in proto.exclusion_reasons], as_of=day,
                           reviewers_required=proto.review.reviewers_by_stage)
     if fmt is PrismaFormat.csv:
-        _write(prisma_files.to_csv(c), output)
+        write_output(prisma_files.to_csv(c), output)
     elif fmt is PrismaFormat.json:
-        _write(prisma_files.to_json(c), output)
+        write_output(prisma_files.to_json(c), output)
     elif fmt in (PrismaFormat.svg, PrismaFormat.png):
         from livereview.reports.prisma_diagram import prisma_png, prisma_svg
 
@@ -119,7 +63,7 @@ def prisma(
             raise typer.BadParameter("a PNG is not for the terminal: add --output FILE", param_hint="--output")
         data = prisma_svg(c, proto.exclusion_reasons) if fmt is PrismaFormat.svg else \
             prisma_png(c, proto.exclusion_reasons)
-        _write(data, output)
+        write_output(data, output)
     else:
         width = max(len(box) for _, box, _ in c.rows())
         lines = [f"PRISMA 2020 (updated review) as of {c.as_of:%Y-%m-%d %H:%M} UTC"]
@@ -131,11 +75,12 @@ def prisma(
             lines.append(f"  {box:{width}}  {n:>7,}")
         for problem in c.problems():
             lines.append(f"warning: the boxes do not add up: {problem}")
-        _write("\n".join(lines) + "\n", output)
+        write_output("\n".join(lines) + "\n", output)
     if output is not None:
         typer.echo(f"PRISMA counts as of {c.as_of:%Y-%m-%d} written to {output}", err=True)
 
 
+@app.command("search-log")
 def search_log(
     fmt: Annotated[LogFormat, typer.Option("--format", help="csv (every column), markdown or html (an appendix "
                                            "to publish).")] = LogFormat.markdown,
@@ -145,21 +90,15 @@ def search_log(
 ) -> None:
     """The PRISMA-S search log: every query as sent, per run and source, with date, window, limits, records found,
     after deduplication and new; and every file import with its database, date and recorded query."""
-    from livereview.cli.main import _engine, _settings
     from livereview.reports import searchlog as render
     from livereview.store.db import reading
     from livereview.store.searchlog import search_log as read_log
 
-    settings = _settings()
-    with reading(_engine(settings)) as s:
-        entries = read_log(s, since=_as_of(since), until=_as_of(until))
+    with open_store(read_protocol=False) as opened, reading(opened.engine) as s:
+        entries = read_log(s, since=parse_date(since, "--since"), until=parse_date(until, "--until"))
     text = {LogFormat.csv: render.to_csv, LogFormat.markdown: render.to_markdown,
             LogFormat.html: render.to_html}[fmt](entries)
-    _write(text, output)
+    write_output(text, output)
     if output is not None:
         typer.echo(f"{len(entries)} searches and imports written to {output}", err=True)
 
-
-def register(app: typer.Typer) -> None:
-    app.command("prisma")(prisma)
-    app.command("search-log")(search_log)

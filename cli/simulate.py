@@ -13,7 +13,11 @@ from typing import Annotated
 
 import typer
 
+from livereview.cli.shared import ProtocolOpt, app
+from livereview.store.context import open_store
 
+
+@app.command("simulate")
 def simulate(
     file: Annotated[Path, typer.Argument(help="Labelled CSV: title, abstract and a 0/1 label column.")],
     label_column: Annotated[str | None, typer.Option("--label-column", help="Name of the 0/1 label column "
@@ -54,24 +58,19 @@ def simulate(
                    f"{m.stop_at} of {m.n} records, recall {m.stop_recall:.3f}, work saved {m.stop_work_saved:.3f}")
 
 
+@app.command("rank")
 def rank(
-    protocol: Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (default: "
-                                                  "LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")] = None,
+    protocol: ProtocolOpt = None,
     if_needed: Annotated[bool, typer.Option("--if-needed", help="Only retrain when works arrived, an include was "
                                             "decided or 10 decisions piled up since the last training.")] = False,
 ) -> None:
     """Retrain the ranker on the store's decisions and save a score and reasons for every open work."""
-    from livereview.protocols.model import load_protocol
     from livereview.ranking import retrain_if_changed
     from livereview.ranking.service import retrain
-    from livereview.settings import load_settings
-    from livereview.store.db import make_engine, require_current_schema
 
-    settings = load_settings()
-    proto = load_protocol(protocol or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    require_current_schema(engine)
-    rep = retrain_if_changed(engine, proto) if if_needed else retrain(engine, proto)
+    with open_store(protocol) as opened:
+        engine, proto = opened.engine, opened.protocol
+        rep = retrain_if_changed(engine, proto) if if_needed else retrain(engine, proto)
     if rep is None:
         typer.echo("ranking is up to date: no new work, no include and fewer than 10 decisions since the last "
                    "training")

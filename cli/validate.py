@@ -5,28 +5,19 @@ Both call the flows' functions directly (not through Prefect) so they run in thi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-ProtocolPath = Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (default: "
-                                                   "LIVEREVIEW_PROTOCOL or the bundled ia-coaching.toml).")]
+from livereview.cli.shared import ProtocolOpt, app
+from livereview.store.context import open_store
 
 
-def _open(protocol: Path | None):  # noqa: ANN202
-    from livereview.protocols.model import load_protocol
-    from livereview.settings import load_settings
-    from livereview.store.db import make_engine
-
-    settings = load_settings()
-    return settings, load_protocol(protocol or settings.protocol), make_engine(settings.resolved_database_url)
-
-
+@app.command("validate-search")
 def validate_search(
     source: Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable): pubmed, "
                                                      "europepmc, openalex, crossref, feeds.")] = None,
-    protocol: ProtocolPath = None,
+    protocol: ProtocolOpt = None,
 ) -> None:
     """Check that each source's query retrieves the known included studies; print recall and every miss.
 
@@ -36,11 +27,9 @@ def validate_search(
     """
     from livereview.flows.validate import validate_search as run
 
-    settings, proto, engine = _open(protocol)
-    try:
-        results = run(settings, proto, engine, sources=source or None)
-    finally:
-        engine.dispose()
+    with open_store(protocol, require_schema=False) as opened:  # validate_search checks the schema itself
+        proto = opened.protocol
+        results = run(opened.settings, proto, opened.engine, sources=source or None)
     failed = False
     for r in results:
         if r.error:
@@ -56,15 +45,13 @@ def validate_search(
         raise typer.Exit(4)
 
 
-def chase(protocol: ProtocolPath = None) -> None:
+@app.command("chase")
+def chase(protocol: ProtocolOpt = None) -> None:
     """Run the monthly chase once now: evidence watch and citation chasing on every included study."""
     from livereview.flows.chase import execute_chase
 
-    settings, proto, engine = _open(protocol)
-    try:
-        summary = execute_chase(settings, proto, engine)
-    finally:
-        engine.dispose()
+    with open_store(protocol, require_schema=False) as opened:  # execute_chase checks the schema itself
+        summary = execute_chase(opened.settings, opened.protocol, opened.engine)
     for err in summary["errors"]:
         typer.echo(err, err=True)
     found = {m: c.get("new", 0) for m, c in summary["methods"].items()}

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from livereview.cli.shared import app
 from livereview.errors import ConfigError, LiveReviewError
+from livereview.store.context import open_store
 
 user_app = typer.Typer(no_args_is_help=True, help="Web app accounts: add, list, disable, change passwords.")
+app.add_typer(user_app, name="user")
 
 
 class AccountCommandError(LiveReviewError):
@@ -18,6 +21,7 @@ class AccountCommandError(LiveReviewError):
     exit_code = 2
 
 
+@app.command("web")
 def web(
     host: Annotated[str, typer.Option(help="Address to listen on (behind a reverse proxy keep 127.0.0.1).")]
     = "127.0.0.1",
@@ -33,22 +37,16 @@ def web(
     """
     import uvicorn
 
-    from livereview.protocols.model import load_protocol
-    from livereview.settings import load_settings
-    from livereview.store.db import make_engine, require_current_schema
     from livereview.web.app import create_app
 
-    settings = load_settings()
-    engine = make_engine(settings.resolved_database_url)
-    require_current_schema(engine)
-    app = create_app(settings, engine=engine, protocol=load_protocol(settings.protocol))
-    app.state.public_dashboard = public_dashboard
-    typer.echo(f"livereview web on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    try:
-        uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
-                    server_header=False, log_level=settings.log_level.lower(), access_log=False)
-    finally:
-        engine.dispose()
+    with open_store() as opened:
+        settings = opened.settings
+        web_app = create_app(settings, engine=opened.engine, protocol=opened.protocol)
+        web_app.state.public_dashboard = public_dashboard
+        typer.echo(f"livereview web on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        uvicorn.run(web_app, host=host, port=port, proxy_headers=True,
+                    forwarded_allow_ips=settings.forwarded_allow_ips, server_header=False,
+                    log_level=settings.log_level.lower(), access_log=False)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -58,15 +56,6 @@ def _read_password(password_stdin: bool) -> str:
     if not text:
         raise AccountCommandError("no password on standard input")
     return text
-
-
-def _engine():  # noqa: ANN202
-    from livereview.settings import load_settings
-    from livereview.store.db import make_engine, require_current_schema
-
-    engine = make_engine(load_settings().resolved_database_url)
-    require_current_schema(engine)
-    return engine
 
 
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of "
@@ -85,7 +74,7 @@ def user_add(name: Annotated[str, typer.Argument(help="Login name; also the revi
 
     try:
         hashed = hash_password(_read_password(password_stdin))
-        with transaction(_engine()) as s:
+        with open_store(read_protocol=False) as opened, transaction(opened.engine) as s:
             user = add_user(s, name, hashed, admin=admin)
             role = user.role
     except (AccountError, WeakPassword) as exc:
@@ -99,7 +88,7 @@ def user_list() -> None:
     from livereview.store.accounts import list_users
     from livereview.store.db import reading
 
-    with reading(_engine()) as s:
+    with open_store(read_protocol=False) as opened, reading(opened.engine) as s:
         users = list_users(s)
         for u in users:
             state = "active" if u.is_active else f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "disabled"
@@ -115,7 +104,7 @@ def user_disable(name: Annotated[str, typer.Argument(help="Login name.")]) -> No
     from livereview.store.db import transaction
 
     try:
-        with transaction(_engine()) as s:
+        with open_store(read_protocol=False) as opened, transaction(opened.engine) as s:
             ended = disable_user(s, require_user(s, name))
     except AccountError as exc:
         raise AccountCommandError(str(exc)) from exc
@@ -129,7 +118,7 @@ def user_enable(name: Annotated[str, typer.Argument(help="Login name.")]) -> Non
     from livereview.store.db import transaction
 
     try:
-        with transaction(_engine()) as s:
+        with open_store(read_protocol=False) as opened, transaction(opened.engine) as s:
             enable_user(s, require_user(s, name))
     except AccountError as exc:
         raise AccountCommandError(str(exc)) from exc
@@ -146,7 +135,7 @@ def user_passwd(name: Annotated[str, typer.Argument(help="Login name.")],
 
     try:
         hashed = hash_password(_read_password(password_stdin))
-        with transaction(_engine()) as s:
+        with open_store(read_protocol=False) as opened, transaction(opened.engine) as s:
             ended = set_password(s, require_user(s, name), hashed)
     except (AccountError, WeakPassword) as exc:
         raise AccountCommandError(str(exc)) from exc

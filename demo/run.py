@@ -128,19 +128,16 @@ def prepare(data_dir: Path, *, fixtures: Path = FIXTURES, papers: int = 60,
     from livereview.digests.service import run_digest
     from livereview.flows.init_store import init_store
     from livereview.flows.monitor import execute_monitor
-    from livereview.protocols.model import load_protocol
-    from livereview.settings import load_settings
     from livereview.store.accounts import add_user, get_user
-    from livereview.store.db import make_engine, reading, transaction
+    from livereview.store.context import open_store
+    from livereview.store.db import reading, transaction
     from livereview.store.models import Work
     from livereview.web.passwords import hash_password
 
     rng = random.Random(20231)
     today = date.today()
-    settings = load_settings()
-    protocol = load_protocol(proto_dir / "ia-coaching.toml")
-    engine = make_engine(settings.resolved_database_url)
-    try:
+    with open_store(proto_dir / "ia-coaching.toml", require_schema=False) as opened:  # init_store creates it
+        settings, protocol, engine = opened.settings, opened.protocol, opened.engine
         init_store(engine, protocol)
         runs = []
         replay.replay.add(*_papers(today, papers, 1, rng, recent=False))
@@ -166,8 +163,6 @@ def prepare(data_dir: Path, *, fixtures: Path = FIXTURES, papers: int = 60,
             from sqlalchemy import func, select
 
             works = s.scalar(select(func.count()).select_from(Work)) or 0
-    finally:
-        engine.dispose()
     result = DemoResult(data_dir=data_dir, database_url=settings.resolved_database_url, outbox=data_dir / "outbox",
                         runs=runs, user=DEMO_USER, password=password, works=works)
     return result, replay, env

@@ -33,7 +33,6 @@ carries the same Message-ID, which mail systems and clients use to collapse it. 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -46,6 +45,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
+from livereview.addresses import check_recipients
 from livereview.digests import outbox as files
 from livereview.digests.content import Period, Ranker, collect
 from livereview.digests.render import build_message, render, sender_domain
@@ -58,7 +58,7 @@ from livereview.digests.smtp import (
     ssl_context,
 )
 from livereview.errors import ConfigError
-from livereview.protocols.model import MAX_RECIPIENTS, Protocol
+from livereview.protocols.model import Protocol
 from livereview.settings import Settings
 from livereview.store.clock import as_utc, utcnow
 from livereview.store.db import reading, transaction
@@ -71,21 +71,16 @@ LOCK_NAME = "digest"
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 LIVE_STATUSES = (PENDING, SENT)          # digests whose period counts as covered
 _NO_RECIPIENTS = "no recipients: set digest.recipients in the protocol or LIVEREVIEW_DIGEST_TO"
-_EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
 
 
 # -- recipients -------------------------------------------------------------------------------------------------
 def recipients_for(settings: Settings, protocol: Protocol) -> list[str]:
     """``LIVEREVIEW_DIGEST_TO`` (comma-separated) when set, else the protocol's ``digest.recipients``."""
     if settings.digest_to and settings.digest_to.strip():
-        addrs = [a.strip() for a in settings.digest_to.split(",") if a.strip()]
-        if len(addrs) > MAX_RECIPIENTS:
-            raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {len(addrs)} recipients; at most {MAX_RECIPIENTS} (send to a "
-                              "mailing list address for a larger group)")
-        for a in addrs:
-            if not _EMAIL_RE.match(a):
-                raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {a!r} is not an e-mail address")
-        return list(dict.fromkeys(addrs))
+        try:
+            return check_recipients(a.strip() for a in settings.digest_to.split(",") if a.strip())
+        except ValueError as exc:
+            raise ConfigError(f"LIVEREVIEW_DIGEST_TO: {exc}") from None
     return list(dict.fromkeys(protocol.digest.recipients))
 
 

@@ -47,11 +47,11 @@ from livereview.connectors.openalex.parse import cited_by_count, referenced_ids
 from livereview.connectors.openalex.parse import item_to_record as openalex_record
 from livereview.connectors.pubmed import lookup as pubmed_lookup
 from livereview.errors import SourceError
-from livereview.protocols.model import Protocol, load_protocol
+from livereview.protocols.model import Protocol
 from livereview.protocols.queries import ConceptFilter, language_allowed
 from livereview.records.model import Record
 from livereview.records.normalise import normalise_openalex_id
-from livereview.settings import Settings, load_settings
+from livereview.settings import Settings
 from livereview.store.chase import (
     CHASE_FLOW,
     CHASE_SOURCE,
@@ -61,7 +61,8 @@ from livereview.store.chase import (
     save_study_state,
     study_state,
 )
-from livereview.store.db import make_engine, require_current_schema, transaction
+from livereview.store.context import open_store
+from livereview.store.db import require_current_schema, transaction
 from livereview.store.ingest import Provenance, ingest_records
 from livereview.store.matching import matcher_for
 from livereview.store.models import SourceRun
@@ -364,13 +365,9 @@ def monthly_chase(protocol_path: str | None = None) -> dict[str, Any]:
     """Scheduled entry point (deployment ``monthly-chase``): evidence watch and citation chase. See module doc."""
     from prefect.runtime import flow_run
 
-    settings = load_settings()
-    protocol = load_protocol(protocol_path or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        summary = execute_chase(settings, protocol, engine, flow_run_id=str(flow_run.id) if flow_run.id else None)
-    finally:
-        engine.dispose()
+    with open_store(protocol_path, require_schema=False) as opened:  # execute_chase checks the schema itself
+        summary = execute_chase(opened.settings, opened.protocol, opened.engine,
+                                flow_run_id=str(flow_run.id) if flow_run.id else None)
     if summary["status"] == "failed":
         raise SourceError("chase", "the chase failed; see the run summary")
     return summary

@@ -16,24 +16,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from livereview.digests.service import run_digest
-from livereview.protocols.model import load_protocol
-from livereview.settings import load_settings
-from livereview.store.db import make_engine, require_current_schema
+from livereview.store.context import open_store
 
 
 @task(name="make-and-deliver-digest", cache_policy=NO_CACHE)
 def make_and_deliver(protocol_path: str | None, send: bool, outbox: str | None, since: str | None,
                      force: bool) -> dict[str, Any]:
     """Deliver pending digests, record this period's digest, deliver it; returns the outcome as a dict."""
-    settings = load_settings()
-    protocol = load_protocol(protocol_path or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        require_current_schema(engine)
-        outcome = run_digest(engine, protocol, settings, send=send, outbox=Path(outbox) if outbox else None,
-                             since=since, force=force)
-    finally:
-        engine.dispose()
+    with open_store(protocol_path) as opened:
+        outcome = run_digest(opened.engine, opened.protocol, opened.settings, send=send,
+                             outbox=Path(outbox) if outbox else None, since=since, force=force)
     logger = get_run_logger()
     for line in outcome.lines():
         logger.info(line)

@@ -34,7 +34,7 @@ from livereview.errors import (
     SourceHTTPError,
     SourceQueryError,
 )
-from livereview.protocols.model import CORE_QUERY, Protocol, load_protocol
+from livereview.protocols.model import CORE_QUERY, Protocol
 from livereview.protocols.queries import (
     ConceptFilter,
     SourceQuery,
@@ -43,8 +43,9 @@ from livereview.protocols.queries import (
     source_queries,
 )
 from livereview.secrets import scrub
-from livereview.settings import Settings, load_settings
-from livereview.store.db import make_engine, require_current_schema, transaction
+from livereview.settings import Settings
+from livereview.store.context import open_store
+from livereview.store.db import require_current_schema, transaction
 from livereview.store.health import consecutive_failures
 from livereview.store.ingest import FuzzyMatcher, Provenance, ingest_records
 from livereview.store.matching import matcher_for
@@ -64,6 +65,9 @@ from livereview.store.runs import (
 )
 
 log = logging.getLogger(__name__)
+#: marks a log record that the run's summary table repeats: ``livereview run`` keeps it off the console, where the
+#: table says it once (see cli/logs.py); the log file and the scheduled flow's log keep it
+IN_RUN_SUMMARY = {"in_run_summary": True}
 LOCK_NAME = WRITER_LOCK  # shared with imports: one writer of works at a time
 COUNT_KEYS = ("fetched", "dropped", "filtered_out", "new", "already-queued", "in-corpus", "update", "version",
               "notice", "unchanged")
@@ -247,7 +251,7 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
             outcome.warnings.extend(result.warnings)
     except MissingCredentialsError as exc:
         outcome.status, outcome.error = "skipped", str(exc)
-        log.warning("%s skipped: %s", plan.query.stream, exc)
+        log.warning("%s skipped: %s", plan.query.stream, exc, extra=IN_RUN_SUMMARY)
         _finish_source_run(engine, sr_id, "skipped", str(exc))
         return outcome
     except (SourceError, LiveReviewError) as exc:
@@ -255,11 +259,11 @@ def run_stream(engine: Engine, settings: Settings, protocol: Protocol, run_id: i
         outcome.unreachable = isinstance(exc, SourceHTTPError) and exc.status is None
     except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others; the error is recorded
         outcome.status, outcome.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
-        log.exception("%s failed unexpectedly", plan.query.stream)
+        log.exception("%s failed unexpectedly", plan.query.stream, extra=IN_RUN_SUMMARY)
     else:
         outcome.status = "succeeded"
     if outcome.status == "failed":
-        log.error("%s failed: %s", plan.query.stream, outcome.error)
+        log.error("%s failed: %s", plan.query.stream, outcome.error, extra=IN_RUN_SUMMARY)
     _finish_source_run(engine, sr_id, outcome.status, outcome.error)
     return outcome
 
@@ -381,15 +385,10 @@ def run_monitor(protocol_path: str | None = None, sources: list[str] | None = No
                 alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None) -> dict[str, Any]:
     """The monitor flow's body as a plain function: a one-off local run calls it directly (no Prefect server to
     start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries."""
-    settings = load_settings()
-    protocol = load_protocol(protocol_path or settings.protocol)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        return execute_monitor(settings, protocol, engine, sources=sources,
+    with open_store(protocol_path) as opened:
+        return execute_monitor(opened.settings, opened.protocol, opened.engine, sources=sources,
                                since=date.fromisoformat(since) if since else None, use_tasks=use_tasks, alert=alert,
                                flow_run_id=flow_run_id)
-    finally:
-        engine.dispose()
 
 
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)

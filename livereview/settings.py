@@ -11,7 +11,6 @@ import difflib
 import importlib.util
 import logging
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,10 +18,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livereview import __version__
+from livereview.addresses import check_sender
 from livereview.errors import ConfigError
 from livereview.secrets import remember_settings
-
-_ADDRESS_RE = re.compile(r"^[^@\s,;<>\"()]+@[^@\s,;<>\"()]+$")
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +116,7 @@ class Settings(BaseSettings):
     @classmethod
     def _one_address(cls, v: str | None) -> str | None:
         """One e-mail address (``a@b`` or ``Name <a@b>``), checked like recipients: a CR or LF would inject headers."""
-        if v is None:
-            return v
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
-            raise ValueError("contains a line break or control character; give one e-mail address")
-        addr = v.rsplit("<", 1)[1].removesuffix(">") if v.rstrip().endswith(">") and "<" in v else v
-        if not _ADDRESS_RE.match(addr.strip()):
-            raise ValueError(f"{v!r} is not one e-mail address")
-        return v
+        return v if v is None else check_sender(v)
 
     @property
     def resolved_database_url(self) -> str:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from livereview.addresses import check_recipients
 from livereview.errors import ProtocolError
 from livereview.records.vocabulary import FULL_TEXT, SOURCES, TITLE_ABSTRACT, Stage
 
@@ -26,12 +27,8 @@ SOURCE_NAMES = tuple(SOURCES)
 CORE_QUERY = "core"
 
 _TERM_RE = re.compile(r"^[\w][\w'’\- /&.]*\*?$", re.UNICODE)
-# one address: no whitespace (so no CR/LF), and none of the characters that separate or quote addresses in a header
-_EMAIL_RE = re.compile(r"^[^@\s,;<>\"()]+@[^@\s,;<>\"()]+$")
 #: words every source's query language reads as boolean or proximity operators, never as search terms
 OPERATOR_WORDS = frozenset({"and", "or", "not", "near", "adj", "same", "with"})
-#: a digest goes to a team, not a population: more recipients belong on a mailing list (one address here)
-MAX_RECIPIENTS = 100
 #: the oldest date floor: the sources' indexes (MEDLINE back to the 1940s, Crossref and OpenAlex further) are sliced
 #: into yearly backfill windows, and a floor centuries back only plans thousands of empty windows
 EARLIEST_DATE_FLOOR = date(1900, 1, 1)
@@ -161,12 +158,7 @@ class Digest(Schedule):
     @field_validator("recipients")
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
-        if len(v) > MAX_RECIPIENTS:
-            raise ValueError(f"{len(v)} recipients; at most {MAX_RECIPIENTS} (send to a mailing list address for a "
-                             "larger group)")
-        for addr in v:
-            if not _EMAIL_RE.match(addr):
-                raise ValueError(f"{addr!r} is not an e-mail address")
+        check_recipients(v)
         return v
 
 

@@ -19,7 +19,8 @@ _TAG_RE = re.compile(r"</?[A-Za-z!?][^<>]{0,500}>")  # a tag starts with a lette
 # C0 controls other than tab, LF, VT, FF, CR and the separators \x1c-\x1f (those are whitespace), and DEL: never text
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
-_ISSN_RE = re.compile(r"(\d{4})-?(\d{3}[\dXx])")
+#: an ISSN token: 8 characters, the hyphen optional, not part of a longer run (an ISBN, a phone number)
+_ISSN_RE = re.compile(r"(?<![\dXx-])(\d{4})-?(\d{3}[\dXx])(?![\dXx-])")
 _PMCID_RE = re.compile(r"PMC\s*(\d+)", re.IGNORECASE)
 _OPENALEX_RE = re.compile(r"(?:openalex\.org/)?(W\d+)\b", re.IGNORECASE)
 
@@ -159,19 +160,27 @@ def normalise_openalex_id(value: object) -> str | None:
     return m.group(1).upper() if m else None
 
 
-def normalise_issn(value: object) -> str | None:
-    if value is None:
-        return None
-    m = _ISSN_RE.search(str(value))
-    return f"{m.group(1)}-{m.group(2).upper()}" if m else None
+def _issn_check_ok(digits: str) -> bool:
+    """ISO 3297's check digit (mod 11, X for 10): a typo or an ISBN fragment is not an ISSN."""
+    total = sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return digits[7].upper() == ("X" if check == 10 else str(check))
 
 
 def normalise_issns(values: Iterable[object]) -> list[str]:
+    """Every valid ISSN inside the values, ``1234-567X``, each once, in order (``0894-9867, 0894-9867``,
+    ``03064530 (ISSN)``, an API's ``["0005-7894", "1878-1888"]``). The one ISSN rule: the API parsers and the
+    file readers both take it, so a token without a valid check digit is dropped wherever it comes from."""
     out: list[str] = []
-    for v in values:
-        issn = normalise_issn(v)
-        if issn and issn not in out:
-            out.append(issn)
+    for value in values:
+        if value is None:
+            continue
+        for m in _ISSN_RE.finditer(str(value)):
+            if not _issn_check_ok(m.group(1) + m.group(2)):
+                continue
+            issn = f"{m.group(1)}-{m.group(2).upper()}"
+            if issn not in out:
+                out.append(issn)
     return out
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from livereview.reports.growth import Growth, RunYield, growth, run_yields
 from livereview.store import screening
+from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
 from livereview.store.health import SourceHealth, source_health
 from livereview.store.manual import ManualStatus, manual_exports_due
@@ -134,23 +135,6 @@ def dashboard_version(session: Session) -> tuple[Any, ...]:
         select(func.max(Notice.id)).scalar_subquery(), select(func.max(ProtocolVersion.id)).scalar_subquery(),
         select(func.max(Watermark.updated_at)).scalar_subquery())).one()
     return store_version(session) + tuple(row) + (datetime.now().date(),)
-
-
-_cache: dict[Any, Any] = {}
-_lock = threading.Lock()
-
-
-def cached(key: tuple[Any, ...], make: Any) -> Any:
-    """A small process cache: ``key`` carries the store fingerprint, so a changed store misses."""
-    with _lock:
-        if key in _cache:
-            return _cache[key]
-    value = make()
-    with _lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[key] = value
-    return value
 
 
 def cached_dashboard(session: Session, *, enabled_sources: list[str]) -> tuple[Dashboard, tuple[Any, ...]]:

@@ -16,17 +16,14 @@ It works inside the caller's transaction: a batch is stored completely or not at
 
 from __future__ import annotations
 
-import json
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, any_, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livereview.records.model import Record
@@ -39,10 +36,11 @@ from livereview.records.vocabulary import (
 )
 from livereview.store import screening
 from livereview.store.audit import audit
+from livereview.store.bulk import DEFER_INDEXES_AFTER, BulkWriter, JSONText
 from livereview.store.clock import utcnow
 from livereview.store.db import analyze
 from livereview.store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
-from livereview.store.merge import merge_works
+from livereview.store.merge import merge_works, survivor
 from livereview.store.models import Notice, SourceRecord, Work, WorkLink
 
 CLASSIFICATIONS = ("new", "in-corpus", "already-queued", "update", "version", "notice", "unchanged")
@@ -95,11 +93,9 @@ class IngestReport:
 # -- lookups ----------------------------------------------------------------------------------------------------
 def canonical(session: Session, work: Work) -> Work:
     """Follow merges to the surviving work."""
-    seen = set()
-    while work.merged_into_id is not None and work.id not in seen:
-        seen.add(work.id)
-        work = session.get(Work, work.merged_into_id)  # type: ignore[assignment]
-    return work
+    if work.merged_into_id is None:
+        return work
+    return session.get(Work, survivor(work.id, lambda wid: getattr(session.get(Work, wid), "merged_into_id", None)))
 
 
 def works_by_identifiers(session: Session, ids: dict[str, str]) -> list[Work]:
@@ -145,6 +141,121 @@ def _notice_kind(rec: Record) -> str | None:
         if kind:
             return kind
     return None
+
+
+# -- the decision ---------------------------------------------------------------------------------------------
+class Lookup(Protocol):
+    """What deciding about a record needs to know of the store. Two implementations: :class:`StoreLookup` asks
+    the store for each record (the record-at-a-time path), :class:`_BulkIngest` answers from what it prefetched
+    for the chunk and what it has written since."""
+
+    def stored(self, rec: Record, source_id: str, chash: str) -> int | None:
+        """The work this very record (source, id, content, query) was stored under before, if it was."""
+
+    def works(self, ids: dict[str, str]) -> list[Any]:
+        """The surviving works any of these identifiers belong to, oldest first."""
+
+    def survivor(self, wid: int) -> Any | None:
+        """Work ``wid``, or the work it was merged into."""
+
+    def id_taken(self, name: str, value: str, by_other_than: int | None) -> bool:
+        """Whether a work other than ``by_other_than`` holds this identifier in its column."""
+
+
+class StoreLookup:
+    """:class:`Lookup` by queries, one record at a time, in the caller's session."""
+
+    def __init__(self, session: Session, query_name: str) -> None:
+        self.session, self.query_name = session, query_name
+
+    def stored(self, rec: Record, source_id: str, chash: str) -> int | None:
+        return self.session.scalars(select(SourceRecord.work_id).where(
+            SourceRecord.source == rec.source, SourceRecord.source_id == source_id,
+            SourceRecord.content_hash == chash, SourceRecord.query_name == self.query_name)).first()
+
+    def works(self, ids: dict[str, str]) -> list[Any]:
+        return works_by_identifiers(self.session, ids)
+
+    def survivor(self, wid: int) -> Any | None:
+        work = self.session.get(Work, wid)
+        return canonical(self.session, work) if work is not None else None
+
+    def id_taken(self, name: str, value: str, by_other_than: int | None) -> bool:
+        return _id_taken(self.session, name, value, by_other_than)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What a record was found to be in the store: a report of ``work`` (matched by ``rule``), or another version
+    of ``version_of``, or a notice (erratum, retraction) about ``notice_for``; or nothing known (all None)."""
+
+    work: Any | None = None
+    rule: str | None = None
+    version_of: Any | None = None
+    notice_for: Any | None = None
+
+
+def find_matches(rec: Record, works: Sequence[Any], lookup: Lookup, matcher: FuzzyMatcher | None) -> Matches:
+    """The record's work by identifier (``works``: what its identifiers name, oldest first), else what the fuzzy
+    matcher says it is: a duplicate, another version, or a notice of a stored work (followed to its survivor)."""
+    if works:
+        return Matches(works[0], "identifier")
+    m = matcher.match(rec) if matcher is not None else None
+    candidate = lookup.survivor(m.key) if m is not None and isinstance(m.key, int) else None
+    if candidate is None:
+        return Matches()
+    if m.kind == "version":
+        return Matches(version_of=candidate)
+    if m.kind == "notice":
+        return Matches(notice_for=candidate)
+    return Matches(candidate, m.rule)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to a record, decided by :func:`decide` before anything is written."""
+
+    classification: str      # new | version | notice, or for a record of a known work: in-corpus | already-queued
+    status: str | None       # the new work's screening status; None: the record joins the matched work
+    notice_kind: str | None  # the record is a notice of this kind (a notice-for link and a flag on notice_for)
+
+    @property
+    def creates(self) -> bool:
+        return self.status is not None
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the fuzzy matcher learns the new work (a notice is not something later records duplicate)."""
+        return self.status in (screening.QUEUED, screening.VERSION)
+
+    def settle(self, filled: Sequence[str], notice_raised: bool = False) -> str:
+        """The classification once the record's fields were copied into its work (``filled``: what the work
+        lacked) and its relations applied (``notice_raised``: a retraction or erratum of a known work)."""
+        if self.creates:
+            return self.classification
+        if notice_raised:
+            return "notice"
+        return "update" if filled else self.classification
+
+
+def decide(rec: Record, matches: Matches) -> Decision:
+    """The one place that decides what a record is (pure: no store, no side effects).
+
+    A record of a known work is ``in-corpus`` when that work was screened to the end or is a seed study, else
+    ``already-queued``; otherwise it makes a new work: a ``version`` of another (status version), a ``notice``
+    (a retraction or correction notice by its own relations or publication types, or matched to its article by
+    the fuzzy matcher: a correction unless it says otherwise), or ``new`` and queued for screening.
+    """
+    work = matches.work
+    if work is not None:
+        known = work.status in screening.FINAL_STATUSES or work.origin == "seed"
+        return Decision("in-corpus" if known else "already-queued", None, None)
+    notice_kind = _notice_kind(rec) or (NoticeKind.CORRECTION if matches.notice_for is not None else None)
+    if matches.version_of is not None:
+        return Decision("version", screening.VERSION, notice_kind)
+    if notice_kind:
+        return Decision("notice", screening.NOTICE, notice_kind)
+    return Decision("new", screening.QUEUED, None)
 
 
 # -- work construction and merging ----------------------------------------------------------------------------
@@ -259,16 +370,6 @@ def _apply_relations(session: Session, work: Work, rec: Record, prov: Provenance
 CHUNK = 2000
 #: rows written before an ingest first refreshes the planner's statistics (then again each time they double)
 ANALYZE_AFTER = 5000
-#: SQLite: rows written before a large ingest sets aside the indexes it does not look up by (see
-#: :meth:`_BulkIngest.defer_indexes`)
-DEFER_INDEXES_AFTER = 10000
-#: indexes for the web app and reports, not for the ingest's own lookups: a large ingest on SQLite drops them
-#: and builds them again before it ends (in its transaction), which costs less than updating them row by row
-DEFERRABLE_INDEXES = (
-    "ix_works_status", "ix_works_status_created", "ix_works_created_at", "ix_works_updated_at", "ix_works_year",
-    "ix_works_relevance_created", "ix_source_records_fetched_at", "ix_source_records_run_id",
-    "ix_source_records_source_run_id", "ix_source_records_import_id", "ix_source_records_source_work",
-)
 
 
 def ingest_records(session: Session, records: Sequence[Record] | Iterable[Record], prov: Provenance, *,
@@ -292,7 +393,7 @@ def ingest_records(session: Session, records: Sequence[Record] | Iterable[Record
     bulk = _BulkIngest(session, prov, matcher, report)
     for chunk in _chunks(records, CHUNK):
         bulk.ingest_chunk(chunk)
-    bulk.restore_indexes()
+    bulk.rows.restore_indexes()
     session.flush()
     return report
 
@@ -303,69 +404,21 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-class _WorkIds:
-    """Primary keys for works written in bulk, taken before the INSERT so rows can refer to them.
-
-    PostgreSQL: a block from the table's own sequence (other writers draw from it too). SQLite: the next
-    after the largest id; the import holds the write lock (``BEGIN IMMEDIATE``), so nobody else inserts.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        self._block: deque[int] = deque()
-        self._next: int | None = None
-
-    def take(self) -> int:
-        if self.postgres:
-            if not self._block:
-                self._block.extend(self.session.scalars(text(
-                    "SELECT nextval(pg_get_serial_sequence('works', 'id')) FROM generate_series(1, :n)"),
-                    {"n": CHUNK}))
-            return self._block.popleft()
-        if self._next is None:
-            self._next = (self.session.scalar(select(func.max(Work.id))) or 0) + 1
-        value, self._next = self._next, self._next + 1
-        return value
-
-    def others_inserted(self) -> None:
-        """Works were inserted the ordinary way (autoincrement): look again for the largest id."""
-        self._next = None
-
-
-_IN_BATCH = 500
-
 #: the columns the import's lookups filter on: all the in-import ANALYZE needs statistics of
 _LOOKUP_COLUMNS = {"works": ("id", *ID_FIELDS, "merged_into_id"),
                    "source_records": ("source", "source_id", "query_name", "content_hash", *ID_FIELDS)}
 
 
-class JSONText(str):
-    """A JSON column's value already serialised, written as it is by :meth:`_BulkIngest.insert_rows`: a record's
-    canonical JSON (made for its content hash; serialising every record twice was a tenth of an import) or a
-    list column serialised once per distinct list."""
-
-
 class _BulkIngest:
-    """:func:`ingest_records` for a stream of records: the decisions of :func:`_ingest_one`, with lookups
-    answered from per-chunk prefetches and new rows written in bulk."""
+    """:func:`ingest_records` for a stream of records: the same :func:`decide` as :func:`_ingest_one`, its
+    :class:`Lookup` answered from per-chunk prefetches, its rows written by a :class:`~store.bulk.BulkWriter`."""
 
     def __init__(self, session: Session, prov: Provenance, matcher: FuzzyMatcher | None,
                  report: IngestReport) -> None:
         self.session, self.prov, self.matcher, self.report = session, prov, matcher, report
-        self.ids = _WorkIds(session)
-        self.known: dict[int, Any] = {}               # rows of the works this ingest created (written or not)
-        self.pending_works: list[int] = []            # ... of which not yet written (flush_pending)
-        self.dirty: dict[int, set[str]] = {}          # written rows whose fields a later record filled
-        self.pending_sources: list[dict[str, Any]] = []
-        self.pending_links: list[dict[str, Any]] = []
-        self.pending_notices: list[dict[str, Any]] = []
+        self.rows = BulkWriter(session)                 # what this ingest writes, buffered
         self.touched: list[int] = []                  # works the record-at-a-time path may change
-        self.pending_works_set: set[int] = set()
         self.now = utcnow()
-        self.written = 0      # rows written by this ingest (when to refresh the planner's statistics)
-        self.works_written = 0
-        self.deferred: list[tuple[str, str]] | None = None  # (name, CREATE statement) of indexes set aside
         self.analyzed_at = 0
         self.pending_flags: list[tuple[int, str, str, str]] = []  # (article, kind, evidence, source) of notices
         # source -> {(source_id, content hash): work id}: the chunk's stored records, or for a source the store
@@ -391,16 +444,16 @@ class _BulkIngest:
         s, query_name = self.session, self.prov.query_name
         s.flush()  # the lookups below go to the connection (no ORM round per query): write the session's changes
         conn = s.connection()
-        if self.written >= self.analyzed_at * 2 + ANALYZE_AFTER:
+        if self.rows.written >= self.analyzed_at * 2 + ANALYZE_AFTER:
             # the planner's statistics still describe the tables before this import (a new store's: 50 seed
             # works, every PMID null, so "pmid IN (…)" looks like the whole table): with thousands of rows
             # written in this transaction it would scan them for every lookup, and the import would grow with
             # the square of its size. ANALYZE sees our own rows; on SQLite it samples to stay cheap, a few
             # milliseconds a table
             analyze(conn, _LOOKUP_COLUMNS, sample_rows=1000)
-            self.analyzed_at = self.written
-        if self.deferred is None and self.written >= DEFER_INDEXES_AFTER and not self.ids.postgres:
-            self.defer_indexes(conn)
+            self.analyzed_at = self.rows.written
+        if self.rows.deferred is None and self.rows.written >= DEFER_INDEXES_AFTER and not self.rows.ids.postgres:
+            self.rows.defer_indexes(conn)
         by_source: dict[str, set[str]] = {}
         for rec, sid in chunk:
             by_source.setdefault(rec.source, set()).add(sid)
@@ -414,93 +467,64 @@ class _BulkIngest:
             seen.clear()
             # the source leads the unique index (source, source_id, content_hash, query_name): without it in the
             # WHERE every chunk would scan the whole table
-            for part in self.batches(sorted(sids)):
+            for part in self.rows.batches(sorted(sids)):
                 for sid, chash, wid in conn.execute(select(
                         SourceRecord.source_id, SourceRecord.content_hash, SourceRecord.work_id)
-                        .where(SourceRecord.source == source, self.among(SourceRecord.source_id, part),
+                        .where(SourceRecord.source == source, self.rows.among(SourceRecord.source_id, part),
                                SourceRecord.query_name == query_name)):
                     seen[(sid, chash)] = wid
         for name in ID_FIELDS:
             values = sorted({v for rec, _ in chunk if (v := getattr(rec, name))})
             work_col, record_col = getattr(Work, name), getattr(SourceRecord, name)
-            for part in self.batches(values):
+            for part in self.rows.batches(values):
                 for wid, value, merged_into in conn.execute(
-                        select(Work.id, work_col, Work.merged_into_id).where(self.among(work_col, part))):
+                        select(Work.id, work_col, Work.merged_into_id).where(self.rows.among(work_col, part))):
                     self.taken[(name, value)] = wid
                     self.refs.setdefault((name, value), set()).add(wid)
                     self.parent[wid] = merged_into
                 for wid, value in conn.execute(
-                        select(SourceRecord.work_id, record_col).where(self.among(record_col, part)).distinct()):
+                        select(SourceRecord.work_id, record_col).where(self.rows.among(record_col, part)).distinct()):
                     self.refs.setdefault((name, value), set()).add(wid)
         unknown = {w for ws in self.refs.values() for w in ws if w not in self.parent}
         while unknown:
-            for part in self.batches(sorted(unknown)):
+            for part in self.rows.batches(sorted(unknown)):
                 for wid, merged_into in conn.execute(
-                        select(Work.id, Work.merged_into_id).where(self.among(Work.id, part))):
+                        select(Work.id, Work.merged_into_id).where(self.rows.among(Work.id, part))):
                     self.parent[wid] = merged_into
             unknown = {p for p in self.parent.values() if p is not None and p not in self.parent}
         # the works these records will join, loaded in a few queries instead of one each
         self.loaded = []
-        wanted = sorted({c for ws in self.refs.values() for w in ws if (c := self.canonical_id(w)) not in self.known})
-        for part in self.batches(wanted):
-            self.loaded.extend(s.scalars(select(Work).where(self.among(Work.id, part))))
+        wanted = sorted({c for ws in self.refs.values() for w in ws
+                         if (c := self.canonical_id(w)) not in self.rows.known})
+        for part in self.rows.batches(wanted):
+            self.loaded.extend(s.scalars(select(Work).where(self.rows.among(Work.id, part))))
 
-    def defer_indexes(self, conn: Any) -> None:
-        """SQLite, once a large ingest is most of the store: drop :data:`DEFERRABLE_INDEXES` for the rest of it.
+    # -- the Lookup, answered from the prefetch -----------------------------------------------------------------
+    def stored(self, rec: Record, source_id: str, chash: str) -> int | None:
+        seen = self.seen[rec.source].get((source_id, chash))
+        return survivor(seen, self.merged_away.get) if seen is not None else None  # merged by this ingest
 
-        Updating a dozen indexes row by row was a third of a large import's writes; :meth:`restore_indexes`
-        builds them again from the table, sorted, at the end. Both happen inside the ingest's transaction: a
-        failure rolls the drop back with everything else, and readers (WAL) see the indexes throughout. Not on
-        PostgreSQL, where dropping an index locks its table against the web app's readers.
-        """
-        self.deferred = []
-        total = conn.execute(select(func.count()).select_from(Work)).scalar_one()
-        if total > 2 * self.works_written:
-            return  # most of the store was there before: rebuilding its indexes would cost more than it saves
-        self.deferred = [(name, sql) for name, sql in conn.execute(
-            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN :names ORDER BY name")
-            .bindparams(bindparam("names", DEFERRABLE_INDEXES, expanding=True)))]
-        for name, _ in self.deferred:
-            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    def matched_ids(self, ids: dict[str, str]) -> list[int]:
+        return sorted({self.canonical_id(w) for name, value in ids.items() for w in self.refs.get((name, value), ())})
 
-    def restore_indexes(self) -> None:
-        """Build the indexes :meth:`defer_indexes` dropped, as they were."""
-        if self.deferred:
-            conn = self.session.connection()
-            for _, sql in self.deferred:
-                conn.exec_driver_sql(sql)
-        self.deferred = None
+    def works(self, ids: dict[str, str]) -> list[Any]:
+        return [w for wid in self.matched_ids(ids) if (w := self.work(wid)) is not None]
 
-    def among(self, column: Any, values: Sequence[Any]) -> Any:
-        """``column IN values``; on PostgreSQL ``column = ANY(array)``: one parameter instead of one per value,
-        which the driver would otherwise splice into the statement's text (a tenth of the lookups' time)."""
-        if self.ids.postgres:
-            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-        return column.in_(values)
-
-    def batches(self, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-        """SQLite caps a statement's parameters: batches of ``_IN_BATCH``; PostgreSQL takes an array whole."""
-        return iter((values,) if self.ids.postgres else _batches(values))
-
-    def unmerged(self, wid: int) -> int:
-        """The work ``wid`` became, if this ingest merged it into another."""
-        while wid in self.merged_away:
-            wid = self.merged_away[wid]
-        return wid
+    def survivor(self, wid: int) -> Any | None:
+        work = self.work(self.canonical_id(wid))
+        if work is not None and work.merged_into_id is not None:  # merged after the prefetch: the store knows
+            work = canonical(self.session, work)
+        return work
 
     def canonical_id(self, wid: int) -> int:
-        seen = set()
-        while (up := self.parent.get(wid)) is not None and wid not in seen:
-            seen.add(wid)
-            wid = up
-        return wid
+        return survivor(wid, self.parent.get)
 
     def id_taken(self, name: str, value: str, by_other_than: int | None) -> bool:
         other = self.taken.get((name, value))
         return other is not None and other != by_other_than
 
     def work(self, wid: int) -> Any:
-        return self.known.get(wid) or self.session.get(Work, wid)
+        return self.rows.known.get(wid) or self.session.get(Work, wid)
 
     # -- the chunk ------------------------------------------------------------------------------------------
     def ingest_chunk(self, records: Sequence[Record]) -> None:
@@ -513,9 +537,9 @@ class _BulkIngest:
             if outcome is None:  # needs the store as it stands: write what is pending, take the full path
                 self.flush_pending()
                 outcome = _ingest_one(self.session, rec, self.prov, self.matcher, self.report)
-                self.ids.others_inserted()
+                self.rows.ids.others_inserted()
                 for wid in (*self.touched, *self.bridged, outcome[1]):
-                    self.known.pop(wid, None)  # the ORM object is the truth about it from now on
+                    self.rows.known.pop(wid, None)  # the ORM object is the truth about it from now on
                 self.after_full_path(rec, source_id, outcome)
             cls, work_id = outcome
             self.report.counts[cls] += 1
@@ -546,65 +570,51 @@ class _BulkIngest:
             self.parent.setdefault(work_id, work.merged_into_id)
 
     def ingest_fast(self, rec: Record, source_id: str) -> tuple[str, int | None] | None:
-        """:func:`_ingest_one` for the common record (new, or one more report of one work); None otherwise."""
+        """:func:`_ingest_one` for the common record (new, or one more report of one work); None otherwise.
+
+        The same :func:`decide`, asked with the same :class:`Lookup` questions, answered from the chunk's
+        prefetch; the rows are buffered for :meth:`flush_pending` instead of written one by one."""
         if rec.relations or rec.is_retracted:
             return None
         view_json = rec.canonical_json()
         chash = rec.content_hash(view_json)
-        seen = self.seen[rec.source].get((source_id, chash))
+        seen = self.stored(rec, source_id, chash)
         if seen is not None:
-            return "unchanged", self.unmerged(seen)
+            return "unchanged", seen
         ids = _record_ids(rec)
-        matched = sorted({self.canonical_id(w) for name, value in ids.items()
-                          for w in self.refs.get((name, value), ())})
+        matched = self.matched_ids(ids)
         if len(matched) > 1:
             self.bridged = matched
             return None  # an identifier bridge: merge_works
-        work = self.work(matched[0]) if matched else None
-        if matched and work is None:
+        works = [self.work(w) for w in matched]
+        if None in works:
             return None
-        rule = "identifier" if work is not None else None
-        version_of = notice_for = None
-        if work is None and self.matcher is not None:
-            m = self.matcher.match(rec)
-            if m is not None:
-                candidate = self.work(self.canonical_id(m.key)) if isinstance(m.key, int) else None
-                if candidate is not None and candidate.merged_into_id is not None:
-                    candidate = canonical(self.session, candidate)
-                if candidate is not None:
-                    self.touched.append(candidate.id)
-                    if m.kind == "notice":
-                        notice_for = candidate
-                    elif m.kind == "version":
-                        version_of = candidate
-                    else:
-                        work, rule = candidate, m.rule
-        if work is None:
-            notice_kind = _notice_kind(rec) or ("correction" if notice_for is not None else None)
-            status = (screening.VERSION if version_of is not None else
-                      screening.NOTICE if notice_kind else screening.QUEUED)
-            work = self.new_work(rec, status)
-            cls = "version" if version_of is not None else ("notice" if notice_kind else "new")
-            if cls == "new":
+        matches = find_matches(rec, works, self, self.matcher)
+        self.touched.extend(w.id for w in (matches.version_of, matches.notice_for) if w is not None)
+        if matches.rule not in (None, "identifier"):
+            self.touched.append(matches.work.id)
+        decision = decide(rec, matches)
+        if decision.creates:
+            work = self.new_work(rec, decision.status)
+            if decision.classification == "new":
                 self.report.new_work_ids.append(work.id)
-            if version_of is not None:
-                self.link_version(rec, work, version_of)
-            if notice_for is not None:
-                self.link_notice(rec, source_id, work, notice_for, notice_kind or "correction")
+            if matches.version_of is not None:
+                self.link_version(rec, work, matches.version_of)
+            if matches.notice_for is not None:
+                self.link_notice(rec, source_id, work, matches.notice_for, decision.notice_kind)
             filled: list[str] = []
         else:
+            work = matches.work
             keywords = list(work.keywords or [])
             filled = fill_missing(self.session, work, rec, id_taken=self.id_taken)
             # keywords gained are kept without making the record an update: written like the filled fields
             changed = [*filled, "keywords"] if list(work.keywords or []) != keywords else filled
-            if changed and work.id in self.known and work.id not in self.pending_works_set:
-                self.dirty.setdefault(work.id, set()).update(changed)
+            self.rows.filled(work.id, changed)
             for name in filled:
                 if name in ID_FIELDS:
                     self.taken[(name, getattr(work, name))] = work.id
-            cls = "update" if filled else ("in-corpus" if work.status in screening.FINAL_STATUSES or
-                                            work.origin == "seed" else "already-queued")
-        self.pending_sources.append(dict(
+        cls = decision.settle(filled)
+        self.rows.pending_sources.append(dict(
             work_id=work.id, source=rec.source, source_id=source_id[:300], query_name=self.prov.query_name,
             content_hash=chash, doi=rec.doi, pmid=rec.pmid, pmcid=rec.pmcid, openalex_id=rec.openalex_id,
             title=rec.title, year=rec.year, classification=cls, record=JSONText(view_json), raw=rec.raw,
@@ -613,11 +623,11 @@ class _BulkIngest:
         self.seen[rec.source][(source_id, chash)] = work.id
         for name, value in ids.items():
             self.refs.setdefault((name, value), set()).add(work.id)
-        if self.matcher is not None and cls in ("new", "version"):
+        if self.matcher is not None and decision.indexed:
             self.matcher.add(work.id, rec)
         if cls == "update":
             audit(self.session, self.prov.actor, "metadata-update", "work", work.id, fields=filled, source=rec.source,
-                  rule=rule)
+                  rule=matches.rule)
         return cls, work.id
 
     def new_work(self, rec: Record, status: str) -> Any:
@@ -626,7 +636,7 @@ class _BulkIngest:
         now = self.now
         prov = self.prov
         work = SimpleNamespace(
-            id=self.ids.take(), title=rec.title, abstract=rec.abstract, authors=list(rec.authors), year=rec.year,
+            id=self.rows.ids.take(), title=rec.title, abstract=rec.abstract, authors=list(rec.authors), year=rec.year,
             journal=rec.journal, volume=rec.volume, issue=rec.issue, pages=rec.pages, issn=list(rec.issn),
             language=rec.language, publication_types=list(rec.publication_types), keywords=list(rec.keywords),
             url=rec.url, is_retracted=rec.is_retracted, has_correction=False, is_preprint=_is_preprint(rec),
@@ -639,9 +649,7 @@ class _BulkIngest:
             if value and (name, value) not in self.taken:
                 setattr(work, name, value)
                 self.taken[(name, value)] = work.id
-        self.known[work.id] = work
-        self.pending_works.append(work.id)
-        self.pending_works_set.add(work.id)
+        self.rows.add_work(work)
         return work
 
     def link_version(self, rec: Record, work: Any, version_of: Any) -> None:
@@ -649,58 +657,20 @@ class _BulkIngest:
         other version (its evidence names the new work, so it cannot exist yet)."""
         work.version_of_id = version_of.id
         now = utcnow()
-        self.pending_links.append(dict(work_id=work.id, kind="version-of", target_type="work",
+        self.rows.pending_links.append(dict(work_id=work.id, kind="version-of", target_type="work",
                                        target=str(version_of.id), target_work_id=version_of.id, source=rec.source,
                                        created_at=now))
         evidence = f"{rec.source}: other version work {work.id}"
-        self.pending_notices.append(dict(work_id=version_of.id, kind="version", evidence=evidence[:400],
+        self.rows.pending_notices.append(dict(work_id=version_of.id, kind="version", evidence=evidence[:400],
                                          source=rec.source, run_id=self.prov.run_id, import_id=self.prov.import_id,
                                          detected_at=now, digest_id=None))
         audit(self.session, self.prov.actor, "notice:version", "work", version_of.id, evidence=evidence,
               source=rec.source)
 
-    def insert_rows(self, conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-        """Rows (dicts with the same keys) into ``table``, through the driver: PostgreSQL ``COPY``, SQLite
-        ``executemany``. Values are converted by the columns' own SQLAlchemy bind processors (JSON, booleans,
-        dates) exactly as an ORM insert would; only the per-statement overhead is gone, which was a third of a
-        large import's time."""
-        self.written += len(rows)
-        dialect = conn.dialect
-        names = [c.name for c in table.columns if c.name in rows[0]]
-        take = itemgetter(*names)
-        values = [list(take(row)) for row in rows]
-        for i, name in enumerate(names):  # column by column: most columns need no conversion at all
-            column_type = table.c[name].type
-            proc = column_type._cached_bind_processor(dialect)
-            if proc is None:
-                continue
-            if isinstance(column_type, JSON):  # lists of strings (authors, keywords): serialised here, as the
-                proc = _json_text              # type would, but without the driver's wrapper per value
-            converted: dict[Any, Any] = {}  # a chunk's rows share timestamps, flags, keyword lists: convert once
-            for value in values:
-                v = value[i]
-                if v is None or type(v) is JSONText:
-                    continue
-                try:
-                    key = tuple(v) if type(v) is list else v  # (a list of strings keys by its tuple)
-                    out = converted.get(key)
-                except TypeError:  # unhashable: a list of dicts
-                    value[i] = proc(v)
-                    continue
-                value[i] = out if out is not None else converted.setdefault(key, proc(v))
-        driver = conn.connection.driver_connection
-        columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-        if self.ids.postgres:
-            with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
-        else:
-            driver.executemany(str(table.insert().compile(dialect=dialect, column_keys=names)), values)
-
     def link_notice(self, rec: Record, source_id: str, work: Any, notice_for: Any, kind: str) -> None:
         """:func:`_ingest_one`'s notice link, buffered: the notice-for link now, the article's flag and notice
         (which may exist already, and whose id the report lists) when the pending rows are written."""
-        self.pending_links.append(dict(work_id=work.id, kind="notice-for", target_type="work",
+        self.rows.pending_links.append(dict(work_id=work.id, kind="notice-for", target_type="work",
                                        target=str(notice_for.id), target_work_id=notice_for.id, source=rec.source,
                                        created_at=utcnow()))
         self.pending_flags.append((notice_for.id, kind,
@@ -708,35 +678,11 @@ class _BulkIngest:
                                    rec.source))
 
     def flush_pending(self) -> None:
-        """Write what is pending: new works, fields filled on works written earlier, source records, links and
-        notices, one multi-row statement (executemany or COPY) per table and shape."""
-        conn = self.session.connection()
-        if self.pending_works:
-            self.works_written += len(self.pending_works)
-            self.insert_rows(conn, Work.__table__, [vars(self.known[wid]) for wid in self.pending_works])
-            self.pending_works.clear()
-            self.pending_works_set.clear()
-        if self.dirty:
-            by_fields: dict[frozenset[str], list[dict[str, Any]]] = {}
-            now = utcnow()
-            for wid, names in self.dirty.items():
-                row = self.known.get(wid)
-                if row is None:
-                    continue
-                by_fields.setdefault(frozenset(names), []).append(
-                    {"_id": wid, "updated_at": now, **{n: getattr(row, n) for n in names}})
-            table = Work.__table__
-            for names, rows in by_fields.items():
-                conn.execute(table.update().where(table.c.id == bindparam("_id"))
-                             .values({n: bindparam(n) for n in (*sorted(names), "updated_at")}), rows)
-            self.dirty.clear()
-        for table, rows in ((SourceRecord.__table__, self.pending_sources), (WorkLink.__table__, self.pending_links),
-                            (Notice.__table__, self.pending_notices)):
-            if rows:
-                self.insert_rows(conn, table, rows)
-                rows.clear()
+        """Write what is pending (see :meth:`BulkWriter.flush`), then the flags and notices on articles that
+        notices matched, through the ORM (a notice may exist already; the report lists the ids of new ones)."""
+        self.rows.flush()
         for target_id, kind, evidence, source in self.pending_flags:
-            self.known.pop(target_id, None)  # its flag is set on the ORM object: that is the truth now
+            self.rows.known.pop(target_id, None)  # its flag is set on the ORM object: that is the truth now
             target = self.session.get(Work, target_id)
             if target is not None:
                 nid = _flag_notice(self.session, target, kind, evidence, self.prov, source)
@@ -745,61 +691,32 @@ class _BulkIngest:
         self.pending_flags.clear()
 
 
-def _json_text(value: Any) -> JSONText:
-    """A JSON column's value as the JSON type serialises it (``json.dumps``), ready for the driver."""
-    return JSONText(json.dumps(value))
-
-
-def _batches(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyMatcher | None,
                 report: IngestReport) -> tuple[str, int | None]:
+    """One record, through the ORM: every kind of record (relations, retraction flags, identifier bridges,
+    prior decisions), each lookup a query. :func:`decide` decides; this writes."""
+    lookup = StoreLookup(session, prov.query_name)
     source_id = rec.stable_id()
     chash = rec.content_hash()
-    seen = session.scalars(select(SourceRecord.work_id).where(
-        SourceRecord.source == rec.source, SourceRecord.source_id == source_id,
-        SourceRecord.content_hash == chash, SourceRecord.query_name == prov.query_name)).first()
+    seen = lookup.stored(rec, source_id, chash)
     if seen is not None:
         return "unchanged", seen
 
-    matched = works_by_identifiers(session, _record_ids(rec))
-    work = matched[0] if matched else None
-    rule = "identifier" if work else None
+    matched = lookup.works(_record_ids(rec))
     for other in matched[1:]:  # the record's identifiers join works stored apart: they are one work
-        merge_works(session, work, other, rule="identifier-bridge", actor=prov.actor,
+        merge_works(session, matched[0], other, rule="identifier-bridge", actor=prov.actor,
                     reviewers_required=prov.reviewers_required)
         if matcher is not None:
             matcher.remove(other.id)
-    version_of: Work | None = None
-    notice_for: Work | None = None
-    if work is None and matcher is not None:
-        m = matcher.match(rec)
-        if m is not None:
-            candidate = session.get(Work, m.key)
-            if candidate is not None:
-                candidate = canonical(session, candidate)
-                if m.kind == "version":
-                    version_of = candidate
-                elif m.kind == "notice":  # an erratum / retraction notice of a stored work
-                    notice_for = candidate
-                else:
-                    work, rule = candidate, m.rule
-
-    notice_kind = _notice_kind(rec) or (NoticeKind.CORRECTION if notice_for is not None else None)
-    if work is None:
-        status = screening.QUEUED
-        if version_of is not None:
-            status = screening.VERSION
-        elif notice_kind:
-            status = screening.NOTICE
-        work = _new_work(session, rec, prov, status)
+    matches = find_matches(rec, matched, lookup, matcher)
+    decision = decide(rec, matches)
+    if decision.creates:
+        work = _new_work(session, rec, prov, decision.status)
+        notice_for, version_of = matches.notice_for, matches.version_of
         if notice_for is not None:
             session.add(WorkLink(work_id=work.id, kind="notice-for", target_type="work", target=str(notice_for.id),
                                  target_work_id=notice_for.id, source=rec.source))
-            nid = _flag_notice(session, notice_for, notice_kind or NoticeKind.CORRECTION,
+            nid = _flag_notice(session, notice_for, decision.notice_kind,
                                f"{rec.source}: notice {rec.doi or rec.pmid or source_id} matched by title", prov,
                                rec.source)
             if nid:
@@ -810,26 +727,23 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
                                  target_work_id=version_of.id, source=rec.source))
             _flag_notice(session, version_of, "version", f"{rec.source}: other version work {work.id}", prov,
                          rec.source)
-        cls = "version" if version_of is not None else ("notice" if notice_kind else "new")
-        if cls == "new":
+        if decision.classification == "new":
             report.new_work_ids.append(work.id)
         filled: list[str] = []
     else:
+        work = matches.work
         filled = fill_missing(session, work, rec)
-        cls = "update" if filled else ("in-corpus" if work.status in screening.FINAL_STATUSES or
-                                        work.origin == "seed" else "already-queued")
 
-    _store_source_record(session, rec, work, prov, source_id, chash, cls)
+    _store_source_record(session, rec, work, prov, source_id, chash, decision.settle(filled))
     raised = _apply_relations(session, work, rec, prov, report)
-    if raised and cls in ("in-corpus", "already-queued", "update"):
-        cls = "notice"
-    if matcher is not None and cls in ("new", "version", "notice") and work.status != screening.NOTICE:
-        matcher.add(work.id, rec)
+    cls = decision.settle(filled, notice_raised=raised)
+    if matcher is not None and (decision.indexed or (cls == "notice" and work.status != screening.NOTICE)):
+        matcher.add(work.id, rec)  # a new work, or a known one found to have a retraction or erratum
     if prov.prior is not None:
         _apply_prior(session, work, prov)
     if cls == "update":
         audit(session, prov.actor, "metadata-update", "work", work.id, fields=filled, source=rec.source,
-              rule=rule)
+              rule=matches.rule)
     return cls, work.id
 
 

@@ -8,6 +8,8 @@ puts it all back. Both run in the caller's transaction and are audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,17 @@ from livereview.store.audit import audit
 from livereview.store.clock import utcnow
 from livereview.store.fields import FILLABLE, ID_FIELDS
 from livereview.store.models import Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
+
+
+def survivor(wid: int, merged_into: Callable[[int], int | None]) -> int:
+    """Follow merges from work ``wid`` to the work that survived them; ``merged_into(id)`` says where a work went
+    (None: nowhere). The one loop for every lookup (the ORM, an ingest's prefetched map, its own merges); a cycle
+    in the links, which a merge never makes, stops instead of looping."""
+    seen: set[int] = set()
+    while (up := merged_into(wid)) is not None and wid not in seen:
+        seen.add(wid)
+        wid = up
+    return wid
 
 
 def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor: str, score: float | None = None,

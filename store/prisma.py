@@ -32,7 +32,6 @@ past diagram too); records, decisions and filter counts are taken up to ``as_of`
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,6 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from livereview.store import screening
+from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
 from livereview.store.models import Decision, Import, SourceRecord, SourceRun, Work, WorkMerge
 
@@ -351,11 +351,6 @@ def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime |
 
 
 # -- a cache for the web pages: the counts change only when records, decisions or merges do --------------------
-_cache: dict[tuple[Any, ...], PrismaCounts] = {}
-_cache_lock = threading.Lock()
-CACHE_SIZE = 64
-
-
 def store_version(session: Session) -> tuple[Any, ...]:
     """A cheap fingerprint of everything the counts read: it changes whenever any of it does.
 
@@ -376,13 +371,5 @@ def cached_prisma_counts(session: Session, reasons: Sequence[str], *, as_of: dat
     """:func:`prisma_counts` for a day (or now), reused until :func:`store_version` (or ``version``) changes."""
     key = (str(session.bind.url) if session.bind is not None else "", tuple(reasons), as_of,  # type: ignore[union-attr]
            reviewers_required, version if version is not None else store_version(session))
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    counts = prisma_counts(session, reasons, as_of=as_of, reviewers_required=reviewers_required)
-    with _cache_lock:
-        if len(_cache) >= CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = counts
-    return counts
+    return cached(("prisma", *key), lambda: prisma_counts(session, reasons, as_of=as_of,
+                                                            reviewers_required=reviewers_required))

@@ -43,17 +43,10 @@ def _isolated_env(tmp_path, monkeypatch):
 
 
 # -- databases: every store test runs on SQLite and, when LIVEREVIEW_TEST_POSTGRES_URL is set, on PostgreSQL --------
-import uuid  # noqa: E402
-
-from sqlalchemy import create_engine, text  # noqa: E402
+from pgschema import private_schema  # noqa: E402
 
 POSTGRES_URL = os.environ.get("LIVEREVIEW_TEST_POSTGRES_URL")
 _PG_SKIP = "LIVEREVIEW_TEST_POSTGRES_URL is not set: PostgreSQL store tests skipped (.ci/run sets it)"
-
-
-def _pg_url_with_schema(base: str, schema: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -64,17 +57,8 @@ def database_url(request, tmp_path):
         return
     if not POSTGRES_URL:
         pytest.skip(_PG_SKIP)
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-                          if POSTGRES_URL.startswith("postgresql://") else POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_url_with_schema(POSTGRES_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(POSTGRES_URL, prefix="t") as url:
+        yield url
 
 
 @pytest.fixture

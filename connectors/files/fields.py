@@ -18,6 +18,7 @@ from livereview.records.normalise import (
     clean_text,
     dedupe_list,
     normalise_doi,
+    normalise_issns,
     normalise_pmcid,
     normalise_pmid,
     split_name,
@@ -133,31 +134,13 @@ def split_glued_names(value: object) -> list[str]:
 
 # ---------------------------------------------------------------- identifiers
 
-_ISSN_TOKEN_RE = re.compile(r"(?<![\dXx-])(\d{4})-?(\d{3}[\dXx])(?![\dXx-])")
 _PUBMED_URL_RE = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/|[?&]list_uids=)(\d{1,9})\b")
 _PMC_URL_RE = re.compile(r"/pmc/articles/(PMC\d+)", re.IGNORECASE)
 _PMID_LABEL_RE = re.compile(r"\bPMID\s*[:=]?\s*(\d{1,9})\b", re.IGNORECASE)
 
 
-def _issn_check_ok(digits: str) -> bool:
-    total = sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return digits[7].upper() == ("X" if check == 10 else str(check))
-
-
-def issns_from(values: Iterable[object]) -> list[str]:
-    """Every valid ISSN inside the values (``0894-9867, 0894-9867``, ``03064530 (ISSN)``), ISBNs ignored."""
-    out: list[str] = []
-    for value in values:
-        if value is None:
-            continue
-        for m in _ISSN_TOKEN_RE.finditer(str(value)):
-            if not _issn_check_ok(m.group(1) + m.group(2)):
-                continue
-            issn = f"{m.group(1)}-{m.group(2).upper()}"
-            if issn not in out:
-                out.append(issn)
-    return out
+#: the readers' name for the one ISSN rule (records.normalise.normalise_issns), which the API parsers share
+issns_from = normalise_issns
 
 
 def first_doi(*values: object) -> str | None:

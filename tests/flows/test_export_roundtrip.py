@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from pgschema import private_schema
+from sqlalchemy import select
 
 from livereview.connectors.files.write import WRITERS
 from livereview.flows.file_import import import_file
@@ -32,20 +32,13 @@ def empty_store(database_url, tmp_path):
         yield eng
         eng.dispose()
         return
-    base = os.environ["LIVEREVIEW_TEST_POSTGRES_URL"]
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(f"{base}?options=-csearch_path%3D{schema}")
-    migrate(eng)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(os.environ["LIVEREVIEW_TEST_POSTGRES_URL"], prefix="t") as url:
+        eng = make_engine(url)
+        migrate(eng)
+        try:
+            yield eng
+        finally:
+            eng.dispose()
 
 
 def identities(engine) -> list[tuple]:

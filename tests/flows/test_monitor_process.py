@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
@@ -80,9 +81,12 @@ def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
     res = cli(cli_env, "run", "--source", "europepmc", "--source", "pubmed", "--no-alert")
     assert res.returncode == 4, res.stdout + res.stderr
     assert "partial" in res.stdout
-    assert "europepmc:core: failed: europepmc: answered with an HTML page instead of JSON" in res.stdout
+    assert "[1] europepmc: answered with an HTML page instead of JSON" in res.stdout
+    assert any(line.startswith("europepmc:core") and "failed [1]" in line for line in res.stdout.splitlines())
     assert "Traceback" not in res.stdout + res.stderr
-    assert "error: europepmc:core failed: europepmc: answered with an HTML page" in res.stderr
+    assert "HTML page" not in res.stderr  # said once, under the table
+    log = (Path(cli_env["LIVEREVIEW_DATA_DIR"]) / "livereview.log").read_text()
+    assert "europepmc:core failed: europepmc: answered with an HTML page" in log  # the log file keeps it
 
 
 def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_env, replay, tmp_path):

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from livereview.addresses import MAX_RECIPIENTS
 from livereview.errors import ProtocolError
-from livereview.protocols.model import MAX_RECIPIENTS, check_query_text, parse_protocol
+from livereview.protocols.model import check_query_text, parse_protocol
 from livereview.settings import BUNDLED_PROTOCOL
 
 TEXT = BUNDLED_PROTOCOL.read_text()

@@ -55,3 +55,18 @@ def test_every_spelling_of_a_doi_becomes_one_canonical_doi(value, expected):
 ])
 def test_mojibake_is_repaired_for_comparison(text, expected):
     assert repair_mojibake(text) == expected
+
+
+def test_one_issn_rule_for_the_api_parsers_and_the_file_readers():
+    """A Crossref item and a RIS record naming the same ISSNs, one with a wrong check digit and one without its
+    hyphen, come out the same: every valid ISSN, normalised, the invalid one dropped (the API parsers used to keep
+    the first token unchecked)."""
+    from livereview.connectors.crossref import item_to_record
+    from livereview.connectors.files.ris import parse as parse_ris
+    from livereview.records.normalise import normalise_issns
+
+    given = ["0005-7895", "18781888"]  # 0005-7894 is Behavior Therapy's: ...95 fails the check digit
+    api = item_to_record({"DOI": "10.1/x", "title": ["T"], "type": "journal-article", "ISSN": given})
+    ris = parse_ris("TY  - JOUR\nTI  - T\nSN  - 0005-7895\nSN  - 18781888\nER  - \n")[0]
+    assert api.issn == ris.issn == normalise_issns(given) == ["1878-1888"]
+    assert normalise_issns(["ISBN 978-1-7281-2451-3", None, "0005-7894 (Print)", "0005-7894"]) == ["0005-7894"]

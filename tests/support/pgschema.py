@@ -1,4 +1,5 @@
-"""A private PostgreSQL schema for one benchmark or test store: created on entry, dropped (CASCADE) on exit."""
+"""A private PostgreSQL schema for one benchmark or test store: created on entry, dropped (CASCADE) on exit.
+The one helper for it: the tests' ``database_url`` fixture, their second stores and the benchmarks use it."""
 
 from __future__ import annotations
 
