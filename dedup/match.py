@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
-from livereview.dedup.prep import NOTICE_WORDS, TITLE_STOPWORDS, Prepared
+from livereview.dedup.prep import NOTICE_WORDS, TITLE_STOPWORDS, Prepared, venues_compatible
 from livereview.dedup.rules import NO_RULE, RULES, UNDECIDED_RULES, Decision
 from livereview.records.vocabulary import NoticeKind
 
@@ -247,34 +247,6 @@ def _year_level(a: Prepared, b: Prepared) -> str:
         return "missing"
     gap = abs(a.year - b.year)
     return "same" if gap == 0 else "adjacent" if gap == 1 else "close" if gap <= 3 else "far"
-
-
-def _word_compatible(x: str, y: str) -> bool:
-    """An abbreviated venue word fits a full one: prefix ("clin"/"clinical") or subsequence ("natl")."""
-    if x == y:
-        return True
-    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
-    if short[0] != long_[0]:
-        return False
-    if long_.startswith(short):
-        return True
-    if len(short) < 3:
-        return False
-    it = iter(long_)
-    return all(c in it for c in short)
-
-
-def venues_compatible(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
-    """Same journal written in full, abbreviated (ISO 4 style) or as an acronym ("JAMA", "BMJ")."""
-    if x == y:
-        return True
-    if len(x) == len(y):
-        return all(_word_compatible(u, v) for u, v in zip(x, y, strict=True))
-    if len(x) == 1 and len(y) >= 2:
-        return len(x[0]) >= 2 and x[0] == "".join(w[0] for w in y)
-    if len(y) == 1 and len(x) >= 2:
-        return len(y[0]) >= 2 and y[0] == "".join(w[0] for w in x)
-    return False
 
 
 def _venue_level(a: Prepared, b: Prepared) -> str:

@@ -406,6 +406,34 @@ def _venue_alternatives(journal: str | None, venue: tuple[str, ...]) -> tuple[tu
     return tuple(names)
 
 
+def _word_compatible(x: str, y: str) -> bool:
+    """An abbreviated venue word fits a full one: prefix ("clin"/"clinical") or subsequence ("natl")."""
+    if x == y:
+        return True
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    if short[0] != long_[0]:
+        return False
+    if long_.startswith(short):
+        return True
+    if len(short) < 3:
+        return False
+    it = iter(long_)
+    return all(c in it for c in short)
+
+
+def venues_compatible(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
+    """Same journal written in full, abbreviated (ISO 4 style) or as an acronym ("JAMA", "BMJ")."""
+    if x == y:
+        return True
+    if len(x) == len(y):
+        return all(_word_compatible(u, v) for u, v in zip(x, y, strict=True))
+    if len(x) == 1 and len(y) >= 2:
+        return len(x[0]) >= 2 and x[0] == "".join(w[0] for w in y)
+    if len(y) == 1 and len(x) >= 2:
+        return len(y[0]) >= 2 and y[0] == "".join(w[0] for w in x)
+    return False
+
+
 @lru_cache(maxsize=1)
 def _variants_by_initials() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
     """The variants table keyed by the first letters of the variant's words: an ISO 4 / NLM abbreviation keeps
@@ -421,8 +449,6 @@ def _abbreviated_variant(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
     """The English name of the one table variant ``tokens`` abbreviates (None when none or several fit)."""
     if len(tokens) < 2:
         return None
-    from livereview.dedup.match import venues_compatible  # match builds on prep: imported when first needed
-
     fits = {english for variant, english in _variants_by_initials().get("".join(w[0] for w in tokens), ())
             if venues_compatible(tokens, variant)}
     return fits.pop() if len(fits) == 1 else None
