@@ -6,7 +6,7 @@ The template is the one for updated reviews with searches of databases, register
 * **Previous studies**: the seed corpus (works of origin ``seed``: the previous version's included
   studies); their *reports* add every other version (preprint/published) linked to them.
 * **Identification via databases and registers**: source records fetched by monitor runs, per
-  source, and from file imports, per database label — counted once per (source, record id) — plus
+  source, and from file imports, per database label (every record but the seed corpus's own) — counted once per (source, record id) — plus
   the records a source returned that the protocol's concept filter dropped before storing
   (``counts["filtered_out"]``: *marked ineligible by automation tools*). File imports that carry a
   prior decision (``import --decision``) are the previous version's screening, not new records.
@@ -109,6 +109,11 @@ class PrismaCounts:
     new_reports: int = 0
     total_studies: int = 0
     total_reports: int = 0
+
+    @property
+    def day(self) -> date:
+        """The last day the counts include (``as_of`` is the exclusive end: midnight after it, or now)."""
+        return (self.as_of - timedelta(microseconds=1)).date()
 
     @property
     def after_deduplication(self) -> int:
@@ -270,7 +275,7 @@ def load_facts(session: Session, bound: datetime) -> StoreFacts:
     for rid, source, source_id, wid, run_id, import_id, at in session.execute(select(
             SourceRecord.id, SourceRecord.source, SourceRecord.source_id, SourceRecord.work_id, SourceRecord.run_id,
             SourceRecord.import_id, SourceRecord.fetched_at).where(SourceRecord.fetched_at < bound)):
-        if run_id is None and import_id is None:
+        if run_id is None and import_id is None and origin.get(wid) == "seed":
             continue                           # the seed corpus: the previous version
         if import_id in prior:
             continue                           # the previous version's screening, imported with its decisions

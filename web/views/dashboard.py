@@ -81,12 +81,13 @@ def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, A
     sources = list(st.protocol.enabled_sources)
 
     manual = {name: m.refresh_days for name, m in st.protocol.manual.items()}
+    required = st.reviewers_required
 
     def make() -> Dashboard:
         with reading(st.engine) as session:
-            return collect(session, enabled_sources=sources, manual_refresh=manual)
+            return collect(session, enabled_sources=sources, manual_refresh=manual, reviewers_required=required)
 
-    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources)), dashboard_version(db), make)
+    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources), required), dashboard_version(db), make)
 
 
 def _page(request: Request, db: Session, user: User | None, *, public: bool) -> Response:
