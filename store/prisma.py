@@ -6,8 +6,9 @@ The template is the one for updated reviews with searches of databases, register
 * **Previous studies**: the seed corpus (works of origin ``seed``: the previous version's included
   studies); their *reports* add every other version (preprint/published) linked to them.
 * **Identification via databases and registers**: source records fetched by monitor runs, per
-  source, and from file imports, per database label (every record but the seed corpus's own) — counted once per (source, record id) — plus
-  the records a source returned that the protocol's concept filter dropped before storing
+  source, and from file imports, per database label (every record but the seed corpus's own) —
+  counted once per (source, record id) — plus the records a source returned that the protocol's
+  concept filter dropped before storing
   (``counts["filtered_out"]``: *marked ineligible by automation tools*). File imports that carry a
   prior decision (``import --decision``) are the previous version's screening, not new records.
   Labels of registers (``clinicaltrials``, ``ictrp``, ``register…``) are listed as registers.
@@ -28,6 +29,13 @@ The template is the one for updated reviews with searches of databases, register
 
 Merges are applied as the store knows them today (a duplicate found later is a duplicate in every
 past diagram too); records, decisions and filter counts are taken up to ``as_of``.
+
+How it is computed: :func:`load_facts` reads the store once; a :class:`Tally` replays its dated events
+(records found, records filtered out, decisions) in time order, placing each work in the boxes it has
+reached (:func:`work_boxes`, built from steps named after the boxes); the diagram at any moment is read
+off the tally. So :func:`prisma_series` gives the diagram on every day of the review in one pass — the
+dashboard's and the digest's growth series and headline numbers are these counts, and :data:`LABELS`
+says in the words every page prints what each headline number counts.
 """
 
 from __future__ import annotations
