@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from livereview.records.vocabulary import display_name
 from livereview.reports.charts import cumulative_svg, per_run_svg
 from livereview.reports.dashboard import PAGES, Dashboard, cached, collect, dashboard_version
 from livereview.store.accounts import User, WebSession
@@ -97,7 +98,10 @@ def _page(request: Request, db: Session, user: User | None, *, public: bool) -> 
     expansions = set(st.protocol.expansions)
     labels = {name: exp.label for name, exp in st.protocol.expansions.items()}
     labels |= {name: m.label for name, m in st.protocol.manual.items()}
-    return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public,
+    manual = {name: m.label for name, m in st.protocol.manual.items()}
+    shown = {y.name for y in dash.sources} | {h.source for h in dash.health}
+    names = {name: display_name(name, manual) for name in shown}   # PubMed, Europe PMC, …: not the slugs
+    return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public, names=names,
                   next_run=when, next_run_note=what, expansions=expansions, labels=labels,
                   chart_version=abs(hash(version)) % 10**10, today=date.today(), stale=stale,
                   computed_at=computed_at)
