@@ -50,6 +50,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from livereview.records.vocabulary import display_name
 from livereview.store import screening
 from livereview.store.clock import as_utc, utcnow
 from livereview.store.models import Decision, Import, SourceRecord, SourceRun, Work, WorkMerge
@@ -162,8 +163,10 @@ class PrismaCounts:
             ("previous", "Studies included in previous version of review", self.previous_studies),
             ("previous", "Reports of studies included in previous version of review", self.previous_reports),
         ]
-        rows += [("identification", f"Records identified from databases: {k}", v) for k, v in self.databases.items()]
-        rows += [("identification", f"Records identified from registers: {k}", v) for k, v in self.registers.items()]
+        rows += [("identification", f"Records identified from databases: {display_name(k)}", v)
+                 for k, v in self.databases.items()]
+        rows += [("identification", f"Records identified from registers: {display_name(k)}", v)
+                 for k, v in self.registers.items()]
         rows += [
             ("identification", "Records identified (total)", self.identified),
             ("identification", "Duplicate records removed", self.duplicates_removed),
@@ -184,7 +187,7 @@ class PrismaCounts:
             rows += [(section, f"Reports excluded: {k}", v) for k, v in arm.excluded_by_reason.items()]
             rows += [(section, "Studies included", arm.included)]
             if section == "screening":
-                rows += [("other methods", f"Records identified from: {k}", v)
+                rows += [("other methods", f"Records identified from: {display_name(k)}", v)
                          for k, v in self.other_identified.items()]
         rows += [("included", "New studies included in review", self.new_studies),
                  ("included", "Reports of new included studies", self.new_reports),
