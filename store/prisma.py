@@ -243,7 +243,7 @@ class StoreFacts:
     versions: Counter[int]             # canonical study -> active works that are another version of it
     is_version: set[int]
     is_notice: set[int]
-    events: list[tuple[datetime, int, int, tuple[Any, ...]]]   # (when, kind, row id, payload)
+    events: list[tuple[datetime, int, int, tuple[Any, ...]]]   # (when as naive UTC, kind, row id, payload)
 
 
 def _canonical_map(parent: dict[int, int | None]) -> dict[int, int]:
@@ -303,12 +303,13 @@ def load_facts(session: Session, bound: datetime) -> StoreFacts:
         at = _utc(d.decided_at)
         vote = (screening.Ballot(d.reviewer, d.stage, d.decision, d.is_final, at, d.id), d.reason, d.report_retrieved)
         events.append((at, _DECISION, d.id, (canon.get(d.work_id, d.work_id), vote)))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    events.sort()   # by time, then kind and row id (unique: the payloads are never compared)
     return StoreFacts(canon, seed, previous, versions, set(version_of), notices, events)
 
 
 def _utc(value: datetime) -> datetime:
-    return as_utc(value).astimezone(UTC)  # type: ignore[union-attr]
+    """Naive UTC, cheaply: SQLite hands back naive UTC already (most rows), PostgreSQL aware values."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 # -- the boxes a single work passes through -----------------------------------------------------------------------
@@ -401,12 +402,16 @@ class Tally:
         self.other_records: Counter[str] = Counter()
         self.filtered: Counter[str] = Counter()
         self.db_works: Counter[int] = Counter()
+        self.db_keys = 0                  # database records counted (after the once-per-record rule)
+        self.new_db_works = 0             # works they belong to, outside the previous version
         self.other_works: set[int] = set()
         self.votes: dict[int, list[VoteRow]] = defaultdict(list)
         self.boxes: dict[int, Counter[str]] = {}
         self.totals: Counter[str] = Counter()
+        self.dirty: set[int] = set()      # works an event touched since the diagram was last read
 
     def apply(self, kind: int, payload: tuple[Any, ...]) -> None:
+        """One event; the works it touches are placed again when the diagram is next read (:meth:`counts`)."""
         if kind == _RECORD:
             label, source_id, w = payload
             if (label, source_id) in self.keys:
@@ -417,7 +422,10 @@ class Tally:
                 self.other_works.add(w)
             else:
                 self.db_records[label] += 1
+                if not self.db_works[w] and w not in self.facts.previous:
+                    self.new_db_works += 1
                 self.db_works[w] += 1
+                self.db_keys += 1
         elif kind == _FILTERED:
             label, n = payload
             self.filtered[label] += n
@@ -425,18 +433,22 @@ class Tally:
         else:
             w, vote = payload
             self.votes[w].append(vote)
-        self._place(w)
+        self.dirty.add(w)
 
     def _place(self, w: int) -> None:
         new = work_boxes(w, in_db=self.db_works[w] > 0, in_other=w in self.other_works, votes=self.votes.get(w, []),
                          facts=self.facts, required=self.required, reasons=self.reasons)
-        old = self.boxes.get(w)
-        if old:
-            self.totals.subtract(old)
-        self.totals.update(new)
+        totals = self.totals
+        for key, n in self.boxes.get(w, {}).items():
+            totals[key] -= n
+        for key, n in new.items():
+            totals[key] += n
         self.boxes[w] = new
 
     def counts(self, as_of: datetime) -> PrismaCounts:
+        for w in self.dirty:
+            self._place(w)
+        self.dirty.clear()
         out = PrismaCounts(as_of=as_of)
         previous_studies(out, self.facts)
         records_identified(out, self)
@@ -466,8 +478,7 @@ def records_identified(out: PrismaCounts, tally: Tally) -> None:
 def records_removed_before_screening(out: PrismaCounts, tally: Tally) -> None:
     """*Duplicates*, *marked ineligible by automation tools* and *removed for other reasons*."""
     out.removed_by_automation = sum(n for label, n in tally.filtered.items() if not is_other_method(label))
-    new_works = sum(1 for w, n in tally.db_works.items() if n and w not in tally.facts.previous)
-    out.duplicates_removed = sum(tally.db_works.values()) - new_works
+    out.duplicates_removed = tally.db_keys - tally.new_db_works
     by_kind = {k.removeprefix("removed_other:"): n for k, n in tally.totals.items()
                if k.startswith("removed_other:") and n}
     out.removed_other_by_kind = dict(sorted(by_kind.items()))
@@ -508,7 +519,8 @@ def prisma_series(session: Session, reasons: Sequence[str], bounds: Sequence[dat
     out: list[PrismaCounts] = []
     events, i = facts.events, 0
     for bound in bounds:
-        while i < len(events) and events[i][0] < bound:
+        naive = _utc(bound)
+        while i < len(events) and events[i][0] < naive:
             tally.apply(events[i][1], events[i][3])
             i += 1
         out.append(tally.counts(bound))
