@@ -61,8 +61,9 @@ def prisma(
 
         if output is None and fmt is PrismaFormat.png and sys.stdout.isatty():
             raise typer.BadParameter("a PNG is not for the terminal: add --output FILE", param_hint="--output")
-        data = prisma_svg(c, proto.exclusion_reasons) if fmt is PrismaFormat.svg else \
-            prisma_png(c, proto.exclusion_reasons)
+        names = {name: m.label for name, m in proto.manual.items()}
+        data = prisma_svg(c, proto.exclusion_reasons, names) if fmt is PrismaFormat.svg else \
+            prisma_png(c, proto.exclusion_reasons, names)
         write_output(data, output)
     else:
         width = max(len(box) for _, box, _ in c.rows())

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from livereview.digests.links import doi_url, pubmed_url, work_url
@@ -33,7 +33,7 @@ from livereview.store.chase import CHASE_SOURCE, connection_label, connections
 from livereview.store.clock import as_utc
 from livereview.store.health import SourceHealth
 from livereview.store.ingest import canonical
-from livereview.store.models import Decision, Notice, ProtocolVersion, SourceRecord, Work
+from livereview.store.models import Notice, ProtocolVersion, SourceRecord, Work
 
 #: source-record classifications that mean "found again, not a new candidate": the duplicates removed this period
 #: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)
@@ -162,9 +162,9 @@ class Counts:
     new_by_source: dict[str, int]
     duplicates_removed: int
     duplicates_by_kind: dict[str, int]
-    identified: int
-    screened: int
-    included: int
+    identified: int          # records identified since the previous version, before deduplication (PRISMA)
+    screened: int            # records screened: a title/abstract decision reached (PRISMA)
+    included: int            # studies included in all: the previous version's plus the new ones (PRISMA)
 
     def as_dict(self) -> dict[str, Any]:
         return {"new_candidates": self.new_candidates, "new_by_source": dict(self.new_by_source),
@@ -309,22 +309,21 @@ def new_candidates(session: Session, period: Period) -> list[Candidate]:
             for w in session.scalars(select(Work).where(*in_period))]
 
 
-def corpus_counts(session: Session, period: Period, candidates: Sequence[Candidate]) -> Counts:
+def corpus_counts(session: Session, period: Period, candidates: Sequence[Candidate],
+                  corpus: Growth | None = None, *, reviewers_required: int = 2) -> Counts:
+    """This period's candidates and duplicates, and the corpus at the period's end: records identified, records
+    screened and studies included are the PRISMA diagram's boxes as of ``period.end`` (:mod:`store.prisma`),
+    read off the growth series' last point, so the digest, the dashboard and the PRISMA page agree."""
     start, end = _utc(period.start), _utc(period.end)
     by_source: Counter[str] = Counter(s for c in candidates for s in c.sources)
     dups = dict(session.execute(
         select(SourceRecord.classification, func.count()).where(
             SourceRecord.fetched_at >= start, SourceRecord.fetched_at < end,
             SourceRecord.classification.in_(DUPLICATE_CLASSES)).group_by(SourceRecord.classification)).all())
-    active = Work.merged_into_id.is_(None)
-    identified = session.scalar(select(func.count()).select_from(Work).where(active)) or 0
-    screened = session.scalar(select(func.count(distinct(Decision.work_id))).join(
-        Work, Work.id == Decision.work_id).where(active)) or 0
-    included = session.scalar(select(func.count()).select_from(Work).where(
-        active, Work.status == screening.INCLUDED)) or 0
+    g = corpus or growth(session, period.end, reviewers_required=reviewers_required)
     return Counts(new_candidates=len(candidates), new_by_source=dict(sorted(by_source.items())),
                   duplicates_removed=sum(dups.values()), duplicates_by_kind=dict(sorted(dups.items())),
-                  identified=identified, screened=screened, included=included)
+                  identified=g.records[-1], screened=g.screened[-1], included=g.included[-1])
 
 
 def pending_notices(session: Session, period: Period, *, base_url: str | None = None) -> list[NoticeItem]:
@@ -374,9 +373,9 @@ def source_health(session: Session, period: Period, sources: Sequence[str]) -> l
     return health.source_health(session, sources, since=period.start, until=period.end)
 
 
-def growth(session: Session, until: datetime) -> Growth:
+def growth(session: Session, until: datetime, *, reviewers_required: int = 2) -> Growth:
     """Corpus growth from the previous version's baseline to the digest's end (:mod:`reports.growth`)."""
-    return growth_series(session, until)
+    return growth_series(session, until, reviewers_required=reviewers_required)
 
 
 def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,
@@ -388,11 +387,13 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
     ranked = (rank or by_relevance(session, protocol))(candidates)
     cap = protocol.digest.max_candidates
     shown = [present(c, matcher, base_url=base_url) for c in ranked[:cap]]
+    corpus = growth(session, period.end, reviewers_required=protocol.review.reviewers_per_record)
     return DigestContent(
         review_id=protocol.review.id, review_title=protocol.review.title, protocol_version=protocol.review.version,
-        period=replace(period, timezone=protocol.digest.timezone), counts=corpus_counts(session, period, candidates),
+        period=replace(period, timezone=protocol.digest.timezone),
+        counts=corpus_counts(session, period, candidates, corpus),
         candidates=shown, more=max(0, len(ranked) - cap), notices=pending_notices(session, period, base_url=base_url),
         protocol_changes=protocol_changes(session, protocol.review.id, period),
-        health=source_health(session, period, protocol.enabled_sources), growth=growth(session, period.end),
+        health=source_health(session, period, protocol.enabled_sources), growth=corpus,
         base_url=base_url, reminders=reminders(session, protocol, period.end),
         stopping=stop_estimate(session, protocol).sentence())

@@ -29,6 +29,40 @@ TITLE_ABSTRACT: Stage = "title-abstract"
 FULL_TEXT: Stage = "full-text"
 STAGES: tuple[Stage, ...] = (TITLE_ABSTRACT, FULL_TEXT)
 
+#: the names a paper prints for the sources and the databases teams search by hand (import labels): the PRISMA
+#: diagram, the dashboard and the digest show these instead of the slugs. A label not listed is shown as given.
+DISPLAY_NAMES: dict[str, str] = {
+    "pubmed": "PubMed",
+    "medline": "MEDLINE",
+    "europepmc": "Europe PMC",
+    "crossref": "Crossref",
+    "openalex": "OpenAlex",
+    "feeds": "Journal RSS feeds",
+    "citation-chase": "Citation searching",
+    "citation-searching": "Citation searching",
+    "wos": "Web of Science",
+    "web-of-science": "Web of Science",
+    "scopus": "Scopus",
+    "psycinfo": "APA PsycInfo",
+    "embase": "Embase",
+    "cinahl": "CINAHL",
+    "eric": "ERIC",
+    "cochrane": "Cochrane Library",
+    "central": "Cochrane CENTRAL",
+    "clinicaltrials": "ClinicalTrials.gov",
+    "ictrp": "WHO ICTRP",
+    "prospero": "PROSPERO",
+}
+
+
+def display_name(label: str, extra: dict[str, str] | None = None) -> str:
+    """The printed name of a source or import label (``europepmc`` -> ``Europe PMC``); ``extra``: the protocol's
+    own labels (its manual databases), which win."""
+    if extra and label in extra:
+        return extra[label]
+    return DISPLAY_NAMES.get(label, DISPLAY_NAMES.get(label.lower(), label))
+
+
 RelationKind = Literal[
     "retraction-in",      # this work is retracted by the target (notice)
     "retraction-of",      # this record is a retraction notice for the target

@@ -92,8 +92,11 @@ def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
 
 
 def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200,
-            manual_refresh: Mapping[str, int] | None = None) -> Dashboard:
-    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days."""
+            manual_refresh: Mapping[str, int] | None = None, reviewers_required: int = 2) -> Dashboard:
+    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days.
+
+    The headline numbers are the growth series' last point: the PRISMA diagram's counts as of now
+    (:mod:`store.prisma`), so the dashboard, the PRISMA page and the digest show the same numbers."""
     sources, single, found = _yields(session, SourceRecord.source)
     queries, _, _ = _yields(session, SourceRecord.query_name)
     health = source_health(session, enabled_sources)
@@ -119,7 +122,8 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
                "totals": (r.summary or {}).get("totals", {})}
               for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(10))]
     return Dashboard(
-        growth=growth(session), runs=run_yields(session, run_limit), sources=sources, queries=queries,
+        growth=growth(session, reviewers_required=reviewers_required), runs=run_yields(session, run_limit),
+        sources=sources, queries=queries,
         single_source_works=single, works_found=found, health=health,
         watermarks=[(w.stream, w.last_window_end) for w in session.scalars(select(Watermark).order_by(
             Watermark.stream))],
@@ -137,11 +141,13 @@ def dashboard_version(session: Session) -> tuple[Any, ...]:
     return store_version(session) + tuple(row) + (datetime.now().date(),)
 
 
-def cached_dashboard(session: Session, *, enabled_sources: list[str]) -> tuple[Dashboard, tuple[Any, ...]]:
+def cached_dashboard(session: Session, *, enabled_sources: list[str],
+                     reviewers_required: int = 2) -> tuple[Dashboard, tuple[Any, ...]]:
     version = dashboard_version(session)
     url = str(session.bind.url) if session.bind is not None else ""  # type: ignore[union-attr]
-    return cached(("dashboard", url, tuple(enabled_sources), version),
-                  lambda: collect(session, enabled_sources=enabled_sources)), version
+    return cached(("dashboard", url, tuple(enabled_sources), reviewers_required, version),
+                  lambda: collect(session, enabled_sources=enabled_sources,
+                                  reviewers_required=reviewers_required)), version
 
 
 @dataclass

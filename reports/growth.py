@@ -1,24 +1,27 @@
 """Corpus growth since the previous version's search: the series the digest's chart and the dashboard draw.
 
-The previous version (the seed corpus and the previous screening imported with its decisions) is
-the *baseline*: it sits at :data:`BASELINE` as the starting level, not on the day ``livereview
-init`` happened to load it (which drew a spike on that day). Merges are applied as known today;
-works merged away count once, under the work they joined.
+Every point is the PRISMA diagram's count on that day (:func:`store.prisma.prisma_series`, one read and one
+pass over the store's events), so the charts, the dashboard's headline numbers, the PRISMA page and the digest
+never disagree: *records* = records identified from databases and registers before deduplication, *identified*
+= the new works left after deduplication, *screened* = records screened (a title/abstract decision reached),
+*included* = total studies included (the previous version's from the baseline on). The previous version sits
+at :data:`BASELINE` as the starting level, not on the day ``livereview init`` happened to load it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from livereview.store import screening
 from livereview.store.clock import as_utc, utcnow
-from livereview.store.models import Decision, Import, Run, SourceRecord, SourceRun, Work
+from livereview.store.models import Run, SourceRun
+from livereview.store.prisma import LABELS, end_of_day, load_facts, prisma_series
 
 #: the previous version searched literature to 2023 (seed paper: "published between 1995 and 2023")
 BASELINE = date(2023, 12, 31)
@@ -28,9 +31,9 @@ BASELINE = date(2023, 12, 31)
 class Growth:
     """Cumulative counts at the end of each day something changed, from the baseline to ``until``.
 
-    ``identified``: new works found since the baseline, after deduplication; ``included``: studies
-    included in all (the previous version's from the baseline on); ``records``: records identified
-    before deduplication; ``screened``: new works with at least one screening decision.
+    The PRISMA boxes (:data:`store.prisma.LABELS` says what each counts): ``records`` = records identified,
+    before deduplication; ``identified`` = new works after deduplication; ``screened`` = records screened;
+    ``included`` = total studies included (``previous_included`` of them from the previous version).
     """
 
     days: list[date] = field(default_factory=list)
@@ -40,75 +43,38 @@ class Growth:
     screened: list[int] = field(default_factory=list)
     baseline: date | None = None
     previous_included: int = 0
+    awaiting_screening: int = 0          # at the last point
+
+    labels = LABELS
 
 
-def _day(session: Session, column: Any) -> Any:
-    """The UTC calendar day of a timestamp column, computed by the database (SQLite keeps UTC wall time)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _prior_imports(session: Session) -> list[int]:
-    # JSON null and SQL NULL both mean "no decision": decided in Python
-    return [i for i, d in session.execute(select(Import.id, Import.decision)) if d] or [-1]
-
-
-def growth(session: Session, until: datetime | None = None, *, baseline: date = BASELINE) -> Growth:
-    """The growth series up to ``until`` (default now), one point per day with a change, plus both ends.
-
-    Every count is grouped by day in the database: a few hundred rows come back, whatever the store's size.
-    """
+def growth(session: Session, until: datetime | None = None, *, baseline: date = BASELINE,
+           reviewers_required: int = 2, reasons: Sequence[str] = ()) -> Growth:
+    """The growth series up to ``until`` (default now): one point per day on which a count changed, plus both
+    ends. The last point is the PRISMA diagram as of ``until`` exactly."""
     end = as_utc(until or utcnow()).astimezone(UTC)  # type: ignore[union-attr]
-    prior = _prior_imports(session)
-    # (NULL-safe: a work no import brought is not "previous")
-    previous = (Work.origin == "seed") | (Work.first_import_id.is_not(None) & Work.first_import_id.in_(prior))
-    active = Work.merged_into_id.is_(None)
-    previous_included = session.scalar(select(func.count()).select_from(Work).where(
-        active, Work.origin == "seed", Work.status == screening.INCLUDED)) or 0
-
-    def by_day(stmt: Any) -> Counter[date]:
-        out: Counter[date] = Counter()
-        for day, n in session.execute(stmt):
-            if day is not None:
-                out[max(baseline, _as_date(day))] += n
-        return out
-
-    wday = _day(session, Work.created_at)
-    found = by_day(select(wday, func.count()).where(active, ~previous, Work.created_at < end).group_by(wday))
-    rday = _day(session, SourceRecord.fetched_at)
-    records = by_day(select(rday, func.count()).where(
-        (SourceRecord.run_id.is_not(None)) | (SourceRecord.import_id.is_not(None)),
-        SourceRecord.import_id.is_(None) | SourceRecord.import_id.not_in(prior),
-        SourceRecord.fetched_at < end).group_by(rday))
-    per_work = (select(Decision.work_id.label("wid"), func.min(Decision.decided_at).label("first"),
-                       func.max(Decision.decided_at).label("last")).group_by(Decision.work_id).subquery())
-    candidates = (Work.id == per_work.c.wid, active, ~previous)
-    fday = _day(session, per_work.c.first)
-    screened = by_day(select(fday, func.count()).select_from(per_work).join(Work, Work.id == per_work.c.wid)
-                      .where(*candidates[1:], per_work.c.first < end).group_by(fday))
-    lday = _day(session, per_work.c.last)
-    included = by_day(select(lday, func.count()).select_from(per_work).join(Work, Work.id == per_work.c.wid)
-                      .where(*candidates[1:], Work.status == screening.INCLUDED, per_work.c.last < end)
-                      .group_by(lday))
-    g = Growth(baseline=baseline, previous_included=previous_included)
-    totals = [0, previous_included, 0, 0]
-    for day in sorted(set(found) | set(records) | set(screened) | set(included) | {baseline}):  # all >= baseline
-        totals[0] += found.get(day, 0)
-        totals[1] += included.get(day, 0)
-        totals[2] += records.get(day, 0)
-        totals[3] += screened.get(day, 0)
+    facts = load_facts(session, end)
+    facts_days = sorted({max(baseline, at.date()) for at, *_ in facts.events})
+    days = [d for d in [baseline, *facts_days] if end_of_day(d) < end]
+    days = sorted(set(days))
+    bounds = [end_of_day(d) for d in days] + [end]
+    series = prisma_series(session, reasons, bounds, reviewers_required=reviewers_required, facts=facts)
+    g = Growth(baseline=baseline, previous_included=series[-1].previous_studies,
+               awaiting_screening=series[-1].awaiting_screening)
+    points = list(zip([*days, end.date()], series, strict=True))
+    last: tuple[int, ...] | None = None
+    for i, (day, c) in enumerate(points):
+        values = (c.after_deduplication, c.total_studies, c.identified, c.records_screened)
+        if values == last and 0 < i < len(points) - 1:
+            continue                     # a day on which nothing this chart draws changed
+        if g.days and g.days[-1] == day:   # today's end of day and ``until`` are the same day
+            g.days.pop()
+            for s in (g.identified, g.included, g.records, g.screened):
+                s.pop()
         g.days.append(day)
-        for series, total in zip((g.identified, g.included, g.records, g.screened), totals, strict=True):
-            series.append(total)
-    if g.days[-1] < end.date():  # carry the totals to today: a quiet spell shows as flat, the axis ends today
-        g.days.append(end.date())
-        for series, total in zip((g.identified, g.included, g.records, g.screened), totals, strict=True):
-            series.append(total)
+        for s, v in zip((g.identified, g.included, g.records, g.screened), values, strict=True):
+            s.append(v)
+        last = values
     return g
 
 

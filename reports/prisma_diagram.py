@@ -3,17 +3,20 @@
 One layout (boxes, arrows, section bands, in pixels) is computed once and drawn twice: as SVG text
 (the web page and the download; every label escaped — import labels are user input) and as PNG
 with matplotlib (the same boxes as patches). Box texts follow the template's wording (Page et al.
-2021); rows line up across columns so arrows run straight.
+2021), with its phase labels down the left side (Identification, Screening, Included) and sources under the
+names a paper prints (:func:`records.vocabulary.display_name`); rows line up across columns so arrows run
+straight. The download is meant to go into a manuscript as it is.
 """
 
 from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from livereview.records.vocabulary import display_name
 from livereview.store.prisma import PrismaCounts
 
 FONT = 11
@@ -24,6 +27,7 @@ CHAR_W = 6.1            # average glyph width of an 11 px sans-serif, for wrappi
 BAND_H = 34
 BOX_FILL, BAND_FILL, LINE_COLOUR, TEXT = "#ffffff", "#d9e6f2", "#3b4a5a", "#1b1f24"
 INCLUDED_FILL = "#e3f1e6"
+SIDE_X, SIDE_W = 10, 28           # the template's phase labels run down the left edge
 
 
 @dataclass
@@ -44,6 +48,7 @@ class Diagram:
     boxes: list[Box] = field(default_factory=list)
     arrows: list[list[tuple[float, float]]] = field(default_factory=list)   # polylines, arrowhead at the end
     bands: list[tuple[float, float, float, float, str]] = field(default_factory=list)   # x, y, w, h, title
+    sides: list[tuple[float, float, float, float, str]] = field(default_factory=list)   # the phase labels, rotated
 
 
 def _wrap(text: str, width: float, bold: bool = False, indent: str = "") -> list[tuple[str, bool]]:
@@ -67,12 +72,20 @@ def _reason_label(reason: str, texts: dict[str, str]) -> str:
     return f"{reason}: {short}"
 
 
-def layout(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> Diagram:
-    """Place every box of the updated-review template for these counts."""
+def layout(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = (), names: Mapping[str, str] | None = None,
+           ) -> Diagram:
+    """Place every box of the updated-review template for these counts; ``names``: the protocol's own labels
+    of its manual databases (the rest are named by :func:`records.vocabulary.display_name`)."""
     texts = dict(reasons)
+    extra = dict(names or {})
+
+    def name(label: str) -> str:
+        return display_name(label, extra)
+
     other = bool(c.other_identified)
-    col_prev, col_id, col_rm = (20, 200), (240, 270), (540, 300)
-    col_other = (870, 260)
+    left = SIDE_X + SIDE_W + 12
+    col_prev, col_id, col_rm = (left, 200), (left + 220, 270), (left + 520, 300)
+    col_other = (left + 850, 260)
     width = (col_other[0] + col_other[1] + 20) if other else (col_rm[0] + col_rm[1] + 20)
 
     def box(key: str, col: tuple[int, int], items: list[tuple[str, bool] | tuple[str, bool, str]],
@@ -87,9 +100,9 @@ def layout(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> Diagram:
 
     ident = [("Records identified from:", True)]
     ident += [(f"Databases {_n(sum(c.databases.values()))}", False)]
-    ident += [(f"  {k} {_n(v)}", False, "    ") for k, v in c.databases.items()]
+    ident += [(f"  {name(k)} {_n(v)}", False, "    ") for k, v in c.databases.items()]
     ident += [(f"Registers {_n(sum(c.registers.values()))}", False)]
-    ident += [(f"  {k} {_n(v)}", False, "    ") for k, v in c.registers.items()]
+    ident += [(f"  {name(k)} {_n(v)}", False, "    ") for k, v in c.registers.items()]
     removed = [("Records removed before screening:", True),
                (f"Duplicate records removed {_n(c.duplicates_removed)}", False),
                (f"Records marked as ineligible by automation tools {_n(c.removed_by_automation)}", False),
@@ -126,7 +139,7 @@ def layout(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> Diagram:
     if other:
         rows[0].append(box("other-identified", col_other,
                            [("Records identified from:", True)] +
-                           [(f"{k} {_n(v)}", False, "  ") for k, v in c.other_identified.items()]))
+                           [(f"{name(k)} {_n(v)}", False, "  ") for k, v in c.other_identified.items()]))
         rows[1].append(box("other-sought", col_other, [("Reports sought for retrieval", True),
                                                        (_n(c.other.reports_sought), False),
                                                        (f"Reports not retrieved {_n(c.other.reports_not_retrieved)}",
@@ -142,6 +155,7 @@ def layout(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> Diagram:
                     "Identification of new studies via databases and registers"))
     if other:
         d.bands.append((col_other[0], 10, col_other[1], BAND_H, "Identification of new studies via other methods"))
+    spans: list[tuple[float, float]] = []
     for row in rows:
         h = max(b.h for b in row)
         for b in row:
@@ -149,8 +163,12 @@ def layout(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> Diagram:
             if b.key not in ("previous",):
                 b.h = h if len(row) > 1 else b.h
             d.boxes.append(b)
+        spans.append((y, y + h))
         y += h + GAP
     d.height = y - GAP + 14
+    for label, first, last in (("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, 5)):
+        top, bottom = spans[first][0], spans[last][1]
+        d.sides.append((SIDE_X, top, SIDE_W, bottom - top, label))
     by = {b.key: b for b in d.boxes}
 
     def down(a: str, b: str) -> None:
@@ -195,6 +213,12 @@ def to_svg(d: Diagram, *, title: str = "PRISMA 2020 flow diagram") -> str:
             ty = y + h / 2 + 4 + (i - (len(lines) - 1) / 2) * (LINE - 1)
             out.append(f'<text x="{x + w / 2:.1f}" y="{ty:.1f}" text-anchor="middle" font-weight="bold" '
                        f'fill="{TEXT}">{escape(line)}</text>')
+    for x, y, w, h, label in d.sides:
+        cx, cy = x + w / 2, y + h / 2
+        out.append(f'<g data-side="{escape(label)}"><rect x="{x}" y="{y:.1f}" width="{w}" height="{h:.1f}" rx="6" '
+                   f'fill="{BAND_FILL}"/><text x="{cx:.1f}" y="{cy:.1f}" transform="rotate(-90 {cx:.1f} {cy:.1f})" '
+                   f'text-anchor="middle" dominant-baseline="central" font-weight="bold" fill="{TEXT}">'
+                   f'{escape(label)}</text></g>')
     for points in d.arrows:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
         out.append(f'<polyline points="{path}" fill="none" stroke="{LINE_COLOUR}" stroke-width="1.3" '
@@ -227,6 +251,10 @@ def to_png(d: Diagram, *, dpi: int = 150) -> bytes:
         ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=6", fc=BAND_FILL, ec="none"))
         ax.text(x + w / 2, y + h / 2, "\n".join(_band_lines(label, w)), ha="center", va="center", fontsize=FONT,
                 fontweight="bold", color=TEXT, linespacing=1.1)
+    for x, y, w, h, label in d.sides:
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=6", fc=BAND_FILL, ec="none"))
+        ax.text(x + w / 2, y + h / 2, label, ha="center", va="center", rotation=90, fontsize=FONT,
+                fontweight="bold", color=TEXT)
     for points in d.arrows:
         xs, ys = zip(*points, strict=True)
         ax.plot(xs[:-1] + (xs[-1],), ys[:-1] + (ys[-1],), color=LINE_COLOUR, linewidth=1.2)
@@ -242,9 +270,11 @@ def to_png(d: Diagram, *, dpi: int = 150) -> bytes:
     return buf.getvalue()
 
 
-def prisma_svg(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> str:
-    return to_svg(layout(c, reasons), title=f"PRISMA 2020 flow diagram as of {c.as_of:%Y-%m-%d}")
+def prisma_svg(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = (),
+               names: Mapping[str, str] | None = None) -> str:
+    return to_svg(layout(c, reasons, names), title=f"PRISMA 2020 flow diagram as of {c.day:%Y-%m-%d}")
 
 
-def prisma_png(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = ()) -> bytes:
-    return to_png(layout(c, reasons))
+def prisma_png(c: PrismaCounts, reasons: Sequence[tuple[str, str]] = (),
+               names: Mapping[str, str] | None = None) -> bytes:
+    return to_png(layout(c, reasons, names))

@@ -6,8 +6,9 @@ The template is the one for updated reviews with searches of databases, register
 * **Previous studies**: the seed corpus (works of origin ``seed``: the previous version's included
   studies); their *reports* add every other version (preprint/published) linked to them.
 * **Identification via databases and registers**: source records fetched by monitor runs, per
-  source, and from file imports, per database label — counted once per (source, record id) — plus
-  the records a source returned that the protocol's concept filter dropped before storing
+  source, and from file imports, per database label (every record but the seed corpus's own) —
+  counted once per (source, record id) — plus the records a source returned that the protocol's
+  concept filter dropped before storing
   (``counts["filtered_out"]``: *marked ineligible by automation tools*). File imports that carry a
   prior decision (``import --decision``) are the previous version's screening, not new records.
   Labels of registers (``clinicaltrials``, ``ictrp``, ``register…``) are listed as registers.
@@ -28,6 +29,13 @@ The template is the one for updated reviews with searches of databases, register
 
 Merges are applied as the store knows them today (a duplicate found later is a duplicate in every
 past diagram too); records, decisions and filter counts are taken up to ``as_of``.
+
+How it is computed: :func:`load_facts` reads the store once; a :class:`Tally` replays its dated events
+(records found, records filtered out, decisions) in time order, placing each work in the boxes it has
+reached (:func:`work_boxes`, built from steps named after the boxes); the diagram at any moment is read
+off the tally. So :func:`prisma_series` gives the diagram on every day of the review in one pass — the
+dashboard's and the digest's growth series and headline numbers are these counts, and :data:`LABELS`
+says in the words every page prints what each headline number counts.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from livereview.records.vocabulary import display_name
 from livereview.store import screening
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
@@ -50,6 +59,20 @@ OTHER_METHOD_PREFIXES = ("citation", "hand", "website", "organisation", "organiz
 REGISTER_PREFIXES = ("clinicaltrials", "ictrp", "register", "prospero")
 NO_REASON = "no reason recorded"
 OTHER_REASON = "other"
+
+
+#: what each headline number counts, in the words every page prints beside it (dashboard, PRISMA page, digest)
+LABELS: dict[str, str] = {
+    "identified": "records identified from databases and registers since the previous version, "
+                  "before deduplication",
+    "after_deduplication": "new works: records left after removing duplicates and records marked ineligible "
+                           "by automation tools",
+    "records_screened": "records screened: a title/abstract decision (include or exclude) reached",
+    "awaiting_screening": "records awaiting a title/abstract decision",
+    "total_studies": "studies included in the review: the previous version's plus the new ones",
+    "new_studies": "new studies included since the previous version",
+    "previous_studies": "studies included in the previous version",
+}
 
 
 def is_other_method(label: str) -> bool:
@@ -96,6 +119,16 @@ class PrismaCounts:
     total_studies: int = 0
     total_reports: int = 0
 
+    @property
+    def day(self) -> date:
+        """The last day the counts include (``as_of`` is the exclusive end: midnight after it, or now)."""
+        return (self.as_of - timedelta(microseconds=1)).date()
+
+    @property
+    def after_deduplication(self) -> int:
+        """Records left after *records removed before screening* minus the other reasons: the new works."""
+        return self.identified - self.duplicates_removed - self.removed_by_automation
+
     def problems(self) -> list[str]:
         """The template's arithmetic, checked: empty when every box adds up."""
         out = []
@@ -130,8 +163,10 @@ class PrismaCounts:
             ("previous", "Studies included in previous version of review", self.previous_studies),
             ("previous", "Reports of studies included in previous version of review", self.previous_reports),
         ]
-        rows += [("identification", f"Records identified from databases: {k}", v) for k, v in self.databases.items()]
-        rows += [("identification", f"Records identified from registers: {k}", v) for k, v in self.registers.items()]
+        rows += [("identification", f"Records identified from databases: {display_name(k)}", v)
+                 for k, v in self.databases.items()]
+        rows += [("identification", f"Records identified from registers: {display_name(k)}", v)
+                 for k, v in self.registers.items()]
         rows += [
             ("identification", "Records identified (total)", self.identified),
             ("identification", "Duplicate records removed", self.duplicates_removed),
@@ -152,7 +187,7 @@ class PrismaCounts:
             rows += [(section, f"Reports excluded: {k}", v) for k, v in arm.excluded_by_reason.items()]
             rows += [(section, "Studies included", arm.included)]
             if section == "screening":
-                rows += [("other methods", f"Records identified from: {k}", v)
+                rows += [("other methods", f"Records identified from: {display_name(k)}", v)
                          for k, v in self.other_identified.items()]
         rows += [("included", "New studies included in review", self.new_studies),
                  ("included", "Reports of new included studies", self.new_reports),
@@ -191,16 +226,45 @@ def _reason(ballots: list[tuple[screening.Ballot, str | None]], known: Sequence[
     return min(tally, key=lambda k: (-tally[k], order.get(k, len(order))))
 
 
-def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime | date | None = None,
-                  reviewers_required: int = 2) -> PrismaCounts:
-    """Every box of the diagram as of ``as_of`` (default: now); ``reasons`` are the protocol's exclusion ids."""
-    bound = _bound(as_of)
-    out = PrismaCounts(as_of=bound)
+# -- what the counts read, loaded once ---------------------------------------------------------------------------
+#: a screening decision as the counts need it: the ballot, its exclusion reason, whether the report was retrieved
+VoteRow = tuple[screening.Ballot, str | None, bool | None]
+_RECORD, _FILTERED, _DECISION = 0, 1, 2
 
-    # works: identity (merges as known today), kind, origin
+
+@dataclass
+class StoreFacts:
+    """The works as the store knows them today (merges, versions, notices, the previous version) and every
+    dated event the boxes count — records found, records a concept filter dropped, decisions — in time order."""
+
+    canonical: dict[int, int]
+    seed: set[int]
+    previous: set[int]                 # the previous version: seed and works first brought by a prior-screened import
+    versions: Counter[int]             # canonical study -> active works that are another version of it
+    is_version: set[int]
+    is_notice: set[int]
+    events: list[tuple[datetime, int, int, tuple[Any, ...]]]   # (when as naive UTC, kind, row id, payload)
+
+
+def _canonical_map(parent: dict[int, int | None]) -> dict[int, int]:
+    """Every work -> the work it was merged into, following chains (merges as known today)."""
+    canon: dict[int, int] = {}
+    for wid in parent:
+        seen, w = [], wid
+        while parent.get(w) is not None and w not in seen and w not in canon:
+            seen.append(w)
+            w = parent[w]  # type: ignore[assignment]
+        w = canon.get(w, w)
+        for s in [*seen, wid]:
+            canon[s] = w
+    return canon
+
+
+def load_facts(session: Session, bound: datetime) -> StoreFacts:
+    """One read of everything the counts need up to ``bound`` (records, filter counts and decisions before it)."""
     parent: dict[int, int | None] = {}
     version_of: dict[int, int] = {}
-    kind: dict[int, str] = {}
+    notices: set[int] = set()
     origin: dict[int, str] = {}
     first_import: dict[int, int | None] = {}
     for wid, merged_into, vof, status, orig, imp in session.execute(select(
@@ -209,145 +273,264 @@ def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime |
         if vof is not None:
             version_of[wid] = vof
         if status == screening.NOTICE:
-            kind[wid] = "notice"
+            notices.add(wid)
         origin[wid] = orig
         first_import[wid] = imp
-
-    canon: dict[int, int] = {}
-
-    def canonical(wid: int) -> int:
-        if wid in canon:
-            return canon[wid]
-        seen, w = [], wid
-        while parent.get(w) is not None and w not in seen:
-            seen.append(w)
-            w = parent[w]  # type: ignore[assignment]
-        for s in seen:
-            canon[s] = w
-        canon[wid] = w
-        return w
-
-    imports = {i.id: i for i in session.scalars(select(Import))}
-    prior_imports = {i for i, imp in imports.items() if imp.decision}
+    canon = _canonical_map(parent)
+    labels = {i: source for i, source in session.execute(select(Import.id, Import.source))}
+    prior = {i for i, decision in session.execute(select(Import.id, Import.decision)) if decision}
     seed = {w for w, o in origin.items() if o == "seed" and parent[w] is None}
-    previous_set = seed | {w for w, imp in first_import.items() if imp in prior_imports and parent[w] is None}
-
-    # previous version
-    out.previous_studies = len(seed)
-    out.previous_reports = len(seed) + sum(1 for w, v in version_of.items()
-                                           if parent[w] is None and canonical(v) in seed)
-
-    # identification: distinct (source, record id) per arm
-    db_records: dict[str, set[str]] = defaultdict(set)
-    other_records: dict[str, set[str]] = defaultdict(set)
-    db_works: Counter[int] = Counter()
-    other_works: set[int] = set()
-    seen_keys: set[tuple[str, str]] = set()
-    rows = session.execute(select(SourceRecord.source, SourceRecord.source_id, SourceRecord.work_id,
-                                  SourceRecord.run_id, SourceRecord.import_id)
-                           .where(SourceRecord.fetched_at < bound).order_by(SourceRecord.id))
-    for source, source_id, wid, run_id, import_id in rows:
-        if run_id is None and import_id is None:
+    previous = seed | {w for w, imp in first_import.items() if imp in prior and parent[w] is None}
+    versions: Counter[int] = Counter(canon[v] for w, v in version_of.items() if parent[w] is None and v in canon)
+    events: list[tuple[datetime, int, int, tuple[Any, ...]]] = []
+    for rid, source, source_id, wid, run_id, import_id, at in session.execute(select(
+            SourceRecord.id, SourceRecord.source, SourceRecord.source_id, SourceRecord.work_id, SourceRecord.run_id,
+            SourceRecord.import_id, SourceRecord.fetched_at).where(SourceRecord.fetched_at < bound)):
+        if run_id is None and import_id is None and origin.get(wid) == "seed":
             continue                           # the seed corpus: the previous version
-        if import_id in prior_imports:
+        if import_id in prior:
             continue                           # the previous version's screening, imported with its decisions
-        label = imports[import_id].source if import_id is not None and run_id is None else source
-        key = (label, source_id)
-        if key in seen_keys:
-            continue
-        seen_keys.add(key)
-        w = canonical(wid)
-        if is_other_method(label):             # file imports so labelled, and the monthly citation chase
-            other_records[label].add(source_id)
-            other_works.add(w)
-        else:
-            db_records[label].add(source_id)
-            db_works[w] += 1
-    filtered = Counter()
-    for src, counts in session.execute(select(SourceRun.source, SourceRun.counts).where(
-            SourceRun.started_at < bound)):
+        label = labels[import_id] if import_id is not None and run_id is None else source
+        events.append((_utc(at), _RECORD, rid, (label, source_id, canon.get(wid, wid))))
+    for sid, source, counts, at in session.execute(select(SourceRun.id, SourceRun.source, SourceRun.counts,
+                                                          SourceRun.started_at).where(SourceRun.started_at < bound)):
         n = int((counts or {}).get("filtered_out") or 0)
         if n:
-            filtered[src] += n
-    for label in sorted(set(db_records) | {f for f in filtered if not is_other_method(f)}):
-        n = len(db_records.get(label, ())) + filtered.get(label, 0)
-        (out.registers if is_register(label) else out.databases)[label] = n
-    out.identified = sum(out.databases.values()) + sum(out.registers.values())
-    out.removed_by_automation = sum(n for label, n in filtered.items() if not is_other_method(label))
-    stored = sum(db_works.values())
-    new_db_works = {w for w in db_works if w not in previous_set}
-    out.duplicates_removed = stored - len(new_db_works)
-    others_kind: Counter[str] = Counter()
-
-    # decisions up to as_of, by canonical work
-    ballots: dict[int, list[tuple[screening.Ballot, str | None, bool | None]]] = defaultdict(list)
+            events.append((_utc(at), _FILTERED, sid, (source, n)))
     for d in session.execute(select(Decision.id, Decision.work_id, Decision.reviewer, Decision.stage,
                                     Decision.decision, Decision.is_final, Decision.decided_at, Decision.reason,
                                     Decision.report_retrieved).where(Decision.decided_at < bound)):
-        ballots[canonical(d.work_id)].append(
-            (screening.Ballot(d.reviewer, d.stage, d.decision, d.is_final, as_utc(d.decided_at), d.id),  # type: ignore[arg-type]
-             d.reason, d.report_retrieved))
+        at = _utc(d.decided_at)
+        vote = (screening.Ballot(d.reviewer, d.stage, d.decision, d.is_final, at, d.id), d.reason, d.report_retrieved)
+        events.append((at, _DECISION, d.id, (canon.get(d.work_id, d.work_id), vote)))
+    events.sort()   # by time, then kind and row id (unique: the payloads are never compared)
+    return StoreFacts(canon, seed, previous, versions, set(version_of), notices, events)
 
-    def follow(w: int, arm: Arm) -> str:
-        """Place one work that reached 'reports sought' in its arm; returns its outcome."""
-        arm.reports_sought += 1
-        ft = [b for b in ballots.get(w, []) if b[0].stage == "full-text"]
-        said = [b for b in ft if b[0].decision != screening.WITHDRAWN]
-        latest = max(said, key=lambda b: (b[0].decided_at, b[0].seq)) if said else None
-        outcome = screening._stage_outcome([b for b, _, _ in ft], reviewers_required)
-        if latest is not None and latest[2] is False and outcome != "include":
-            arm.reports_not_retrieved += 1
-            return "not-retrieved"
-        if outcome == "include":
-            arm.reports_assessed += 1
-            arm.included += 1
-            return "include"
-        if outcome == "exclude":
-            arm.reports_assessed += 1
-            arm.reports_excluded += 1
-            r = _reason([(b, reason) for b, reason, _ in ft], reasons)
-            arm.excluded_by_reason[r] = arm.excluded_by_reason.get(r, 0) + 1
-            return "exclude"
-        arm.awaiting_assessment += 1
-        return "awaiting"
 
-    included: set[int] = set()
-    for w in sorted(new_db_works):
-        votes = ballots.get(w, [])
-        if not votes and (w in version_of or kind.get(w) == "notice"):
-            others_kind["other version of a study already held" if w in version_of else
-                        "retraction or correction notice"] += 1
-            continue
-        ta = screening._stage_outcome([b for b, _, _ in votes if b.stage == "title-abstract"], reviewers_required)
-        has_ft = screening._stage_outcome([b for b, _, _ in votes if b.stage == "full-text"],
-                                          reviewers_required) is not None
-        if has_ft or ta == "include":
-            out.records_screened += 1
-            if follow(w, out.db) == "include":
-                included.add(w)
-        elif ta == "exclude":
-            out.records_screened += 1
-            out.records_excluded += 1
+def _utc(value: datetime) -> datetime:
+    """Naive UTC, cheaply: SQLite hands back naive UTC already (most rows), PostgreSQL aware values."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+# -- the boxes a single work passes through -----------------------------------------------------------------------
+def _outcome(votes: Sequence[VoteRow], stage: str, required: int) -> str | None:
+    """The screening rules' outcome of one stage (store.screening, the one place they live)."""
+    return screening._stage_outcome([b for b, _, _ in votes if b.stage == stage], required)
+
+
+def records_removed_for_other_reasons(w: int, votes: Sequence[VoteRow], facts: StoreFacts) -> str | None:
+    """*Records removed for other reasons*: another version of a study already held, or a notice, nobody screened."""
+    if votes:
+        return None
+    if w in facts.is_version:
+        return "other version of a study already held"
+    if w in facts.is_notice:
+        return "retraction or correction notice"
+    return None
+
+
+def records_screened(votes: Sequence[VoteRow], required: int) -> str:
+    """*Records screened* → *records excluded*, or on to *reports sought*; or still awaiting screening."""
+    if _outcome(votes, "full-text", required) is not None or _outcome(votes, "title-abstract", required) == "include":
+        return "sought"
+    if _outcome(votes, "title-abstract", required) == "exclude":
+        return "excluded"
+    return "awaiting"
+
+
+def reports_assessed_for_eligibility(votes: Sequence[VoteRow], required: int, reasons: Sequence[str]) -> str:
+    """From *reports sought*: not retrieved, included, excluded (``exclude:<reason>``) or awaiting assessment."""
+    ft = [v for v in votes if v[0].stage == "full-text"]
+    said = [v for v in ft if v[0].decision != screening.WITHDRAWN]
+    latest = max(said, key=lambda v: (v[0].decided_at, v[0].seq)) if said else None
+    outcome = _outcome(ft, "full-text", required)
+    if latest is not None and latest[2] is False and outcome != "include":
+        return "not-retrieved"
+    if outcome == "include":
+        return "include"
+    if outcome == "exclude":
+        return "exclude:" + _reason([(b, reason) for b, reason, _ in ft], reasons)
+    return "awaiting"
+
+
+def _arm_path(arm: str, votes: Sequence[VoteRow], w: int, facts: StoreFacts, required: int,
+              reasons: Sequence[str]) -> Counter[str]:
+    """The boxes one work fills from *reports sought for retrieval* on, in one arm (``db`` or ``other``)."""
+    boxes = Counter({f"{arm}.sought": 1})
+    result = reports_assessed_for_eligibility(votes, required, reasons)
+    if result == "not-retrieved":
+        boxes[f"{arm}.not_retrieved"] += 1
+    elif result == "awaiting":
+        boxes[f"{arm}.awaiting"] += 1
+    else:
+        boxes[f"{arm}.assessed"] += 1
+        if result == "include":
+            boxes.update({f"{arm}.included": 1, "new_studies": 1, "new_reports": 1 + facts.versions[w]})
         else:
-            out.awaiting_screening += 1
-    out.removed_other = sum(others_kind.values())
-    out.removed_other_by_kind = dict(sorted(others_kind.items()))
+            boxes.update({f"{arm}.excluded": 1, f"{arm}.reason:{result.removeprefix('exclude:')}": 1})
+    return boxes
 
-    # other methods: works no database found, straight to reports sought
-    out.other_identified = {k: len(v) for k, v in sorted(other_records.items())}
-    for w in sorted(other_works - set(db_works) - previous_set):
-        if follow(w, out.other) == "include":
-            included.add(w)
 
-    for arm in (out.db, out.other):
-        arm.excluded_by_reason = {k: arm.excluded_by_reason[k] for k in
-                                  [*reasons, OTHER_REASON, NO_REASON] if k in arm.excluded_by_reason}
-    out.new_studies = len(included)
-    out.new_reports = len(included) + sum(1 for w, v in version_of.items()
-                                          if parent[w] is None and canonical(v) in included)
+def work_boxes(w: int, *, in_db: bool, in_other: bool, votes: Sequence[VoteRow], facts: StoreFacts, required: int,
+               reasons: Sequence[str]) -> Counter[str]:
+    """Every box one (canonical) work counts in, given what was known of it at the time."""
+    if w in facts.previous:
+        return Counter()
+    if in_db:
+        kind = records_removed_for_other_reasons(w, votes, facts)
+        if kind is not None:
+            return Counter({"removed_other:" + kind: 1})
+        screened = records_screened(votes, required)
+        if screened == "awaiting":
+            return Counter({"awaiting_screening": 1})
+        if screened == "excluded":
+            return Counter({"screened": 1, "excluded": 1})
+        return Counter({"screened": 1}) + _arm_path("db", votes, w, facts, required, reasons)
+    if in_other:   # found by other methods only: straight to reports sought
+        return _arm_path("other", votes, w, facts, required, reasons)
+    return Counter()
+
+
+# -- the running tally: events in time order, the diagram read off at any moment --------------------------------
+class Tally:
+    """The diagram's boxes as the events up to now fill them; :meth:`counts` reads a :class:`PrismaCounts` off."""
+
+    def __init__(self, facts: StoreFacts, reasons: Sequence[str], required: int) -> None:
+        self.facts, self.reasons, self.required = facts, list(reasons), required
+        self.keys: set[tuple[str, str]] = set()
+        self.db_records: Counter[str] = Counter()
+        self.other_records: Counter[str] = Counter()
+        self.filtered: Counter[str] = Counter()
+        self.db_works: Counter[int] = Counter()
+        self.db_keys = 0                  # database records counted (after the once-per-record rule)
+        self.new_db_works = 0             # works they belong to, outside the previous version
+        self.other_works: set[int] = set()
+        self.votes: dict[int, list[VoteRow]] = defaultdict(list)
+        self.boxes: dict[int, Counter[str]] = {}
+        self.totals: Counter[str] = Counter()
+        self.dirty: set[int] = set()      # works an event touched since the diagram was last read
+
+    def apply(self, kind: int, payload: tuple[Any, ...]) -> None:
+        """One event; the works it touches are placed again when the diagram is next read (:meth:`counts`)."""
+        if kind == _RECORD:
+            label, source_id, w = payload
+            if (label, source_id) in self.keys:
+                return
+            self.keys.add((label, source_id))
+            if is_other_method(label):      # file imports so labelled, and the monthly citation chase
+                self.other_records[label] += 1
+                self.other_works.add(w)
+            else:
+                self.db_records[label] += 1
+                if not self.db_works[w] and w not in self.facts.previous:
+                    self.new_db_works += 1
+                self.db_works[w] += 1
+                self.db_keys += 1
+        elif kind == _FILTERED:
+            label, n = payload
+            self.filtered[label] += n
+            return
+        else:
+            w, vote = payload
+            self.votes[w].append(vote)
+        self.dirty.add(w)
+
+    def _place(self, w: int) -> None:
+        new = work_boxes(w, in_db=self.db_works[w] > 0, in_other=w in self.other_works, votes=self.votes.get(w, []),
+                         facts=self.facts, required=self.required, reasons=self.reasons)
+        totals = self.totals
+        for key, n in self.boxes.get(w, {}).items():
+            totals[key] -= n
+        for key, n in new.items():
+            totals[key] += n
+        self.boxes[w] = new
+
+    def counts(self, as_of: datetime) -> PrismaCounts:
+        for w in self.dirty:
+            self._place(w)
+        self.dirty.clear()
+        out = PrismaCounts(as_of=as_of)
+        previous_studies(out, self.facts)
+        records_identified(out, self)
+        records_removed_before_screening(out, self)
+        screening_boxes(out, self.totals)
+        out.other_identified = dict(sorted(self.other_records.items()))
+        for arm, name in ((out.db, "db"), (out.other, "other")):
+            reports_boxes(arm, name, self.totals, self.reasons)
+        studies_included(out, self.totals)
+        return out
+
+
+def previous_studies(out: PrismaCounts, facts: StoreFacts) -> None:
+    """*Studies included in previous version* and their *reports* (every other version linked to them)."""
+    out.previous_studies = len(facts.seed)
+    out.previous_reports = len(facts.seed) + sum(facts.versions[s] for s in facts.seed)
+
+
+def records_identified(out: PrismaCounts, tally: Tally) -> None:
+    """*Records identified from databases / registers*: distinct records per label, plus those filtered out."""
+    for label in sorted(set(tally.db_records) | {f for f in tally.filtered if not is_other_method(f)}):
+        n = tally.db_records.get(label, 0) + tally.filtered.get(label, 0)
+        (out.registers if is_register(label) else out.databases)[label] = n
+    out.identified = sum(out.databases.values()) + sum(out.registers.values())
+
+
+def records_removed_before_screening(out: PrismaCounts, tally: Tally) -> None:
+    """*Duplicates*, *marked ineligible by automation tools* and *removed for other reasons*."""
+    out.removed_by_automation = sum(n for label, n in tally.filtered.items() if not is_other_method(label))
+    out.duplicates_removed = tally.db_keys - tally.new_db_works
+    by_kind = {k.removeprefix("removed_other:"): n for k, n in tally.totals.items()
+               if k.startswith("removed_other:") and n}
+    out.removed_other_by_kind = dict(sorted(by_kind.items()))
+    out.removed_other = sum(by_kind.values())
+
+
+def screening_boxes(out: PrismaCounts, totals: Counter[str]) -> None:
+    """*Records screened*, *records excluded*, and the living review's *awaiting screening*."""
+    out.records_screened, out.records_excluded = totals["screened"], totals["excluded"]
+    out.awaiting_screening = totals["awaiting_screening"]
+
+
+def reports_boxes(arm: Arm, name: str, totals: Counter[str], reasons: Sequence[str]) -> None:
+    """*Reports sought*, *not retrieved*, *assessed for eligibility*, *excluded* (per reason), *included*."""
+    arm.reports_sought, arm.reports_not_retrieved = totals[f"{name}.sought"], totals[f"{name}.not_retrieved"]
+    arm.awaiting_assessment, arm.reports_assessed = totals[f"{name}.awaiting"], totals[f"{name}.assessed"]
+    arm.reports_excluded, arm.included = totals[f"{name}.excluded"], totals[f"{name}.included"]
+    prefix = f"{name}.reason:"
+    arm.excluded_by_reason = {k: totals[prefix + k] for k in [*reasons, OTHER_REASON, NO_REASON]
+                              if totals[prefix + k]}
+
+
+def studies_included(out: PrismaCounts, totals: Counter[str]) -> None:
+    """*New studies included* and their reports; *total studies* = previous + new (and reports likewise)."""
+    out.new_studies, out.new_reports = totals["new_studies"], totals["new_reports"]
     out.total_studies = out.previous_studies + out.new_studies
     out.total_reports = out.previous_reports + out.new_reports
+
+
+def prisma_series(session: Session, reasons: Sequence[str], bounds: Sequence[datetime], *,
+                  reviewers_required: int = 2, facts: StoreFacts | None = None) -> list[PrismaCounts]:
+    """The diagram at each of ``bounds`` (ascending), from one read and one pass over the events in time order:
+    the dashboard's and the digest's growth series are these counts, day by day."""
+    if not bounds:
+        return []
+    facts = facts or load_facts(session, bounds[-1])
+    tally = Tally(facts, reasons, reviewers_required)
+    out: list[PrismaCounts] = []
+    events, i = facts.events, 0
+    for bound in bounds:
+        naive = _utc(bound)
+        while i < len(events) and events[i][0] < naive:
+            tally.apply(events[i][1], events[i][3])
+            i += 1
+        out.append(tally.counts(bound))
     return out
+
+
+def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime | date | None = None,
+                  reviewers_required: int = 2) -> PrismaCounts:
+    """Every box of the diagram as of ``as_of`` (default: now); ``reasons`` are the protocol's exclusion ids."""
+    return prisma_series(session, reasons, [_bound(as_of)], reviewers_required=reviewers_required)[0]
 
 
 # -- a cache for the web pages: the counts change only when records, decisions or merges do --------------------

@@ -9,7 +9,7 @@ from livereview.reports.growth import BASELINE
 from livereview.store.clock import utcnow
 from livereview.store.db import reading, transaction
 from livereview.store.merge import merge_works
-from livereview.store.models import Notice, Work
+from livereview.store.models import Notice, SourceRecord, Work
 from livereview.store.runs import register_protocol, start_run, start_source_run
 from livereview.store.screening import record_decision
 
@@ -46,8 +46,9 @@ def test_candidates_are_the_periods_new_open_works_with_every_source_that_found_
                                                          ("10.5555/cand.1", ["crossref", "pubmed"])]
     assert c.counts.as_dict() == {
         "new_candidates": 2, "new_by_source": {"crossref": 1, "pubmed": 2}, "duplicates_removed": 3,
-        "duplicates_by_kind": {"already-queued": 1, "in-corpus": 1, "update": 1}, "identified": 54, "screened": 51,
-        "included": 50}
+        "duplicates_by_kind": {"already-queued": 1, "in-corpus": 1, "update": 1}, "identified": 5, "screened": 1,
+        "included": 50}   # the PRISMA boxes: 5 records identified (the two found for a seed study are the previous
+    #                      version's), 1 record screened (excluded), 50 studies included (all from the previous version)
     assert c.more == 0
 
 
@@ -60,7 +61,8 @@ def test_a_work_merged_away_is_neither_a_candidate_nor_counted_as_identified(sto
         merge_works(s, kept, gone, rule="test", actor="ann")
     c = collect_now(store, protocol, period_until_now(start))
     assert [i.pmid for i in c.candidates] == ["40000001"]
-    assert c.counts.identified == 51
+    # two records identified (before deduplication), one new work after it: the merged-away work is not counted
+    assert (c.counts.identified, c.growth.records[-1], c.growth.identified[-1]) == (2, 2, 1)
 
 
 def test_candidates_are_newest_first_capped_and_a_ranker_can_reorder_them(store, protocol, make_record, ingest_into):
@@ -160,10 +162,11 @@ def test_growth_is_cumulative_identified_and_included_per_day(store, protocol, m
     old = datetime(2025, 6, 1, 12, tzinfo=UTC)
     with transaction(store) as s:
         s.execute(update(Work).where(Work.pmid == "40000001").values(created_at=old))
+        s.execute(update(SourceRecord).where(SourceRecord.pmid == "40000001").values(fetched_at=old))
     c = collect_now(store, protocol, period_until_now(utcnow()))
     today = utcnow().date()
     # the 50 seed studies are the previous version: the starting level at the baseline, not a spike on the day
-    # `init` loaded them; identified counts the new works found since then
+    # `init` loaded them; identified counts the new works found since then (on the day their record was found)
     assert c.growth.days == [BASELINE, date(2025, 6, 1), today]
     assert c.growth.identified == [0, 1, 2]
     assert c.growth.included == [50, 50, 50]

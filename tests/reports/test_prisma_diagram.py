@@ -32,7 +32,8 @@ def _boxes(svg: str) -> dict[str, str]:
 def test_the_svg_parses_and_every_box_shows_the_store_s_number(counts, protocol):
     boxes = _boxes(prisma_svg(counts, protocol.exclusion_reasons))
     assert "(n = 50)" in boxes["previous"] and "(n = 51)" in boxes["previous"]
-    assert "Databases (n = 18)" in boxes["identified"] and "pubmed (n = 11)" in boxes["identified"]
+    assert "Databases (n = 18)" in boxes["identified"] and "PubMed (n = 11)" in boxes["identified"]
+    assert "Europe PMC" not in boxes["identified"] and "pubmed" not in boxes["identified"]   # printed names only
     assert "Duplicate records removed (n = 6)" in boxes["removed"]
     assert "automation tools (n = 3)" in boxes["removed"]
     assert boxes["screened"] == "Records screened (n = 6)"
@@ -42,7 +43,7 @@ def test_the_svg_parses_and_every_box_shows_the_store_s_number(counts, protocol)
     assert boxes["assessed"] == "Reports assessed for eligibility (n = 3)"
     assert "E1-language: not in English (n = 1)" in boxes["reports-excluded"]
     assert "Total studies included in review (n = 52)" in boxes["total"]
-    assert "citation-searching (n = 2)" in boxes["other-identified"]
+    assert "Citation searching (n = 2)" in boxes["other-identified"]
 
 
 def test_rows_line_up_and_arrows_join_boxes(counts):

@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from prisma_history import D2, D3, REASONS, build_history, vote
+from prisma_history import D1, D2, D3, REASONS, build_history, vote
 
 from livereview.store.db import reading, transaction
 from livereview.store.prisma import cached_prisma_counts, prisma_counts
@@ -88,3 +88,24 @@ def test_works_the_citation_chase_found_are_counted_under_other_methods_not_data
     assert c.removed_by_automation == 3
     assert c.other_identified == {"citation-chase": 2, "citation-searching": 2}
     assert c.problems() == []
+
+
+def test_the_diagram_on_any_day_from_one_pass_equals_the_diagram_counted_for_that_day(history):
+    """prisma_series replays the store's events once; every point must equal a count made for that moment alone,
+    including a conflict settled by a changed vote and that vote withdrawn again (the record leaves 'screened')."""
+    from datetime import UTC, datetime, timedelta
+
+    from livereview.store.prisma import prisma_series
+
+    with transaction(history) as s:
+        vote(s, 3, "title-abstract", "include", "bob", when=D3 + timedelta(hours=1))    # the conflict settles
+        vote(s, 3, "title-abstract", "withdrawn", "bob", when=D3 + timedelta(hours=3))  # and opens again
+    bounds = [datetime(2026, 1, 1, tzinfo=UTC), D1 + timedelta(seconds=1), D2, D2 + timedelta(days=1),
+              D3 + timedelta(hours=1, minutes=30), D3 + timedelta(hours=2, minutes=30), D3 + timedelta(days=1)]
+    with reading(history) as s:
+        series = prisma_series(s, REASONS, bounds)
+        single = [prisma_counts(s, REASONS, as_of=b) for b in bounds]
+    assert [c.as_dict() for c in series] == [c.as_dict() for c in single]
+    screened = [c.records_screened for c in series]
+    assert screened[4] == screened[5] == screened[6] + 1   # in, then out again on withdrawal
+    assert all(c.problems() == [] for c in series)

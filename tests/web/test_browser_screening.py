@@ -139,8 +139,9 @@ def test_three_reviewers_disagree_blind_an_admin_resolves_and_kappa_and_audit_sh
 
     admin.goto(url + "/agreement")
     overall = admin.locator("[data-stage=title-abstract] tr.overall")
-    assert "fleiss" in overall.inner_text()
+    assert "Fleiss' κ over the same 3 records" in admin.locator("[data-stage=title-abstract] .kpis").inner_text()
     assert re.fullmatch(r"-?\d\.\d{3}", overall.locator(".kappa").inner_text())
+    assert re.fullmatch(r"-?\d\.\d{3}", overall.locator(".alpha").inner_text())
     shot(admin, "agreement")
     assert pages["ann"].goto(url + "/agreement").status == 403  # kappa is for admins
 

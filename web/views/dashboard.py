@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from livereview.records.vocabulary import display_name
 from livereview.reports.charts import cumulative_svg, per_run_svg
-from livereview.reports.dashboard import PAGES, Dashboard, cached, collect, dashboard_version
+from livereview.reports.dashboard import PAGES, Dashboard, collect, dashboard_version
 from livereview.store.accounts import User, WebSession
+from livereview.store.cache import cached
 from livereview.store.db import reading
 from livereview.web.context import get_db, optional_session, render, state
 from livereview.web.errors import LoginRequired
@@ -81,12 +83,13 @@ def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, A
     sources = list(st.protocol.enabled_sources)
 
     manual = {name: m.refresh_days for name, m in st.protocol.manual.items()}
+    required = st.reviewers_required
 
     def make() -> Dashboard:
         with reading(st.engine) as session:
-            return collect(session, enabled_sources=sources, manual_refresh=manual)
+            return collect(session, enabled_sources=sources, manual_refresh=manual, reviewers_required=required)
 
-    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources)), dashboard_version(db), make)
+    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources), required), dashboard_version(db), make)
 
 
 def _page(request: Request, db: Session, user: User | None, *, public: bool) -> Response:
@@ -96,7 +99,10 @@ def _page(request: Request, db: Session, user: User | None, *, public: bool) -> 
     expansions = set(st.protocol.expansions)
     labels = {name: exp.label for name, exp in st.protocol.expansions.items()}
     labels |= {name: m.label for name, m in st.protocol.manual.items()}
-    return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public,
+    manual = {name: m.label for name, m in st.protocol.manual.items()}
+    shown = {y.name for y in dash.sources} | {h.source for h in dash.health}
+    names = {name: display_name(name, manual) for name in shown}   # PubMed, Europe PMC, …: not the slugs
+    return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public, names=names,
                   next_run=when, next_run_note=what, expansions=expansions, labels=labels,
                   chart_version=abs(hash(version)) % 10**10, today=date.today(), stale=stale,
                   computed_at=computed_at)

@@ -12,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from livereview.reports import prisma_files
-from livereview.reports.dashboard import PAGES, cached
+from livereview.reports.dashboard import PAGES
 from livereview.reports.prisma_diagram import prisma_png, prisma_svg
 from livereview.store.accounts import User
+from livereview.store.cache import cached
 from livereview.store.clock import as_utc
 from livereview.store.db import reading
 from livereview.store.models import Run
-from livereview.store.prisma import cached_prisma_counts, prisma_counts, store_version
+from livereview.store.prisma import LABELS, cached_prisma_counts, prisma_counts, store_version
 from livereview.web.context import get_db, render, state
 from livereview.web.errors import BadRequest
 from livereview.web.views.dashboard import viewer
@@ -40,6 +41,11 @@ def _as_of(value: str) -> date | None:
     return day
 
 
+def display_names(request: Request) -> dict[str, str]:
+    """The protocol's own labels of its manual databases: the diagram prints them instead of the slugs."""
+    return {name: m.label for name, m in state(request).protocol.manual.items()}
+
+
 def _counts(request: Request, db: Session, day: date | None, version: tuple):  # noqa: ANN202
     st = state(request)
     reasons = [r for r, _ in st.protocol.exclusion_reasons]
@@ -58,12 +64,14 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
     # the page answers at once with the last diagram while a changed store is recounted (downloads are exact)
     c, stale, computed_at, version = PAGES.get(("prisma", str(st.engine.url), day, tuple(reasons)),
                                                store_version(db), make)
-    svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons))
+    names = display_names(request)
+    svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons, names))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
         select(func.min(Run.started_at)).group_by(func.date(Run.started_at)))}, reverse=True)[:60]
     figure = Markup(svg)  # noqa: S704 - reports.prisma_diagram escapes every label (tests/reports)
     return render(request, "prisma.html", user=user, title="PRISMA 2020", c=c, svg=figure, as_of=day,
-                  updates=updates, public=public, problems=c.problems(), stale=stale, computed_at=computed_at,
+                  updates=updates, today=date.today(), labels=LABELS, public=public, problems=c.problems(),
+                  stale=stale, computed_at=computed_at,
                   base="public_prisma_file" if public else "prisma_file")
 
 
@@ -88,14 +96,14 @@ def _file(request: Request, db: Session, fmt: str, as_of: str) -> Response:
     reasons = state(request).protocol.exclusion_reasons
     key = ("prisma", fmt, str(state(request).engine.url), version, day)
     if fmt == "svg":
-        body: str | bytes = cached(key, lambda: prisma_svg(c, reasons))
+        body: str | bytes = cached(key, lambda: prisma_svg(c, reasons, display_names(request)))
     elif fmt == "png":
-        body = cached(key, lambda: prisma_png(c, reasons))
+        body = cached(key, lambda: prisma_png(c, reasons, display_names(request)))
     elif fmt == "csv":
         body = prisma_files.to_csv(c)
     else:
         body = prisma_files.to_json(c)
-    name = f"prisma-{c.as_of:%Y-%m-%d}.{fmt}"
+    name = f"prisma-{c.day:%Y-%m-%d}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
