@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from livereview import __version__
 from livereview.cli import logs
 from livereview.cli import reports as reports_cli
+from livereview.cli.backup import backup, restore
 from livereview.cli.demo import demo
 from livereview.cli.digest import digest
 from livereview.cli.simulate import rank, simulate
@@ -560,6 +561,8 @@ app.command("web")(web)
 app.add_typer(user_app, name="user")
 app.command("simulate")(simulate)
 app.command("rank")(rank)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 def _parse_date(value: str | None) -> date | None:
