@@ -53,6 +53,8 @@ def current_votes(decisions: list[Decision], stage: str) -> dict[str, Decision]:
 
 
 def stage_view(work: Work, decisions: list[Decision], user: User, stage: str) -> StageView:
+    if stage not in CONFLICTS:  # a form's stage is the user's text: an unknown one is a bad request, not a 500
+        raise BadRequest(f"unknown stage {stage[:40]!r}")
     votes = current_votes(decisions, stage)
     mine = votes.get(user.name)
     finals = [d for d in decisions if d.stage == stage and d.is_final]
