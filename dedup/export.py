@@ -6,6 +6,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from livereview.csvout import CsvWriter
 from livereview.dedup.pipeline import DedupResult
 from livereview.records.model import Record
 
@@ -17,6 +18,6 @@ def write_groups_csv(records: Sequence[Record], result: DedupResult, path: str |
     """
     with open(path, "w", newline="", encoding="utf-8") as fh:
         fh.write("merged_ids\n")
-        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer = CsvWriter(fh, quoting=csv.QUOTE_ALL)
         for group in result.groups:
             writer.writerow([";".join(records[i].stable_id() for i in group)])

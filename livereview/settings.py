@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     maintainer_email: str | None = Field(
         None, description="Who is alerted when a scheduled run fails; default: the first digest recipient.")
     base_url: str | None = Field(None, description="Public URL of the web app, used for links in digests.")
+    backup_dir: Path | None = Field(
+        None, description="Folder of the nightly backups (`nightly-backup` deployment); default `<data dir>/backups`.")
+    backup_keep: int = Field(14, ge=1, description="Nightly backups kept; older ones are deleted after a new one is "
+                             "written.")
     log_level: str = Field("INFO", description="Logging level of the CLI and flows.")
     secret_key: SecretStr | None = Field(
         None, description="Web app: key that signs session cookies and CSRF tokens (32+ characters). Required by "
@@ -124,6 +128,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'livereview.db').resolve()}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or (self.data_dir / "backups")
 
     @property
     def resolved_outbox_dir(self) -> Path:

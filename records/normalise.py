@@ -16,8 +16,9 @@ from urllib.parse import unquote
 _DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[A-Za-z!?][^<>]{0,500}>")  # a tag starts with a letter, /, ! or ?: "p < 0.05 > 3" survives
-# C0 controls other than tab, LF, VT, FF, CR and the separators \x1c-\x1f (those are whitespace), and DEL: never text
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+# C0 controls other than tab, LF, VT, FF, CR and the separators \x1c-\x1f (those are whitespace), DEL, and the C1
+# controls but NEL (U+0085, a line break: whitespace): never text. U+009B (CSI) starts a terminal escape sequence.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 #: an ISSN token: 8 characters, the hyphen optional, not part of a longer run (an ISBN, a phone number)
 _ISSN_RE = re.compile(r"(?<![\dXx-])(\d{4})-?(\d{3}[\dXx])(?![\dXx-])")

@@ -7,9 +7,10 @@ are kept as they are. Our label: included → 1, excluded → 0, anything still 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
+
+from livereview.csvout import CsvWriter
 
 ASREVIEW_COLUMNS = ("record_id", "title", "abstract", "authors", "keywords", "year", "journal", "doi", "url",
                     "pmid", "included", "livereview_status")
@@ -21,7 +22,7 @@ def asreview_label(status: str) -> str:
 
 def write_asreview_csv(rows: Iterable[dict[str, Any]], fh: TextIO) -> int:
     """One row per work; authors and keywords joined with '; ' (ASReview splits on it)."""
-    w = csv.DictWriter(fh, fieldnames=ASREVIEW_COLUMNS, lineterminator="\n")
+    w = CsvWriter(fh, ASREVIEW_COLUMNS)
     w.writeheader()
     n = 0
     for r in rows:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
+from livereview.csvout import CsvWriter
 from livereview.store.prisma import PrismaCounts
 
 
 def to_csv(c: PrismaCounts) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = CsvWriter(buf)
     w.writerow(["as_of", "section", "box", "n"])
     for section, box, n in c.rows():
         w.writerow([c.as_of.strftime("%Y-%m-%d"), section, box, n])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Sequence
 from html import escape
 
+from livereview.csvout import CsvWriter
 from livereview.store.searchlog import COLUMNS, DEDUP_METHOD, SearchLogEntry
 
 HEAD = ("date", "database", "platform", "query", "window", "limits and filters", "found", "after dedup", "new")
@@ -14,7 +15,7 @@ HEAD = ("date", "database", "platform", "query", "window", "limits and filters",
 
 def to_csv(entries: Sequence[SearchLogEntry]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = CsvWriter(buf, COLUMNS)
     w.writeheader()
     for e in entries:
         w.writerow(e.as_row())
@@ -30,8 +31,15 @@ def _query(e: SearchLogEntry) -> str:
     return name + (e.query or ("not recorded (add one with `import --query`)" if e.kind == "import" else "—"))
 
 
+#: what a Markdown viewer would render rather than show: emphasis, code spans, links and images, table cells
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|!~#])")
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>").replace("`", "\\`")
+    """Text shown as it is by any Markdown viewer: HTML (a ``<script>`` in a query) as entities, Markdown's own
+    characters backslash-escaped, line breaks as ``<br>`` (the only markup the cell carries)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def to_markdown(entries: Sequence[SearchLogEntry], *, title: str = "Search log (PRISMA-S)") -> str:

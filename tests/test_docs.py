@@ -79,7 +79,7 @@ def test_every_connector_is_named():
 def test_deployments_are_documented_and_follow_the_protocol_schedules():
     conf = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     deployments = {d["name"]: d for d in conf["deployments"]}
-    assert set(deployments) == {"weekly-monitor", "weekly-digest", "monthly-chase"}
+    assert set(deployments) == {"weekly-monitor", "weekly-digest", "monthly-chase", "nightly-backup"}
     for name in deployments:
         assert f"`{name}`" in DOCS["operations.md"]
     proto = load_protocol(ROOT / deployments["weekly-monitor"]["parameters"]["protocol_path"])
@@ -89,6 +89,7 @@ def test_deployments_are_documented_and_follow_the_protocol_schedules():
     assert deployments["weekly-monitor"]["entrypoint"] == "flows/monitor.py:monitor"
     assert deployments["monthly-chase"]["schedules"] == [{"cron": proto.chase.cron, "timezone": proto.chase.timezone}]
     assert deployments["monthly-chase"]["entrypoint"] == "flows/chase.py:monthly_chase"
+    assert deployments["nightly-backup"]["entrypoint"] == "flows/backup.py:nightly_backup"
 
 
 def test_the_layout_table_names_every_folder_of_the_code():

@@ -25,6 +25,7 @@ from livereview.protocols.model import Protocol, load_protocol
 from livereview.settings import Settings
 from livereview.store.db import StoreBusy, make_engine, refresh_statistics
 from livereview.web.context import STATIC, WebState, render
+from livereview.web.edge import storable_input
 from livereview.web.errors import HTTPError, LoginRequired
 from livereview.web.queue import ORDERINGS
 from livereview.web.security import LoginThrottle, SecurityHeaders, enforce_csrf
@@ -52,7 +53,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Pr
     ``retrain`` retrains the relevance ranker in the background after decisions (off only to time pages alone)."""
     secret = secret_from(settings)
     app = FastAPI(title="livereview", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(enforce_csrf)])
+                  dependencies=[Depends(enforce_csrf), Depends(storable_input)])
     app.state.web = WebState(
         engine=engine or make_engine(settings.resolved_database_url),
         protocol=protocol or load_protocol(settings.protocol),

@@ -96,6 +96,8 @@ def blind_to_record(work: Work, decisions: list[Decision], user: User) -> bool:
 
 
 def stage_view(work: Work, decisions: list[Decision], user: User, stage: str) -> StageView:
+    if stage not in CONFLICTS:  # a form's stage is the user's text: an unknown one is a bad request, not a 500
+        raise BadRequest(f"unknown stage {stage[:40]!r}")
     votes = current_votes(decisions, stage)
     mine = votes.get(user.name)
     finals = [d for d in since_reopen(decisions, stage) if d.is_final]

@@ -83,14 +83,13 @@ def csrf_token(key: bytes, request: Request) -> str:
 
 
 def expected_csrf_tokens(key: bytes, request: Request) -> list[str]:
-    found = []
+    """The one token this request may carry: its session's when it has a session cookie (an anonymous cookie
+    beside it, perhaps planted from a sibling subdomain, is then never enough), else its anonymous cookie's."""
     session = unsign(key, request.cookies.get(SESSION_COOKIE))
     if session:
-        found.append(_mac(key, "csrf-session", session))
+        return [_mac(key, "csrf-session", session)]
     anon = unsign(key, request.cookies.get(ANON_COOKIE), "anon")
-    if anon:
-        found.append(_mac(key, "csrf-anon", anon))
-    return found
+    return [_mac(key, "csrf-anon", anon)] if anon else []
 
 
 async def form_fields(request: Request) -> dict[str, str]:

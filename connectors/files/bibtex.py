@@ -14,7 +14,7 @@ import re
 from collections import Counter
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, Field, ImplicitComment
 from pylatexenc.latex2text import LatexNodes2Text
 
 from livereview.connectors.files.fields import (
@@ -49,6 +49,8 @@ _LIST_FIELDS = frozenset({"keywords", "keyword", "author_keywords", "funding_det
 
 _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
 _ENTRY_START_RE = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
+#: ``name = {`` / ``name = "`` / ``name = 2020`` at a line's start: a field, where only free text may stand
+_FIELD_LINE_RE = re.compile(r"^[\s,]*([A-Za-z][\w:.-]*)\s*=\s*[{\"\w]", re.M)
 
 
 def parse(text: str, *, path: str = "<string>") -> list[Record]:
@@ -58,6 +60,7 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
     # bibtexparser logs each failed block itself (several lines); every failure reaches the user here, once
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
     library = bibtexparser.parse_string(text)
+    _refuse_entries_cut_short(library.blocks, path)
     entries: list[Entry] = list(library.entries)
     repeated: Counter[str] = Counter()
     for block in library.failed_blocks:
@@ -78,6 +81,21 @@ def parse(text: str, *, path: str = "<string>") -> list[Record]:
                     "'; ') and the first value of any other", path, fields)
     entries.sort(key=lambda e: e.start_line or 0)
     return [_to_record(entry) for entry in entries]
+
+
+def _refuse_entries_cut_short(blocks: list, path: str) -> None:
+    """A stray ``}`` closes an entry early; the parser keeps its first fields and reads the rest as free text
+    between entries. Fields there mean a record would be stored without them (DOI, year lost): refused, whole."""
+    last: Entry | None = None
+    for block in blocks:
+        if isinstance(block, Entry):
+            last = block
+        elif isinstance(block, ImplicitComment) and last is not None and (
+                names := _FIELD_LINE_RE.findall(block.comment or "")):
+            line = (last.start_line or 0) + 1
+            raise InputFileError(path, f"BibTeX entry '{last.key}' starting on line {line} ends before its fields "
+                                 f"{', '.join(dict.fromkeys(n.lower() for n in names))} (a stray '}}' inside it?); "
+                                 "nothing imported", line=line)
 
 
 def _reason(error: object) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
+
+from livereview.csvout import CsvWriter
 
 EXPORT_FORMATS = ("csv", "ris", "bibtex")
 CSV_COLUMNS = (
@@ -16,11 +17,6 @@ CSV_COLUMNS = (
 
 _RIS_TYPE = {"book": "BOOK", "book-chapter": "CHAP", "preprint": "UNPB", "posted-content": "UNPB"}
 _BIB_TYPE = {"book": "book", "book-chapter": "incollection"}
-
-
-#: a cell a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, and tab / CR that some
-#: spreadsheets strip before looking
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _author_out(name: str) -> str:
@@ -35,20 +31,15 @@ def _joined(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def neutralise_formula(cell: str) -> str:
-    """``'`` before a cell that starts like a formula, so a spreadsheet shows it instead of running it."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
 def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
-    """One row per work; every cell that could run as a spreadsheet formula is neutralised."""
-    w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    """One row per work; every cell that could run as a spreadsheet formula is neutralised (:mod:`csvout`)."""
+    w = CsvWriter(out, CSV_COLUMNS, extrasaction="ignore")
     w.writeheader()
     n = 0
     for row in rows:
         cells = {k: _joined(row.get(k)) for k in CSV_COLUMNS}
         cells["authors"] = "; ".join(_author_out(a) for a in row.get("authors") or [])
-        w.writerow({k: neutralise_formula(v) for k, v in cells.items()})
+        w.writerow(cells)
         n += 1
     return n
 

@@ -17,7 +17,8 @@ from livereview.store.models import SourceRecord, Work
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 FILES = sorted(p for p in EXPORTS.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
-CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+C1 = [chr(c) for c in range(0x80, 0xA0)]
 
 
 def poisoned(path: Path) -> bytes:
@@ -71,3 +72,25 @@ def test_a_file_with_nul_bytes_imports_clean_on_both_back_ends(engine, protocol,
         raw = s.scalars(select(SourceRecord.raw).where(SourceRecord.work_id == work.id)).one()
         assert "\x00" not in raw and "\x1b" not in raw
         assert not CONTROL.search(json.dumps(work.abstract))
+
+
+
+def test_no_c1_control_character_is_stored_on_either_back_end(engine, protocol, tmp_path):
+    """Every code point U+0080-U+009F (CSI U+009B starts a terminal escape), inside words of every text field."""
+    init_store(engine, protocol)
+    path = tmp_path / "c1.ris"
+    path.write_text("".join(
+        f"TY  - JOUR\nTI  - Home{ch}work in coach{ch}ing, case {ord(ch)}\nAU  - Sm{ch}ith, J\n"
+        f"JO  - Journal of Coach{ch}ing\nKW  - home{ch}work\nDO  - 10.1000/c1.{ord(ch)}\n"
+        f"AB  - Text{ch} with a control\nER  - \n\n" for ch in C1), encoding="utf-8")
+    rep = import_file(engine, protocol, path, source="c1")
+    assert rep.counts.get("new") == len(C1)
+    with transaction(engine) as s:
+        for ch in C1:
+            work = s.scalars(select(Work).where(Work.doi == f"10.1000/c1.{ord(ch)}")).one()
+            raw = s.scalars(select(SourceRecord.raw).where(SourceRecord.work_id == work.id)).one()
+            for text in [work.title, work.abstract, work.journal, *work.authors, *(work.keywords or []), raw]:
+                assert not any("\x80" <= c <= "\x9f" and c != "\x85" for c in text), (hex(ord(ch)), text)
+            # NEL (U+0085) is a line break, so whitespace: the words either side stay apart; the others are dropped
+            words = "Home work in coach ing" if ch == "\x85" else "Homework in coaching"
+            assert work.title == f"{words}, case {ord(ch)}"

@@ -41,8 +41,37 @@ def test_each_source_query_and_each_import_is_one_entry_with_what_prisma_s_asks(
     assert (imported.kind, imported.database, imported.query, imported.found, imported.after_dedup) == (
         "import", "wos", "TS=(homework* AND coach*)", 30, 20)
     md = to_markdown([search, imported])
-    assert "\\| pipe" in md and "TS=(homework* AND coach*)" in md and md.count("| 20 |") == 1
+    assert "\\| pipe" in md and "TS=(homework\\* AND coach\\*)" in md and md.count("| 20 |") == 1
     html = to_html([search, imported])
     assert "&quot;2026/01/01&quot;" in html and "<code>[core] (homework*[tiab])" in html
     rows = list(csv.DictReader(io.StringIO(to_csv([search, imported]))))
     assert rows[0]["query"] == search.query and rows[1]["import"] == str(imported.import_id)
+
+
+def _entry(**kw):
+    from datetime import UTC, datetime
+
+    from livereview.store.searchlog import SearchLogEntry
+
+    base = dict(kind="import", run_id=None, import_id=1, date=datetime(2026, 1, 1, tzinfo=UTC), database="wos",
+                platform="Web of Science", query_name="", query="q", window_start=None, window_end=None, limits="",
+                status="imported", found=1, after_dedup=1, new=1, protocol_version=None)
+    return SearchLogEntry(**{k: v for k, v in (base | kw).items() if k in SearchLogEntry.__dataclass_fields__})
+
+
+def test_the_markdown_log_shows_hostile_text_instead_of_rendering_it():
+    hostile = ('<script>alert(1)</script> <img src=x onerror=alert(2)> [click](javascript:alert(3)) '
+               '![i](http://x/t.png) **bold** `code` a|b &amp;')
+    md = to_markdown([_entry(query=hostile, database="<b>db</b>", limits="line\none")])
+    assert "<script" not in md and "<img" not in md and "<b>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "&amp;amp;" in md
+    assert "\\[click\\](javascript:alert(3))" in md and "\\!\\[i\\]" in md and "\\*\\*bold\\*\\*" in md
+    assert "\\`code\\`" in md and "a\\|b" in md and "line<br>one" in md  # <br>: the cell's one line break
+    row = next(line for line in md.splitlines() if "script" in line)
+    assert row.count(" | ") == 8  # still nine cells: no escaped pipe split the row
+
+
+def test_the_csv_log_neutralises_a_database_or_query_that_starts_like_a_formula():
+    rows = list(csv.DictReader(io.StringIO(to_csv([_entry(database="=HYPERLINK(\"http://x\")",
+                                                          query="+cmd|' /C calc'!A0")]))))
+    assert rows[0]["database"] == "'=HYPERLINK(\"http://x\")" and rows[0]["query"] == "'+cmd|' /C calc'!A0"

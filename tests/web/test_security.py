@@ -56,6 +56,29 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_writes_nothing
     assert count(engine, Decision) == before[0] + 1
 
 
+def test_an_attackers_anonymous_token_beside_the_victims_session_is_refused(client, engine, users):
+    """A cookie set from a sibling subdomain: the attacker's own anonymous cookie and its token, sent with the
+    victim's session cookie. The token must be the one issued to the session."""
+    from livereview.web.security import ANON_COOKIE
+
+    [wid] = add_works(engine, [RECORD])
+    signin(client, "ann")
+    attacker = TestClient(client.app, follow_redirects=False)
+    attacker_token = csrf_from(attacker.get("/login").text)
+    attacker_anon = attacker.cookies.get(ANON_COOKIE)
+    assert attacker_token and attacker_anon
+    client.cookies.set(ANON_COOKIE, attacker_anon)
+    before = (count(engine, Decision), count(engine, AuditEntry))
+    form = {"stage": "title-abstract", "decision": "include", "csrf_token": attacker_token}
+    assert client.post(f"/works/{wid}/decision", data=form).status_code == 403
+    assert client.post(f"/works/{wid}/decision", data={k: v for k, v in form.items() if k != "csrf_token"},
+                       headers={"x-csrf-token": attacker_token}).status_code == 403
+    assert (count(engine, Decision), count(engine, AuditEntry)) == before
+    assert post_form(client, f"/works/{wid}/decision", {"stage": "title-abstract", "decision": "include"}
+                     ).status_code == 303  # the session's own token still goes through
+    assert count(engine, Decision) == before[0] + 1
+
+
 def test_the_login_form_itself_needs_its_csrf_token(client, users, engine):
     r = client.post("/login", data={"name": "ann", "password": PASSWORD})
     assert r.status_code == 403

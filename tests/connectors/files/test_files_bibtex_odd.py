@@ -56,3 +56,31 @@ def test_the_import_command_prints_exactly_one_line_for_unbalanced_braces(tmp_pa
     assert res.returncode == 3
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {bad}:1: unreadable BibTeX entry"), res.stderr
+
+
+STRAY_BRACE = [
+    # a stray } after the title: the parser keeps the title and reads doi and year as text between entries
+    ("@article{a1,\n  title = {Homework in coaching}},\n  doi = {10.1000/x1},\n  year = {2020}\n}\n", "doi, year"),
+    # inside the author list, fields after it quoted or bare
+    ("@article{a1,\n  author = {Smith, J}},\n  title = \"Homework\",\n  year = 2020\n}\n", "title, year"),
+    # in the second entry of two: the file is refused whole, the first entry is not stored alone
+    ("@article{ok,\n  title = {Fine},\n  year = {2019}\n}\n\n@article{a1,\n  title = {Cut}},\n"
+     "  journal = {J Couns},\n  doi = {10.1000/x2}\n}\n", "journal, doi"),
+]
+
+
+@pytest.mark.parametrize(("text", "lost"), STRAY_BRACE)
+def test_an_entry_cut_short_by_a_stray_brace_is_refused_naming_the_fields_it_would_lose(tmp_path, text, lost):
+    path = tmp_path / "stray.bib"
+    path.write_text(text)
+    with pytest.raises(InputFileError) as caught:
+        read_records(path, source="t")
+    message = str(caught.value)
+    assert message.startswith(f"{path}:") and "\n" not in message
+    assert "'a1'" in message and f"ends before its fields {lost}" in message and "stray '}'" in message
+
+
+def test_free_text_between_entries_is_still_allowed():
+    text = ("Exported from a reference manager on 2026-01-01.\n\n@article{a,\n title={One},\n year={2020}\n}\n"
+            "\nA note between entries, no fields here.\n\n@article{b,\n title={Two},\n year={2021}\n}\n")
+    assert [r.title for r in bibtex.parse(text)] == ["One", "Two"]

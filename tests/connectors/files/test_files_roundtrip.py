@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from livereview.connectors.files import read_records
-from livereview.connectors.files.write import WRITERS, neutralise_formula
+from livereview.connectors.files.write import WRITERS
+from livereview.csvout import neutralise_formula
 from livereview.errors import InputFileError
 from livereview.records.model import Record
 
