@@ -128,9 +128,28 @@ def test_each_candidate_shows_authors_venue_year_links_and_sources(protocol):
 
 def test_the_list_is_capped_with_and_n_more(protocol):
     r = render(content(protocol, [cand(i) for i in range(1, 4)], more=197))
-    assert "… and 197 more new candidates." in r.html
-    assert "... and 197 more new candidates." in r.text
-    assert "200 new, the first 3 shown" in r.html
+    assert "<b>197 more in the app</b>" in r.html and "197 more new candidates, ranked lower" in r.html
+    assert "197 more in the app: 197 more new candidates, ranked lower, wait in the queue." in r.text
+    assert "Top 3 of 200 new candidates" in r.html and "TOP 3 OF 200 NEW CANDIDATES" in r.text
+    assert "Open my queue" not in r.html   # no base URL: no button that would lead nowhere
+
+
+def test_with_the_apps_address_the_digest_opens_my_queue_and_the_rest_in_the_app(protocol):
+    r = render(content(protocol, [cand(i) for i in range(1, 4)], more=12, base_url="https://review.example.org/"))
+    hrefs = [v for tag, k, v in parse(r.html).attrs if tag == "a" and k == "href"]
+    assert "https://review.example.org/queue?mine=1" in hrefs and "https://review.example.org/queue" in hrefs
+    assert ">Open my queue</a>" in r.html and "12 more in the app &rarr;</a>" in r.html
+    assert "OPEN MY QUEUE: <https://review.example.org/queue?mine=1>" in r.text
+    assert "12 more in the app:" in r.text and "    <https://review.example.org/queue>" in r.text
+    assert r.html.index("Open my queue") < r.html.index("Top 3 of 15 new candidates")   # the button comes first
+
+
+def test_each_shown_candidate_carries_its_relevance_and_the_reasons_for_it(protocol):
+    from dataclasses import replace
+
+    r = render(content(protocol, [replace(cand(1), score=0.91, why=("homework", "cognitive therapy"))]))
+    assert "relevance 0.91</span> <span style=\"color:#1b5e30;\">why: homework, cognitive therapy</span>" in r.html
+    assert "Relevance: 0.91 (why: homework, cognitive therapy)" in r.text
 
 
 def test_subject_names_the_review_the_count_and_the_period(protocol):
@@ -225,7 +244,7 @@ def test_a_ranking_score_is_shown_when_a_ranker_supplies_one(protocol, score):
 def test_the_why_terms_of_a_score_are_shown_in_text_and_escaped_in_html(protocol):
     r = render(content(protocol, [cand(1, score=0.93, why=("homework", "<b>therapy</b>"))]))
     assert "Relevance: 0.93 (why: homework, <b>therapy</b>)" in r.text
-    assert "relevance 0.93 (why: homework, &lt;b&gt;therapy&lt;/b&gt;)" in r.html
+    assert "relevance 0.93</span> <span style=\"color:#1b5e30;\">why: homework, &lt;b&gt;therapy&lt;/b&gt;</span>" in r.html
     assert "<b>therapy</b>" not in r.html
 
 
