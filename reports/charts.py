@@ -120,6 +120,11 @@ def cumulative_svg(growth: Growth, *, today: date | None = None) -> bytes:
 
 def per_run_svg(runs: Sequence[RunYield], *, start: date, today: date | None = None) -> bytes:
     """Dashboard: per monitor run, records fetched and new works, as bars from shortly before the first run."""
+    return _save(per_run_figure(runs, start=start, today=today), "svg")
+
+
+def per_run_figure(runs: Sequence[RunYield], *, start: date, today: date | None = None) -> Figure:
+    """The per-run chart as a figure: each run's bars stand over the UTC day the run started, drawn whole."""
     end = today or date.today()
     fig = Figure(figsize=(9.0, 2.4), dpi=100)
     FigureCanvasAgg(fig)
@@ -145,4 +150,4 @@ def per_run_svg(runs: Sequence[RunYield], *, start: date, today: date | None = N
         lo, hi = ax.get_xlim()
         ax.set_xlim(min(lo, min(x) - width / 2 - 0.5), max(hi, max(x) + width / 2 + 0.5))
     fig.subplots_adjust(left=0.06, right=0.98, top=0.86, bottom=0.14)
-    return _save(fig, "svg")
+    return fig
