@@ -244,7 +244,8 @@ def test_a_ranking_score_is_shown_when_a_ranker_supplies_one(protocol, score):
 def test_the_why_terms_of_a_score_are_shown_in_text_and_escaped_in_html(protocol):
     r = render(content(protocol, [cand(1, score=0.93, why=("homework", "<b>therapy</b>"))]))
     assert "Relevance: 0.93 (why: homework, <b>therapy</b>)" in r.text
-    assert "relevance 0.93</span> <span style=\"color:#1b5e30;\">why: homework, &lt;b&gt;therapy&lt;/b&gt;</span>" in r.html
+    assert ("relevance 0.93</span> <span style=\"color:#1b5e30;\">why: homework, &lt;b&gt;therapy&lt;/b&gt;</span>"
+            in r.html)
     assert "<b>therapy</b>" not in r.html
 
 
