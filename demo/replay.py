@@ -51,6 +51,7 @@ class Paper:
     authors: tuple[str, ...] = ()        # "Family, Given" (a real record's); empty: the template item's authors
     journal: str | None = None           # the venue (a real record's); None: the template item's
     year: int | None = None              # publication year; None: the year it was created
+    has_doi: bool = True                 # False: a real record without a DOI (served by PubMed / Europe PMC only)
 
     def __post_init__(self) -> None:
         if self.doi is None:
@@ -180,7 +181,10 @@ class Replay:
                 abstract = ET.Element("Abstract")
                 ET.SubElement(abstract, "AbstractText").text = p.abstract
                 article.insert(list(article).index(article.find("Pagination")) + 1, abstract)
-            for aid in art.find("PubmedData/ArticleIdList"):
+            ids = art.find("PubmedData/ArticleIdList")
+            for aid in list(ids):
+                if aid.get("IdType") != "pubmed" and not p.has_doi:
+                    ids.remove(aid)
                 aid.text = p.pmid if aid.get("IdType") == "pubmed" else p.doi
             out.append(art)
         return b'<?xml version="1.0" ?>\n' + ET.tostring(out, encoding="utf-8")
@@ -192,6 +196,8 @@ class Replay:
                     dateOfCreation=p.created.isoformat(), source="MED")
         if not p.abstract:
             item.pop("abstractText")
+        if not p.has_doi:
+            item.pop("doi")
         if p.authors:
             item["authorString"] = ", ".join(f"{f} {g.replace('.', '')}" for f, g in p.names()) + "."
             item["authorList"] = {"author": [{"fullName": f"{f} {g.replace('.', '')}", "lastName": f,

@@ -37,24 +37,36 @@ SOURCE_MIXES = [
     {"pubmed", "europepmc", "crossref", "openalex", "feeds"}, {"pubmed", "europepmc", "openalex"},
     {"crossref", "openalex"}, {"openalex"}, {"pubmed"}, {"crossref"}, {"europepmc", "pubmed"},
 ]
+OFF_TOPIC_MIXES = [{"crossref"}, {"feeds"}, {"crossref", "feeds"}]
+NO_DOI_MIXES = [{"pubmed"}, {"europepmc", "pubmed"}]   # Crossref, OpenAlex and the feeds here go by DOI
 
 
 def real_papers(today: date, rng: random.Random, weeks: int = WEEKS) -> list:
     """The recorded real records (demo/data/papers.json), each given the day it appears in the sources: about a
-    third before the first run (the first run's backfill finds them), the rest spread over the weeks of runs."""
+    third before the first run (the first run's backfill finds them), a third this week, the rest spread over the
+    weeks of runs."""
     from livereview.demo.replay import Paper
 
     records = json.loads((resources.files("livereview.demo") / "data" / "papers.json").read_text("utf-8"))
     first = today - timedelta(weeks=weeks)
     out = []
     for n, r in enumerate(records, start=1):
-        if rng.random() < 0.35:
+        roll = rng.random()
+        if roll < 0.3:       # there before the first run: its backfill finds them
             created = first - timedelta(days=rng.randint(3, 400))
+        elif roll < 0.65:    # this week's: the digest has more than its top 15 to show
+            created = today - timedelta(days=rng.randint(0, 5))
         else:
-            created = first + timedelta(days=rng.randint(0, weeks * 7 - 1))
+            created = first + timedelta(days=rng.randint(0, weeks * 7 - 7))
+        # PubMed, Europe PMC and OpenAlex answer the protocol's query themselves (the stand-in does not search):
+        # half the off-topic records come that way, the noise a broad search returns (the ranking puts them
+        # last); the other half as Crossref and feed items, which the monitor checks against the protocol's
+        # concepts and drops ("fetched", not "new")
+        on_topic = r.get("origin", "").startswith("seed") or n % 2 == 0
+        mixes = (SOURCE_MIXES if on_topic else OFF_TOPIC_MIXES) if r.get("doi") else NO_DOI_MIXES
         out.append(Paper(n, created, title=r["title"], abstract=r.get("abstract"), doi=r.get("doi") or None,
-                         authors=tuple(r.get("authors") or ()), journal=r.get("journal"), year=r.get("year"),
-                         sources=set(rng.choice(SOURCE_MIXES))))
+                         has_doi=bool(r.get("doi")), authors=tuple(r.get("authors") or ()),
+                         journal=r.get("journal"), year=r.get("year"), sources=set(rng.choice(mixes))))
     return out
 
 
@@ -86,9 +98,15 @@ def demo_environment(data_dir: Path, replay: ReplayServer, base_url: str) -> dic
     return env
 
 
+def _relevant(work) -> bool:  # noqa: ANN001
+    return any(t in (work.title or "").lower() for t in ("homework", "between-session", "home practice",
+                                                         "assignment", "inter-session", "compliance"))
+
+
 def _screen(engine, protocol, rng: random.Random, *, share: float = 0.8) -> int:  # noqa: ANN001
-    """The three reviewers screen most of what waits (a week's work between runs): mostly agreeing, a few
-    maybes and disagreements (conflicts for the admin), some includes taken to full text. Returns the votes cast."""
+    """A week's work between runs: the three reviewers screen most of what waits (mostly agreeing, a few maybes
+    and disagreements), the admin resolves most conflicts, full texts of earlier includes are screened.
+    Returns the votes cast."""
     from sqlalchemy import select
 
     from livereview.store.db import transaction
@@ -99,29 +117,40 @@ def _screen(engine, protocol, rng: random.Random, *, share: float = 0.8) -> int:
     required = protocol.review.reviewers_per_record
     team = REVIEWERS[:max(1, required)]
     cast = 0
+
+    def waiting(s, status: str) -> list:  # noqa: ANN001
+        return list(s.scalars(select(Work).where(Work.status == status, Work.origin == "search").order_by(Work.id)))
+
     with transaction(engine) as s:
-        works = list(s.scalars(select(Work).where(Work.status == "queued", Work.origin == "search")
-                               .order_by(Work.id)))
+        for w in waiting(s, "full-text-conflict") + waiting(s, "conflict"):   # last week's disagreements
+            if rng.random() < 0.75:
+                stage = "full-text" if w.status == "full-text-conflict" else "title-abstract"
+                decision = "include" if _relevant(w) else "exclude"
+                record_decision(s, w, reviewer=ADMIN, stage=stage, decision=decision, is_final=True,
+                                reason=None if decision == "include" else reasons[0],
+                                note="resolved at the weekly team meeting", reviewers_required=required)
+                cast += 1
+        for w in waiting(s, "awaiting-full-text"):
+            if rng.random() < 0.7:
+                keep = _relevant(w) and rng.random() < 0.7
+                for who in team:
+                    flip = rng.random() < 0.08
+                    decision = "include" if keep != flip else "exclude"
+                    record_decision(s, w, reviewer=who, stage="full-text", decision=decision,
+                                    reason=None if decision == "include" else rng.choice(reasons),
+                                    report_retrieved=True, reviewers_required=required)
+                    cast += 1
+        works = waiting(s, "queued")
         for w in works[: round(len(works) * share)]:
-            relevant = any(t in (w.title or "").lower() for t in ("homework", "between-session", "home practice",
-                                                                   "assignment", "inter-session"))
-            base = "include" if relevant and rng.random() < 0.75 else "exclude"
+            base = "include" if _relevant(w) and rng.random() < 0.85 else "exclude"
             for who in team:
                 roll = rng.random()
-                decision = base if roll < 0.85 else ("maybe" if roll < 0.93 else
-                                                     ("exclude" if base == "include" else "include"))
+                decision = base if roll < 0.9 else ("maybe" if roll < 0.95 else
+                                                    ("exclude" if base == "include" else "include"))
                 record_decision(s, w, reviewer=who, stage="title-abstract", decision=decision,
                                 reason=rng.choice(reasons) if decision == "exclude" else None,
                                 reviewers_required=required)
                 cast += 1
-            if w.status == "awaiting-full-text" and rng.random() < 0.6:
-                keep = rng.random() < 0.6
-                for who in team:
-                    record_decision(s, w, reviewer=who, stage="full-text",
-                                    decision="include" if keep else "exclude",
-                                    reason=None if keep else rng.choice(reasons), report_retrieved=True,
-                                    reviewers_required=required)
-                    cast += 1
     return cast
 
 

@@ -50,6 +50,16 @@ def _save(fig: Figure, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def drawn_days(growth: Growth) -> list[date]:
+    """The x of each point as drawn: the baseline's point moves to a week before the first change after it when
+    that is more than three weeks later. The flat stretch from the baseline says nothing, and left in it squeezes
+    weeks of runs into the axis' last pixels; the levels are unchanged (cumulative counts since the baseline)."""
+    days = list(growth.days)
+    if len(days) > 2 and days[1] - days[0] > timedelta(days=7) + MIN_SPAN:
+        days[0] = days[1] - timedelta(days=7)
+    return days
+
+
 def _end(growth: Growth, today: date | None) -> date:
     return max(today or date.today(), growth.days[-1]) if growth.days else (today or date.today())
 
@@ -67,11 +77,12 @@ def growth_png(growth: Growth, *, title: str = "Corpus growth since the previous
     ax = fig.add_subplot()
     inc = ax.twinx()   # a few dozen included against thousands identified: their own axis keeps them visible
     marks = _marks(len(growth.days)) | {"markersize": 4.5} if len(growth.days) <= 40 else {}
-    ax.step(growth.days, growth.identified, where="post", color=IDENTIFIED, linewidth=2.2,
+    days = drawn_days(growth)
+    ax.step(days, growth.identified, where="post", color=IDENTIFIED, linewidth=2.2,
             label=f"new works identified ({growth.identified[-1]:,}, left)", **marks)
-    inc.step(growth.days, growth.included, where="post", color=INCLUDED, linewidth=2.2,
+    inc.step(days, growth.included, where="post", color=INCLUDED, linewidth=2.2,
              label=f"studies included ({growth.included[-1]:,}, right)", **marks)
-    _axis(ax, growth.days[0], _end(growth, today))
+    _axis(ax, days[0], _end(growth, today))
     ax.xaxis.set_major_locator(locator := AutoDateLocator(minticks=2, maxticks=4))
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
     ax.set_ylim(bottom=0, top=max(1, max(growth.identified)) * 1.08)
@@ -93,7 +104,7 @@ def cumulative_svg(growth: Growth, *, today: date | None = None) -> bytes:
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     end = _end(growth, today)
-    days = growth.days or [end]
+    days = drawn_days(growth) or [end]
     for series, color, label in ((growth.records, RECORDS, "records identified"),
                                  (growth.identified, IDENTIFIED, "after deduplication"),
                                  (growth.screened, SCREENED, "screened")):

@@ -97,3 +97,14 @@ def test_each_run_bar_stands_over_the_day_its_run_was_made_even_the_last_one():
             assert num2date(centre).date() == run.started_at.date()
             assert lo <= bar.get_x() and bar.get_x() + bar.get_width() <= hi   # drawn whole, not cut
         assert date2num(today) < hi
+
+
+def test_weeks_of_runs_long_after_the_baseline_are_drawn_as_a_history_not_a_spike_at_the_end():
+    from livereview.reports.charts import drawn_days
+
+    weekly = [date(2026, 10, 27) + timedelta(days=7 * k) for k in range(7)]
+    g = Growth([BASELINE, *weekly], list(range(8)), [50] * 8)
+    assert drawn_days(g) == [date(2026, 10, 20), *weekly]        # the flat stretch since 2023 is left out
+    assert drawn_days(g)[1:] == g.days[1:] and g.days[0] == BASELINE   # the series itself is untouched
+    early = Growth([BASELINE, date(2024, 1, 8), date(2024, 1, 15)], [0, 1, 2], [50, 50, 50])
+    assert drawn_days(early) == early.days                       # soon after the baseline: drawn from it
