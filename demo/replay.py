@@ -168,7 +168,10 @@ class Replay:
             if p.journal:
                 article.find("Journal/Title").text = p.journal
                 article.find("Journal/ISOAbbreviation").text = p.journal
-            if p.authors:
+            if p.authors:   # a real record: none of the template's subject headings or keywords
+                for name in ("MeshHeadingList", "ChemicalList", "KeywordList"):
+                    for el in art.find("MedlineCitation").findall(name):
+                        art.find("MedlineCitation").remove(el)
                 authors = article.find("AuthorList")
                 for old in list(authors):
                     authors.remove(old)
@@ -199,6 +202,8 @@ class Replay:
         if not p.has_doi:
             item.pop("doi")
         if p.authors:
+            for key in ("keywordList", "meshHeadingList", "chemicalList"):
+                item.pop(key, None)
             item["authorString"] = ", ".join(f"{f} {g.replace('.', '')}" for f, g in p.names()) + "."
             item["authorList"] = {"author": [{"fullName": f"{f} {g.replace('.', '')}", "lastName": f,
                                               "firstName": g, "initials": g.replace(".", "")} for f, g in p.names()]}
@@ -220,6 +225,7 @@ class Replay:
         if not p.abstract:
             item.pop("abstract", None)
         if p.authors:
+            item.pop("subject", None)
             item["author"] = [{"given": g, "family": f, "sequence": "first" if i == 0 else "additional",
                                "affiliation": []} for i, (f, g) in enumerate(p.names())]
         if p.journal:
@@ -242,6 +248,7 @@ class Replay:
                     abstract_inverted_index={w: [i for i, x in enumerate(words) if x == w] for w in set(words)}
                     if words else None)
         if p.authors:
+            item.update(keywords=[], topics=[], concepts=[], mesh=[], primary_topic=None)
             item["authorships"] = [{"author_position": "first" if i == 0 else "middle",
                                     "author": {"id": None, "display_name": f"{g} {f}".strip(), "orcid": None},
                                     "institutions": [], "countries": [], "is_corresponding": False,
