@@ -1,7 +1,10 @@
+import os
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from webharness import ARTIFACTS, CHROMIUM
 
 from livereview.digests.content import (
     Candidate,
@@ -255,3 +258,44 @@ def test_plain_text_wrapping_indents_continuation_lines():
     assert wrap("one two three four five", width=9, indent=2) == "one two\n  three\n  four five"
     assert wrap("", 10) == "" and wrap(None, 10) == ""
     assert wrap("averyveryverylongword x", width=5, indent=0) == "averyveryverylongword\nx"
+
+
+# -- the digest as a reader sees it, in headless Chromium (screenshots: tests/artifacts/digest-*.png) ------------------
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        yield b
+        b.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_digest_fits_a_phone_and_leads_with_the_queue_button(protocol, browser, tmp_path, width):
+    shown = [cand(i, title=f"Homework adherence and outcome in cognitive behavioural therapy, cohort {i}",
+                  score=round(0.95 - i / 40, 2), why=("homework", "adherence", "cognitive therapy"))
+             for i in range(1, 16)]
+    r = render(content(protocol, shown, more=54, base_url="https://review.example.org"))
+    page_file = tmp_path / "digest.html"
+    page_file.write_text(r.html_file, encoding="utf-8")
+    ctx = browser.new_context(viewport={"width": width, "height": 844 if width == 390 else 900})
+    page = ctx.new_page()
+    try:
+        page.goto(page_file.as_uri())
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"digest-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        button = page.get_by_role("link", name="Open my queue").bounding_box()
+        assert button is not None and button["y"] + button["height"] <= 844   # on the first screen, even a phone's
+        assert page.get_by_role("link", name="54 more in the app →").is_visible()
+        assert page.locator("text=relevance 0.92").count() == 1
+        chart = page.locator("img").bounding_box()
+        assert chart is not None and chart["width"] >= min(340, width - 60)          # not shrunk to a stamp
+        assert page.evaluate("document.images[0].naturalWidth") >= 2 * chart["width"] * 0.95   # sharp on phones
+    finally:
+        ctx.close()
