@@ -25,11 +25,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
-#: the recorded real responses (a source checkout's tests/fixtures): the shapes every item is rewritten from
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+#: the recorded real responses whose shapes every item is written in: package data (demo/data/templates, copies
+#: of tests/fixtures items; see demo/data/MANIFEST.tsv), so an installed wheel runs the demo without a checkout
+FIXTURES = Path(str(resources.files("livereview.demo") / "data" / "templates"))
 SOURCES = ("pubmed", "europepmc", "crossref", "openalex", "feeds")
 
 
@@ -45,10 +48,22 @@ class Paper:
     doi: str | None = None
     cites: tuple[str, ...] = ()          # DOIs this paper cites (OpenAlex ``cites:`` answers from them)
     retracted_by: str | None = None      # DOI of a retraction notice (Crossref ``updated-by``, Retraction Watch)
+    authors: tuple[str, ...] = ()        # "Family, Given" (a real record's); empty: the template item's authors
+    journal: str | None = None           # the venue (a real record's); None: the template item's
+    year: int | None = None              # publication year; None: the year it was created
+    has_doi: bool = True                 # False: a real record without a DOI (served by PubMed / Europe PMC only)
 
     def __post_init__(self) -> None:
         if self.doi is None:
             self.doi = f"10.55555/livereview.test.{self.n}"
+
+    @property
+    def pub_year(self) -> int:
+        return self.year or self.created.year
+
+    def names(self) -> list[tuple[str, str]]:
+        """(family, given) per author."""
+        return [(a.partition(",")[0].strip(), a.partition(",")[2].strip()) for a in self.authors]
 
     @property
     def pmid(self) -> str:
@@ -149,11 +164,30 @@ class Replay:
             art.find("MedlineCitation/PMID").text = p.pmid
             article = art.find("MedlineCitation/Article")
             article.find("ArticleTitle").text = p.title
-            article.find("Journal/JournalIssue/PubDate/Year").text = str(p.created.year)
-            abstract = ET.Element("Abstract")
-            ET.SubElement(abstract, "AbstractText").text = p.abstract
-            article.insert(list(article).index(article.find("Pagination")) + 1, abstract)
-            for aid in art.find("PubmedData/ArticleIdList"):
+            article.find("Journal/JournalIssue/PubDate/Year").text = str(p.pub_year)
+            if p.journal:
+                article.find("Journal/Title").text = p.journal
+                article.find("Journal/ISOAbbreviation").text = p.journal
+            if p.authors:   # a real record: none of the template's subject headings or keywords
+                for name in ("MeshHeadingList", "ChemicalList", "KeywordList"):
+                    for el in art.find("MedlineCitation").findall(name):
+                        art.find("MedlineCitation").remove(el)
+                authors = article.find("AuthorList")
+                for old in list(authors):
+                    authors.remove(old)
+                for family, given in p.names():
+                    a = ET.SubElement(authors, "Author", ValidYN="Y")
+                    ET.SubElement(a, "LastName").text = family
+                    ET.SubElement(a, "ForeName").text = given
+                    ET.SubElement(a, "Initials").text = given.replace(".", "").replace(" ", "")
+            if p.abstract:
+                abstract = ET.Element("Abstract")
+                ET.SubElement(abstract, "AbstractText").text = p.abstract
+                article.insert(list(article).index(article.find("Pagination")) + 1, abstract)
+            ids = art.find("PubmedData/ArticleIdList")
+            for aid in list(ids):
+                if aid.get("IdType") != "pubmed" and not p.has_doi:
+                    ids.remove(aid)
                 aid.text = p.pmid if aid.get("IdType") == "pubmed" else p.doi
             out.append(art)
         return b'<?xml version="1.0" ?>\n' + ET.tostring(out, encoding="utf-8")
@@ -161,8 +195,22 @@ class Replay:
     def epmc_json(self, p: Paper) -> dict:
         item = copy.deepcopy(self.epmc_item)
         item.update(id=p.pmid, pmid=p.pmid, doi=p.doi, title=p.title, abstractText=p.abstract,
-                    pubYear=str(p.created.year), firstIndexDate=p.created.isoformat(),
+                    pubYear=str(p.pub_year), firstIndexDate=p.created.isoformat(),
                     dateOfCreation=p.created.isoformat(), source="MED")
+        if not p.abstract:
+            item.pop("abstractText")
+        if not p.has_doi:
+            item.pop("doi")
+        if p.authors:
+            for key in ("keywordList", "meshHeadingList", "chemicalList"):
+                item.pop(key, None)
+            item["authorString"] = ", ".join(f"{f} {g.replace('.', '')}" for f, g in p.names()) + "."
+            item["authorList"] = {"author": [{"fullName": f"{f} {g.replace('.', '')}", "lastName": f,
+                                              "firstName": g, "initials": g.replace(".", "")} for f, g in p.names()]}
+        if p.journal:
+            item["journalInfo"] = {**item["journalInfo"], "yearOfPublication": p.pub_year,
+                                   "journal": {**item["journalInfo"]["journal"], "title": p.journal,
+                                               "isoabbreviation": p.journal, "medlineAbbreviation": p.journal}}
         return item
 
     def crossref_json(self, p: Paper) -> dict:
@@ -171,7 +219,18 @@ class Replay:
         item.update(DOI=p.doi, title=[p.title], abstract=f"<jats:p>{p.abstract}</jats:p>", URL=f"https://doi.org/{p.doi}")
         for key in ("created", "indexed", "deposited"):
             item[key] = {"date-parts": parts, "date-time": f"{p.created.isoformat()}T00:00:00Z", "timestamp": 0}
-        item["issued"] = {"date-parts": parts}
+        item["issued"] = {"date-parts": [[p.pub_year]] if p.year else parts}
+        for key in ("published", "published-print", "published-online"):
+            item.pop(key, None)
+        if not p.abstract:
+            item.pop("abstract", None)
+        if p.authors:
+            item.pop("subject", None)
+            item["author"] = [{"given": g, "family": f, "sequence": "first" if i == 0 else "additional",
+                               "affiliation": []} for i, (f, g) in enumerate(p.names())]
+        if p.journal:
+            item["container-title"] = [p.journal]
+            item["short-container-title"] = [p.journal]
         item.pop("relation", None)
         item.pop("update-to", None)
         item.pop("updated-by", None)
@@ -182,19 +241,31 @@ class Replay:
 
     def openalex_json(self, p: Paper) -> dict:
         item = copy.deepcopy(self.openalex_item)
-        words = p.abstract.split()
+        words = (p.abstract or "").split()
         item.update(id=f"https://openalex.org/{p.openalex_id}", doi=f"https://doi.org/{p.doi}", title=p.title,
-                    display_name=p.title, publication_year=p.created.year, publication_date=p.created.isoformat(),
+                    display_name=p.title, publication_year=p.pub_year, publication_date=p.created.isoformat(),
                     created_date=p.created.isoformat(), is_retracted=False,
-                    abstract_inverted_index={w: [i for i, x in enumerate(words) if x == w] for w in set(words)})
+                    abstract_inverted_index={w: [i for i, x in enumerate(words) if x == w] for w in set(words)}
+                    if words else None)
+        if p.authors:
+            item.update(keywords=[], topics=[], concepts=[], mesh=[], primary_topic=None)
+            item["authorships"] = [{"author_position": "first" if i == 0 else "middle",
+                                    "author": {"id": None, "display_name": f"{g} {f}".strip(), "orcid": None},
+                                    "institutions": [], "countries": [], "is_corresponding": False,
+                                    "raw_author_name": f"{g} {f}".strip(), "raw_affiliation_strings": []}
+                                   for i, (f, g) in enumerate(p.names())]
+        if p.journal:
+            source = {**(item.get("primary_location") or {}).get("source", {}), "display_name": p.journal}
+            item["primary_location"] = {**(item.get("primary_location") or {}), "source": source}
         item["ids"] = {"openalex": item["id"], "doi": item["doi"], "pmid": f"https://pubmed.ncbi.nlm.nih.gov/{p.pmid}"}
         item.update(referenced_works=[], cited_by_count=len(self.citing(p.doi or "")), type="article", language="en")
         return item
 
     def feed_xml(self, papers: list[Paper]) -> bytes:
         items = "".join(
-            f"<item><title>{p.title}</title><link>https://doi.org/{p.doi}</link><guid>https://doi.org/{p.doi}</guid>"
-            f"<description>{p.abstract}</description><dc:identifier>doi:{p.doi}</dc:identifier>"
+            f"<item><title>{xml_escape(p.title)}</title><link>https://doi.org/{p.doi}</link><guid>https://doi.org/{p.doi}</guid>"
+            f"<description>{xml_escape(p.abstract or '')}</description><dc:identifier>doi:{p.doi}</dc:identifier>"
+            + "".join(f"<dc:creator>{xml_escape(a)}</dc:creator>" for a in p.authors) +
             f"<prism:doi>{p.doi}</prism:doi><pubDate>{format_datetime_date(p.created)}</pubDate></item>"
             for p in papers)
         items += "".join(f"<item><link>https://journal.example.org/toc/item-{i}</link>"

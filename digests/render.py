@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from livereview.digests.content import DigestContent
+from livereview.digests.links import safe_url
 
 TEMPLATES = Path(str(resources.files("livereview.digests") / "templates"))
 HTML_TEMPLATE = "digest.html.j2"
@@ -87,16 +88,26 @@ def subject(content: DigestContent) -> str:
     return f"[livereview] {title}: {n} new candidate{'' if n == 1 else 's'} ({content.period.label})"
 
 
+def app_links(content: DigestContent) -> dict[str, str | None]:
+    """The web app's pages the digest points to: the reader's own queue ("Open my queue") and the whole ranked
+    queue ("N more in the app"); none without a public base URL (``LIVEREVIEW_BASE_URL``)."""
+    if not content.base_url:
+        return {"queue_link": None, "more_link": None}
+    root = content.base_url.rstrip("/")
+    return {"queue_link": safe_url(f"{root}/queue?mine=1"), "more_link": safe_url(f"{root}/queue")}
+
+
 def render_text(content: DigestContent, *, digest_id: int | None = None) -> str:
     urgent = [n for n in content.notices if n.urgent]
-    return environment().get_template(TEXT_TEMPLATE).render(c=content, urgent=urgent, digest_id=digest_id)
+    return environment().get_template(TEXT_TEMPLATE).render(c=content, urgent=urgent, digest_id=digest_id,
+                                                            **app_links(content))
 
 
 def render_html(content: DigestContent, *, chart_src: str | None, digest_id: int | None = None) -> str:
     """The HTML body; ``chart_src`` is ``cid:…`` in the e-mail, a ``data:`` URI in the stand-alone file."""
     urgent = [n for n in content.notices if n.urgent]
     return environment().get_template(HTML_TEMPLATE).render(c=content, urgent=urgent, digest_id=digest_id,
-                                                            chart_src=chart_src)
+                                                            chart_src=chart_src, **app_links(content))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +44,7 @@ from livereview.protocols.queries import (
 )
 from livereview.secrets import scrub
 from livereview.settings import Settings
+from livereview.store.clock import utcnow
 from livereview.store.context import open_store
 from livereview.store.db import require_current_schema, transaction
 from livereview.store.health import consecutive_failures
@@ -112,7 +113,7 @@ class StreamOutcome:
 def plan_streams(engine: Engine, protocol: Protocol, *, sources: list[str] | None = None, since: date | None = None,
                  today: date | None = None) -> list[StreamPlan]:
     """The streams to run and their windows, from the watermarks."""
-    today = today or datetime.now(UTC).date()
+    today = today or utcnow().date()
     wanted = sources or protocol.enabled_sources
     unknown = [s for s in wanted if s not in protocol.enabled_sources]
     if unknown:
@@ -193,7 +194,7 @@ def _finish_source_run(engine: Engine, source_run_id: int, status: str, error: s
         sr = s.get(SourceRun, source_run_id)
         assert sr is not None
         sr.status, sr.error = status, scrub(error) if error else error
-        sr.finished_at = datetime.now(UTC)
+        sr.finished_at = utcnow()
 
 
 # -- Prefect tasks ----------------------------------------------------------------------------------------------------

@@ -153,7 +153,7 @@ class Schedule(_Strict):
 
 class Digest(Schedule):
     recipients: list[str] = Field(default_factory=list)
-    max_candidates: int = Field(200, ge=1)
+    max_candidates: int = Field(15, ge=1)   # the top ones by relevance; the rest wait in the app ("N more")
 
     @field_validator("recipients")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,6 +20,7 @@ from livereview.reports.growth import Growth, RunYield
 
 RECORDS, IDENTIFIED, SCREENED, INCLUDED, NEW = "#8c6bb1", "#1f5f8b", "#c47a00", "#2e8540", "#1f5f8b"
 MIN_SPAN = timedelta(days=14)
+DIGEST_DPI = 200
 
 
 def _axis(ax, first: date, last: date) -> None:  # noqa: ANN001
@@ -49,35 +50,51 @@ def _save(fig: Figure, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def drawn_days(growth: Growth) -> list[date]:
+    """The x of each point as drawn: the baseline's point moves to a week before the first change after it when
+    that is more than three weeks later. The flat stretch from the baseline says nothing, and left in it squeezes
+    weeks of runs into the axis' last pixels; the levels are unchanged (cumulative counts since the baseline)."""
+    days = list(growth.days)
+    if len(days) > 2 and days[1] - days[0] > timedelta(days=7) + MIN_SPAN:
+        days[0] = days[1] - timedelta(days=7)
+    return days
+
+
 def _end(growth: Growth, today: date | None) -> date:
     return max(today or date.today(), growth.days[-1]) if growth.days else (today or date.today())
 
 
 def growth_png(growth: Growth, *, title: str = "Corpus growth since the previous version",
                today: date | None = None) -> bytes | None:
-    """The digest's small chart: new works identified (left axis) and studies included (right), as PNG."""
+    """The digest's small chart: new works identified (left axis) and studies included (right), as PNG.
+
+    Drawn for a phone first: shown 480 px wide on a desktop and about 340 px on a phone, so the type is set large
+    (10-11 pt at 4.8 in) and the legend sits on its own lines; twice the pixels for sharp high-density screens."""
     if not growth.days:
         return None
-    fig = Figure(figsize=(6.0, 2.2), dpi=100)   # 600 x 220 px: readable in a mail client's reading pane
+    fig = Figure(figsize=(4.8, 3.0), dpi=DIGEST_DPI)   # 960 x 600 px, shown at 480 x 300
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     inc = ax.twinx()   # a few dozen included against thousands identified: their own axis keeps them visible
-    marks = _marks(len(growth.days))
-    ax.step(growth.days, growth.identified, where="post", color=IDENTIFIED, linewidth=1.6,
-            label=f"new works identified ({growth.identified[-1]:,})", **marks)
-    inc.step(growth.days, growth.included, where="post", color=INCLUDED, linewidth=1.6,
-             label=f"studies included ({growth.included[-1]:,}, right axis)", **marks)
-    _axis(ax, growth.days[0], _end(growth, today))
+    marks = _marks(len(growth.days)) | {"markersize": 4.5} if len(growth.days) <= 40 else {}
+    days = drawn_days(growth)
+    ax.step(days, growth.identified, where="post", color=IDENTIFIED, linewidth=2.2,
+            label=f"new works identified ({growth.identified[-1]:,}, left)", **marks)
+    inc.step(days, growth.included, where="post", color=INCLUDED, linewidth=2.2,
+             label=f"studies included ({growth.included[-1]:,}, right)", **marks)
+    _axis(ax, days[0], _end(growth, today))
+    ax.xaxis.set_major_locator(locator := AutoDateLocator(minticks=2, maxticks=4))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
     ax.set_ylim(bottom=0, top=max(1, max(growth.identified)) * 1.08)
     inc.set_ylim(bottom=0, top=max(1, max(growth.included)) * 1.08)
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(title, fontsize=11, loc="left", fontweight="bold")
     for axis, color in ((ax, IDENTIFIED), (inc, INCLUDED)):
-        axis.tick_params(labelsize=7)
+        axis.tick_params(labelsize=10)
         axis.tick_params(axis="y", colors=color)
         axis.spines["top"].set_visible(False)
     handles = ax.get_legend_handles_labels()[0] + inc.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0.07, 0.0), ncol=2)
-    fig.subplots_adjust(left=0.08, right=0.93, top=0.88, bottom=0.24)  # fixed: tight_layout costs a second draw
+    fig.legend(handles=handles, fontsize=10, frameon=False, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=1)
+    fig.subplots_adjust(left=0.1, right=0.9, top=0.89, bottom=0.34)  # fixed: tight_layout costs a second draw
     return _save(fig, "png")
 
 
@@ -87,7 +104,7 @@ def cumulative_svg(growth: Growth, *, today: date | None = None) -> bytes:
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     end = _end(growth, today)
-    days = growth.days or [end]
+    days = drawn_days(growth) or [end]
     for series, color, label in ((growth.records, RECORDS, "records identified"),
                                  (growth.identified, IDENTIFIED, "after deduplication"),
                                  (growth.screened, SCREENED, "screened")):
@@ -114,6 +131,11 @@ def cumulative_svg(growth: Growth, *, today: date | None = None) -> bytes:
 
 def per_run_svg(runs: Sequence[RunYield], *, start: date, today: date | None = None) -> bytes:
     """Dashboard: per monitor run, records fetched and new works, as bars from shortly before the first run."""
+    return _save(per_run_figure(runs, start=start, today=today), "svg")
+
+
+def per_run_figure(runs: Sequence[RunYield], *, start: date, today: date | None = None) -> Figure:
+    """The per-run chart as a figure: each run's bars stand over the UTC day the run started, drawn whole."""
     end = today or date.today()
     fig = Figure(figsize=(9.0, 2.4), dpi=100)
     FigureCanvasAgg(fig)
@@ -124,7 +146,8 @@ def per_run_svg(runs: Sequence[RunYield], *, start: date, today: date | None = N
     if runs:
         span = max((end - start).days, 14)
         width = max(0.8, min(5.0, span / max(len(runs), 1) * 0.6))   # days: thick for few runs, thin for many
-        x = [date2num(d) for d in when]
+        # each bar is centred on the middle of the (UTC) day its run started, so it stands over that day's tick
+        x = [date2num(datetime.combine(d, time(12))) for d in when]
         ax.bar(x, [r.fetched for r in runs], width=width, color="#b9cfe0", label="records fetched")
         ax.bar(x, [r.new for r in runs], width=width, color=NEW, label="new works")
         ax.set_ylim(bottom=0, top=max(1, *(r.fetched for r in runs)) * 1.15)
@@ -134,5 +157,8 @@ def per_run_svg(runs: Sequence[RunYield], *, start: date, today: date | None = N
                 color="#57606a")
     ax.set_title("Per run", fontsize=9, loc="left")
     _axis(ax, start, end)
+    if runs:   # a wide bar on the last day is drawn whole, not cut by the axis' end (which drew it days early)
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(min(lo, min(x) - width / 2 - 0.5), max(hi, max(x) + width / 2 + 0.5))
     fig.subplots_adjust(left=0.06, right=0.98, top=0.86, bottom=0.14)
-    return _save(fig, "svg")
+    return fig

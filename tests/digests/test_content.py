@@ -183,3 +183,22 @@ def test_without_fetched_counts_the_records_stored_by_the_period_runs_are_counte
                 run_id=run_id, source_run_id=sr_id)
     c = collect_now(store, protocol, period_until_now(start))
     assert {h.source: h.records for h in c.health}["europepmc"] == 2
+
+
+def test_the_digest_shows_the_top_fifteen_by_relevance_and_counts_the_rest(store, protocol, make_record,
+                                                                         ingest_into):
+    """The protocol's default: the 15 most likely includes, each with its score; the other new ones are "more"."""
+    start = utcnow()
+    ingest_into(store, [make_record(i, year=2025) for i in range(1, 41)])
+    assert protocol.digest.max_candidates == 15
+
+    def by_score(cands):
+        return sorted((replace(x, score=int(x.pmid) % 97 / 100, why=("homework",)) for x in cands),
+                      key=lambda x: -x.score)
+
+    c = collect_now(store, protocol, period_until_now(start), rank=by_score)
+    assert len(c.candidates) == 15 and c.more == 25 and c.counts.new_candidates == 40
+    scores = [i.score for i in c.candidates]
+    assert scores == sorted(scores, reverse=True) and all(i.why == ("homework",) for i in c.candidates)
+    every = sorted((int(f"400000{i:02d}") % 97 / 100 for i in range(1, 41)), reverse=True)
+    assert scores == every[:15]

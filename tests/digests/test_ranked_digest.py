@@ -31,7 +31,7 @@ def test_the_digest_ranks_by_learned_relevance_and_says_why(store, protocol):
     assert top.score is not None and top.score > ranked.candidates[-1].score and top.why
     text = render(ranked).text
     assert f"(why: {', '.join(top.why)})" in text
-    assert "(why: " in render(ranked).html
+    assert f"why: {', '.join(top.why)}</span>" in render(ranked).html
 
 
 def test_before_any_training_the_digest_ranks_by_similarity_to_the_included_studies(store, protocol):

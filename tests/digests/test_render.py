@@ -1,7 +1,10 @@
+import os
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from webharness import ARTIFACTS, CHROMIUM
 
 from livereview.digests.content import (
     Candidate,
@@ -128,9 +131,28 @@ def test_each_candidate_shows_authors_venue_year_links_and_sources(protocol):
 
 def test_the_list_is_capped_with_and_n_more(protocol):
     r = render(content(protocol, [cand(i) for i in range(1, 4)], more=197))
-    assert "… and 197 more new candidates." in r.html
-    assert "... and 197 more new candidates." in r.text
-    assert "200 new, the first 3 shown" in r.html
+    assert "<b>197 more in the app</b>" in r.html and "197 more new candidates, ranked lower" in r.html
+    assert "197 more in the app: 197 more new candidates, ranked lower, wait in the queue." in r.text
+    assert "Top 3 of 200 new candidates" in r.html and "TOP 3 OF 200 NEW CANDIDATES" in r.text
+    assert "Open my queue" not in r.html   # no base URL: no button that would lead nowhere
+
+
+def test_with_the_apps_address_the_digest_opens_my_queue_and_the_rest_in_the_app(protocol):
+    r = render(content(protocol, [cand(i) for i in range(1, 4)], more=12, base_url="https://review.example.org/"))
+    hrefs = [v for tag, k, v in parse(r.html).attrs if tag == "a" and k == "href"]
+    assert "https://review.example.org/queue?mine=1" in hrefs and "https://review.example.org/queue" in hrefs
+    assert ">Open my queue</a>" in r.html and "12 more in the app &rarr;</a>" in r.html
+    assert "OPEN MY QUEUE: <https://review.example.org/queue?mine=1>" in r.text
+    assert "12 more in the app:" in r.text and "    <https://review.example.org/queue>" in r.text
+    assert r.html.index("Open my queue") < r.html.index("Top 3 of 15 new candidates")   # the button comes first
+
+
+def test_each_shown_candidate_carries_its_relevance_and_the_reasons_for_it(protocol):
+    from dataclasses import replace
+
+    r = render(content(protocol, [replace(cand(1), score=0.91, why=("homework", "cognitive therapy"))]))
+    assert "relevance 0.91</span> <span style=\"color:#1b5e30;\">why: homework, cognitive therapy</span>" in r.html
+    assert "Relevance: 0.91 (why: homework, cognitive therapy)" in r.text
 
 
 def test_subject_names_the_review_the_count_and_the_period(protocol):
@@ -225,7 +247,8 @@ def test_a_ranking_score_is_shown_when_a_ranker_supplies_one(protocol, score):
 def test_the_why_terms_of_a_score_are_shown_in_text_and_escaped_in_html(protocol):
     r = render(content(protocol, [cand(1, score=0.93, why=("homework", "<b>therapy</b>"))]))
     assert "Relevance: 0.93 (why: homework, <b>therapy</b>)" in r.text
-    assert "relevance 0.93 (why: homework, &lt;b&gt;therapy&lt;/b&gt;)" in r.html
+    assert ("relevance 0.93</span> <span style=\"color:#1b5e30;\">why: homework, &lt;b&gt;therapy&lt;/b&gt;</span>"
+            in r.html)
     assert "<b>therapy</b>" not in r.html
 
 
@@ -245,3 +268,44 @@ def test_the_stopping_rules_estimate_is_one_line_in_both_bodies(protocol):
     assert f"Stopping rule: {line}" in r.text
     assert f"Stopping rule: {line}" in r.html
     assert "Stopping rule" not in render(content(protocol, [cand(1)]), chart=False).text
+
+
+# -- the digest as a reader sees it, in headless Chromium (screenshots: tests/artifacts/digest-*.png) ------------------
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        yield b
+        b.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_digest_fits_a_phone_and_leads_with_the_queue_button(protocol, browser, tmp_path, width):
+    shown = [cand(i, title=f"Homework adherence and outcome in cognitive behavioural therapy, cohort {i}",
+                  score=round(0.95 - i / 40, 2), why=("homework", "adherence", "cognitive therapy"))
+             for i in range(1, 16)]
+    r = render(content(protocol, shown, more=54, base_url="https://review.example.org"))
+    page_file = tmp_path / "digest.html"
+    page_file.write_text(r.html_file, encoding="utf-8")
+    ctx = browser.new_context(viewport={"width": width, "height": 844 if width == 390 else 900})
+    page = ctx.new_page()
+    try:
+        page.goto(page_file.as_uri())
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"digest-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        button = page.get_by_role("link", name="Open my queue").bounding_box()
+        assert button is not None and button["y"] + button["height"] <= 844   # on the first screen, even a phone's
+        assert page.get_by_role("link", name="54 more in the app →").is_visible()
+        assert page.locator("text=relevance 0.92").count() == 1
+        chart = page.locator("img").bounding_box()
+        assert chart is not None and chart["width"] >= min(340, width - 60)          # not shrunk to a stamp
+        assert page.evaluate("document.images[0].naturalWidth") >= 2 * chart["width"] * 0.95   # sharp on phones
+    finally:
+        ctx.close()

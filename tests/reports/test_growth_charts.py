@@ -75,3 +75,36 @@ def test_the_digest_png_ends_today_even_for_a_young_store():
     png = growth_png(g)
     assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
     assert growth_png(Growth()) is None
+
+
+def test_each_run_bar_stands_over_the_day_its_run_was_made_even_the_last_one():
+    """Runs made on 7 Dec (the last day of the axis) were drawn as wide bars cut at the axis' end, so they seemed
+    to sit on 5 Dec: now every bar is centred on its run's day and drawn whole, over a week or over a year."""
+    from matplotlib.dates import date2num, num2date
+
+    from livereview.reports.charts import per_run_figure
+
+    today = date(2026, 12, 7)
+    for days in ([today], [today - timedelta(days=7 * k) for k in range(6, -1, -1)],
+                 [today - timedelta(days=7 * k) for k in range(52, -1, -1)]):
+        runs = [RunYield(k, datetime.combine(d, datetime.min.time(), UTC) + timedelta(hours=23), "succeeded", 30, 3,
+                         27, {}) for k, d in enumerate(days, 1)]
+        ax = per_run_figure(runs, start=BASELINE, today=today).axes[0]
+        bars = ax.patches[:len(runs)]
+        lo, hi = ax.get_xlim()
+        for run, bar in zip(runs, bars, strict=True):
+            centre = bar.get_x() + bar.get_width() / 2
+            assert num2date(centre).date() == run.started_at.date()
+            assert lo <= bar.get_x() and bar.get_x() + bar.get_width() <= hi   # drawn whole, not cut
+        assert date2num(today) < hi
+
+
+def test_weeks_of_runs_long_after_the_baseline_are_drawn_as_a_history_not_a_spike_at_the_end():
+    from livereview.reports.charts import drawn_days
+
+    weekly = [date(2026, 10, 27) + timedelta(days=7 * k) for k in range(7)]
+    g = Growth([BASELINE, *weekly], list(range(8)), [50] * 8)
+    assert drawn_days(g) == [date(2026, 10, 20), *weekly]        # the flat stretch since 2023 is left out
+    assert drawn_days(g)[1:] == g.days[1:] and g.days[0] == BASELINE   # the series itself is untouched
+    early = Growth([BASELINE, date(2024, 1, 8), date(2024, 1, 15)], [0, 1, 2], [50, 50, 50])
+    assert drawn_days(early) == early.days                       # soon after the baseline: drawn from it
