@@ -104,7 +104,7 @@ def would_catch(protocol: Protocol, text: tuple[str | None, str | None, str]) ->
         core = ConceptFilter(protocol)
         found = {c for c in core.patterns if any(rx.search(" ".join(t for t in text if t)) for _, rx in
                                                      core.patterns[c])}
-        missing = sorted({c for group in protocol.search.combine for c in group} - found)
+        missing = sorted({c for group in protocol.search.plan for c in group} - found)
         out.append("no protocol term: missing " + ", ".join(missing) if missing else "no protocol term")
     return out
 
@@ -256,7 +256,7 @@ def validate_search(settings: Settings, protocol: Protocol, engine: Engine, *, s
             "recall": {r.source: {"found": r.found, "total": r.total} for r in results if r.error is None},
             "misses": {r.source: [m.__dict__ for m in r.misses] for r in results},
             "errors": {r.source: r.error for r in results if r.error},
-            "queries": CORE_QUERY if not protocol.active_expansions else [CORE_QUERY, *protocol.active_expansions]}
+            "queries": CORE_QUERY if protocol.query_names == [CORE_QUERY] else protocol.query_names}
         with transaction(engine) as s:
             record_validation(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                               protocol.text or "", protocol.path, summary)
