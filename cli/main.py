@@ -26,6 +26,7 @@ from livereview.cli import reports as reports_cli
 from livereview.cli.demo import demo
 from livereview.cli.digest import digest
 from livereview.cli.simulate import rank, simulate
+from livereview.cli.estimate import protocol_estimate
 from livereview.cli.validate import chase, validate_search
 from livereview.cli.web import user_app, web
 from livereview.connectors.files import FORMATS
@@ -44,6 +45,7 @@ EXIT_CODES = {
     5: "store error: database unreachable, not initialised, or refused the write",
     6: "another monitor run holds the lock",
     7: "digest --send could not deliver: the digest is kept pending in the outbox for the next --send",
+    8: "first run refused: its estimated volume exceeds the protocol's capacity (rerun with --accept-volume)",
 }
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -378,6 +380,8 @@ def run(
                                               "watermark; watermarks still only move forward.")] = None,
     protocol: ProtocolOpt = None,
     no_alert: Annotated[bool, typer.Option("--no-alert", help="Do not e-mail the maintainer on failure.")] = False,
+    accept_volume: Annotated[bool, typer.Option("--accept-volume", help="Run a first (backfill) run even when its "
+                                                "estimated volume exceeds the protocol's capacity.")] = False,
 ) -> None:
     """Run the monitor once, in this process, and print a summary.
 
@@ -398,6 +402,14 @@ def run(
     _protocol(settings, Path(proto_path))  # refuse a bad protocol before any work
     engine = _engine(settings)
     since_date = _parse_date(since)
+    if not accept_volume:  # a first run is measured (count-only requests) before anything is fetched
+        from livereview.flows.estimate import first_run_volume
+
+        refusal = first_run_volume(settings, _protocol(settings, Path(proto_path)), engine, sources=source or None,
+                                   since=since_date)
+        if refusal:
+            typer.echo(refusal, err=True)
+            raise typer.Exit(8)
     args = {"protocol_path": proto_path, "sources": source or None,
             "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
     # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
@@ -553,6 +565,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 app.command("digest")(digest)
 app.command("validate-search")(validate_search)
+protocol_app.command("estimate")(protocol_estimate)
 app.command("chase")(chase)
 reports_cli.register(app)
 app.command("demo")(demo)

@@ -31,6 +31,7 @@ from livereview.reports.growth import growth as growth_series
 from livereview.store import health, screening
 from livereview.store.chase import CHASE_SOURCE, connection_label, connections
 from livereview.store.clock import as_utc
+from livereview.store.estimates import latest_estimate
 from livereview.store.health import SourceHealth
 from livereview.store.ingest import canonical
 from livereview.store.models import Decision, Notice, ProtocolVersion, SourceRecord, Work
@@ -187,6 +188,7 @@ class DigestContent:
     growth: Growth
     base_url: str | None = None
     reminders: list[str] = field(default_factory=list)   # manual exports due, search recall lowered
+    volume: str | None = None   # the last `protocol estimate` beside this period's actual yield, per week
 
     @property
     def notice_ids(self) -> list[int]:
@@ -373,9 +375,26 @@ def source_health(session: Session, period: Period, sources: Sequence[str]) -> l
     return health.source_health(session, sources, since=period.start, until=period.end)
 
 
-def growth(session: Session, until: datetime) -> Growth:
-    """Corpus growth from the previous version's baseline to the digest's end (:mod:`reports.growth`)."""
+def growth(session: Session, until: datetime, protocol: Protocol | None = None) -> Growth:
+    """Corpus growth from the previous version's baseline (the protocol's ``review.baseline_date`` when it
+    sets one) to the digest's end (:mod:`reports.growth`)."""
+    if protocol is not None and protocol.review.baseline_date is not None:
+        return growth_series(session, until, baseline=protocol.review.baseline_date)
     return growth_series(session, until)
+
+
+def volume_line(session: Session, protocol: Protocol, period: Period, new_candidates: int) -> str | None:
+    """"Expected 12.5/week (estimate of <date>, protocol 2.0.0); this period 9 new (9.0/week); capacity 60/week"."""
+    last = latest_estimate(session, protocol.review.id)
+    if last is None:
+        return None
+    version, when, data = last
+    days = max((period.end - period.start).total_seconds() / 86400, 1.0)
+    actual = round(new_candidates * 7 / days, 1)
+    cap = data.get("capacity_per_week")
+    return (f"Expected {data.get('per_week_total')}/week (estimate of {when:%Y-%m-%d}, protocol {version}); "
+            f"this period {new_candidates} new ({actual}/week)"
+            + (f"; capacity {cap}/week" if cap else ""))
 
 
 def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,
@@ -392,5 +411,7 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
         period=replace(period, timezone=protocol.digest.timezone), counts=corpus_counts(session, period, candidates),
         candidates=shown, more=max(0, len(ranked) - cap), notices=pending_notices(session, period, base_url=base_url),
         protocol_changes=protocol_changes(session, protocol.review.id, period),
-        health=source_health(session, period, protocol.enabled_sources), growth=growth(session, period.end),
-        base_url=base_url, reminders=reminders(session, protocol, period.end))
+        health=source_health(session, period, protocol.enabled_sources),
+        growth=growth(session, period.end, protocol), base_url=base_url,
+        reminders=reminders(session, protocol, period.end),
+        volume=volume_line(session, protocol, period, len(candidates)))
