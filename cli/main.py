@@ -25,8 +25,8 @@ from livereview.cli import logs
 from livereview.cli import reports as reports_cli
 from livereview.cli.demo import demo
 from livereview.cli.digest import digest
-from livereview.cli.simulate import rank, simulate
 from livereview.cli.estimate import protocol_estimate
+from livereview.cli.simulate import rank, simulate
 from livereview.cli.validate import chase, validate_search
 from livereview.cli.web import user_app, web
 from livereview.connectors.files import FORMATS

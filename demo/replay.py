@@ -334,7 +334,8 @@ class _Handler(BaseHTTPRequestHandler):
         filt = dict(pairs)
         for kind in ("created", "index"):  # tables of contents ask by created date, free text by index date
             if f"from-{kind}-date" in filt:
-                filt["from-index-date"], filt["until-index-date"] = filt[f"from-{kind}-date"], filt[f"until-{kind}-date"]
+                filt["from-index-date"] = filt[f"from-{kind}-date"]
+                filt["until-index-date"] = filt[f"until-{kind}-date"]
         if "from-index-date" not in filt:
             self._send(400, json.dumps({"status": "failed", "message-type": "validation-failure",
                                         "message": [{"message": "missing filter"}]}).encode(), "application/json")

@@ -305,7 +305,8 @@ def describe(protocol: Protocol, sources: Iterable[str] | None = None) -> str:
     if r.baseline_date:
         lines.append(f"baseline {r.baseline_date}")
     if r.weekly_capacity:
-        lines.append(f"capacity {r.weekly_capacity} records/week; a first run may bring {r.volume_factor:g} weeks' worth")
+        lines.append(f"capacity {r.weekly_capacity} records/week; a first run may bring {r.volume_factor:g} "
+                     "weeks' worth")
     if r.search_provenance:
         lines.append("search provenance: " + " ".join(r.search_provenance.split()))
     for d in protocol.deviations:

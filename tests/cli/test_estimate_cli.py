@@ -42,8 +42,8 @@ def test_estimate_prints_the_issue_json_and_the_digest_finds_it(env):
     from sqlalchemy import create_engine
 
     from livereview.protocols.model import load_protocol
-    from livereview.store.estimates import latest_estimate
     from livereview.store.db import transaction
+    from livereview.store.estimates import latest_estimate
 
     engine = create_engine(f"sqlite:///{env['LIVEREVIEW_DATA_DIR']}/livereview.db")
     with transaction(engine) as s:

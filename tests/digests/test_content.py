@@ -112,9 +112,9 @@ def test_unreported_notices_list_retractions_of_included_studies_first(store, pr
 def test_a_protocol_version_loaded_in_the_period_is_a_protocol_change(store, protocol):
     start = utcnow()
     with transaction(store) as s:
-        register_protocol(s, "ia-coaching", "1.2.0", "b" * 64, "changed", None)
+        register_protocol(s, "ia-coaching", "2.1.0", "b" * 64, "changed", None)
     c = collect_now(store, protocol, period_until_now(start))
-    assert [(p.version, p.previous) for p in c.protocol_changes] == [("1.2.0", "1.1.0")]
+    assert [(p.version, p.previous) for p in c.protocol_changes] == [("2.1.0", "2.0.0")]
 
 
 def _source_run(s, run, source, status, *, error=None, counts=None, warnings=None):

@@ -1,3 +1,6 @@
+from datetime import date
+
+from livereview.protocols import PROTOCOL_DIR
 from livereview.protocols.model import load_protocol, parse_protocol
 from livereview.protocols.queries import (
     ConceptFilter,
@@ -8,7 +11,6 @@ from livereview.protocols.queries import (
     pubmed_query,
     source_queries,
 )
-from livereview.protocols import PROTOCOL_DIR
 from livereview.settings import BUNDLED_PROTOCOL
 from tests.support.protocols import OLD_PROTOCOL_TEXT
 
@@ -43,7 +45,8 @@ def test_1_1_0_europepmc_openalex_and_crossref_dialects():
 
 
 def test_overrides_replace_a_generated_query_verbatim():
-    text = BUNDLED_PROTOCOL.read_text().replace('field = "tiab"', 'field = "tiab"\noverrides = {coaching = "homework[ti]"}')
+    override = 'field = "tiab"\noverrides = {coaching = "homework[ti]"}'
+    text = BUNDLED_PROTOCOL.read_text().replace('field = "tiab"', override)
     p = parse_protocol(text, BUNDLED_PROTOCOL)
     core = source_queries(p, "pubmed")[0]
     assert (core.text, core.overridden, core.stream) == ("homework[ti]", True, "pubmed:coaching")
@@ -78,7 +81,6 @@ def test_assignment_is_searched_only_inside_ia_phrases_or_in_the_title():
     for name in ("coaching", "therapy-counselling"):
         q = pubmed_query(P, name)
         assert "assignment*[tiab]" not in q and "assignment*[ti]" in q
-        assert '"homework assignment"' not in q or True
         assert '"therapeutic assignments"[tiab]' in q and '"self-help assignment"[tiab]' in q
         e = europepmc_query(P, name)
         assert "TITLE_ABS:assignment*" not in e and "TITLE:assignment*" in e
@@ -115,7 +117,7 @@ def test_crossref_reads_the_coaching_journals_tables_of_contents_by_issn():
     assert toc.stream == "crossref:toc" and toc.client_filter
     issns = {j.issn for j in P.source("crossref").issns}
     assert issns == {"1752-1882", "1750-2764", "1748-1104", "1741-8305", "1065-9293"}
-    params = build_query(toc.text, Window(__import__("datetime").date(2026, 1, 1), __import__("datetime").date(2026, 1, 7)))
+    params = build_query(toc.text, Window(date(2026, 1, 1), date(2026, 1, 7)))
     assert "query.bibliographic" not in params
     assert params["filter"].startswith("from-created-date:2026-01-01,until-created-date:2026-01-07")
     assert all(f"issn:{i}" in params["filter"] for i in issns)
