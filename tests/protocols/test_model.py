@@ -88,9 +88,10 @@ def test_the_protocol_lists_real_feeds_of_the_included_studies_journals():
 
 def test_every_stored_earlier_version_still_loads_and_keeps_its_queries():
     """The store re-reads old protocol texts (search log limits): 2.0's schema only added optional fields."""
+    from protocol_versions import OLD_PROTOCOL_TEXT
+
     from livereview.protocols import PROTOCOL_DIR
     from livereview.protocols.queries import pubmed_query
-    from tests.support.protocols import OLD_PROTOCOL_TEXT
 
     old = parse_protocol(OLD_PROTOCOL_TEXT, PROTOCOL_DIR / "ia-coaching.toml")
     assert old.review.version == "1.1.0" and old.query_names == ["core", "table1_alternatives"]

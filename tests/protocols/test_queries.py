@@ -1,5 +1,7 @@
 from datetime import date
 
+from protocol_versions import OLD_PROTOCOL_TEXT
+
 from livereview.protocols import PROTOCOL_DIR
 from livereview.protocols.model import load_protocol, parse_protocol
 from livereview.protocols.queries import (
@@ -12,7 +14,6 @@ from livereview.protocols.queries import (
     source_queries,
 )
 from livereview.settings import BUNDLED_PROTOCOL
-from tests.support.protocols import OLD_PROTOCOL_TEXT
 
 P = load_protocol(BUNDLED_PROTOCOL)
 #: protocol 1.1.0 as the store holds it: its queries must still generate exactly as they ran
