@@ -74,7 +74,7 @@ def test_config_masks_secrets(db_env):
 
 def test_protocol_show_prints_each_sources_query(db_env):
     res = run("protocol", "show", "--source", "pubmed", env=db_env)
-    assert res.returncode == 0 and "[pubmed:core]" in res.stdout and "[crdt]" not in res.stdout
+    assert res.returncode == 0 and "[pubmed:coaching]" in res.stdout and "[crdt]" not in res.stdout
 
 
 def test_exit_codes_are_documented():
@@ -124,11 +124,11 @@ def test_an_offline_run_prints_one_line_per_failure_no_traceback_and_exits_4(db_
     res = run("run", "--source", "pubmed", "--no-alert",
               env={**db_env, "LIVEREVIEW_PUBMED_BASE_URL": f"http://127.0.0.1:{dead}/", "PREFECT_API_URL": ""})
     assert res.returncode == 4, res.stdout + res.stderr
-    assert "pubmed:core" in res.stdout and "refused the connection (not retried)" in res.stdout
+    assert "pubmed:coaching" in res.stdout and "refused the connection (not retried)" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
     lines = res.stderr.strip().splitlines()
     assert lines[-1].startswith("no network: no source could be reached; `make demo`")
-    assert lines[:-1] == [f"error: pubmed:core failed: pubmed: connection failed: 127.0.0.1 refused the connection "
+    assert lines[:-1] == [f"error: pubmed:coaching failed: pubmed: connection failed: 127.0.0.1 refused the connection "
                           f"(not retried) [http://127.0.0.1:{dead}/esearch.fcgi]"]
     assert "refused the connection" in (tmp_path / "data" / "livereview.log").read_text()
 

@@ -63,14 +63,14 @@ def test_run_queues_new_records_then_a_second_run_adds_nothing(cli_env, replay):
     assert cli(cli_env, "init").returncode == 0
     first = cli(cli_env, "run")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "succeeded" in first.stdout and "pubmed:core" in first.stdout
+    assert "succeeded" in first.stdout and "pubmed:coaching" in first.stdout
     after_first = snapshot(cli_env)
     assert after_first["queued"] == 3 and after_first["works"] == 53
     second = cli(cli_env, "run")
     assert second.returncode == 0, second.stderr
     assert snapshot(cli_env) | {"watermarks": None} == after_first | {"watermarks": None}
     status = cli(cli_env, "status")
-    assert status.returncode == 0 and "pubmed:core" in status.stdout and "queued" in status.stdout
+    assert status.returncode == 0 and "pubmed:coaching" in status.stdout and "queued" in status.stdout
 
 
 def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
@@ -80,9 +80,9 @@ def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
     res = cli(cli_env, "run", "--source", "europepmc", "--source", "pubmed", "--no-alert")
     assert res.returncode == 4, res.stdout + res.stderr
     assert "partial" in res.stdout
-    assert "europepmc:core: failed: europepmc: answered with an HTML page instead of JSON" in res.stdout
+    assert "europepmc:coaching: failed: europepmc: answered with an HTML page instead of JSON" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
-    assert "error: europepmc:core failed: europepmc: answered with an HTML page" in res.stderr
+    assert "error: europepmc:coaching failed: europepmc: answered with an HTML page" in res.stderr
 
 
 def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_env, replay, tmp_path):
@@ -101,7 +101,7 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
         else:
             pytest.fail("the run never reached Crossref")
         mid = snapshot(cli_env)
-        assert mid["watermarks"].get("pubmed:core") == TODAY    # committed before the kill
+        assert mid["watermarks"].get("pubmed:coaching") == TODAY    # committed before the kill
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -111,13 +111,13 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
         log.close()
     assert proc.returncode == -signal.SIGKILL
     killed = snapshot(cli_env)
-    assert killed["queued"] == 5 and "crossref:core" not in killed["watermarks"]
+    assert killed["queued"] == 5 and "crossref:toc" not in killed["watermarks"]
     replay.replay.stall.clear()
     again = cli(cli_env, "run", "--no-alert")
     assert again.returncode == 0, again.stdout + again.stderr
     final = snapshot(cli_env)
     assert final["queued"] == 5 and final["dup_dois"] == 0
-    assert final["watermarks"]["crossref:core"] == TODAY
+    assert final["watermarks"]["crossref:toc"] == TODAY
     eng = db(cli_env)
     with eng.connect() as c:
         runs = c.execute(text("SELECT status, error FROM runs ORDER BY id")).all()

@@ -235,3 +235,17 @@ def test_the_import_path_and_the_app_write_the_same_decision_table(engine, as_us
         rows = s.scalars(select(Decision).where(Decision.work_id.in_([wid, new]))).all()
         assert {d.origin for d in rows} == {"import", "web"}
         assert status_counts(s)[sc.AWAITING_FULL_TEXT] == 1
+
+
+def test_a_chased_record_says_which_included_studies_it_cites_or_is_cited_by(engine, as_user):
+    """Issue 19: chased records skip the concept filter, so the record page shows why each came."""
+    from livereview.store.chase import link_to_included
+
+    included, chased, plain = add_works(engine, [record(1), record(2, title="A later trial"), record(3)])
+    with transaction(engine) as s:
+        link_to_included(s, chased, included, "forward", "openalex")
+    page = as_user("ann").get(f"/works/{chased}").text
+    assert "Why citation chasing brought it" in page
+    assert f'href="/works/{included}"' in page and "cites included: " in page
+    assert "Homework assignments in counselling study 1" in page
+    assert "Why citation chasing brought it" not in as_user("ann").get(f"/works/{plain}").text

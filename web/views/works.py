@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from livereview.protocols.queries import ConceptFilter
 from livereview.store.accounts import User
+from livereview.store.chase import connected_studies
 from livereview.store.db import reading
 from livereview.store.models import SourceRecord, Work, WorkMerge
 from livereview.web.context import current_user, get_db, render, state, writing
@@ -76,7 +77,7 @@ def work_page(request: Request, work_id: int, flt: QueueFilter = Depends(queue_f
         terms=matcher.matched_terms(work.title, work.abstract, " ; ".join(work.keywords or [])),
         links=identifier_links(doi=work.doi, pmid=work.pmid, pmcid=work.pmcid, openalex_id=work.openalex_id,
                                url=work.url),
-        records=records, merges=merges, views=views, current_stage=current,
+        records=records, merges=merges, views=views, current_stage=current, chased=connected_studies(db, work.id),
         current_view=views.get(current) if current else None,
         reasons=list(st.protocol.exclusion_reasons), not_retrieved=NOT_RETRIEVED, prev_id=prev_id, next_id=next_id,
         qs=qs, required=st.reviewers_required)
