@@ -82,7 +82,8 @@ def test_next_week_only_the_new_paper_is_queued(store, settings, replay, replay_
     second = execute_monitor(settings, replay_protocol, store)
     assert second["totals"]["new"] == 1
     with transaction(store) as s:
-        pubmed = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:coaching").order_by(SourceRun.id)).all()[-1]
+        pubmed = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:coaching")
+                           .order_by(SourceRun.id)).all()[-1]
         assert pubmed.window_start == TODAY - timedelta(days=7)   # watermark minus the overlap, not the floor
 
 
