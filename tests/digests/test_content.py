@@ -180,3 +180,19 @@ def test_without_fetched_counts_the_records_stored_by_the_period_runs_are_counte
                 run_id=run_id, source_run_id=sr_id)
     c = collect_now(store, protocol, period_until_now(start))
     assert {h.source: h.records for h in c.health}["europepmc"] == 2
+
+
+def test_the_last_estimate_is_shown_beside_the_periods_actual_yield(store, protocol, make_record, ingest_into):
+    from livereview.digests.render import render_text
+    from livereview.store.estimates import record_estimate
+
+    start = utcnow() - timedelta(days=7)
+    assert collect_now(store, protocol, period_until_now(start)).volume is None     # never estimated: no line
+    with transaction(store) as s:
+        record_estimate(s, protocol.review.id, protocol.review.version, protocol.sha256, protocol.text, protocol.path,
+                        {"capacity_per_week": 60, "per_week_total": 12.5, "sources": {}})
+    ingest_into(store, [make_record(1), make_record(2), make_record(3)])
+    c = collect_now(store, protocol, period_until_now(start))
+    assert c.volume.startswith(f"Expected 12.5/week (estimate of {utcnow():%Y-%m-%d}, protocol 2.0.0); "
+                               "this period 3 new (3.0/week); capacity 60/week")
+    assert "Volume: Expected 12.5/week" in render_text(c)
