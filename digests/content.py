@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from livereview.digests.links import doi_url, pubmed_url, work_url
 from livereview.digests.reminders import reminders
-from livereview.protocols.model import Protocol
+from livereview.protocols.model import CORE_QUERY, Protocol
 from livereview.protocols.queries import ConceptFilter
 from livereview.ranking import scores_or_rank
 from livereview.records.vocabulary import NoticeKind
@@ -383,8 +383,21 @@ def growth(session: Session, until: datetime, protocol: Protocol | None = None) 
     return growth_series(session, until)
 
 
-def volume_line(session: Session, protocol: Protocol, period: Period, new_candidates: int) -> str | None:
-    """"Expected 12.5/week (estimate of <date>, protocol 2.0.0); this period 9 new (9.0/week); capacity 60/week"."""
+def yield_by_query(session: Session, protocol: Protocol, work_ids: Sequence[int]) -> dict[str, int]:
+    """New works per named query (per domain: coaching / therapy-counselling), as the paper reported 64 / 1,273."""
+    names = [n for n in protocol.base_queries if n != CORE_QUERY]
+    if not names or not work_ids:
+        return {}
+    rows = dict(session.execute(select(SourceRecord.query_name, func.count(distinct(SourceRecord.work_id))).where(
+        SourceRecord.work_id.in_(list(work_ids)), SourceRecord.query_name.in_(names))
+        .group_by(SourceRecord.query_name)).all())
+    return {n: int(rows.get(n, 0)) for n in names}
+
+
+def volume_line(session: Session, protocol: Protocol, period: Period, new_candidates: int,
+                by_query: dict[str, int] | None = None) -> str | None:
+    """The last ``protocol estimate`` beside the period's yield: "Expected 12.5/week (estimate of <date>, protocol
+    2.0.0); this period 9 new (9.0/week; coaching 2; therapy-counselling 7); capacity 60/week"."""
     last = latest_estimate(session, protocol.review.id)
     if last is None:
         return None
@@ -393,7 +406,8 @@ def volume_line(session: Session, protocol: Protocol, period: Period, new_candid
     actual = round(new_candidates * 7 / days, 1)
     cap = data.get("capacity_per_week")
     return (f"Expected {data.get('per_week_total')}/week (estimate of {when:%Y-%m-%d}, protocol {version}); "
-            f"this period {new_candidates} new ({actual}/week)"
+            f"this period {new_candidates} new ({actual}/week"
+            + "".join(f"; {n} {k}" for n, k in (by_query or {}).items()) + ")"
             + (f"; capacity {cap}/week" if cap else ""))
 
 
@@ -414,4 +428,5 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
         health=source_health(session, period, protocol.enabled_sources),
         growth=growth(session, period.end, protocol), base_url=base_url,
         reminders=reminders(session, protocol, period.end),
-        volume=volume_line(session, protocol, period, len(candidates)))
+        volume=volume_line(session, protocol, period, len(candidates),
+                           yield_by_query(session, protocol, [c.work_id for c in candidates])))

@@ -191,8 +191,9 @@ def test_the_last_estimate_is_shown_beside_the_periods_actual_yield(store, proto
     with transaction(store) as s:
         record_estimate(s, protocol.review.id, protocol.review.version, protocol.sha256, protocol.text, protocol.path,
                         {"capacity_per_week": 60, "per_week_total": 12.5, "sources": {}})
-    ingest_into(store, [make_record(1), make_record(2), make_record(3)])
+    ingest_into(store, [make_record(1)], query_name="coaching")
+    ingest_into(store, [make_record(2), make_record(3)], query_name="therapy-counselling")
     c = collect_now(store, protocol, period_until_now(start))
     assert c.volume.startswith(f"Expected 12.5/week (estimate of {utcnow():%Y-%m-%d}, protocol 2.0.0); "
-                               "this period 3 new (3.0/week); capacity 60/week")
+                               "this period 3 new (3.0/week; coaching 1; therapy-counselling 2); capacity 60/week")
     assert "Volume: Expected 12.5/week" in render_text(c)
