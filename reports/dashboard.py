@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -91,8 +91,9 @@ def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
 
 
 def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200,
-            manual_refresh: Mapping[str, int] | None = None) -> Dashboard:
-    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days."""
+            manual_refresh: Mapping[str, int] | None = None, baseline: date | None = None) -> Dashboard:
+    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days;
+    ``baseline``: the protocol's ``review.baseline_date`` (growth starts there)."""
     sources, single, found = _yields(session, SourceRecord.source)
     queries, _, _ = _yields(session, SourceRecord.query_name)
     health = source_health(session, enabled_sources)
@@ -118,7 +119,8 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
                "totals": (r.summary or {}).get("totals", {})}
               for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(10))]
     return Dashboard(
-        growth=growth(session), runs=run_yields(session, run_limit), sources=sources, queries=queries,
+        growth=growth(session, baseline=baseline) if baseline else growth(session),
+        runs=run_yields(session, run_limit), sources=sources, queries=queries,
         single_source_works=single, works_found=found, health=health,
         watermarks=[(w.stream, w.last_window_end) for w in session.scalars(select(Watermark).order_by(
             Watermark.stream))],

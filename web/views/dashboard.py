@@ -84,7 +84,8 @@ def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, A
 
     def make() -> Dashboard:
         with reading(st.engine) as session:
-            return collect(session, enabled_sources=sources, manual_refresh=manual)
+            return collect(session, enabled_sources=sources, manual_refresh=manual,
+                           baseline=st.protocol.review.baseline_date)
 
     return PAGES.get(("dashboard", str(st.engine.url), tuple(sources)), dashboard_version(db), make)
 
