@@ -193,11 +193,12 @@ def keep(protocol: Protocol, rec: Record) -> bool:
     """Language and type only (no preprints when the protocol asks): citation chasing exists to find what the
     keywords miss (the concept filter admits 27 of the paper's own 50 includes on their titles), so chased
     records are not put through it; ranking orders them and the queue shows which includes they cite or are
-    cited by."""
+    cited by. A reference with no title (an identifier the index holds no metadata for) cannot be screened and
+    is left out."""
     if protocol.review.peer_reviewed_only and any(t.lower() in ("preprint", "posted-content")
                                                   for t in rec.publication_types):
         return False
-    return language_allowed(protocol, rec.language)
+    return bool((rec.title or "").strip()) and language_allowed(protocol, rec.language)
 
 
 @dataclass
