@@ -164,7 +164,8 @@ def test_the_client_side_filter_drops_off_topic_crossref_hits(store, settings, r
     replay.replay.add(homework_paper(1, TODAY, title="Homework and maths achievement in primary school",
                                      abstract="Pupils did homework.", sources={"crossref"}))
     summary = execute_monitor(settings, replay_protocol, store, sources=["crossref"])
-    assert summary["totals"]["filtered_out"] == 2 and summary["totals"].get("new", 0) == 0
+    # 2.0: one table-of-contents stream (1.x ran core and an expansion, each dropping it)
+    assert summary["totals"]["filtered_out"] == 1 and summary["totals"].get("new", 0) == 0
 
 
 def test_api_keys_never_reach_the_store_or_the_logs(store, settings, replay, replay_protocol, caplog):
@@ -252,14 +253,14 @@ def test_an_unreachable_source_is_not_retried_for_each_of_its_streams(store, set
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
-    monkeypatch.setenv("LIVEREVIEW_CROSSREF_BASE_URL", f"http://127.0.0.1:{dead}/")
+    monkeypatch.setenv("LIVEREVIEW_EUROPEPMC_BASE_URL", f"http://127.0.0.1:{dead}/")
     replay.replay.add(homework_paper(1, TODAY))
     summary = execute_monitor(load_settings(), replay_protocol, store, alert=False)
-    crossref = {o["stream"]: o for o in summary["streams"] if o["source"] == "crossref"}
-    assert "connection failed: 127.0.0.1 refused the connection" in crossref["crossref:toc"]["error"]
-    assert crossref["crossref:toc"]["error"].startswith(
-        "not tried: crossref was unreachable earlier in this run")
-    assert summary["status"] == "partial" and summary["failed_sources"] == ["crossref"]
+    epmc = {o["stream"]: o for o in summary["streams"] if o["source"] == "europepmc"}
+    assert "connection failed: 127.0.0.1 refused the connection" in epmc["europepmc:coaching"]["error"]
+    assert epmc["europepmc:therapy-counselling"]["error"].startswith(
+        "not tried: europepmc was unreachable earlier in this run")
+    assert summary["status"] == "partial" and summary["failed_sources"] == ["europepmc"]
 
 
 def test_feed_items_without_title_or_identifier_are_dropped_and_counted_in_the_run_summary(
