@@ -90,7 +90,9 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
     assert cli(cli_env, "init").returncode == 0
     replay.replay.stall["crossref"] = 60          # PubMed and Europe PMC finish, then Crossref hangs
     log = (tmp_path / "killed-run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "livereview.cli", "run", "--no-alert"], env=cli_env,
+    # --accept-volume: this test is about kill -9, not the first-run volume check (which would count first)
+    proc = subprocess.Popen([sys.executable, "-m", "livereview.cli", "run", "--no-alert", "--accept-volume"],
+                            env=cli_env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 180
