@@ -39,6 +39,7 @@ EXIT_CODES = {
     5: "store error: database unreachable, not initialised, or refused the write",
     6: "another monitor run holds the lock",
     7: "digest --send could not deliver: the digest is kept pending in the outbox for the next --send",
+    8: "first run refused: its estimated volume exceeds the protocol's capacity (rerun with --accept-volume)",
 }
 
 #: ``--format`` choices of ``import`` and ``dedupe``: derived from the readers and the source registry
@@ -324,6 +325,8 @@ def run(
                                               "watermark; watermarks still only move forward.")] = None,
     protocol: ProtocolOpt = None,
     no_alert: Annotated[bool, typer.Option("--no-alert", help="Do not e-mail the maintainer on failure.")] = False,
+    accept_volume: Annotated[bool, typer.Option("--accept-volume", help="Run a first (backfill) run even when its "
+                                                "estimated volume exceeds the protocol's capacity.")] = False,
 ) -> None:
     """Run the monitor once, in this process, and print a summary.
 
@@ -344,6 +347,13 @@ def run(
     # the protocol is read first: a bad protocol is refused before any work
     with open_store((protocol or settings.protocol).resolve(), settings=settings) as opened:
         engine = opened.engine
+        if not accept_volume:  # a first run is measured (count-only requests) before anything is fetched
+            from livereview.flows.estimate import first_run_volume
+
+            refusal = first_run_volume(settings, opened.protocol, engine, sources=source or None, since=since_date)
+            if refusal:
+                typer.echo(refusal, err=True)
+                raise typer.Exit(8)
         args = {"protocol_path": str(opened.protocol_path), "sources": source or None,
                 "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
         # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
@@ -520,7 +530,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 
 # the other command modules register theirs on the same app as they are imported (one way: see cli/shared.py)
-from livereview.cli import backup, demo, digest, reports, simulate, validate, web  # noqa: E402, F401
+from livereview.cli import backup, demo, digest, estimate, reports, simulate, validate, web  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

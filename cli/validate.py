@@ -33,8 +33,13 @@ def validate_search(
     failed = False
     for r in results:
         if r.error:
-            typer.echo(f"{r.source}: not checked: {r.error}", err=True)
+            typer.echo(f"{r.source}: not measured: {r.error}", err=True)
             failed = True
+            continue
+        for added in r.added:
+            typer.echo(f"{r.source:<10} added {added} (from the source; not in the seed corpus)")
+        if r.not_measured:
+            typer.echo(f"{r.source:<10} not measured: {r.not_measured}")
             continue
         typer.echo(f"{r.source:<10} recall {r.found}/{r.total} ({(r.recall or 0):.0%})")
         for m in r.misses:

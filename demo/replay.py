@@ -403,6 +403,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(body).encode(), "application/json;charset=utf-8")
             return
         filt = dict(pairs)
+        for kind in ("created", "index"):  # tables of contents ask by created date, free text by index date
+            if f"from-{kind}-date" in filt:
+                filt["from-index-date"] = filt[f"from-{kind}-date"]
+                filt["until-index-date"] = filt[f"until-{kind}-date"]
         if "from-index-date" not in filt:
             self._send(400, json.dumps({"status": "failed", "message-type": "validation-failure",
                                         "message": [{"message": "missing filter"}]}).encode(), "application/json")

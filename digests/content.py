@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from livereview.digests.links import doi_url, pubmed_url, work_url
 from livereview.digests.reminders import reminders
-from livereview.protocols.model import Protocol
+from livereview.protocols.model import CORE_QUERY, Protocol
 from livereview.protocols.queries import ConceptFilter
 from livereview.ranking import scores_or_rank, stop_estimate
 from livereview.records.vocabulary import NoticeKind
@@ -31,6 +31,7 @@ from livereview.reports.growth import growth as growth_series
 from livereview.store import health, screening
 from livereview.store.chase import CHASE_SOURCE, connection_label, connections
 from livereview.store.clock import as_utc
+from livereview.store.estimates import latest_estimate
 from livereview.store.health import SourceHealth
 from livereview.store.ingest import canonical
 from livereview.store.models import Notice, ProtocolVersion, SourceRecord, Work
@@ -188,6 +189,7 @@ class DigestContent:
     base_url: str | None = None
     reminders: list[str] = field(default_factory=list)   # manual exports due, search recall lowered
     stopping: str | None = None            # the stopping rule's estimate (ranking.stop_estimate), one sentence
+    volume: str | None = None   # the last `protocol estimate` beside this period's actual yield, per week
 
     @property
     def notice_ids(self) -> list[int]:
@@ -373,9 +375,42 @@ def source_health(session: Session, period: Period, sources: Sequence[str]) -> l
     return health.source_health(session, sources, since=period.start, until=period.end)
 
 
-def growth(session: Session, until: datetime, *, reviewers_required: int = 2) -> Growth:
-    """Corpus growth from the previous version's baseline to the digest's end (:mod:`reports.growth`)."""
+def growth(session: Session, until: datetime, protocol: Protocol | None = None, *,
+           reviewers_required: int = 2) -> Growth:
+    """Corpus growth from the previous version's baseline (the protocol's ``review.baseline_date`` when it
+    sets one) to the digest's end (:mod:`reports.growth`)."""
+    if protocol is not None and protocol.review.baseline_date is not None:
+        return growth_series(session, until, baseline=protocol.review.baseline_date,
+                             reviewers_required=reviewers_required)
     return growth_series(session, until, reviewers_required=reviewers_required)
+
+
+def yield_by_query(session: Session, protocol: Protocol, work_ids: Sequence[int]) -> dict[str, int]:
+    """New works per named query (per domain: coaching / therapy-counselling), as the paper reported 64 / 1,273."""
+    names = [n for n in protocol.base_queries if n != CORE_QUERY]
+    if not names or not work_ids:
+        return {}
+    rows = dict(session.execute(select(SourceRecord.query_name, func.count(distinct(SourceRecord.work_id))).where(
+        SourceRecord.work_id.in_(list(work_ids)), SourceRecord.query_name.in_(names))
+        .group_by(SourceRecord.query_name)).all())
+    return {n: int(rows.get(n, 0)) for n in names}
+
+
+def volume_line(session: Session, protocol: Protocol, period: Period, new_candidates: int,
+                by_query: dict[str, int] | None = None) -> str | None:
+    """The last ``protocol estimate`` beside the period's yield: "Expected 12.5/week (estimate of <date>, protocol
+    2.0.0); this period 9 new (9.0/week; coaching 2; therapy-counselling 7); capacity 60/week"."""
+    last = latest_estimate(session, protocol.review.id)
+    if last is None:
+        return None
+    version, when, data = last
+    days = max((period.end - period.start).total_seconds() / 86400, 1.0)
+    actual = round(new_candidates * 7 / days, 1)
+    cap = data.get("capacity_per_week")
+    return (f"Expected {data.get('per_week_total')}/week (estimate of {when:%Y-%m-%d}, protocol {version}); "
+            f"this period {new_candidates} new ({actual}/week"
+            + "".join(f"; {n} {k}" for n, k in (by_query or {}).items()) + ")"
+            + (f"; capacity {cap}/week" if cap else ""))
 
 
 def collect(session: Session, protocol: Protocol, period: Period, *, base_url: str | None = None,
@@ -387,7 +422,7 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
     ranked = (rank or by_relevance(session, protocol))(candidates)
     cap = protocol.digest.max_candidates
     shown = [present(c, matcher, base_url=base_url) for c in ranked[:cap]]
-    corpus = growth(session, period.end, reviewers_required=protocol.review.reviewers_per_record)
+    corpus = growth(session, period.end, protocol, reviewers_required=protocol.review.reviewers_per_record)
     return DigestContent(
         review_id=protocol.review.id, review_title=protocol.review.title, protocol_version=protocol.review.version,
         period=replace(period, timezone=protocol.digest.timezone),
@@ -396,4 +431,6 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
         protocol_changes=protocol_changes(session, protocol.review.id, period),
         health=source_health(session, period, protocol.enabled_sources), growth=corpus,
         base_url=base_url, reminders=reminders(session, protocol, period.end),
-        stopping=stop_estimate(session, protocol).sentence())
+        stopping=stop_estimate(session, protocol).sentence(),
+        volume=volume_line(session, protocol, period, len(candidates),
+                           yield_by_query(session, protocol, [c.work_id for c in candidates])))

@@ -48,7 +48,7 @@ from livereview.connectors.openalex.parse import item_to_record as openalex_reco
 from livereview.connectors.pubmed import lookup as pubmed_lookup
 from livereview.errors import SourceError
 from livereview.protocols.model import Protocol
-from livereview.protocols.queries import ConceptFilter, language_allowed
+from livereview.protocols.queries import language_allowed
 from livereview.records.model import Record
 from livereview.records.normalise import normalise_openalex_id
 from livereview.settings import Settings
@@ -190,13 +190,16 @@ def store_watch(engine: Engine, protocol: Protocol, run_id: int, records: Sequen
 
 
 # -- citation chase -------------------------------------------------------------------------------------------
-def keep(protocol: Protocol, concept_filter: ConceptFilter, rec: Record) -> bool:
-    """The protocol's concepts (title, abstract, keywords), languages and, when asked, no preprints."""
+def keep(protocol: Protocol, rec: Record) -> bool:
+    """Language and type only (no preprints when the protocol asks): citation chasing exists to find what the
+    keywords miss (the concept filter admits 27 of the paper's own 50 includes on their titles), so chased
+    records are not put through it; ranking orders them and the queue shows which includes they cite or are
+    cited by. A reference with no title (an identifier the index holds no metadata for) cannot be screened and
+    is left out."""
     if protocol.review.peer_reviewed_only and any(t.lower() in ("preprint", "posted-content")
                                                   for t in rec.publication_types):
         return False
-    return language_allowed(protocol, rec.language) and concept_filter.matches(
-        rec.title, rec.abstract, " ".join(rec.keywords))
+    return bool((rec.title or "").strip()) and language_allowed(protocol, rec.language)
 
 
 @dataclass
@@ -264,7 +267,7 @@ def fetch_study(clients: Clients, protocol: Protocol, study: Study, state: dict[
 
 
 def store_study(engine: Engine, protocol: Protocol, run_id: int, source_runs: Mapping[str, int], study: Study,
-                finds: StudyFinds, concept_filter: ConceptFilter, today: date) -> dict[str, Counter[str]]:
+                finds: StudyFinds, today: date) -> dict[str, Counter[str]]:
     """One transaction per study: kept records in (tagged with the study), its state saved — all or nothing."""
     counts: dict[str, Counter[str]] = {}
     with transaction(engine) as s:
@@ -272,7 +275,7 @@ def store_study(engine: Engine, protocol: Protocol, run_id: int, source_runs: Ma
         for method, records in finds.records.items():
             direction, api = method.split(":", 1)
             kept = [replace(r, source=CHASE_SOURCE, source_id=f"{api}:{r.stable_id()}") for r in records
-                    if keep(protocol, concept_filter, r)]
+                    if keep(protocol, r)]
             prov = Provenance(origin="search", run_id=run_id, source_run_id=source_runs[method], query_name=method,
                               actor=f"chase run {run_id}", reviewers_required=protocol.review.reviewers_by_stage)
             report = ingest_records(s, kept, prov, matcher=matcher)
@@ -321,7 +324,6 @@ def execute_chase(settings: Settings, protocol: Protocol, engine: Engine, *, cli
             report.errors.extend(watched.errors)
             report.watch_counts = store_watch(engine, protocol, report.run_id, watch_records)
             report.notices = report.watch_counts.get("notices", 0)
-            concept_filter = ConceptFilter(protocol)
             order = sorted(studies, key=lambda st: (states[st.work_id][0] or date.min, st.work_id))
             for study in order:
                 last, state = states[study.work_id]
@@ -334,8 +336,8 @@ def execute_chase(settings: Settings, protocol: Protocol, engine: Engine, *, cli
                     report.deferred_budget += 1
                     continue
                 report.errors.extend(finds.errors)
-                for method, c in store_study(engine, protocol, report.run_id, source_runs, study, finds,
-                                             concept_filter, today).items():
+                stored = store_study(engine, protocol, report.run_id, source_runs, study, finds, today)
+                for method, c in stored.items():
                     total = report.methods.setdefault(method, {})
                     for k, v in c.items():
                         total[k] = total.get(k, 0) + v

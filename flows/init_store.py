@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from livereview.errors import InputFileError
 from livereview.protocols.model import Protocol
 from livereview.records.model import Record
-from livereview.records.normalise import clean_text, normalise_doi, parse_year, split_name
+from livereview.records.normalise import clean_text, normalise_doi, normalise_pmid, parse_year, split_name
 from livereview.records.vocabulary import FULL_TEXT
 from livereview.store.db import migrate, refresh_statistics, transaction
 from livereview.store.fields import ID_FIELDS
@@ -63,6 +63,7 @@ def read_seed_corpus(path: Path, review_id: str) -> list[tuple[Record, str | Non
             authors=[a for a in (split_name(x) for x in row["authors"].split(";")) if a],
             year=parse_year(row["year"]), journal=clean_text(row["container"]), volume=clean_text(row.get("volume")),
             issue=clean_text(row.get("issue")), pages=clean_text(row.get("pages")), doi=normalise_doi(row["doi"]),
+            pmid=normalise_pmid(row.get("pmid")),
             publication_types=[t for t in (ctype, clean_text(row.get("publication_type"))) if t],
             language="eng", raw=",".join(row.values()), raw_format="seed-csv",
         )

@@ -9,7 +9,11 @@ The known includes are every included work in the store (the seed corpus and eve
 * Crossref: each DOI's Crossref record through the client-side concept filter (what the monitor applies);
 * feeds: the stored record's title, abstract and keywords through the concept filter (feeds have no look-up).
 
-A study counts as found when any query the source runs (core and active expansions) retrieves it. Each miss
+A source with no identifier for any include (or unreachable) is "not measured", never 0/N: a baseline the digest
+would later compare against must be a measurement. PubMed learns the PMIDs of DOI-only includes (``"doi"[doi]``)
+and OpenAlex matches PMID-only includes by ``ids.pmid``; what was learned is reported (``added``).
+
+A study counts as found when any query the source runs (named queries and active expansions) retrieves it. Each miss
 says why (no identifier for this source / not indexed / indexed but not matched) and which expansion block,
 active or proposed, would catch it, judged on the text the store holds. Results are stored per protocol
 version (``store/validation.py``) so the digest can warn when a protocol change lowered recall.
@@ -17,8 +21,9 @@ version (``store/validation.py``) so the digest can warn when a protocol change 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -43,6 +48,7 @@ from livereview.protocols.queries import (
     openalex_query,
     pubmed_query,
 )
+from livereview.records.normalise import normalise_doi
 from livereview.settings import Settings
 from livereview.store import screening
 from livereview.store.db import reading, require_current_schema, transaction
@@ -78,20 +84,34 @@ class SourceRecall:
     total: int = 0
     misses: list[Miss] = field(default_factory=list)
     error: str | None = None
+    not_measured: str | None = None                      # why no recall could be measured (no identifiers)
+    added: list[str] = field(default_factory=list)       # identifiers learned from the source ("S48 PMID 123")
 
     @property
     def recall(self) -> float | None:
         return self.found / self.total if self.total else None
 
 
-def known_includes(engine: Engine) -> list[Known]:
+def unverifiable_seed_rows(protocol: Protocol | None) -> set[str]:
+    """Seed ids the corpus marks unverifiable (no public record confirms them): shown as such in every miss."""
+    path = protocol.seed_corpus_path if protocol is not None else None
+    if path is None or not path.is_file():
+        return set()
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return {r["seed_id"] for r in csv.DictReader(fh) if (r.get("verified") or "").startswith("unverifiable")}
+
+
+def known_includes(engine: Engine, protocol: Protocol | None = None) -> list[Known]:
     """Every included work (seed corpus and later includes), with the seed id as its label when it has one."""
+    shaky = unverifiable_seed_rows(protocol)
     with reading(engine) as s:
         out = []
         for w in s.scalars(select(Work).where(Work.status == screening.INCLUDED, Work.merged_into_id.is_(None))
                            .order_by(Work.id)):
             seed = next((r.source_id for r in w.source_records if r.source.startswith("seed:")), None)
             label = f"{seed or f'work {w.id}'} {(w.title or '(no title)')[:60]}"
+            if seed in shaky:
+                label += " [unverifiable seed row]"
             out.append(Known(w.id, label, w.doi, w.pmid, (w.title, w.abstract, " ".join(w.keywords or []))))
         return out
 
@@ -104,7 +124,7 @@ def would_catch(protocol: Protocol, text: tuple[str | None, str | None, str]) ->
         core = ConceptFilter(protocol)
         found = {c for c in core.patterns if any(rx.search(" ".join(t for t in text if t)) for _, rx in
                                                      core.patterns[c])}
-        missing = sorted({c for group in protocol.search.combine for c in group} - found)
+        missing = sorted({c for group in protocol.search.plan for c in group} - found)
         out.append("no protocol term: missing " + ", ".join(missing) if missing else "no protocol term")
     return out
 
@@ -130,9 +150,38 @@ def _finish(result: SourceRecall, protocol: Protocol, studies: Sequence[Known], 
     return result
 
 
+def _label_id(k: Known) -> str:
+    return k.label.split(" ", 1)[0]
+
+
+def pubmed_pmids_for_dois(client: SourceClient, settings: Settings, studies: Sequence[Known]) -> dict[int, str]:
+    """PMIDs PubMed holds for includes known only by DOI: one esearch of ``"doi"[doi] OR …`` per 200, then the
+    records fetched to tell which PMID is which DOI (APA's ``10.1037//`` spelling normalised on both sides)."""
+    doi_only = [k for k in studies if k.doi and not k.pmid]
+    out: dict[int, str] = {}
+    for chunk in _chunks(doi_only, 200):
+        term = " OR ".join(f'"{k.doi}"[doi]' for k in chunk)
+        pmids = pubmed_lookup.existing_term(client, settings, term, len(chunk))
+        if not pmids:
+            continue
+        by_doi = {normalise_doi(r.doi): r.pmid for r in pubmed_lookup.fetch_pmids(client, settings, sorted(pmids))
+                  if r.doi and r.pmid}
+        for k in chunk:
+            pmid = by_doi.get(normalise_doi(k.doi))
+            if pmid:
+                out[k.work_id] = pmid
+    return out
+
+
 def validate_pubmed(client: SourceClient, settings: Settings, protocol: Protocol,
                     studies: Sequence[Known]) -> SourceRecall:
+    learned = pubmed_pmids_for_dois(client, settings, studies)
+    studies = [replace(k, pmid=learned[k.work_id]) if k.work_id in learned else k for k in studies]
+    added = [f"{_label_id(k)} PMID {k.pmid}" for k in studies if k.work_id in learned]
     with_id = [k for k in studies if k.pmid]
+    if not with_id:
+        return SourceRecall("pubmed", total=len(studies), added=added,
+                            not_measured="no PMID or DOI PubMed knows among the includes")
     by_pmid = {k.pmid: k.work_id for k in with_id}
     found: set[int] = set()
     indexed: set[int] = set()
@@ -142,7 +191,8 @@ def validate_pubmed(client: SourceClient, settings: Settings, protocol: Protocol
         for q in _queries(protocol, pubmed_query):
             matched, _ = pubmed_lookup.query_matches(client, settings, q, pmids)
             found |= {by_pmid[p] for p in matched}
-    return _finish(SourceRecall("pubmed"), protocol, studies, found, indexed, {k.work_id for k in with_id})
+    return _finish(SourceRecall("pubmed", added=added), protocol, studies, found, indexed,
+                   {k.work_id for k in with_id})
 
 
 def _epmc_ids(chunk: Sequence[Known]) -> str:
@@ -152,6 +202,8 @@ def _epmc_ids(chunk: Sequence[Known]) -> str:
 def validate_europepmc(client: SourceClient, settings: Settings, protocol: Protocol,
                        studies: Sequence[Known]) -> SourceRecall:
     with_id = [k for k in studies if k.pmid or k.doi]
+    if not with_id:
+        return SourceRecall("europepmc", total=len(studies), not_measured="no PMID or DOI among the includes")
 
     def hits(query: str) -> set[int]:
         page = search_page(client, settings, query, page_size=100)
@@ -170,8 +222,11 @@ def validate_europepmc(client: SourceClient, settings: Settings, protocol: Proto
 
 
 def validate_openalex(client: SourceClient, protocol: Protocol, studies: Sequence[Known]) -> SourceRecall:
-    with_id = [k for k in studies if k.doi]
-    by_doi = {k.doi: k.work_id for k in with_id}
+    with_id = [k for k in studies if k.doi or k.pmid]
+    if not with_id:
+        return SourceRecall("openalex", total=len(studies), not_measured="no DOI or PMID among the includes")
+    by_doi = {k.doi: k.work_id for k in with_id if k.doi}
+    by_pmid = {k.pmid: k.work_id for k in with_id if k.pmid and not k.doi}
     cfg = protocol.source("openalex")
     extra = [*([f"type:{'|'.join(cfg.types)}"] if cfg.types else []),
              *([f"language:{'|'.join(openalex_languages(protocol))}"] if protocol.review.languages else [])]
@@ -179,15 +234,21 @@ def validate_openalex(client: SourceClient, protocol: Protocol, studies: Sequenc
     def hits(filters: list[str]) -> set[int]:
         resp = client.get("works", params={"filter": ",".join(filters), "per_page": str(BATCH)})
         works = read_works(decode_json(resp.content, source="openalex"), source="openalex")
-        return {by_doi[r.doi] for r in (openalex_record(w) for w in works) if r.doi in by_doi}
+        recs = [openalex_record(w) for w in works]
+        return ({by_doi[r.doi] for r in recs if r.doi in by_doi}
+                | {by_pmid[r.pmid] for r in recs if r.pmid in by_pmid})
 
     found: set[int] = set()
     indexed: set[int] = set()
-    for chunk in _chunks(with_id, BATCH):
-        ids = "doi:" + "|".join(k.doi for k in chunk if k.doi)
-        indexed |= hits([ids])
-        for q in _queries(protocol, openalex_query):
-            found |= hits([ids, *extra, f"{OpenAlexConnector.SEARCH_FILTER}:{q}"])
+    # DOI includes by ``doi:``, PMID-only includes by ``ids.pmid:`` (two filters would AND, so apart)
+    groups = [("doi", [k.doi for k in with_id if k.doi]),
+              ("ids.pmid", [k.pmid for k in with_id if k.pmid and not k.doi])]
+    for key, values in groups:
+        for i in range(0, len(values), BATCH):
+            ids = f"{key}:" + "|".join(v for v in values[i:i + BATCH] if v)
+            indexed |= hits([ids])
+            for q in _queries(protocol, openalex_query):
+                found |= hits([ids, *extra, f"{OpenAlexConnector.SEARCH_FILTER}:{q}"])
     return _finish(SourceRecall("openalex"), protocol, studies, found, indexed, {k.work_id for k in with_id})
 
 
@@ -198,6 +259,8 @@ def _filters(protocol: Protocol) -> list[ConceptFilter]:
 def validate_crossref(client: SourceClient, protocol: Protocol, studies: Sequence[Known]) -> SourceRecall:
     filters = _filters(protocol)
     with_id = [k for k in studies if k.doi]
+    if not with_id:
+        return SourceRecall("crossref", total=len(studies), not_measured="no DOI among the includes")
     found: set[int] = set()
     indexed: set[int] = set()
     texts: dict[int, tuple[str | None, str | None, str]] = {}
@@ -231,7 +294,7 @@ def validate_search(settings: Settings, protocol: Protocol, engine: Engine, *, s
     if unknown:
         raise ConfigError(f"--source {', '.join(unknown)}: not a searchable source "
                           f"(known: {', '.join(VALIDATED_SOURCES)})")
-    studies = known_includes(engine)
+    studies = known_includes(engine, protocol)
     clients = clients or Clients.from_settings(settings)
     results: list[SourceRecall] = []
     for source in wanted:
@@ -253,10 +316,13 @@ def validate_search(settings: Settings, protocol: Protocol, engine: Engine, *, s
         results.append(res)
     if record:
         summary: dict[str, Any] = {
-            "recall": {r.source: {"found": r.found, "total": r.total} for r in results if r.error is None},
+            "recall": {r.source: {"found": r.found, "total": r.total} for r in results
+                       if r.error is None and r.not_measured is None},
+            "not_measured": {r.source: r.error or r.not_measured for r in results if r.error or r.not_measured},
+            "added": {r.source: r.added for r in results if r.added},
             "misses": {r.source: [m.__dict__ for m in r.misses] for r in results},
             "errors": {r.source: r.error for r in results if r.error},
-            "queries": CORE_QUERY if not protocol.active_expansions else [CORE_QUERY, *protocol.active_expansions]}
+            "queries": CORE_QUERY if protocol.query_names == [CORE_QUERY] else protocol.query_names}
         with transaction(engine) as s:
             record_validation(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                               protocol.text or "", protocol.path, summary)

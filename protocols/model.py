@@ -69,13 +69,18 @@ class _Strict(BaseModel):
 
 
 class Concept(_Strict):
-    """A named OR-group of search terms. ``*`` may end a single word (truncation), never sit in a phrase."""
+    """A named OR-group of search terms. ``*`` may end a single word (truncation), never sit in a phrase.
+
+    ``title_terms`` are searched in the title only (a word too common in abstracts, such as ``assignment*``
+    in "random assignment", that still marks the topic when a title uses it).
+    """
 
     label: str
     terms: list[str] = Field(min_length=1)
+    title_terms: list[str] = Field(default_factory=list)
     note: str | None = None
 
-    @field_validator("terms")
+    @field_validator("terms", "title_terms")
     @classmethod
     def _terms_portable(cls, terms: list[str]) -> list[str]:
         seen: set[str] = set()
@@ -110,15 +115,55 @@ class Expansion(Concept):
     active: bool = True
 
 
-class SearchPlan(_Strict):
-    """How concepts combine: each inner list is an AND of concept names; the lists are OR-ed."""
+class NamedQuery(_Strict):
+    """One named query of protocol 2.0+: its own AND-of-concepts plan, run and reported apart (per domain).
 
+    ``subquery_of`` marks a query whose every hit is also a hit of another (e.g. null results within a domain):
+    it is counted and reported (``protocol estimate``, validate-search), never fetched, so it adds no record
+    the domain queries do not already bring.
+    """
+
+    label: str
     combine: list[list[str]] = Field(min_length=1)
+    subquery_of: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class SearchPlan(_Strict):
+    """How concepts combine: each inner list is an AND of concept names; the lists are OR-ed.
+
+    Protocol 2.0 names its queries (``[search.queries.<name>]``); ``combine`` is then the union of the
+    fetched queries' plans unless given.
+    """
+
+    combine: list[list[str]] = Field(default_factory=list)
+    queries: dict[str, NamedQuery] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _some_plan(self) -> SearchPlan:
+        if not self.combine and not self.queries:
+            raise ValueError("search needs combine or at least one [search.queries.<name>]")
+        return self
+
+    @property
+    def plan(self) -> list[list[str]]:
+        """The whole boolean plan: ``combine``, or every fetched named query's groups."""
+        if self.combine:
+            return self.combine
+        out: list[list[str]] = []
+        for q in self.queries.values():
+            if not q.subquery_of:
+                out += [g for g in q.combine if g not in out]
+        return out
 
 
 class Criterion(_Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     text: str
+    #: protocol 2.0: the exclusion reason a screener picks when a record fails this inclusion criterion
+    reason: str | None = None
+    #: protocol 2.0: where the paper itself departed from the criterion (shown to screeners beside it)
+    exception: str | None = None
 
 
 class Criteria(_Strict):
@@ -164,7 +209,7 @@ class Digest(Schedule):
 
 class Feed(_Strict):
     journal: str
-    url: str = Field(pattern=r"^https?://")
+    url: str | None = Field(None, pattern=r"^https?://")   # 2.0: a journal may be listed for Crossref by ISSN only
     issn: str | None = None
     publisher: str | None = None
     included: int | None = Field(None, ge=0)   # included studies published there (why this feed was chosen)
@@ -207,6 +252,12 @@ class SourceConfig(_Strict):
     filter_client_side: bool = False        # apply the concept filter to what comes back (Crossref, feeds)
     types: list[str] = Field(default_factory=list)
     feeds: list[Feed] = Field(default_factory=list)
+    # -- protocol 2.0 (optional, so every stored 1.x text still loads) -------------------------------------------
+    title_field: str | None = None          # field for a concept's title_terms (PubMed ti, Europe PMC TITLE)
+    keyword_field: str | None = None        # author-keyword field ORed with ``field`` (Europe PMC KW)
+    scope: str | None = None                # a source restriction ANDed to every query (Europe PMC SRC:MED OR …)
+    issns: list[Feed] = Field(default_factory=list)   # Crossref: journals whose table of contents is read by ISSN
+    fields_searched: str | None = None      # in words: which of titles / abstracts / keywords the source searches
 
     @field_validator("overrides")
     @classmethod
@@ -217,6 +268,14 @@ class SourceConfig(_Strict):
             except ValueError as exc:
                 raise ValueError(f"override {name!r}: {exc}") from None
         return v
+
+
+class Deviation(_Strict):
+    """A departure from the registered/published methods (PRISMA-S: added sources, changed strings), logged."""
+
+    what: str
+    why: str
+    source: str | None = None
 
 
 class Review(_Strict):
@@ -237,6 +296,15 @@ class Review(_Strict):
     # confidence; older protocol files without them get the defaults
     target_recall: float = Field(0.95, gt=0, lt=1)
     stop_confidence: float = Field(0.95, gt=0, lt=1)
+    # -- protocol 2.0 (optional, so every stored 1.x text still loads) -------------------------------------------
+    #: where the search strings come from (e.g. a reconstruction from the paper's keyword sentence); PRISMA-S log
+    search_provenance: str | None = None
+    #: records the team can screen per week; ``protocol estimate`` compares the expected yield with it
+    weekly_capacity: int | None = Field(None, ge=1)
+    #: a first (backfill) run whose estimate exceeds capacity by more than this factor stops before fetching
+    volume_factor: float = Field(3.0, gt=0)
+    #: the previous version's search date: growth and PRISMA count new studies from here
+    baseline_date: date | None = None
 
     @field_validator("date_floor")
     @classmethod
@@ -269,6 +337,7 @@ class Protocol(_Strict):
     monitor: Schedule = Schedule(cron="0 6 * * 1")
     chase: Chase = Chase()
     manual: dict[str, ManualDatabase] = Field(default_factory=dict)
+    deviations: list[Deviation] = Field(default_factory=list)
     path: str | None = Field(None, exclude=True)
     sha256: str | None = Field(None, exclude=True)
     text: str | None = Field(None, exclude=True, repr=False)
@@ -277,13 +346,22 @@ class Protocol(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Protocol:
-        for i, group in enumerate(self.search.combine):
-            if not group:
-                raise ValueError(f"search.combine[{i}] is empty")
-            for name in group:
-                if name not in self.concepts:
-                    raise ValueError(f"search.combine[{i}] names unknown concept {name!r} "
-                                     f"(known: {', '.join(sorted(self.concepts))})")
+        plans = [("search.combine", self.search.combine)]
+        plans += [(f"search.queries.{n}.combine", q.combine) for n, q in self.search.queries.items()]
+        for where, plan in plans:
+            for i, group in enumerate(plan):
+                if not group:
+                    raise ValueError(f"{where}[{i}] is empty")
+                for name in group:
+                    if name not in self.concepts:
+                        raise ValueError(f"{where}[{i}] names unknown concept {name!r} "
+                                         f"(known: {', '.join(sorted(self.concepts))})")
+        for n, q in self.search.queries.items():
+            if n == CORE_QUERY or n in self.expansions:
+                raise ValueError(f"search.queries.{n}: name clashes with the core query or an expansion")
+            for parent in q.subquery_of:
+                if parent not in self.search.queries or parent == n:
+                    raise ValueError(f"search.queries.{n}.subquery_of names unknown query {parent!r}")
         for name, exp in self.expansions.items():
             if exp.extends not in self.concepts:
                 raise ValueError(f"expansions.{name}.extends names unknown concept {exp.extends!r}")
@@ -293,7 +371,7 @@ class Protocol(_Strict):
             if name not in SOURCE_NAMES:
                 raise ValueError(f"sources.{name}: unknown source (known: {', '.join(SOURCE_NAMES)})")
             for q in cfg.overrides:
-                if q not in [CORE_QUERY, *self.expansions]:
+                if q not in [CORE_QUERY, *self.search.queries, *self.expansions]:
                     raise ValueError(f"sources.{name}.overrides.{q}: no such query "
                                      f"(known: {', '.join(self.query_names)})")
         for name in self.manual:
@@ -304,13 +382,35 @@ class Protocol(_Strict):
         ids = [c.id for c in self.criteria.inclusion + self.criteria.exclusion]
         if len(ids) != len(set(ids)):
             raise ValueError("criteria ids must be unique across inclusion and exclusion")
+        exclusion_ids = {c.id for c in self.criteria.exclusion}
+        for c in self.criteria.inclusion:
+            if c.reason is not None and c.reason not in exclusion_ids:
+                raise ValueError(f"criteria.inclusion {c.id}: reason {c.reason!r} is not an exclusion criterion id")
         return self
 
     # -- derived views ------------------------------------------------------------------------------------------
     @property
     def query_names(self) -> list[str]:
-        """The queries that run: core and every active expansion."""
-        return [CORE_QUERY, *self.active_expansions]
+        """The queries that are fetched: core (or the named queries) and every active expansion."""
+        return [*self.base_queries, *self.active_expansions]
+
+    @property
+    def base_queries(self) -> list[str]:
+        """The fetched base queries: the named queries of protocol 2.0 (not sub-queries), else ``core``."""
+        named = [n for n, q in self.search.queries.items() if not q.subquery_of]
+        return named or [CORE_QUERY]
+
+    @property
+    def counted_queries(self) -> list[str]:
+        """Every query reported with a count (``protocol estimate``): fetched ones and sub-queries."""
+        return [*self.base_queries, *[n for n, q in self.search.queries.items() if q.subquery_of],
+                *self.active_expansions]
+
+    def combine_for(self, query_name: str) -> list[list[str]]:
+        """The AND-of-concepts plan of a query: a named query's own; core and expansions the whole plan."""
+        if query_name in self.search.queries:
+            return self.search.queries[query_name].combine
+        return self.search.plan
 
     @property
     def active_expansions(self) -> dict[str, Expansion]:
@@ -331,10 +431,15 @@ class Protocol(_Strict):
     def concept_terms(self, query_name: str) -> dict[str, list[str]]:
         """Concept name -> terms for a named query: core uses the concepts; an expansion swaps its concept's terms."""
         terms = {name: list(c.terms) for name, c in self.concepts.items()}
-        if query_name != CORE_QUERY:
+        if query_name != CORE_QUERY and query_name not in self.search.queries:
             exp = self.expansions[query_name]   # inactive blocks too: validate-search measures proposals
             terms[exp.extends] = list(exp.terms)
         return terms
+
+    def title_terms(self, concept: str) -> list[str]:
+        """Terms of a concept searched in titles only (protocol 2.0)."""
+        c = self.concepts.get(concept)
+        return list(c.title_terms) if c else []
 
     @property
     def seed_corpus_path(self) -> Path | None:

@@ -51,17 +51,37 @@ def _europepmc_term(term: str, field: str) -> str:
     return f"{field}:{term.lower()}" if term.endswith("*") else f'{field}:"{term}"'
 
 
-def _boolean(combine: list[list[str]], terms: dict[str, list[str]], render: Callable[[str], str]) -> str:
-    groups = {name: "(" + " OR ".join(render(t) for t in ts) + ")" for name, ts in terms.items()}
+def _boolean(combine: list[list[str]], terms: dict[str, list[str]], render: Callable[[str], str],
+             title_terms: dict[str, list[str]] | None = None, render_title: Callable[[str], str] | None = None) -> str:
+    """OR of AND-groups of concept OR-groups; a concept's title-only terms join its group in the title field."""
+    def group(name: str, ts: list[str]) -> str:
+        parts = [render(t) for t in ts]
+        if title_terms and render_title:
+            parts += [render_title(t) for t in title_terms.get(name, [])]
+        return "(" + " OR ".join(parts) + ")"
+
+    groups = {name: group(name, ts) for name, ts in terms.items()}
     ands = ["(" + " AND ".join(groups[c] for c in group) + ")" if len(group) > 1 else groups[group[0]]
             for group in combine]
     return ands[0] if len(ands) == 1 else "(" + " OR ".join(ands) + ")"
 
 
+def _title_terms(protocol: Protocol, name: str = CORE_QUERY) -> dict[str, list[str]]:
+    """Title-only terms per concept; an expansion's swapped concept has none (its extra yield stays its own)."""
+    swapped = protocol.expansions[name].extends if name in protocol.expansions else None
+    return {c: protocol.title_terms(c) for c in protocol.concepts if protocol.title_terms(c) and c != swapped}
+
+
 def pubmed_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
     cfg = protocol.source("pubmed")
     field = cfg.field or "tiab"
-    q = _boolean(protocol.search.combine, protocol.concept_terms(name), lambda t: _pubmed_term(t, field))
+    kw = cfg.keyword_field
+
+    def render(t: str) -> str:
+        return _pubmed_term(t, field) if not kw else f"{_pubmed_term(t, field)} OR {_pubmed_term(t, kw)}"
+
+    q = _boolean(protocol.combine_for(name), protocol.concept_terms(name), render,
+                 _title_terms(protocol, name), lambda t: _pubmed_term(t, cfg.title_field or "ti"))
     langs = [PUBMED_LANG.get(lang, lang) for lang in protocol.review.languages]
     if langs:
         q += " AND (" + " OR ".join(f"{lang}[la]" for lang in langs) + ")"
@@ -73,10 +93,18 @@ def pubmed_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
 def europepmc_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
     cfg = protocol.source("europepmc")
     field = cfg.field or "TITLE_ABS"
-    q = _boolean(protocol.search.combine, protocol.concept_terms(name), lambda t: _europepmc_term(t, field))
+    kw = cfg.keyword_field
+
+    def render(t: str) -> str:
+        return _europepmc_term(t, field) if not kw else f"{_europepmc_term(t, field)} OR {_europepmc_term(t, kw)}"
+
+    q = _boolean(protocol.combine_for(name), protocol.concept_terms(name), render,
+                 _title_terms(protocol, name), lambda t: _europepmc_term(t, cfg.title_field or "TITLE"))
     if protocol.review.languages:
         q += " AND (" + " OR ".join(f"LANG:{lang}" for lang in protocol.review.languages) + ")"
-    if protocol.review.peer_reviewed_only:
+    if cfg.scope:
+        q += f" AND ({cfg.scope})"  # e.g. SRC:MED OR SRC:PMC: peer-reviewed sources only (no PPR, ETH, PAT, AGR)
+    elif protocol.review.peer_reviewed_only:
         q += " NOT SRC:PPR"        # Europe PMC's preprint source
     return q
 
@@ -89,7 +117,7 @@ def openalex_query(protocol: Protocol, name: str = CORE_QUERY) -> str:
     by the connector from the protocol (``language:en``, ``type:…``).
     """
     terms = {k: list(dict.fromkeys(t.rstrip("*") for t in v)) for k, v in protocol.concept_terms(name).items()}
-    return _boolean(protocol.search.combine, terms, lambda t: f'"{t}"' if _is_phrase(t) else t)
+    return _boolean(protocol.combine_for(name), terms, lambda t: f'"{t}"' if _is_phrase(t) else t)
 
 
 def crossref_query(protocol: Protocol, name: str = CORE_QUERY, max_words: int = 30) -> str:
@@ -99,7 +127,12 @@ def crossref_query(protocol: Protocol, name: str = CORE_QUERY, max_words: int = 
     group requires, e.g. the IA terms) gives the smallest result set; the client-side filter then
     applies the full boolean plan.
     """
-    groups = protocol.search.combine
+    cfg = protocol.source("crossref")
+    if cfg.issns:
+        # protocol 2.0: tables of contents of journals by ISSN (Crossref ORs repeated issn filters); the
+        # connector reads this as a filter over the created-date window, the concept filter then applies
+        return ",".join(f"issn:{j.issn}" for j in cfg.issns if j.issn)
+    groups = protocol.combine_for(name)
     shared = [c for c in groups[0] if all(c in g for g in groups)] or groups[0]
     terms = protocol.concept_terms(name)
     words: list[str] = []
@@ -110,6 +143,9 @@ def crossref_query(protocol: Protocol, name: str = CORE_QUERY, max_words: int = 
                     words.append(w)
     return " ".join(words[:max_words])
 
+
+#: the name of Crossref's table-of-contents stream (protocol 2.0: journals by ISSN, not free text)
+TOC_QUERY = "toc"
 
 GENERATORS: dict[str, Callable[[Protocol, str], str]] = {
     "pubmed": pubmed_query,
@@ -123,7 +159,10 @@ def source_queries(protocol: Protocol, source: str) -> list[SourceQuery]:
     """Every query a source runs (core + expansions), overrides applied. Feeds: one query per feed URL."""
     cfg = protocol.source(source)
     if source == "feeds":
-        return [SourceQuery("feeds", f"feed:{f.journal}", f.url, client_filter=True) for f in cfg.feeds]
+        return [SourceQuery("feeds", f"feed:{f.journal}", f.url, client_filter=True) for f in cfg.feeds if f.url]
+    if source == "crossref" and cfg.issns and TOC_QUERY not in cfg.overrides:
+        # one table-of-contents stream for all listed journals; the whole plan filters it client-side
+        return [SourceQuery(source, TOC_QUERY, crossref_query(protocol), client_filter=True)]
     out = []
     for name in protocol.query_names:
         if name in cfg.overrides:
@@ -180,17 +219,21 @@ class ConceptFilter:
     """
 
     def __init__(self, protocol: Protocol, name: str = CORE_QUERY) -> None:
-        self.combine = protocol.search.combine
+        self.combine = protocol.combine_for(name)
         self.patterns: dict[str, list[tuple[str, re.Pattern[str]]]] = {
             concept: [(t, re.compile(_term_regex(t), re.IGNORECASE)) for t in terms]
             for concept, terms in protocol.concept_terms(name).items()
         }
+        #: title-only terms (protocol 2.0), matched on the first text given (the title)
+        self.title_patterns: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+            c: [(t, re.compile(_term_regex(t), re.IGNORECASE)) for t in ts]
+            for c, ts in _title_terms(protocol, name).items()}
         if name == CORE_QUERY:  # highlight expansion terms too
             for exp in protocol.active_expansions.values():
                 self.patterns.setdefault("~" + exp.extends, []).extend(
                     (t, re.compile(_term_regex(t), re.IGNORECASE)) for t in exp.terms)
         self._stems = {t: re.split(r"[\s\-]+", t.rstrip("*"))[0].lower()
-                       for pats in self.patterns.values() for t, _ in pats}
+                       for pats in [*self.patterns.values(), *self.title_patterns.values()] for t, _ in pats}
 
     def _find(self, term: str, rx: re.Pattern[str], text: str, low: str | None,
               starts: dict[str, list[int]], first_only: bool) -> list[tuple[int, int]]:
@@ -224,8 +267,14 @@ class ConceptFilter:
         return out
 
     def matches(self, *texts: str | None) -> bool:
+        """Whether the plan holds on the texts; the first text is the title (for title-only terms)."""
         text = " ".join(t for t in texts if t)
         hits = self._scan(text, {c for group in self.combine for c in group}, first_only=True)
+        if self.title_patterns and texts and texts[0]:
+            title, low = texts[0], _lowered(texts[0])
+            for concept, pats in self.title_patterns.items():
+                if concept not in hits and any(self._find(t, rx, title, low, {}, True) for t, rx in pats):
+                    hits[concept] = []
         return any(all(c in hits for c in group) for group in self.combine)
 
     def matched_terms(self, *texts: str | None) -> list[str]:
@@ -251,16 +300,45 @@ def describe(protocol: Protocol, sources: Iterable[str] | None = None) -> str:
     """Human-readable dump of every resolved query (``livereview protocol show``)."""
     lines = [f"{protocol.review.title}", f"id {protocol.review.id}  version {protocol.review.version}  "
              f"registration {protocol.review.registration or '-'}",
-             f"date floor {protocol.review.date_floor}  languages {', '.join(protocol.review.languages)}", ""]
+             f"date floor {protocol.review.date_floor}  languages {', '.join(protocol.review.languages)}"]
+    r = protocol.review
+    if r.baseline_date:
+        lines.append(f"baseline {r.baseline_date}")
+    if r.weekly_capacity:
+        lines.append(f"capacity {r.weekly_capacity} records/week; a first run may bring {r.volume_factor:g} "
+                     "weeks' worth")
+    if r.search_provenance:
+        lines.append("search provenance: " + " ".join(r.search_provenance.split()))
+    for d in protocol.deviations:
+        lines.append(f"deviation{' (' + d.source + ')' if d.source else ''}: {d.what} — {d.why}")
+    named = protocol.search.queries
+    if named:
+        lines.append("queries: " + "; ".join(
+            f"{n} = {' OR '.join(' AND '.join(g) for g in q.combine)}"
+            + (f" (sub-query of {', '.join(q.subquery_of)}: counted and reported, not fetched)" if q.subquery_of
+               else "") for n, q in named.items()))
+    titled = {c: protocol.title_terms(c) for c in protocol.concepts if protocol.title_terms(c)}
+    for c, ts in titled.items():
+        lines.append(f"title-only terms of {c}: {', '.join(ts)}")
+    lines.append("")
+    subs = [n for n, q in named.items() if q.subquery_of]
     for source in sources or protocol.enabled_sources:
-        for q in source_queries(protocol, source):
+        cfg = protocol.source(source)
+        if cfg.fields_searched:
+            lines.append(f"# {source} fields: {cfg.fields_searched}")
+        shown = list(source_queries(protocol, source))
+        if subs and source in GENERATORS and not (source == "crossref" and cfg.issns):
+            shown += [SourceQuery(source, n, cfg.overrides.get(n) or GENERATORS[source](protocol, n))
+                      for n in subs]
+        for q in shown:
             flag = " (override)" if q.overridden else ""
             filt = " + client-side concept filter" if q.client_filter else ""
             if source == "openalex":
                 extra = [f"language:{'|'.join(openalex_languages(protocol))}"] if protocol.review.languages else []
                 extra += [f"type:{'|'.join(protocol.source(source).types)}"] if protocol.source(source).types else []
                 filt += " as filter title_and_abstract.search" + (", with " + ", ".join(extra) if extra else "")
-            lines.append(f"[{q.stream}]{flag}{filt}")
+            sub = " (reported sub-query: counted, not fetched)" if q.name in subs else ""
+            lines.append(f"[{q.stream}]{flag}{filt}{sub}")
             lines.append(q.text)
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+_DOUBLED_SLASH_RE = re.compile(r"^(10\.\d{4,9})//+")
 _DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[A-Za-z!?][^<>]{0,500}>")  # a tag starts with a letter, /, ! or ?: "p < 0.05 > 3" survives
@@ -133,6 +134,9 @@ def normalise_doi(value: object) -> str | None:
     if doi.endswith(">") and doi.count("<") < doi.count(">"):
         doi = doi[:-1]
     doi = doi.rstrip(".,;:")
+    # APA deposited 1990s DOIs with a doubled slash (10.1037//0022-006x.59.2.305); PubMed and Crossref resolve
+    # both spellings to the same work, so there is one key
+    doi = _DOUBLED_SLASH_RE.sub(r"\1/", doi)
     return doi.lower() if "/" in doi and len(doi) > 8 else None
 
 

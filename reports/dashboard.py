@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,8 +92,10 @@ def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
 
 
 def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200,
-            manual_refresh: Mapping[str, int] | None = None, reviewers_required: int = 2) -> Dashboard:
-    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days.
+            manual_refresh: Mapping[str, int] | None = None, reviewers_required: int = 2,
+            baseline: date | None = None) -> Dashboard:
+    """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days;
+    ``baseline``: the protocol's ``review.baseline_date`` (growth starts there).
 
     The headline numbers are the growth series' last point: the PRISMA diagram's counts as of now
     (:mod:`store.prisma`), so the dashboard, the PRISMA page and the digest show the same numbers."""
@@ -122,8 +124,9 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
                "totals": (r.summary or {}).get("totals", {})}
               for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(10))]
     return Dashboard(
-        growth=growth(session, reviewers_required=reviewers_required), runs=run_yields(session, run_limit),
-        sources=sources, queries=queries,
+        growth=(growth(session, baseline=baseline, reviewers_required=reviewers_required) if baseline
+                else growth(session, reviewers_required=reviewers_required)),
+        runs=run_yields(session, run_limit), sources=sources, queries=queries,
         single_source_works=single, works_found=found, health=health,
         watermarks=[(w.stream, w.last_window_end) for w in session.scalars(select(Watermark).order_by(
             Watermark.stream))],

@@ -102,6 +102,18 @@ def connections(session: Session, work_id: int) -> dict[str, list[int]]:
     return out
 
 
+def connected_studies(session: Session, work_id: int) -> dict[str, list[tuple[int, str]]]:
+    """Which included studies a chased work cites and is cited by, as (work id, "S19 Practice makes…") pairs:
+    why citation chasing brought it (the record page shows them)."""
+    conn = connections(session, work_id)
+    ids = sorted({i for ids in conn.values() for i in ids})
+    labels: dict[int, str] = {}
+    for w in (session.scalars(select(Work).where(Work.id.in_(ids))) if ids else []):
+        seed = next((r.source_id for r in w.source_records if r.source.startswith("seed:")), None)
+        labels[w.id] = f"{seed + ' ' if seed else ''}{(w.title or '(no title)')[:70]}"
+    return {k: [(i, labels.get(i, f"work {i}")) for i in v] for k, v in conn.items()}
+
+
 def connection_label(conn: dict[str, list[int]]) -> str | None:
     """``"cites 3 included studies; cited by 1"`` — what the digest and the queue show next to a chased work."""
     parts = []

@@ -73,20 +73,37 @@ def limits_for(protocol: Protocol | None, source: str) -> str:
     """The limits and filters a source's searches ran with, in words, from the protocol version of the run."""
     if protocol is None:
         return "protocol version not recorded"
-    parts = [f"languages: {', '.join(protocol.review.languages)}",
+    parts = [*provenance_notes(protocol, source), f"languages: {', '.join(protocol.review.languages)}",
              f"date floor {protocol.review.date_floor.isoformat()}"]
     try:
         cfg = protocol.source(source)
     except (KeyError, ValueError):
         return "; ".join(parts)
-    if cfg.field:
+    if cfg.fields_searched:
+        parts.append(f"fields: {cfg.fields_searched}")
+    elif cfg.field:
         parts.append(f"fields: {cfg.field}")
+    if cfg.scope:
+        parts.append(f"scope: {cfg.scope}")
     if cfg.types:
         parts.append(f"types: {', '.join(cfg.types)}")
     if cfg.filter_client_side or source == "feeds":
         parts.append("results re-checked against the protocol's concepts")
     parts.append(f"window by index/creation date, {cfg.overlap_days}-day overlap")
     return "; ".join(parts)
+
+
+def provenance_notes(protocol: Protocol | None, source: str) -> list[str]:
+    """PRISMA-S: where the strings come from (``review.search_provenance``, first sentence) and the logged
+    deviations from the paper's methods that concern this source."""
+    if protocol is None:
+        return []
+    out = []
+    if protocol.review.search_provenance:
+        first = protocol.review.search_provenance.strip().split(". ")[0].rstrip(".")
+        out.append(f"search strings: {first}")
+    out += [f"deviation: {d.what}" for d in protocol.deviations if d.source == source]
+    return out
 
 
 def search_log(session: Session, *, since: date | None = None, until: date | None = None) -> list[SearchLogEntry]:
@@ -133,8 +150,9 @@ def search_log(session: Session, *, since: date | None = None, until: date | Non
         c = imp.counts or {}
         found = int(c.get("records") or 0)
         dup = sum(int(c.get(k) or 0) for k in DUPLICATE_KEYS)
-        vname, _ = version(imp.protocol_version_id)
+        vname, iproto = version(imp.protocol_version_id)
         prior = " (carries the previous version's screening decisions)" if imp.decision else ""
+        prior += "".join(f"; {n}" for n in provenance_notes(iproto, imp.source))
         out.append(SearchLogEntry(
             kind="import", run_id=None, import_id=imp.id, date=when, database=imp.source,
             platform=f"file import ({imp.format})", query_name="", query=imp.query, window_start=None,

@@ -38,7 +38,7 @@ _UPDATE_KINDS: dict[str, tuple[str, str]] = {
     "correction": ("erratum-for", "erratum-in"),
     "erratum": ("erratum-for", "erratum-in"),
     "corrigendum": ("erratum-for", "erratum-in"),
-    "partial_retraction": ("erratum-for", "erratum-in"),
+    "partial_retraction": ("retraction-of", "retraction-in"),   # a retraction-type notice (part retracted)
     "addendum": ("erratum-for", "erratum-in"),
     "clarification": ("erratum-for", "erratum-in"),
     "expression_of_concern": ("expression-of-concern-for", "expression-of-concern-in"),

@@ -31,6 +31,15 @@ from livereview.settings import Settings
 #: The window is applied to the *index* date: it moves whenever Crossref (re)indexes a record, so
 #: late deposits and metadata updates (new ``updated-by`` notices) are seen by the next run.
 DATE_FILTER: tuple[str, str] = ("from-index-date", "until-index-date")
+#: A table-of-contents query (journals by ISSN) asks what was *created* (first deposited) in the window: the new
+#: articles of those journals, not every old one whose metadata Crossref re-indexed.
+TOC_DATE_FILTER: tuple[str, str] = ("from-created-date", "until-created-date")
+_ISSN_LIST = re.compile(r"^issn:\d{4}-\d{3}[\dXx](,issn:\d{4}-\d{3}[\dXx])*$")
+
+
+def is_toc_query(query: str) -> bool:
+    """``issn:1234-5678,issn:…``: read journals' tables of contents (ORed ``issn`` filters), no free text."""
+    return bool(_ISSN_LIST.match(query.strip()))
 #: Crossref's documented maximum for ``rows``; fewest requests per window.
 MAX_ROWS = 1000
 DEFAULT_ROWS = 1000
@@ -46,11 +55,14 @@ PLUS_TOKEN_HEADER = "Crossref-Plus-API-Token"  # noqa: S105 - a header name, not
 def build_query(query: str, window: Window, *, rows: int = DEFAULT_ROWS, types: Sequence[str] = (),
                 date_filter: tuple[str, str] = DATE_FILTER) -> dict[str, str]:
     """The query parameters of the first page (cursor ``*``): free text, index-date window, record types."""
-    start, end = date_filter
+    toc = is_toc_query(query)
+    start, end = TOC_DATE_FILTER if toc and date_filter == DATE_FILTER else date_filter
     filters = [f"{start}:{window.start.isoformat()}", f"{end}:{window.end.isoformat()}"]
     filters += [f"type:{t}" for t in types]
+    if toc:
+        filters += query.strip().split(",")
     params = {"filter": ",".join(filters), "rows": str(rows), "cursor": "*"}
-    if query.strip():
+    if query.strip() and not toc:
         params["query.bibliographic"] = query.strip()
     return params
 
@@ -120,6 +132,19 @@ class CrossrefConnector:
                 break
             params = {**params, "cursor": str(next_cursor)}
         return result
+
+    def count(self, query: str, window: Window) -> int:
+        """How many works ``query`` has in ``window``: ``total-results`` of one request with ``rows=0``."""
+        params = build_query(query, window, rows=0, types=self.types, date_filter=self.date_filter)
+        params.pop("cursor", None)
+        resp = self._get(params)
+        url = redact_url(resp.url or "")
+        message, _kind = read_message(resp.content, source=self.name, url=url,
+                                      content_type=resp.headers.get("Content-Type", ""))
+        total = message.get("total-results")
+        if not isinstance(total, int):
+            raise SourceQueryError(self.name, "no total-results in the answer", url=url)
+        return total
 
     def pages_bound(self, n: int) -> int:
         """Most requests a window of ``n`` works should take: full pages plus one that finds the end."""

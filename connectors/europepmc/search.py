@@ -78,9 +78,16 @@ class EuropePMCConnector:
         result.stats = self.client.stats.since(before)
         return result
 
-    def _page(self, text: str, cursor: str) -> Page:
-        params = {"query": text, "format": "json", "resultType": self.result_type,
-                  "pageSize": str(self.page_size), "cursorMark": cursor}
+    def count(self, query: str, window: Window) -> int:
+        """How many records ``query`` has in ``window``: the ``hitCount`` of one page of size 1 (ids only)."""
+        page = self._page(build_query(query, window), "*", page_size=1, result_type="idlist")
+        if page.hit_count is None:
+            raise SourceParseError(self.name, f"search: no hitCount in the count request ({window})")
+        return page.hit_count
+
+    def _page(self, text: str, cursor: str, *, page_size: int | None = None, result_type: str | None = None) -> Page:
+        params = {"query": text, "format": "json", "resultType": result_type or self.result_type,
+                  "pageSize": str(page_size or self.page_size), "cursorMark": cursor}
         if self.settings.contact_email:
             params["email"] = self.settings.contact_email
         return parse_page(self.client.get("search", params=params).content, source=self.name)

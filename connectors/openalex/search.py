@@ -129,6 +129,24 @@ class OpenAlexConnector:
                                            date_filter=PUBLICATION_FILTER, search_filter=self.search_filter), result)
         return result
 
+    def count(self, query: str, window: Window) -> int:
+        """How many works ``query`` has in ``window``: ``meta.count`` of one page with ``per_page=1``."""
+        if not self.has_key:
+            raise MissingCredentialsError(self.name, "no API key configured (OpenAlex requires one since "
+                                                     "February 2026): set LIVEREVIEW_OPENALEX_API_KEY")
+        common = {"per_page": 1, "extra_filters": self.extra_filters, "search_filter": self.search_filter}
+        try:
+            resp = self._get(build_query(query, window, **common), first=True, queries=[])
+        except _PremiumFilterRefused:
+            resp = self._get(build_query(query, window, date_filter=PUBLICATION_FILTER, **common), first=False,
+                             queries=[])
+        url = redact_url(resp.url or "")
+        data = decode_json(resp.content, source=self.name, url=url, content_type=resp.headers.get("Content-Type", ""))
+        meta = as_mapping(data.get("meta")) if isinstance(data, Mapping) else {}
+        if not isinstance(meta.get("count"), int):
+            raise SourceQueryError(self.name, "no meta.count in the answer", url=url)
+        return int(meta["count"])
+
     def pages_bound(self, n: int) -> int:
         """Most requests a window of ``n`` works should take: full pages plus one that finds the end."""
         return math.ceil(n / self.per_page) + 1

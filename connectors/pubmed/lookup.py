@@ -55,6 +55,11 @@ def existing(client: SourceClient, settings: Settings, pmids: Sequence[str]) -> 
     return _esearch_ids(client, settings, " OR ".join(f"{p}[uid]" for p in pmids), len(pmids))
 
 
+def existing_term(client: SourceClient, settings: Settings, term: str, retmax: int) -> set[str]:
+    """The PMIDs an identifier term (``"10.1037/…"[doi] OR …``) finds."""
+    return _esearch_ids(client, settings, term, retmax)
+
+
 def _esearch_ids(client: SourceClient, settings: Settings, term: str, retmax: int) -> set[str]:
     data = {"db": "pubmed", "term": term, "retmax": str(max(retmax, 1)), "usehistory": "n", **identity(settings)}
     resp = client.post("esearch.fcgi", data=data)

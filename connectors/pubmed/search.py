@@ -118,6 +118,16 @@ class PubMedConnector:
         result.stats = self.client.stats.since(before)
         return result
 
+    def count(self, query: str, window: Window) -> int:
+        """How many records ``query`` has in ``window``: one esearch with ``retmax=0`` (no history, no fetch)."""
+        params = {"db": "pubmed", "term": build_query(query, window), "retmax": "0", "usehistory": "n",
+                  **self._identity()}
+        if len(urlencode(params)) > MAX_GET_QUERY:
+            response = self.client.post("esearch.fcgi", data=params)
+        else:
+            response = self.client.get("esearch.fcgi", params=params)
+        return parse_esearch(response.content, source=self.name).count
+
     # -- steps ----------------------------------------------------------------------------------------------
     def _search_window(self, query: str, window: Window, result: SearchResult) -> None:
         term = build_query(query, window)

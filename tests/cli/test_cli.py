@@ -74,7 +74,7 @@ def test_config_masks_secrets(db_env):
 
 def test_protocol_show_prints_each_sources_query(db_env):
     res = run("protocol", "show", "--source", "pubmed", env=db_env)
-    assert res.returncode == 0 and "[pubmed:core]" in res.stdout and "[crdt]" not in res.stdout
+    assert res.returncode == 0 and "[pubmed:coaching]" in res.stdout and "[crdt]" not in res.stdout
 
 
 def test_exit_codes_are_documented():
@@ -125,7 +125,7 @@ def test_an_offline_run_says_the_failure_once_under_the_table_no_traceback_and_e
               env={**db_env, "LIVEREVIEW_PUBMED_BASE_URL": f"http://127.0.0.1:{dead}/", "PREFECT_API_URL": ""})
     assert res.returncode == 4, res.stdout + res.stderr
     assert "Traceback" not in res.stdout + res.stderr
-    assert any(line.startswith("pubmed:core") and "failed [1]" in line for line in res.stdout.splitlines())
+    assert any(line.startswith("pubmed:coaching") and "failed [1]" in line for line in res.stdout.splitlines())
     assert res.stdout.rstrip().endswith(f"[1] pubmed: connection failed: 127.0.0.1 refused the connection "
                                         f"(not retried) [http://127.0.0.1:{dead}/esearch.fcgi]")
     lines = res.stderr.strip().splitlines()  # the table said it: stderr only has the hint

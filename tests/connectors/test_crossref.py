@@ -374,3 +374,14 @@ def test_advertised_rate_limit_only_ever_tightens_the_client():
 def test_rows_outside_the_documented_range_are_refused():
     with pytest.raises(ValueError, match="rows must be between 1 and 1000"):
         CrossrefConnector(settings(), rows=1001)
+
+
+def test_a_partial_retraction_is_a_retraction_type_notice_not_an_erratum():
+    """Crossref's ``partial_retraction`` update type: the notice is about retracting (part of) the work."""
+    payload = json.loads(load("work_pone.0033693_2026_updated_by_correction.json"))
+    for update in payload["message"]["updated-by"]:
+        update["type"] = "partial_retraction"
+    (r,) = parse(json.dumps(payload).encode())
+    assert r.relations == [Relation("retraction-in", "doi", "10.1371/annotation/c76da2c1-ccb8-4797-94c1-359d3ceceeda",
+                                    "partial_retraction")]
+    assert r.is_retracted is False   # part of it stands: flagged by its notice, not marked retracted whole

@@ -114,9 +114,9 @@ def test_unreported_notices_list_retractions_of_included_studies_first(store, pr
 def test_a_protocol_version_loaded_in_the_period_is_a_protocol_change(store, protocol):
     start = utcnow()
     with transaction(store) as s:
-        register_protocol(s, "ia-coaching", "1.2.0", "b" * 64, "changed", None)
+        register_protocol(s, "ia-coaching", "2.1.0", "b" * 64, "changed", None)
     c = collect_now(store, protocol, period_until_now(start))
-    assert [(p.version, p.previous) for p in c.protocol_changes] == [("1.2.0", "1.1.0")]
+    assert [(p.version, p.previous) for p in c.protocol_changes] == [("2.1.0", "2.0.0")]
 
 
 def _source_run(s, run, source, status, *, error=None, counts=None, warnings=None):
@@ -202,3 +202,20 @@ def test_the_digest_shows_the_top_fifteen_by_relevance_and_counts_the_rest(store
     assert scores == sorted(scores, reverse=True) and all(i.why == ("homework",) for i in c.candidates)
     every = sorted((int(f"400000{i:02d}") % 97 / 100 for i in range(1, 41)), reverse=True)
     assert scores == every[:15]
+
+
+def test_the_last_estimate_is_shown_beside_the_periods_actual_yield(store, protocol, make_record, ingest_into):
+    from livereview.digests.render import render_text
+    from livereview.store.estimates import record_estimate
+
+    start = utcnow() - timedelta(days=7)
+    assert collect_now(store, protocol, period_until_now(start)).volume is None     # never estimated: no line
+    with transaction(store) as s:
+        record_estimate(s, protocol.review.id, protocol.review.version, protocol.sha256, protocol.text, protocol.path,
+                        {"capacity_per_week": 60, "per_week_total": 12.5, "sources": {}})
+    ingest_into(store, [make_record(1)], query_name="coaching")
+    ingest_into(store, [make_record(2), make_record(3)], query_name="therapy-counselling")
+    c = collect_now(store, protocol, period_until_now(start))
+    assert c.volume.startswith(f"Expected 12.5/week (estimate of {utcnow():%Y-%m-%d}, protocol 2.0.0); "
+                               "this period 3 new (3.0/week; coaching 1; therapy-counselling 2); capacity 60/week")
+    assert "Volume: Expected 12.5/week" in render_text(c)

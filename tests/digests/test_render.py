@@ -114,8 +114,8 @@ def test_protocol_terms_are_highlighted_in_title_and_abstract(protocol):
     assert '<mark style="background:#fff3a3;">Homework</mark> compliance in ' \
            '<mark style="background:#fff3a3;">psychotherapy</mark>' in r.html
     assert '<mark style="background:#fff3a3;">Between-session activities</mark>' in r.html
-    assert ("Matched terms: homework*, home-work, assignment*, between-session activities, "
-            "between session activities, psychotherapy, homework assignments") in r.text
+    assert ("Matched terms: homework*, home-work, between-session activities, "
+            "between session activities, psychotherapy") in r.text
 
 
 def test_each_candidate_shows_authors_venue_year_links_and_sources(protocol):

@@ -44,7 +44,8 @@ def test_the_chase_over_http_queues_a_citing_paper_raises_the_retraction_once_an
 
     summary = execute_chase(settings, replay_protocol, store, today=date(2026, 12, 1))
     assert summary["status"] == "succeeded", summary["errors"]
-    assert summary["methods"]["forward:openalex"] == {"fetched": 2, "filtered_out": 1, "new": 1, "linked": 1}
+    # chased records pass language and type only (issue 19): the off-keywords paper comes too, ranked with the rest
+    assert summary["methods"]["forward:openalex"] == {"fetched": 2, "filtered_out": 0, "new": 2, "linked": 2}
     assert summary["requests"]["crossref"] == 1 and summary["requests"]["openalex"] == 2
     with transaction(store) as s:
         work = s.scalars(select(Work).where(Work.doi == citing.doi)).one()
@@ -53,7 +54,8 @@ def test_the_chase_over_http_queues_a_citing_paper_raises_the_retraction_once_an
         assert notices == ["crossref: retraction-in doi 10.1037/ccp0000999"]
         content = collect(s, replay_protocol, plan_period(s, replay_protocol, now=utcnow()).period)
     assert [n.notice_link for n in content.notices if n.kind == "retraction"] == ["https://doi.org/10.1037/ccp0000999"]
-    assert [(c.title, c.connection) for c in content.candidates] == [(citing.title, "cites 1 included study")]
+    assert sorted((c.title, c.connection) for c in content.candidates) == sorted(
+        [(citing.title, "cites 1 included study"), (off_topic.title, "cites 1 included study")])
 
     before = counts(store)
     again = execute_chase(settings, replay_protocol, store, today=date(2026, 12, 1))

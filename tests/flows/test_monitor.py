@@ -55,11 +55,11 @@ def test_first_run_backfills_every_source_and_queues_each_paper_once(store, sett
     assert summary["totals"]["already-queued"] > 0
     assert summary["ranking"]["status"] == "trained" and summary["ranking"]["scored"] == 5  # the queue is ranked
     wm = watermarks(store)
-    assert wm["pubmed:core"] == TODAY and wm["crossref:table1_alternatives"] == TODAY
+    assert wm["pubmed:coaching"] == TODAY and wm["crossref:toc"] == TODAY
     with transaction(store) as s:
         run = s.scalars(select(Run)).one()
         assert run.status == "succeeded" and run.protocol_version_id is not None
-        sr = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:core")).one()
+        sr = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:coaching")).one()
         assert '"1995/01/01"[crdt]' in sr.query_sent and sr.window_start == date(1995, 1, 1)
         assert sr.requests == 2                  # 1 esearch + 1 efetch batch
 
@@ -82,7 +82,8 @@ def test_next_week_only_the_new_paper_is_queued(store, settings, replay, replay_
     second = execute_monitor(settings, replay_protocol, store)
     assert second["totals"]["new"] == 1
     with transaction(store) as s:
-        pubmed = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:core").order_by(SourceRun.id)).all()[-1]
+        pubmed = s.scalars(select(SourceRun).where(SourceRun.stream == "pubmed:coaching")
+                           .order_by(SourceRun.id)).all()[-1]
         assert pubmed.window_start == TODAY - timedelta(days=7)   # watermark minus the overlap, not the floor
 
 
@@ -95,7 +96,7 @@ def test_a_failing_source_leaves_a_partial_run_and_the_next_run_recovers_its_win
     assert first["status"] == "partial"
     assert first["failed_sources"] == ["crossref", "europepmc"]
     wm = watermarks(store)
-    assert "crossref:core" not in wm and "europepmc:core" not in wm and wm["pubmed:core"] == TODAY
+    assert "crossref:toc" not in wm and "europepmc:coaching" not in wm and wm["pubmed:coaching"] == TODAY
     with transaction(store) as s:
         failed = s.scalars(select(SourceRun).where(SourceRun.source == "europepmc")).all()
         assert all(sr.status == "failed" for sr in failed)
@@ -107,7 +108,7 @@ def test_a_failing_source_leaves_a_partial_run_and_the_next_run_recovers_its_win
     with transaction(store) as s:
         sources = set(s.scalars(select(SourceRecord.source).where(SourceRecord.run_id == second["run_id"])))
         assert {"crossref", "europepmc"} <= sources
-        cr = s.scalars(select(SourceRun).where(SourceRun.stream == "crossref:core",
+        cr = s.scalars(select(SourceRun).where(SourceRun.stream == "crossref:toc",
                                                SourceRun.run_id == second["run_id"])).one()
         assert cr.window_start == date(1995, 1, 1)           # the whole missed window, from the floor
     assert counts(store)["queued"] == 3
@@ -163,7 +164,8 @@ def test_the_client_side_filter_drops_off_topic_crossref_hits(store, settings, r
     replay.replay.add(homework_paper(1, TODAY, title="Homework and maths achievement in primary school",
                                      abstract="Pupils did homework.", sources={"crossref"}))
     summary = execute_monitor(settings, replay_protocol, store, sources=["crossref"])
-    assert summary["totals"]["filtered_out"] == 2 and summary["totals"].get("new", 0) == 0
+    # 2.0: one table-of-contents stream (1.x ran core and an expansion, each dropping it)
+    assert summary["totals"]["filtered_out"] == 1 and summary["totals"].get("new", 0) == 0
 
 
 def test_api_keys_never_reach_the_store_or_the_logs(store, settings, replay, replay_protocol, caplog):
@@ -222,7 +224,7 @@ def test_a_partial_run_alerts_the_maintainer_by_email(store, settings, replay, r
     (mail,) = inbox.messages
     body = mail.content.decode()
     assert mail.rcpt_tos == ["maintainer@lab.example.org"]
-    assert "partial" in body and "crossref:core: failed" in body and "503" in body
+    assert "partial" in body and "crossref:toc: failed" in body and "503" in body
 
 
 def test_without_smtp_the_alert_goes_to_the_log_and_the_outbox(store, settings, replay, replay_protocol, caplog):
@@ -251,14 +253,14 @@ def test_an_unreachable_source_is_not_retried_for_each_of_its_streams(store, set
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
-    monkeypatch.setenv("LIVEREVIEW_CROSSREF_BASE_URL", f"http://127.0.0.1:{dead}/")
+    monkeypatch.setenv("LIVEREVIEW_EUROPEPMC_BASE_URL", f"http://127.0.0.1:{dead}/")
     replay.replay.add(homework_paper(1, TODAY))
     summary = execute_monitor(load_settings(), replay_protocol, store, alert=False)
-    crossref = {o["stream"]: o for o in summary["streams"] if o["source"] == "crossref"}
-    assert "connection failed: 127.0.0.1 refused the connection" in crossref["crossref:core"]["error"]
-    assert crossref["crossref:table1_alternatives"]["error"].startswith(
-        "not tried: crossref was unreachable earlier in this run")
-    assert summary["status"] == "partial" and summary["failed_sources"] == ["crossref"]
+    epmc = {o["stream"]: o for o in summary["streams"] if o["source"] == "europepmc"}
+    assert "connection failed: 127.0.0.1 refused the connection" in epmc["europepmc:coaching"]["error"]
+    assert epmc["europepmc:therapy-counselling"]["error"].startswith(
+        "not tried: europepmc was unreachable earlier in this run")
+    assert summary["status"] == "partial" and summary["failed_sources"] == ["europepmc"]
 
 
 def test_feed_items_without_title_or_identifier_are_dropped_and_counted_in_the_run_summary(

@@ -64,14 +64,14 @@ def test_run_queues_new_records_then_a_second_run_adds_nothing(cli_env, replay):
     assert cli(cli_env, "init").returncode == 0
     first = cli(cli_env, "run")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "succeeded" in first.stdout and "pubmed:core" in first.stdout
+    assert "succeeded" in first.stdout and "pubmed:coaching" in first.stdout
     after_first = snapshot(cli_env)
     assert after_first["queued"] == 3 and after_first["works"] == 53
     second = cli(cli_env, "run")
     assert second.returncode == 0, second.stderr
     assert snapshot(cli_env) | {"watermarks": None} == after_first | {"watermarks": None}
     status = cli(cli_env, "status")
-    assert status.returncode == 0 and "pubmed:core" in status.stdout and "queued" in status.stdout
+    assert status.returncode == 0 and "pubmed:coaching" in status.stdout and "queued" in status.stdout
 
 
 def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
@@ -82,11 +82,11 @@ def test_a_failing_source_exits_4_and_names_the_source(cli_env, replay):
     assert res.returncode == 4, res.stdout + res.stderr
     assert "partial" in res.stdout
     assert "[1] europepmc: answered with an HTML page instead of JSON" in res.stdout
-    assert any(line.startswith("europepmc:core") and "failed [1]" in line for line in res.stdout.splitlines())
+    assert any(line.startswith("europepmc:coaching") and "failed [1]" in line for line in res.stdout.splitlines())
     assert "Traceback" not in res.stdout + res.stderr
     assert "HTML page" not in res.stderr  # said once, under the table
     log = (Path(cli_env["LIVEREVIEW_DATA_DIR"]) / "livereview.log").read_text()
-    assert "europepmc:core failed: europepmc: answered with an HTML page" in log  # the log file keeps it
+    assert "europepmc:coaching failed: europepmc: answered with an HTML page" in log  # the log file keeps it
 
 
 def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_env, replay, tmp_path):
@@ -94,7 +94,9 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
     assert cli(cli_env, "init").returncode == 0
     replay.replay.stall["crossref"] = 60          # PubMed and Europe PMC finish, then Crossref hangs
     log = (tmp_path / "killed-run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "livereview.cli", "run", "--no-alert"], env=cli_env,
+    # --accept-volume: this test is about kill -9, not the first-run volume check (which would count first)
+    proc = subprocess.Popen([sys.executable, "-m", "livereview.cli", "run", "--no-alert", "--accept-volume"],
+                            env=cli_env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 180
@@ -105,7 +107,7 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
         else:
             pytest.fail("the run never reached Crossref")
         mid = snapshot(cli_env)
-        assert mid["watermarks"].get("pubmed:core") == TODAY    # committed before the kill
+        assert mid["watermarks"].get("pubmed:coaching") == TODAY    # committed before the kill
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -115,13 +117,13 @@ def test_kill_9_mid_run_loses_nothing_committed_and_the_next_run_catches_up(cli_
         log.close()
     assert proc.returncode == -signal.SIGKILL
     killed = snapshot(cli_env)
-    assert killed["queued"] == 5 and "crossref:core" not in killed["watermarks"]
+    assert killed["queued"] == 5 and "crossref:toc" not in killed["watermarks"]
     replay.replay.stall.clear()
     again = cli(cli_env, "run", "--no-alert")
     assert again.returncode == 0, again.stdout + again.stderr
     final = snapshot(cli_env)
     assert final["queued"] == 5 and final["dup_dois"] == 0
-    assert final["watermarks"]["crossref:core"] == TODAY
+    assert final["watermarks"]["crossref:toc"] == TODAY
     eng = db(cli_env)
     with eng.connect() as c:
         runs = c.execute(text("SELECT status, error FROM runs ORDER BY id")).all()

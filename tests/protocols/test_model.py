@@ -19,23 +19,28 @@ def test_the_bundled_protocol_is_the_registered_review():
     assert p.review.registration == "PROSPERO CRD42023476571"
     assert str(p.review.date_floor) == "1995-01-01"
     assert p.review.languages == ["eng"]
-    assert {"homework*", "assignment*", "between-session activities", "inter-session activities"} <= set(
-        p.concepts["ia"].terms)
-    assert {"coaching", "coaching psychology", "mentoring", "training", "consulting", "therapy", "counselling",
-            "counseling"} <= set(p.concepts["context"].terms)
+    assert {"homework*", "between-session activities", "inter-session activities"} <= set(p.concepts["ia"].terms)
+    assert p.concepts["ia"].title_terms == ["assignment*"] and "assignment*" not in p.concepts["ia"].terms
+    assert {"coaching", "coaching psychology", "mentoring", "training", "consulting"} <= set(
+        p.concepts["coaching"].terms)
+    assert {"therapy", "counselling", "counseling"} <= set(p.concepts["therapy"].terms)
     assert "null findings" in p.concepts["null_results"].terms
-    assert {"behavioral practice", "extra-therapy", "home practice", "self-help assignments"} <= set(
-        p.expansions["table1_alternatives"].terms)
-    assert [c.id for c in p.criteria.exclusion][-4:] == ["E2", "E3", "E4", "E5"]
-    assert p.query_names == ["core", "table1_alternatives"]
+    assert {"behavioral practice", "extra-therapy", "home practice"} <= set(p.expansions["table1_alternatives"].terms)
+    assert [c.id for c in p.criteria.exclusion][-5:] == ["E2", "E3", "E4", "E5", "E6-priority"]
+    assert p.query_names == ["coaching", "therapy-counselling", "between_session", "table1_alternatives"]
+    assert p.review.version == "2.0.0" and p.review.search_provenance.startswith("RECONSTRUCTION")
+    assert p.review.weekly_capacity == 60 and p.review.baseline_date.isoformat() == "2023-12-31"
     assert p.seed_corpus_path.is_file()
     assert len(p.sha256) == 64
 
 
 @pytest.mark.parametrize(("old", "new", "field", "problem"), [
-    ('version = "1.1.0"', "", "review.version", "required field is missing"),
+    ('version = "2.0.0"', "", "review.version", "required field is missing"),
     ("date_floor = 1995-01-01", "date_floor = 2999-01-01", "review.date_floor", "future"),
-    ('combine = [["ia", "context"]', 'combine = [["ia", "contxt"]', None, "unknown concept 'contxt'"),
+    ('combine = [["ia", "coaching"]]', 'combine = [["ia", "coachng"]]', None, "unknown concept 'coachng'"),
+    ('subquery_of = ["coaching", "therapy-counselling"]', 'subquery_of = ["nope"]', None, "unknown query 'nope'"),
+    ('reason = "E1-date"', 'reason = "E9"', None, "not an exclusion criterion id"),
+    ("weekly_capacity = 60", "weekly_capacity = 0", "review.weekly_capacity", "greater than"),
     ('"homework*", "home-work",', '"homework*", "home work*",', "concepts.ia.terms", "truncation"),
     ('"homework*", "home-work",', '"homework*", "(home)",', "concepts.ia.terms", "misread"),
     ('cron = "0 6 * * 1"', 'cron = "every monday"', "monitor.cron", "cron"),
@@ -79,3 +84,16 @@ def test_the_protocol_lists_real_feeds_of_the_included_studies_journals():
     assert feeds["Clinical Psychology and Psychotherapy"].url == (
         "https://onlinelibrary.wiley.com/feed/10990879/most-recent")
     assert all(f.url.startswith("https://") and f.issn for f in feeds.values())
+
+
+def test_every_stored_earlier_version_still_loads_and_keeps_its_queries():
+    """The store re-reads old protocol texts (search log limits): 2.0's schema only added optional fields."""
+    from protocol_versions import OLD_PROTOCOL_TEXT
+
+    from livereview.protocols import PROTOCOL_DIR
+    from livereview.protocols.queries import pubmed_query
+
+    old = parse_protocol(OLD_PROTOCOL_TEXT, PROTOCOL_DIR / "ia-coaching.toml")
+    assert old.review.version == "1.1.0" and old.query_names == ["core", "table1_alternatives"]
+    assert old.review.weekly_capacity is None and old.deviations == []
+    assert pubmed_query(old).startswith('(((homework*[tiab] OR "home-work"[tiab] OR assignment*[tiab]')

@@ -16,7 +16,7 @@ CSV_PATH = Path(__file__).resolve().parents[2] / "protocols" / "ia-coaching-incl
 
 COLUMNS = [
     "seed_id", "domain", "authors", "year", "title", "container", "container_type", "volume", "issue",
-    "pages", "doi", "publication_type", "country", "decision", "ref_match", "notes",
+    "pages", "doi", "pmid", "publication_type", "country", "decision", "ref_match", "verified", "notes",
 ]
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 AUTHOR_RE = re.compile(r"^[^,;]+, (?:[A-Z][a-z]?\.)+$")  # "Family, I.J." (also "Ch." style initials)
@@ -99,7 +99,8 @@ def test_ref_match_is_one_of_the_known_values_and_non_exact_matches_are_explaine
 
 def test_dois_are_bare_lower_case_well_formed_and_unique(rows: list[dict[str, str]]) -> None:
     dois = [row["doi"] for row in rows if row["doi"]]
-    assert len(dois) == 37   # 34 from the reference list; S10's wrong DOI removed; S13, S18, S22, S24 added
+    assert len(dois) == 39   # 34 from the reference list; S10's wrong DOI removed; S13, S18, S22, S24 added;
+    #                          S48 and S32 (issue 19)
     for doi in dois:
         assert DOI_RE.match(doi), doi
         assert doi == doi.lower(), doi
@@ -178,5 +179,16 @@ def test_rows_checked_against_the_published_record_are_corrected_and_say_so(by_i
 
 def test_what_could_not_be_confirmed_is_flagged_unresolved_and_left_empty(by_id: dict[str, dict[str, str]]) -> None:
     assert by_id["S45"]["title"] == "" and "UNRESOLVED" in by_id["S45"]["notes"]
-    for sid in ("S28", "S48"):
-        assert by_id[sid]["doi"] == "" and "UNRESOLVED" in by_id[sid]["notes"], sid
+    assert by_id["S28"]["doi"] == "" and "UNRESOLVED" in by_id["S28"]["notes"]
+
+
+def test_pmids_found_in_public_records_and_the_unverifiable_rows_are_marked(by_id: dict[str, dict[str, str]]) -> None:
+    """Issue 19: S16, S18, S19, S46 carry their PMIDs (S18's year is its PMID record's, 1991); five rows that no
+    public record confirms are marked in the file (validate-search labels them)."""
+    assert {sid: by_id[sid]["pmid"] for sid in ("S16", "S18", "S19", "S46")} == {
+        "S16": "34108776", "S18": "2030192", "S19": "16173864", "S46": "28596145"}
+    assert by_id["S18"]["year"] == "1991"
+    assert (by_id["S48"]["doi"], by_id["S32"]["doi"]) == ("10.1016/j.beth.2012.09.004", "10.1007/978-0-387-29681-4")
+    marked = {sid for sid, row in by_id.items() if row["verified"].startswith("unverifiable")}
+    assert marked == {"S09", "S10", "S28", "S45", "S49"}
+    assert all(row["pmid"] == "" or row["pmid"].isdigit() for row in by_id.values())

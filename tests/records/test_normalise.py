@@ -38,6 +38,9 @@ def test_split_name_reads_family_then_dotted_initials(name, expected):
     ("10.1002/(SICI)1097-4571(199806)49:8&lt;693::AID-ASI4&gt;3.0.CO;2-0",
      "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"),                          # SICI kept whole
     ("10.1000/<i>abc</i>", "10.1000/abc"),
+    ("10.1037//0022-006X.59.2.305", "10.1037/0022-006x.59.2.305"),      # APA's doubled slash (S13, S14, S18)
+    ("https://doi.org/10.1037//0022-006x.59.4.507", "10.1037/0022-006x.59.4.507"),
+    ("10.1000/a//b", "10.1000/a//b"),                                     # a doubled slash inside the suffix stays
     ("no doi here", None),
     (None, None),
 ])

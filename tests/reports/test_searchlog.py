@@ -36,7 +36,9 @@ def test_each_source_query_and_each_import_is_one_entry_with_what_prisma_s_asks(
         "pubmed", "core", date(2026, 1, 1), date(2026, 1, 8))
     assert search.query.startswith("(homework*[tiab])")
     assert (search.found, search.after_dedup, search.new) == (12, 12 - 2 - 4, 4)
-    assert "languages: eng" in search.limits and "fields: tiab" in search.limits
+    assert "languages: eng" in search.limits and "fields: titles, abstracts and author keywords" in search.limits
+    # PRISMA-S: the strings are labelled a reconstruction (review.search_provenance)
+    assert search.limits.startswith("search strings: RECONSTRUCTION, not the registered strings;")
     assert search.platform.startswith("PubMed")
     assert (imported.kind, imported.database, imported.query, imported.found, imported.after_dedup) == (
         "import", "wos", "TS=(homework* AND coach*)", 30, 20)
@@ -75,3 +77,22 @@ def test_the_csv_log_neutralises_a_database_or_query_that_starts_like_a_formula(
     rows = list(csv.DictReader(io.StringIO(to_csv([_entry(database="=HYPERLINK(\"http://x\")",
                                                           query="+cmd|' /C calc'!A0")]))))
     assert rows[0]["database"] == "'=HYPERLINK(\"http://x\")" and rows[0]["query"] == "'+cmd|' /C calc'!A0"
+
+
+def test_added_sources_carry_their_logged_deviation_and_the_old_protocol_none():
+    """Protocol 2.0 logs Europe PMC, Crossref, OpenAlex and the feeds as deviations from the paper's databases;
+    an entry run under 1.1.0 is shown with 1.1.0's limits (no provenance, no deviation)."""
+    from protocol_versions import OLD_PROTOCOL_TEXT
+
+    from livereview.protocols import PROTOCOL_DIR
+    from livereview.protocols.model import load_protocol, parse_protocol
+    from livereview.settings import BUNDLED_PROTOCOL
+    from livereview.store.searchlog import limits_for
+
+    new = load_protocol(BUNDLED_PROTOCOL)
+    for source in ("europepmc", "crossref", "openalex", "feeds"):
+        assert "deviation: " in limits_for(new, source), source
+    assert "deviation" not in limits_for(new, "pubmed")
+    assert "scope: SRC:MED OR SRC:PMC" in limits_for(new, "europepmc")
+    old = parse_protocol(OLD_PROTOCOL_TEXT, PROTOCOL_DIR / "ia-coaching.toml")
+    assert "deviation" not in limits_for(old, "europepmc") and "search strings" not in limits_for(old, "pubmed")

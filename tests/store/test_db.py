@@ -89,3 +89,26 @@ def test_sqlite_gets_planner_statistics_so_the_queue_reads_the_relevance_index(t
     assert "ix_works_relevance_created" not in before
     assert "ix_works_relevance_created" in after and "TEMP B-TREE" not in after
     eng.dispose()
+
+
+def test_a_store_holding_a_doubled_slash_doi_is_rewritten_to_the_one_spelling(tmp_path):
+    """Migration 0007: DOIs written before the normaliser knew APA's ``10.1037//`` take the single slash, unless
+    another work already holds that spelling."""
+    from alembic import command
+
+    from livereview.store.db import _alembic_config
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(_alembic_config(eng), "0006_works_relevance")
+    now = "2026-01-01 00:00:00"
+    with eng.begin() as c:
+        for i, doi in enumerate(["10.1037//0022-006x.59.3.467", "10.1037//0022-006x.1.1", "10.1037/0022-006x.1.1"]):
+            c.execute(text("INSERT INTO works (id, status, origin, doi, authors, issn, publication_types, keywords, "
+                           "is_retracted, has_correction, is_preprint, created_at, updated_at, relevance) VALUES "
+                           "(:i, 'queued', 'search', :d, '[]', '[]', '[]', '[]', 0, 0, 0, :n, :n, -1)"),
+                      {"i": i + 1, "d": doi, "n": now})
+    migrate(eng)
+    with eng.connect() as c:
+        dois = [r[0] for r in c.execute(text("SELECT doi FROM works ORDER BY id"))]
+    eng.dispose()
+    assert dois == ["10.1037/0022-006x.59.3.467", "10.1037//0022-006x.1.1", "10.1037/0022-006x.1.1"]

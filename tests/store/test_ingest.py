@@ -207,3 +207,15 @@ def test_a_record_whose_identifiers_join_two_works_merges_them_keeping_decisions
         assert (a.pmid, a.doi) == ("41", "10.4/b")
         assert [d.reason for d in s.scalars(select(Decision).where(Decision.work_id == a.id))] == ["E3"]
         assert a.status == screening.SCREENING
+
+
+def test_apas_doubled_slash_and_the_single_slash_are_one_doi(engine):
+    """S14's DOI as APA deposited it (10.1037//…) and as PubMed/Crossref give it (10.1037/…): the same work."""
+    from livereview.records.normalise import normalise_doi
+
+    prov = Provenance(origin="seed", prior=PriorDecision("include", "full-text", "team"))
+    ingest(engine, [rec(source="seed:x", source_id="S14", doi=normalise_doi("10.1037//0022-006X.59.3.467"))], prov)
+    r = ingest(engine, [rec(source="crossref", source_id="c", doi=normalise_doi("https://doi.org/10.1037/0022-006x.59.3.467"))])
+    assert r.counts["in-corpus"] == 1 and count(engine, Work) == 1
+    with transaction(engine) as s:
+        assert s.scalars(select(Work)).one().doi == "10.1037/0022-006x.59.3.467"

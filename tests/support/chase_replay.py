@@ -76,5 +76,8 @@ def replay(rsps: responses.RequestsMock) -> None:
     rsps.get(CR + "works/" + RETRACTED_DOI, body=load("crossref/work_included_retracted_by_retraction_watch.json"))
     rsps.get(re.compile(re.escape(CR) + r"works/10\..*"), status=404,
              body=load("crossref/error_404_resource_not_found.txt"))
+    # the seed's PMIDs (S16, S18, S19, S46): PubMed and Europe PMC have no notice about them here
+    rsps.post(PM + "efetch.fcgi", body=load("pubmed/efetch_37909814_empty_articleset.xml"))
+    rsps.get(EP + "search", body=load("europepmc/search_no_results.json"))
 
 

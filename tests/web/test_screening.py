@@ -274,3 +274,17 @@ def test_a_double_submitted_first_vote_is_stored_once(engine, protocol, users):
     assert outcome == ["refused"]
     with reading(engine) as s:
         assert len(s.scalars(select(Decision).where(Decision.work_id == wid)).all()) == 1
+
+
+def test_a_chased_record_says_which_included_studies_it_cites_or_is_cited_by(engine, as_user):
+    """Issue 19: chased records skip the concept filter, so the record page shows why each came."""
+    from livereview.store.chase import link_to_included
+
+    included, chased, plain = add_works(engine, [record(1), record(2, title="A later trial"), record(3)])
+    with transaction(engine) as s:
+        link_to_included(s, chased, included, "forward", "openalex")
+    page = as_user("ann").get(f"/works/{chased}").text
+    assert "Why citation chasing brought it" in page
+    assert f'href="/works/{included}"' in page and "cites included: " in page
+    assert "Homework assignments in counselling study 1" in page
+    assert "Why citation chasing brought it" not in as_user("ann").get(f"/works/{plain}").text

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from livereview.protocols.queries import ConceptFilter
 from livereview.store import screening as sc
 from livereview.store.accounts import User
+from livereview.store.chase import connected_studies
 from livereview.store.db import reading
 from livereview.store.models import SourceRecord, Work, WorkMerge
 from livereview.web.context import current_user, get_db, render, state, writing
@@ -92,6 +93,7 @@ def work_page(request: Request, work_id: int, change: str = "", flt: QueueFilter
         links=identifier_links(doi=work.doi, pmid=work.pmid, pmcid=work.pmcid, openalex_id=work.openalex_id,
                                url=work.url),
         records=records, merges=merges, views=views, current_stage=current,
+        chased=connected_studies(db, work.id),
         current_view=cv, changing=bool(cv and cv.can_change and change == "1"),
         status=status, status_label=STATUS_LABELS.get(status, status),
         reasons=list(st.protocol.exclusion_reasons), not_retrieved=NOT_RETRIEVED, prev_id=prev_id, next_id=next_id,
