@@ -25,7 +25,7 @@ from livereview.cli.shared import ProtocolOpt, app, batch_gc, output_file, parse
 from livereview.connectors.files import FORMATS
 from livereview.connectors.files.write import EXPORT_FORMATS
 from livereview.errors import LiveReviewError
-from livereview.records.vocabulary import SOURCES
+from livereview.records.vocabulary import SOURCES, STAGES
 from livereview.secrets import scrub
 from livereview.settings import documented_settings, load_settings
 from livereview.store.context import open_store, opened_store_name
@@ -46,9 +46,8 @@ EXIT_CODES = {
 ImportFormat = StrEnum("ImportFormat", {f.replace("-", "_"): f for f in ("auto", *FORMATS)})
 
 
-class Stage(StrEnum):
-    title_abstract = "title-abstract"
-    full_text = "full-text"
+#: ``--stage`` choices: the screening stages (records.vocabulary.STAGES)
+Stage = StrEnum("Stage", {s.replace("-", "_"): s for s in STAGES})
 
 
 class PriorDecisionOpt(StrEnum):

@@ -602,41 +602,76 @@ ABSTRACT_CHARS = 400
 
 
 def prepare(record: Record) -> Prepared:
-    """Normalise one record's fields for matching (see the module docstring for what is folded and why)."""
-    raw_title = _clean_title(record.title)
-    notice, base_title, cites = _split_notice(raw_title)
+    """Normalise one record's fields for matching (see the module docstring for what is folded and why), in
+    steps named after what they prepare: the notice, the title, the venue, the bibliographic numbers, the
+    abstract."""
+    pub_types = [p.strip().lower() for p in record.publication_types if p]
+    notice, base_title, cites, errata_at = _notice(record, pub_types)
+    tokens, title, content, informative = _title(base_title)
+    # records should arrive normalised; hand-built ones may not, and a missed DOI match costs a duplicate
+    doi = _matching_doi(record.doi) if record.doi else None
+    venue, venue_type, commentary, thesis_index, is_preprint, preprint_venue = _venue(record, pub_types, doi)
+    year, volume, first_page, last_page = _numbers(record, thesis_index)
+    return Prepared(
+        title=title,
+        n_content=len(content),
+        title_numbers=tuple(sorted(n.lstrip("0") or "0" for n in _DIGITS_RE.findall(title))),
+        title_contrast=tuple(sorted({t for t in tokens if t in CONTRAST_WORDS})),
+        informative=informative,
+        notice=notice,
+        authors=tuple(k for k in (_author_key(a) for a in record.authors[:30] if a) if k and k[0]),
+        year=year,
+        venue=venue,
+        venue_type=venue_type,
+        is_preprint=is_preprint,
+        volume=volume,
+        issue=() if thesis_index else _issue_numbers(record.issue),
+        first_page=first_page,
+        last_page=last_page,
+        doi=doi,
+        doi_base=_DOI_VERSION_RE.sub("", doi) if doi else None,
+        pmid=normalise_pmid(record.pmid) if record.pmid else None,
+        pmcid=record.pmcid or None,
+        abstract=_abstract(record),
+        cites=cites,
+        errata_at=errata_at,
+        article_number=bool(record.pages and _ARTICLE_NUMBER_RE.match(record.pages)),
+        preprint_by_doi_only=is_preprint and not preprint_venue,
+        commentary=commentary,
+        venue_alts=_venue_alternatives(record.journal, venue) if venue else (),
+    )
+
+
+def _notice(record: Record,
+            pub_types: list[str]) -> tuple[str | None, str, tuple[str, str] | None, tuple[tuple[str, str], ...]]:
+    """Is the record a notice (erratum, retraction …), from its title, publication type or relations; the title
+    without the notice's words; what it cites; the volume/page an erratum corrects."""
+    notice, base_title, cites = _split_notice(_clean_title(record.title))
     errata_at: tuple[tuple[str, str], ...] = ()
     if record.title and ("rratum" in record.title or "RRATUM" in record.title):
         errata_at = tuple((v.lstrip("0") or "0", p) for v, p in _ERRATUM_IN_RE.findall(record.title))
-    pub_types = [p.strip().lower() for p in record.publication_types if p]
     if notice is None:
-        for p in pub_types:
-            if NOTICE_FOR_PUBLICATION_TYPE.get(p):
-                notice = NOTICE_FOR_PUBLICATION_TYPE[p]
-                break
+        notice = next((NOTICE_FOR_PUBLICATION_TYPE[p] for p in pub_types if NOTICE_FOR_PUBLICATION_TYPE.get(p)), None)
     if notice is None:
-        for rel in record.relations:
-            if rel.kind in NOTICE_FOR_RELATION:
-                notice = NOTICE_FOR_RELATION[rel.kind]
-                break
+        notice = next((NOTICE_FOR_RELATION[r.kind] for r in record.relations if r.kind in NOTICE_FOR_RELATION), None)
+    return notice, base_title, cites, errata_at
 
+
+def _title(base_title: str) -> tuple[list[str], str, list[str], bool]:
+    """The folded title's tokens and text, its content words, and whether it says enough to match on."""
     tokens = _number_words(fold(base_title).split())
     title = " ".join(tokens)
     content = content_words(title)
-    informative = len(content) >= 3 and not _generic(title, tokens)
+    return tokens, title, content, len(content) >= 3 and not _generic(title, tokens)
 
-    authors = tuple(k for k in (_author_key(a) for a in record.authors[:30] if a) if k and k[0])
 
-    # records should arrive normalised; hand-built ones may not, and a missed DOI match costs a duplicate
-    doi = _matching_doi(record.doi) if record.doi else None
-    pmid = normalise_pmid(record.pmid) if record.pmid else None
+def _venue(record: Record, pub_types: list[str],
+           doi: str | None) -> tuple[tuple[str, ...], str | None, bool, bool, bool, bool]:
+    """The venue's tokens and kind (journal, conference, preprint, thesis …), whether it is a commentary section,
+    a thesis index, a preprint (by venue, or by DOI only)."""
     venue = _venue_tokens(record.journal)
     venue_text = " ".join(venue)
-    venue_type = None
-    for p in pub_types:
-        venue_type = _TYPE_WORDS.get(p)
-        if venue_type:
-            break
+    venue_type = next((v for v in (_TYPE_WORDS.get(p) for p in pub_types) if v), None)
     commentary = bool((venue_text and _COMMENTARY_VENUE_RE.match(venue_text))
                       or (record.pages and _COMMENTARY_PAGES_RE.match(record.pages)))
     thesis_index = bool(venue_text and _THESIS_INDEX_RE.match(venue_text))
@@ -650,47 +685,25 @@ def prepare(record: Record) -> Prepared:
         venue_type = "preprint"
     elif venue_type is None and venue_text and _CONFERENCE_RE.search(venue_text):
         venue_type = "conference"
+    return venue, venue_type, commentary, thesis_index, is_preprint, preprint_venue
 
+
+def _numbers(record: Record, thesis_index: bool) -> tuple[int | None, str | None, str | None, str | None]:
+    """Year, volume and page range, each only when it looks like what it claims to be."""
     year = record.year if record.year is not None else parse_year(record.published_date)
     volume = _volume_number(record.volume)
     if volume is not None and year is not None and volume == str(year):
         volume = None  # journals without volumes: some sources put the year there
     first_page, last_page = parse_pages(record.pages)
     if thesis_index:
-        volume, first_page, last_page = None, None, None
+        return year, None, None, None
+    return year, volume, first_page, last_page
 
+
+def _abstract(record: Record) -> str:
+    """The abstract's first characters, folded; too short an abstract says nothing and is left out."""
     abstract = fold(record.abstract[:ABSTRACT_CHARS + 100])[:ABSTRACT_CHARS] if record.abstract else ""
-    if len(abstract) < 80:
-        abstract = ""
-
-    return Prepared(
-        title=title,
-        n_content=len(content),
-        title_numbers=tuple(sorted(n.lstrip("0") or "0" for n in _DIGITS_RE.findall(title))),
-        title_contrast=tuple(sorted({t for t in tokens if t in CONTRAST_WORDS})),
-        informative=informative,
-        notice=notice,
-        authors=authors,
-        year=year,
-        venue=venue,
-        venue_type=venue_type,
-        is_preprint=is_preprint,
-        volume=volume,
-        issue=() if thesis_index else _issue_numbers(record.issue),
-        first_page=first_page,
-        last_page=last_page,
-        doi=doi,
-        doi_base=_DOI_VERSION_RE.sub("", doi) if doi else None,
-        pmid=pmid,
-        pmcid=record.pmcid or None,
-        abstract=abstract,
-        cites=cites,
-        errata_at=errata_at,
-        article_number=bool(record.pages and _ARTICLE_NUMBER_RE.match(record.pages)),
-        preprint_by_doi_only=is_preprint and not preprint_venue,
-        commentary=commentary,
-        venue_alts=_venue_alternatives(record.journal, venue) if venue else (),
-    )
+    return abstract if len(abstract) >= 80 else ""
 
 
 _DOUBLED_SLASH_RE = re.compile(r"^(10\.\d{4,9})/{2,}")

@@ -109,6 +109,7 @@ def _screen(engine, protocol, rng: random.Random, *, share: float = 0.8) -> int:
     Returns the votes cast."""
     from sqlalchemy import select
 
+    from livereview.records.vocabulary import FULL_TEXT, TITLE_ABSTRACT
     from livereview.store.db import transaction
     from livereview.store.models import Work
     from livereview.store.screening import record_decision
@@ -124,7 +125,7 @@ def _screen(engine, protocol, rng: random.Random, *, share: float = 0.8) -> int:
     with transaction(engine) as s:
         for w in waiting(s, "full-text-conflict") + waiting(s, "conflict"):   # last week's disagreements
             if rng.random() < 0.75:
-                stage = "full-text" if w.status == "full-text-conflict" else "title-abstract"
+                stage = FULL_TEXT if w.status == "full-text-conflict" else TITLE_ABSTRACT
                 decision = "include" if _relevant(w) else "exclude"
                 record_decision(s, w, reviewer=ADMIN, stage=stage, decision=decision, is_final=True,
                                 reason=None if decision == "include" else reasons[0],
@@ -136,7 +137,7 @@ def _screen(engine, protocol, rng: random.Random, *, share: float = 0.8) -> int:
                 for who in team:
                     flip = rng.random() < 0.08
                     decision = "include" if keep != flip else "exclude"
-                    record_decision(s, w, reviewer=who, stage="full-text", decision=decision,
+                    record_decision(s, w, reviewer=who, stage=FULL_TEXT, decision=decision,
                                     reason=None if decision == "include" else rng.choice(reasons),
                                     report_retrieved=True, reviewers_required=required)
                     cast += 1
@@ -147,7 +148,7 @@ def _screen(engine, protocol, rng: random.Random, *, share: float = 0.8) -> int:
                 roll = rng.random()
                 decision = base if roll < 0.9 else ("maybe" if roll < 0.95 else
                                                     ("exclude" if base == "include" else "include"))
-                record_decision(s, w, reviewer=who, stage="title-abstract", decision=decision,
+                record_decision(s, w, reviewer=who, stage=TITLE_ABSTRACT, decision=decision,
                                 reason=rng.choice(reasons) if decision == "exclude" else None,
                                 reviewers_required=required)
                 cast += 1

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from livereview.protocols.model import Protocol
 from livereview.ranking.model import WHY_TERMS, Fitted, Terms, document, featurise, fit, presumed_sample, why
 from livereview.ranking.stopping import SIMULATION_GRID, STOP_CONFIDENCE, TARGET_RECALL, StopEstimate, stop_test
+from livereview.records.vocabulary import TITLE_ABSTRACT
 from livereview.store import screening
 from livereview.store.db import reading, refresh_statistics, transaction
 from livereview.store.models import UNSCORED, Decision, RankingRun, RankingScore, Work
@@ -266,7 +267,7 @@ def stop_estimate(session: Session, protocol: Protocol | None) -> StopEstimate:
     target = protocol.review.target_recall if protocol is not None else TARGET_RECALL
     confidence = protocol.review.stop_confidence if protocol is not None else STOP_CONFIDENCE
     last_decided = (select(Decision.work_id, func.max(Decision.decided_at).label("at"))
-                    .where(Decision.stage == "title-abstract").group_by(Decision.work_id).subquery())
+                    .where(Decision.stage == TITLE_ABSTRACT).group_by(Decision.work_id).subquery())
     rows = session.execute(
         select(Work.status, Work.created_at, last_decided.c.at)
         .outerjoin(last_decided, last_decided.c.work_id == Work.id)

@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from livereview.records.vocabulary import display_name
+from livereview.records.vocabulary import FULL_TEXT, TITLE_ABSTRACT, display_name
 from livereview.store import screening
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
@@ -331,19 +331,19 @@ def records_removed_for_other_reasons(w: int, votes: Sequence[VoteRow], facts: S
 
 def records_screened(votes: Sequence[VoteRow], required: int) -> str:
     """*Records screened* → *records excluded*, or on to *reports sought*; or still awaiting screening."""
-    if _outcome(votes, "full-text", required) is not None or _outcome(votes, "title-abstract", required) == "include":
+    if _outcome(votes, FULL_TEXT, required) is not None or _outcome(votes, TITLE_ABSTRACT, required) == "include":
         return "sought"
-    if _outcome(votes, "title-abstract", required) == "exclude":
+    if _outcome(votes, TITLE_ABSTRACT, required) == "exclude":
         return "excluded"
     return "awaiting"
 
 
 def reports_assessed_for_eligibility(votes: Sequence[VoteRow], required: int, reasons: Sequence[str]) -> str:
     """From *reports sought*: not retrieved, included, excluded (``exclude:<reason>``) or awaiting assessment."""
-    ft = [v for v in votes if v[0].stage == "full-text"]
+    ft = [v for v in votes if v[0].stage == FULL_TEXT]
     said = [v for v in ft if v[0].decision != screening.WITHDRAWN]
     latest = max(said, key=lambda v: (v[0].decided_at, v[0].seq)) if said else None
-    outcome = _outcome(ft, "full-text", required)
+    outcome = _outcome(ft, FULL_TEXT, required)
     if latest is not None and latest[2] is False and outcome != "include":
         return "not-retrieved"
     if outcome == "include":
