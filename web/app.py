@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from livereview.errors import ConfigError
-from livereview.protocols.model import Protocol, load_protocol
+from livereview.protocols.model import Protocol
 from livereview.settings import Settings
-from livereview.store.db import StoreBusy, make_engine, refresh_statistics
+from livereview.store.db import StoreBusy, refresh_statistics
 from livereview.web.context import STATIC, WebState, render
 from livereview.web.edge import storable_input
 from livereview.web.errors import HTTPError, LoginRequired
@@ -46,17 +46,18 @@ def secret_from(settings: Settings) -> bytes:
     return secret.encode()
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, protocol: Protocol | None = None,
+def create_app(settings: Settings, *, engine: Engine, protocol: Protocol,
                orderings: dict[str, Callable[..., Any]] | None = None,
                throttle: LoginThrottle | None = None, retrain: bool = True) -> FastAPI:
-    """Build the web app. ``orderings`` names the queue orders offered (default: by relevance, newest first);
-    ``retrain`` retrains the relevance ranker in the background after decisions (off only to time pages alone)."""
+    """Build the web app over a store and protocol the caller opened (:func:`livereview.store.context.open_store`,
+    which also disposes of the engine). ``orderings`` names the queue orders offered (default: by relevance,
+    newest first); ``retrain`` retrains the relevance ranker in the background after decisions (off only to time
+    pages alone)."""
     secret = secret_from(settings)
     app = FastAPI(title="livereview", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(enforce_csrf), Depends(storable_input)])
     app.state.web = WebState(
-        engine=engine or make_engine(settings.resolved_database_url),
-        protocol=protocol or load_protocol(settings.protocol),
+        engine=engine, protocol=protocol,
         settings=settings, secret=secret, orderings=dict(orderings or ORDERINGS),
         throttle=throttle or LoginThrottle(), retrain=retrain)
     refresh_statistics(app.state.web.engine)   # SQLite plans the queue well only with statistics

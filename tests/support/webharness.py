@@ -91,12 +91,13 @@ def _run_app(database_url: str, port: int, retrain: bool) -> None:
     """The child process of :func:`serve_process`: the app over the store, with uvicorn, until terminated."""
     import uvicorn
 
-    from livereview.protocols.model import load_protocol
     from livereview.settings import BUNDLED_PROTOCOL
+    from livereview.store.context import open_store
     from livereview.web.app import create_app
 
-    app = create_app(web_settings(database_url), protocol=load_protocol(BUNDLED_PROTOCOL), retrain=retrain)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
+    with open_store(BUNDLED_PROTOCOL, settings=web_settings(database_url)) as opened:
+        app = create_app(opened.settings, engine=opened.engine, protocol=opened.protocol, retrain=retrain)
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
 
 
 @contextmanager
