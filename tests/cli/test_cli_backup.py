@@ -18,7 +18,8 @@ from livereview.store.backup import read_manifest
 from livereview.store.db import make_engine
 
 POSTGRES_URL = os.environ.get("LIVEREVIEW_TEST_POSTGRES_URL", "")
-IMPORT_RECORDS = 20_000
+#: records the import writes while the backup runs; `BACKUP_TEST_RECORDS=100000` for the issue's full-size check
+IMPORT_RECORDS = int(os.environ.get("BACKUP_TEST_RECORDS", "20000"))
 
 
 def _env(tmp_path: Path, url: str, name: str) -> dict[str, str]:
