@@ -6,14 +6,14 @@ estimate's JSON (issue 19 shape) as its summary; nothing else reads or writes th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livereview.store.models import ProtocolVersion, Run
-from livereview.store.runs import finish_run, register_protocol, start_run
+from livereview.store.runs import record_measurement
 
 ESTIMATE_FLOW = "protocol-estimate"
 
@@ -21,11 +21,8 @@ ESTIMATE_FLOW = "protocol-estimate"
 def record_estimate(session: Session, review_id: str, version: str, sha256: str, content: str, path: str | None,
                     summary: dict[str, Any]) -> int:
     """Store one estimate as a finished run of the protocol version it measured; returns its id."""
-    pv = register_protocol(session, review_id, version, sha256, content, path)
-    run = start_run(session, ESTIMATE_FLOW, pv.id, {"sources": sorted(summary.get("sources", {}))})
-    finish_run(session, run.id, "succeeded", summary)
-    run.finished_at = datetime.now(UTC)
-    return run.id
+    return record_measurement(session, ESTIMATE_FLOW, review_id, version, sha256, content, path,
+                              {"sources": sorted(summary.get("sources", {}))}, summary)
 
 
 def latest_estimate(session: Session, review_id: str) -> tuple[str, datetime, dict[str, Any]] | None:

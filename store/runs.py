@@ -68,6 +68,16 @@ def finish_run(session: Session, run_id: int, status: str, summary: dict[str, An
     run.status, run.summary, run.error, run.finished_at = status, summary, error, utcnow()
 
 
+def record_measurement(session: Session, flow: str, review_id: str, version: str, sha256: str, content: str,
+                       path: str | None, parameters: dict[str, Any], summary: dict[str, Any]) -> int:
+    """A measurement of a protocol version (a search validation, a volume estimate), stored as a finished run of
+    that version so later ones can be compared with it; returns the run's id."""
+    pv = register_protocol(session, review_id, version, sha256, content, path)
+    run = start_run(session, flow, pv.id, parameters)
+    finish_run(session, run.id, "succeeded", summary)
+    return run.id
+
+
 def abandon_stale_runs(session: Session) -> int:
     """Runs left 'running' by a killed process are marked failed (their uncommitted work never happened)."""
     n = 0

@@ -9,14 +9,13 @@ digest can warn when a protocol change lowered recall.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livereview.store.models import ProtocolVersion, Run
-from livereview.store.runs import finish_run, register_protocol, start_run
+from livereview.store.runs import record_measurement
 
 VALIDATE_FLOW = "validate-search"
 
@@ -33,11 +32,8 @@ class RecallDrop:
 def record_validation(session: Session, review_id: str, version: str, sha256: str, content: str, path: str | None,
                       summary: dict[str, Any]) -> int:
     """Store one validation (recall per source and the misses) as a finished run; returns its id."""
-    pv = register_protocol(session, review_id, version, sha256, content, path)
-    run = start_run(session, VALIDATE_FLOW, pv.id, {"sources": sorted(summary.get("recall", {}))})
-    finish_run(session, run.id, "succeeded", summary)
-    run.finished_at = datetime.now(UTC)
-    return run.id
+    return record_measurement(session, VALIDATE_FLOW, review_id, version, sha256, content, path,
+                              {"sources": sorted(summary.get("recall", {}))}, summary)
 
 
 def _recall(entry: dict[str, Any]) -> float | None:

@@ -85,8 +85,8 @@ def new_page(browser):
     """A factory of fresh browser contexts (one per user: separate cookies)."""
     contexts = []
 
-    def make():
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    def make(width: int = 1280, height: int = 900, **options):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, **options)
         ctx.set_default_timeout(10000)
         contexts.append(ctx)
         return ctx.new_page()

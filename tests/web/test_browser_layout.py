@@ -29,19 +29,11 @@ def records():
 
 
 @pytest.fixture
-def sized_page(browser):
-    contexts = []
-
+def sized_page(new_page):
     def make(width: int, scheme: str):
-        ctx = browser.new_context(viewport={"width": width, "height": 844 if width == PHONE else 900},
-                                  color_scheme=scheme, device_scale_factor=1)
-        ctx.set_default_timeout(10000)
-        contexts.append(ctx)
-        return ctx.new_page()
+        return new_page(width, 844 if width == PHONE else 900, color_scheme=scheme, device_scale_factor=1)
 
-    yield make
-    for ctx in contexts:
-        ctx.close()
+    return make
 
 
 def overflow(page) -> int:  # noqa: ANN001
