@@ -379,10 +379,8 @@ def growth(session: Session, until: datetime, protocol: Protocol | None = None, 
            reviewers_required: int = 2) -> Growth:
     """Corpus growth from the previous version's baseline (the protocol's ``review.baseline_date`` when it
     sets one) to the digest's end (:mod:`reports.growth`)."""
-    if protocol is not None and protocol.review.baseline_date is not None:
-        return growth_series(session, until, baseline=protocol.review.baseline_date,
-                             reviewers_required=reviewers_required)
-    return growth_series(session, until, reviewers_required=reviewers_required)
+    return growth_series(session, until, baseline=protocol.review.baseline_date if protocol else None,
+                         reviewers_required=reviewers_required)
 
 
 def yield_by_query(session: Session, protocol: Protocol, work_ids: Sequence[int]) -> dict[str, int]:

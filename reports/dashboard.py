@@ -124,8 +124,7 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
                "totals": (r.summary or {}).get("totals", {})}
               for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(10))]
     return Dashboard(
-        growth=(growth(session, baseline=baseline, reviewers_required=reviewers_required) if baseline
-                else growth(session, reviewers_required=reviewers_required)),
+        growth=growth(session, baseline=baseline, reviewers_required=reviewers_required),
         runs=run_yields(session, run_limit), sources=sources, queries=queries,
         single_source_works=single, works_found=found, health=health,
         watermarks=[(w.stream, w.last_window_end) for w in session.scalars(select(Watermark).order_by(

@@ -48,10 +48,12 @@ class Growth:
     labels = LABELS
 
 
-def growth(session: Session, until: datetime | None = None, *, baseline: date = BASELINE,
+def growth(session: Session, until: datetime | None = None, *, baseline: date | None = None,
            reviewers_required: int = 2, reasons: Sequence[str] = ()) -> Growth:
     """The growth series up to ``until`` (default now): one point per day on which a count changed, plus both
-    ends. The last point is the PRISMA diagram as of ``until`` exactly."""
+    ends. The last point is the PRISMA diagram as of ``until`` exactly. ``baseline``: the previous version's search
+    date (the protocol's ``review.baseline_date``; :data:`BASELINE` when it sets none)."""
+    baseline = baseline or BASELINE
     end = as_utc(until or utcnow()).astimezone(UTC)  # type: ignore[union-attr]
     facts = load_facts(session, end)
     facts_days = sorted({max(baseline, at.date()) for at, *_ in facts.events})
