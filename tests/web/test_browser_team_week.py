@@ -129,6 +129,13 @@ def work_id(page) -> int:
     return int(m.group(1))
 
 
+def open_first(page) -> None:  # noqa: ANN001
+    """On the queue, keyboard only: move to the first row (j) and open it (Enter)."""
+    page.keyboard.press("j")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def press(page, keys: str) -> None:
     """A vote by key sequence ("i", "m", "e2", "r"): it navigates."""
     with page.expect_navigation():
@@ -175,9 +182,7 @@ def test_a_week_of_a_three_reviewer_team(team, engine, new_page):
         page.goto(url + "/queue?mine=1")
         if day == 1:
             shot(page, "team-queue-1280")
-        page.keyboard.press("j")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        open_first(page)
         seen = 0
         while "/works/" in page.url:
             wid = work_id(page)
@@ -284,9 +289,7 @@ def test_a_week_of_a_three_reviewer_team(team, engine, new_page):
             page.set_viewport_size({"width": 390, "height": 844})
             shot(page, "team-queue-390")
             page.set_viewport_size({"width": 1280, "height": 900})
-        page.keyboard.press("j")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        open_first(page)
         n = 0
         while "/works/" in page.url:
             wid = work_id(page)
