@@ -529,7 +529,7 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 
 # the other command modules register theirs on the same app as they are imported (one way: see cli/shared.py)
-from livereview.cli import backup, demo, digest, estimate, reports, simulate, validate, web  # noqa: E402, F401
+from livereview.cli import backup, demo, digest, duplicates, estimate, reports, simulate, validate, web  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,7 +48,7 @@ Public API:
 """
 
 from livereview.dedup.export import write_groups_csv
-from livereview.dedup.index import Match, MatchIndex
+from livereview.dedup.index import Match, MatchIndex, NearMiss
 from livereview.dedup.match import Verdict, decide, notice_side
 from livereview.dedup.pipeline import DedupResult, find_duplicates, find_duplicates_prepared
 from livereview.dedup.prep import Prepared, prepare
@@ -57,6 +57,7 @@ __all__ = [
     "DedupResult",
     "Match",
     "MatchIndex",
+    "NearMiss",
     "Prepared",
     "Verdict",
     "decide",

@@ -14,6 +14,16 @@ from livereview.records.model import Record
 _KIND_RANK = {"duplicate": 0, "notice": 1, "version": 2}
 #: records :meth:`MatchIndex.prime` holds at most (an import reads a few thousand ahead of its matching)
 PRIMED = 5000
+#: a pair the rules left apart without a veto (no rule held) is a *near miss* worth a person's look from this
+#: score on (``dedup.match.compare``'s: half title similarity, 0.3 authors, 0.2 locators). Measured on the
+#: labelled sets in ../shared/bench/dedup by benchmarks/dedup_near_misses.py: see docs/web.md "Duplicates".
+NEAR_MISS_SCORE = 0.7
+#: a pair a rule vetoed (pages, volumes, years that disagree …) is a near miss too from this higher score on: the
+#: vetoing field may be the broken one (a spreadsheet's date for pages, an exporter's number for an issue)
+NEAR_MISS_VETOED_SCORE = 0.85
+#: vetoes that settle a pair whatever its score: two identifiers, a commentary, a generic title ("Editorial").
+#: Measured: on the labelled sets every vetoed pair above the score with one of these rules was two works
+NEVER_NEAR = frozenset({"doi-differs", "pmid-differs", "generic-title", "commentary-vs-article"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +35,17 @@ class Match:
 
     key: Hashable
     kind: Literal["duplicate", "notice", "version"]
+    rule: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """The closest known record the rules left apart for a record that matched nothing: ``score`` at least
+    :data:`NEAR_MISS_SCORE` (:data:`NEAR_MISS_VETOED_SCORE` when a rule vetoed the pair); ``rule`` says which rule
+    decided (``no-rule`` when none held). People decide these pairs (the web app's duplicates page)."""
+
+    key: Hashable
     rule: str
     score: float
 
@@ -48,6 +69,8 @@ class MatchIndex:
         self._last: tuple[Record, Prepared, list[int]] | None = None
         # records prepared elsewhere (another process), by id(record), until matched: see prime()
         self._primed: dict[int, tuple[Record, Prepared]] = {}
+        #: the near miss of the last :meth:`match` that found nothing (None otherwise)
+        self.near_miss: NearMiss | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -114,12 +137,18 @@ class MatchIndex:
     def _match(self, prepared: Prepared, keys: list[int]) -> Match | None:
         best: tuple[int, float, int] | None = None  # (kind rank, -score, rid): smallest wins
         best_verdict = None
+        near: tuple[float, int, str] | None = None   # (-score, rid, rule) of the closest pair left apart
+        self.near_miss = None
         for rid in self._blocks.candidates(keys):
             other = self._prepared[rid]
             if other is None:
                 continue
             verdict = decide(other, prepared)
             if verdict.kind == "distinct":
+                floor = NEAR_MISS_VETOED_SCORE if verdict.is_veto else NEAR_MISS_SCORE
+                if (verdict.score >= floor and verdict.rule not in NEVER_NEAR
+                        and (near is None or (-verdict.score, rid) < near[:2])):
+                    near = (-verdict.score, rid, verdict.rule)
                 continue
             if verdict.kind == "notice" and notice_side(other, prepared) != 1:
                 continue  # the known record is the notice, the new one its article
@@ -127,6 +156,8 @@ class MatchIndex:
             if best is None or rank < best:
                 best, best_verdict = rank, verdict
         if best is None or best_verdict is None:
+            if near is not None:
+                self.near_miss = NearMiss(key=self._keys[near[1]], rule=near[2], score=-near[0])
             return None
         key = self._keys[best[2]]
         return Match(key=key, kind=best_verdict.kind, rule=best_verdict.rule,  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from livereview.store.clock import utcnow
-from livereview.store.models import Notice, SourceRecord, Work, WorkLink
+from livereview.store.models import DuplicatePair, Notice, SourceRecord, Work, WorkLink
 
 #: work ids taken from PostgreSQL's sequence at a time
 ID_BLOCK = 2000
@@ -89,6 +89,7 @@ class BulkWriter:
         self.pending_sources: list[dict[str, Any]] = []
         self.pending_links: list[dict[str, Any]] = []
         self.pending_notices: list[dict[str, Any]] = []
+        self.pending_pairs: list[dict[str, Any]] = []   # near misses of new works (store.ingest.near_miss_row)
         self.written = 0      # rows written (when to refresh the planner's statistics)
         self.works_written = 0
         self.deferred: list[tuple[str, str]] | None = None  # (name, CREATE statement) of indexes set aside
@@ -128,7 +129,7 @@ class BulkWriter:
                              .values({n: bindparam(n) for n in (*sorted(names), "updated_at")}), rows)
             self.dirty.clear()
         for table, rows in ((SourceRecord.__table__, self.pending_sources), (WorkLink.__table__, self.pending_links),
-                            (Notice.__table__, self.pending_notices)):
+                            (Notice.__table__, self.pending_notices), (DuplicatePair.__table__, self.pending_pairs)):
             if rows:
                 self.insert_rows(conn, table, rows)
                 rows.clear()

@@ -41,7 +41,7 @@ from livereview.store.clock import utcnow
 from livereview.store.db import analyze
 from livereview.store.fields import FILLABLE, ID_FIELDS, LIST_FIELDS
 from livereview.store.merge import merge_works, survivor
-from livereview.store.models import Notice, SourceRecord, Work, WorkLink
+from livereview.store.models import DuplicatePair, Notice, SourceRecord, Work, WorkLink
 
 CLASSIFICATIONS = ("new", "in-corpus", "already-queued", "update", "version", "notice", "unchanged")
 
@@ -193,6 +193,9 @@ class Matches:
     rule: str | None = None
     version_of: Any | None = None
     notice_for: Any | None = None
+    #: for a record that matched nothing: the closest stored work no rule linked (``dedup.NearMiss``; its
+    #: ``key`` followed to the surviving work) and the pair's score, for people to decide
+    near_miss: tuple[Any, str, float] | None = None
 
 
 def find_matches(rec: Record, works: Sequence[Any], lookup: Lookup, matcher: FuzzyMatcher | None) -> Matches:
@@ -203,7 +206,9 @@ def find_matches(rec: Record, works: Sequence[Any], lookup: Lookup, matcher: Fuz
     m = matcher.match(rec) if matcher is not None else None
     candidate = lookup.survivor(m.key) if m is not None and isinstance(m.key, int) else None
     if candidate is None:
-        return Matches()
+        near = getattr(matcher, "near_miss", None) if m is None else None
+        other = lookup.survivor(near.key) if near is not None and isinstance(near.key, int) else None
+        return Matches(near_miss=(other, near.rule, near.score) if other is not None else None)
     if m.kind == "version":
         return Matches(version_of=candidate)
     if m.kind == "notice":
@@ -259,7 +264,8 @@ def decide(rec: Record, matches: Matches) -> Decision:
 
 
 # -- work construction and merging ----------------------------------------------------------------------------
-def _new_work(session: Session, rec: Record, prov: Provenance, status: str) -> Work:
+def create_work(session: Session, rec: Record, prov: Provenance, status: str) -> Work:
+    """A new work from ``rec`` (identifiers another work holds are left off: the dedup stage meets both)."""
     work = Work(
         title=rec.title, abstract=rec.abstract, authors=list(rec.authors), year=rec.year, journal=rec.journal,
         volume=rec.volume, issue=rec.issue, pages=rec.pages, issn=list(rec.issn), language=rec.language,
@@ -598,6 +604,8 @@ class _BulkIngest:
             work = self.new_work(rec, decision.status)
             if decision.classification == "new":
                 self.report.new_work_ids.append(work.id)
+                if matches.near_miss is not None:
+                    self.rows.pending_pairs.append(near_miss_row(work.id, matches.near_miss, self.prov, self.now))
             if matches.version_of is not None:
                 self.link_version(rec, work, matches.version_of)
             if matches.notice_for is not None:
@@ -619,7 +627,8 @@ class _BulkIngest:
             content_hash=chash, doi=rec.doi, pmid=rec.pmid, pmcid=rec.pmcid, openalex_id=rec.openalex_id,
             title=rec.title, year=rec.year, classification=cls, record=JSONText(view_json), raw=rec.raw,
             raw_format=rec.raw_format, run_id=self.prov.run_id, source_run_id=self.prov.source_run_id,
-            import_id=self.prov.import_id, fetched_at=self.now))
+            import_id=self.prov.import_id, fetched_at=self.now,
+            match_rule=None if decision.creates else matches.rule))
         self.seen[rec.source][(source_id, chash)] = work.id
         for name, value in ids.items():
             self.refs.setdefault((name, value), set()).add(work.id)
@@ -631,7 +640,7 @@ class _BulkIngest:
         return cls, work.id
 
     def new_work(self, rec: Record, status: str) -> Any:
-        """:func:`_new_work` without a round trip: the work's row (with its id) as a plain object, written by
+        """:func:`create_work` without a round trip: the work's row (with its id) as a plain object, written by
         :meth:`flush_pending` (an ORM object per row costs more than the rest of its ingest)."""
         now = self.now
         prov = self.prov
@@ -705,13 +714,13 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
     matched = lookup.works(_record_ids(rec))
     for other in matched[1:]:  # the record's identifiers join works stored apart: they are one work
         merge_works(session, matched[0], other, rule="identifier-bridge", actor=prov.actor,
-                    reviewers_required=prov.reviewers_required)
+                    reviewers_required=prov.reviewers_required, run_id=prov.run_id, import_id=prov.import_id)
         if matcher is not None:
             matcher.remove(other.id)
     matches = find_matches(rec, matched, lookup, matcher)
     decision = decide(rec, matches)
     if decision.creates:
-        work = _new_work(session, rec, prov, decision.status)
+        work = create_work(session, rec, prov, decision.status)
         notice_for, version_of = matches.notice_for, matches.version_of
         if notice_for is not None:
             session.add(WorkLink(work_id=work.id, kind="notice-for", target_type="work", target=str(notice_for.id),
@@ -729,12 +738,15 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
                          rec.source)
         if decision.classification == "new":
             report.new_work_ids.append(work.id)
+            if matches.near_miss is not None:
+                session.add(DuplicatePair(**near_miss_row(work.id, matches.near_miss, prov, utcnow())))
         filled: list[str] = []
     else:
         work = matches.work
         filled = fill_missing(session, work, rec)
 
-    _store_source_record(session, rec, work, prov, source_id, chash, decision.settle(filled))
+    _store_source_record(session, rec, work, prov, source_id, chash, decision.settle(filled),
+                         None if decision.creates else matches.rule)
     raised = _apply_relations(session, work, rec, prov, report)
     cls = decision.settle(filled, notice_raised=raised)
     if matcher is not None and (decision.indexed or (cls == "notice" and work.status != screening.NOTICE)):
@@ -747,13 +759,21 @@ def _ingest_one(session: Session, rec: Record, prov: Provenance, matcher: FuzzyM
     return cls, work.id
 
 
+def near_miss_row(work_id: int, near_miss: tuple[Any, str, float], prov: Provenance, now: Any) -> dict[str, Any]:
+    """The open :class:`DuplicatePair` row for a new work and its near miss (see :attr:`Matches.near_miss`)."""
+    other, rule, score = near_miss
+    return dict(work_id=work_id, other_id=other.id, score=score, rule=rule, status="open", run_id=prov.run_id,
+                import_id=prov.import_id, created_at=now, decided_by=None, decided_at=None)
+
+
 def _store_source_record(session: Session, rec: Record, work: Work, prov: Provenance, source_id: str, chash: str,
-                         cls: str) -> None:
+                         cls: str, match_rule: str | None) -> None:
     session.add(SourceRecord(
         work_id=work.id, source=rec.source, source_id=source_id[:300], query_name=prov.query_name,
         content_hash=chash, doi=rec.doi, pmid=rec.pmid, pmcid=rec.pmcid, openalex_id=rec.openalex_id,
         title=rec.title, year=rec.year, classification=cls, record=rec.to_json_dict(), raw=rec.raw,
         raw_format=rec.raw_format, run_id=prov.run_id, source_run_id=prov.source_run_id, import_id=prov.import_id,
+        match_rule=match_rule,
     ))
     session.flush()
 

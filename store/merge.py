@@ -32,7 +32,8 @@ def survivor(wid: int, merged_into: Callable[[int], int | None]) -> int:
 
 
 def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor: str, score: float | None = None,
-                reviewers_required: screening.Required = 2) -> WorkMerge:
+                reviewers_required: screening.Required = 2, run_id: int | None = None,
+                import_id: int | None = None) -> WorkMerge:
     if kept.id == merged.id:
         raise ValueError("cannot merge a work into itself")
     if merged.merged_into_id is not None:
@@ -68,7 +69,8 @@ def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor:
         kept.is_retracted = True
     session.flush()
     screening.refresh_status(session, kept, reviewers_required=reviewers_required)
-    m = WorkMerge(kept_id=kept.id, merged_id=merged.id, rule=rule, score=score, moved=moved, actor=actor)
+    m = WorkMerge(kept_id=kept.id, merged_id=merged.id, rule=rule, score=score, moved=moved, actor=actor,
+                  run_id=run_id, import_id=import_id)
     session.add(m)
     session.flush()
     audit(session, actor, "merge", "work", kept.id, merged_id=merged.id, rule=rule, score=score,

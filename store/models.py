@@ -125,6 +125,9 @@ class SourceRecord(Base):
     title: Mapped[str | None] = mapped_column(Text)
     year: Mapped[int | None] = mapped_column(Integer)
     classification: Mapped[str] = mapped_column(String(30))    # new | duplicate | update | version | notice | seed
+    #: how the record found the work it joined: "identifier", or the dedup rule that matched (dedup.rules); None
+    #: for the record that made its work (and for records stored before the column existed)
+    match_rule: Mapped[str | None] = mapped_column(String(100))
     record: Mapped[dict[str, Any]] = mapped_column(JSON)         # the normalised Record (JSON view)
     raw: Mapped[str | None] = mapped_column(Text)
     raw_format: Mapped[str | None] = mapped_column(String(40))
@@ -259,6 +262,9 @@ class WorkMerge(Base):
     actor: Mapped[str] = mapped_column(String(200))
     merged_at: Mapped[datetime] = mapped_column(default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column()
+    # the run or import whose records joined the two works (an identifier bridge); None for a person's merge
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
 
 class WorkLink(Base):
@@ -353,3 +359,24 @@ class RankingScore(Base):
     ranking_run_id: Mapped[int] = mapped_column(ForeignKey("ranking_runs.id"), index=True)
     score: Mapped[float] = mapped_column()
     why: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class DuplicatePair(Base):
+    """A pair of works put before people: a near miss the deduplication left apart (``dedup.NearMiss``) or a record
+    a person split off a work. ``status``: open (to decide) | merged | distinct ("not a duplicate": kept so the
+    pair is never proposed again). ``work_id`` is the newer work, ``other_id`` the one it nearly matched."""
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (UniqueConstraint("work_id", "other_id", name="uq_duplicate_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(100))          # what the rules said (dedup.rules), or "split"
+    status: Mapped[str] = mapped_column(String(20), index=True, default="open")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column()

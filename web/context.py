@@ -65,6 +65,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("prisma", "PRISMA"),
     NavItem("search_log", "Search log"),
     NavItem("exports", "Exports"),
+    NavItem("duplicates", "Duplicates"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
 )

@@ -61,7 +61,7 @@ def status(engine, wid):
 def everything(c, wids) -> dict[str, str]:
     """Every GET page and file a signed-in user can reach about these records."""
     paths = ["/queue", "/queue?mine=1", "/queue?mine=1&stage=any", "/queue?stage=full-text", "/dashboard", "/prisma",
-             "/search-log", "/exports", "/agreement", *(f"/queue?status={s}" for s in STATUS_FILTERS)]
+             "/search-log", "/exports", "/agreement", "/duplicates", *(f"/queue?status={s}" for s in STATUS_FILTERS)]
     for wid in wids:
         paths += [f"/works/{wid}", f"/api/works/{wid}"]
     for st in ("queued", "all", "conflict"):
