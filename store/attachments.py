@@ -40,7 +40,8 @@ def check_pdf(data: bytes, *, filename: str, max_bytes: int) -> None:
     if not data:
         raise AttachmentRefused(f"{name}: the file is empty")
     if len(data) > max_bytes:
-        raise AttachmentRefused(f"{name}: {len(data) / 1048576:.1f} MB is over the {max_bytes / 1048576:g} MB limit")
+        cap = round(max_bytes / 1048576, 2)
+        raise AttachmentRefused(f"{name}: {len(data) / 1048576:.1f} MB is over the {cap:g} MB limit")
     if not data.startswith(PDF_MAGIC):
         raise AttachmentRefused(f"{name}: not a PDF (it does not start with %PDF-)")
     tail = data[-2048:]

@@ -120,7 +120,7 @@ async def _multipart_fields(request: Request) -> dict[str, str]:
     (``LIVEREVIEW_PDF_MAX_MB``, plus room for the form's fields) is refused before it is read whole."""
     cap = request.app.state.web.settings.pdf_max_bytes
     limit = cap + MAX_FORM_BYTES
-    too_large = BadRequest(f"the upload is over the {cap / 1048576:g} MB limit: nothing was stored")
+    too_large = BadRequest(f"the upload is over the {round(cap / 1048576, 2):g} MB limit: nothing was stored")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
