@@ -1,9 +1,11 @@
 """What was decided about each work, as exports carry it: the final decision, its stage and reason, every
 reviewer's current vote and note, the resolutions, and the hashes of the attached PDFs.
 
-Blinding (web/review.py) reaches the exports too: the votes, notes and resolutions of a record are written only
-when the record is closed (included or excluded) or the reader may see everything (an admin; the CLI, run by
-whoever holds the store). The final decision is a closed record's alone, so it never tells anything early.
+Blinding (web/review.py) reaches the exports too. The votes, notes and resolutions of a record are written for
+``all`` (the CLI, run by whoever holds the store itself); for ``unblinded`` (an admin in the web app) on every
+record that no longer takes votes (decided, or in conflict) — admins are no exception to blinding while votes are
+collected; for ``closed`` (a reviewer) on included and excluded records only. The final decision is a closed
+record's alone, so it never tells anything early.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from livereview.store import screening
 from livereview.store.attachments import pdf_hashes
 from livereview.store.models import Decision
 
-#: who reads the votes: ``all`` (an admin, the CLI) or ``closed`` (a reviewer: closed records only)
-VoteAccess = Literal["all", "closed"]
+#: who reads the votes: ``all`` (the CLI), ``unblinded`` (a web admin: records no longer taking votes) or
+#: ``closed`` (a reviewer: included and excluded records only)
+VoteAccess = Literal["all", "unblinded", "closed"]
 #: the export columns this module fills, in order (CSV and ASReview CSV; RIS and BibTeX carry them as notes)
 OUTCOME_COLUMNS: tuple[str, ...] = ("final_decision", "decision_stage", "decision_reason", "votes", "resolutions",
                                     "pdf_sha256")
@@ -116,7 +119,8 @@ def outcomes(session: Session, statuses: dict[int, str], *, access: VoteAccess =
     hashes = pdf_hashes(session)
     out: dict[int, Outcome] = {}
     for wid, status in statuses.items():
-        o = outcome_of(status, by_work.get(wid, []), show_votes=access == "all")
+        show = access == "all" or (access == "unblinded" and status not in screening.PENDING_STATUSES)
+        o = outcome_of(status, by_work.get(wid, []), show_votes=show)
         o.pdf_sha256 = hashes.get(wid, [])
         out[wid] = o
     return out
