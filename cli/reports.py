@@ -103,3 +103,28 @@ def search_log(
     if output is not None:
         typer.echo(f"{len(entries)} searches and imports written to {output}", err=True)
 
+
+
+@app.command("excluded-studies")
+def excluded_studies_command(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The table as it stood at the end of this day "
+                                              "(YYYY-MM-DD); default now.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    protocol: Annotated[Path | None, typer.Option("--protocol", "-p", help="Protocol file (its exclusion reasons "
+                                                  "name and order the rows).")] = None,
+) -> None:
+    """The reports excluded at full text with their reasons (PRISMA 2020 item 16b), as CSV: the rows the diagram's
+    "reports excluded" box counts, reason by reason."""
+    from livereview.reports.excluded import excluded_studies, to_csv
+    from livereview.store.db import reading
+
+    day = parse_date(as_of, "--as-of")
+    if day is not None and day > date.today():
+        raise typer.BadParameter(f"{as_of} is in the future", param_hint="--as-of")
+    with open_store(protocol) as opened, reading(opened.engine) as s:
+        proto = opened.protocol
+        rows = excluded_studies(s, proto.exclusion_reasons, as_of=day,
+                                reviewers_required=proto.review.reviewers_by_stage)
+    write_output(to_csv(rows), output)
+    if output is not None:
+        typer.echo(f"{len(rows)} excluded reports written to {output}", err=True)

@@ -37,11 +37,13 @@ def web(
     """
     import uvicorn
 
+    from livereview.flows.fulltext import finder_for
     from livereview.web.app import create_app
 
     with open_store() as opened:
         settings = opened.settings
-        web_app = create_app(settings, engine=opened.engine, protocol=opened.protocol)
+        web_app = create_app(settings, engine=opened.engine, protocol=opened.protocol,
+                             fulltext_finder=finder_for(settings))
         web_app.state.public_dashboard = public_dashboard
         typer.echo(f"livereview web on http://{host}:{port}/ (Ctrl-C stops)", err=True)
         uvicorn.run(web_app, host=host, port=port, proxy_headers=True,

@@ -342,6 +342,7 @@ def execute_monitor(settings: Settings, protocol: Protocol, engine: Engine, *, s
     finally:
         release_lock(engine, LOCK_NAME)
     summary["ranking"] = (rank_queue_task if use_tasks else rank_queue)(engine, protocol)
+    summary["fulltext"] = find_full_text_links(engine, settings)
     if alert and (summary["status"] != "succeeded" or summary["failing_twice"]):
         summary["alert"] = _alert(settings, protocol, summary)
     return summary
@@ -359,6 +360,17 @@ def rank_queue(engine: Engine, protocol: Protocol) -> dict[str, Any]:
     if run is None:
         return {"status": "unchanged"}
     return {"status": "trained", "id": run.id, "method": run.method, "scored": run.n_scored}
+
+
+def find_full_text_links(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The open-access finder's step (flows/fulltext.py): links for records at full text (a failure only warns)."""
+    from livereview.flows.fulltext import find_full_texts
+
+    try:
+        return find_full_texts(engine, settings)
+    except Exception as exc:  # the run's records are committed; a missing link must not fail it
+        log.warning("full-text links not updated: %s", exc, exc_info=True)
+        return {"status": "failed", "error": str(exc)}
 
 
 @task(name="rank-queue", cache_policy=NO_CACHE)

@@ -101,11 +101,20 @@ class Settings(BaseSettings):
         None, description="Web app: key that signs session cookies and CSRF tokens (32+ characters). Required by "
         "`livereview web`; changing it logs everybody out.")
     session_hours: float = Field(12.0, gt=0, description="Web app: hours a login lasts before signing in again.")
+    unpaywall_base_url: str = Field("https://api.unpaywall.org/v2/",
+                                    description="Unpaywall API root (open-access finder; asked with `contact_email`).")
+    fulltext_recheck_days: int = Field(
+        30, ge=1, description="Open-access finder: days before a record's cached full-text link is checked again.")
+    pdf_max_mb: float = Field(50.0, gt=0, description="Web app: largest PDF a reviewer may attach to a record, in MB.")
+    pdf_dir: Path | None = Field(
+        None, description="Folder of attached PDFs (stored by content hash); default `<data dir>/attachments`, which "
+        "backups include.")
     forwarded_allow_ips: str = Field(
         "127.0.0.1", description="Web app: comma-separated addresses of reverse proxies whose X-Forwarded-For / "
         "X-Forwarded-Proto headers are trusted (`*` for any).")
 
-    @field_validator("pubmed_base_url", "crossref_base_url", "europepmc_base_url", "openalex_base_url")
+    @field_validator("pubmed_base_url", "crossref_base_url", "europepmc_base_url", "openalex_base_url",
+                     "unpaywall_base_url")
     @classmethod
     def _slash(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
@@ -136,6 +145,14 @@ class Settings(BaseSettings):
     @property
     def resolved_outbox_dir(self) -> Path:
         return self.outbox_dir or (self.data_dir / "outbox")
+
+    @property
+    def resolved_pdf_dir(self) -> Path:
+        return self.pdf_dir or (self.data_dir / "attachments")
+
+    @property
+    def pdf_max_bytes(self) -> int:
+        return int(self.pdf_max_mb * 1024 * 1024)
 
     def user_agent(self) -> str:
         """A descriptive User-Agent; includes the contact address when given (Crossref's polite pool)."""

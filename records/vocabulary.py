@@ -37,6 +37,7 @@ DISPLAY_NAMES: dict[str, str] = {
     "europepmc": "Europe PMC",
     "crossref": "Crossref",
     "openalex": "OpenAlex",
+    "unpaywall": "Unpaywall",
     "feeds": "Journal RSS feeds",
     "citation-chase": "Citation searching",
     "citation-searching": "Citation searching",

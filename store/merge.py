@@ -17,7 +17,7 @@ from livereview.store import screening
 from livereview.store.audit import audit
 from livereview.store.clock import utcnow
 from livereview.store.fields import FILLABLE, ID_FIELDS
-from livereview.store.models import Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
+from livereview.store.models import Attachment, Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
 
 
 def survivor(wid: int, merged_into: Callable[[int], int | None]) -> int:
@@ -43,8 +43,10 @@ def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor:
     moved["decisions"] = list(session.scalars(select(Decision.id).where(Decision.work_id == merged.id)))
     moved["links"] = list(session.scalars(select(WorkLink.id).where(WorkLink.work_id == merged.id)))
     moved["notices"] = list(session.scalars(select(Notice.id).where(Notice.work_id == merged.id)))
+    # attached PDFs follow the record they were attached to (an unmerge sends them back)
+    moved["attachments"] = list(session.scalars(select(Attachment.id).where(Attachment.work_id == merged.id)))
     for table, ids in ((SourceRecord, moved["source_records"]), (Decision, moved["decisions"]),
-                       (WorkLink, moved["links"]), (Notice, moved["notices"])):
+                       (WorkLink, moved["links"]), (Notice, moved["notices"]), (Attachment, moved["attachments"])):
         if ids:
             session.execute(update(table).where(table.id.in_(ids)).values(work_id=kept.id))
     ids_moved: dict[str, str] = {}
@@ -87,7 +89,7 @@ def undo_merge(session: Session, merge_id: int, *, actor: str,
     assert kept is not None and merged is not None
     mv = m.moved
     for table, key in ((SourceRecord, "source_records"), (Decision, "decisions"), (WorkLink, "links"),
-                       (Notice, "notices")):
+                       (Notice, "notices"), (Attachment, "attachments")):
         if mv.get(key):
             session.execute(update(table).where(table.id.in_(mv[key])).values(work_id=merged.id))
     for name, value in (mv.get("identifiers") or {}).items():

@@ -380,3 +380,38 @@ class DuplicatePair(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class FullTextLink(Base):
+    """The best legal open-access copy of a work the finder found (or that none was found), and when it looked.
+
+    One row per work; ``url`` is None when the sources were asked and know no free copy. Re-checked after
+    ``LIVEREVIEW_FULLTEXT_RECHECK_DAYS`` (a copy may appear when an embargo ends).
+    """
+
+    __tablename__ = "fulltext_links"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    pdf_url: Mapped[str | None] = mapped_column(Text)
+    license: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[str | None] = mapped_column(String(20))     # published | accepted | submitted
+    host_type: Mapped[str | None] = mapped_column(String(20))   # publisher | repository
+    oa_status: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str | None] = mapped_column(String(30))      # unpaywall | europepmc | openalex
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # a source that could not be asked this time
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Attachment(Base):
+    """A PDF a person attached to a work: the file is stored once by its SHA-256, the row says who, when, where."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    attached_by: Mapped[str] = mapped_column(String(200))
+    attached_at: Mapped[datetime] = mapped_column(default=utcnow)

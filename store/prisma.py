@@ -556,3 +556,27 @@ def cached_prisma_counts(session: Session, reasons: Sequence[str], *, as_of: dat
            reviewers_required, version if version is not None else store_version(session))
     return cached(("prisma", *key), lambda: prisma_counts(session, reasons, as_of=as_of,
                                                             reviewers_required=reviewers_required))
+
+
+# -- PRISMA 2020 item 16b: the studies excluded at full text, each with its reason ------------------------------
+def excluded_reports(session: Session, reasons: Sequence[str], *, as_of: datetime | date | None = None,
+                     reviewers_required: screening.Required = 2) -> list[tuple[int, str]]:
+    """``(work id, reason)`` of every report the diagram counts in *reports excluded* (both arms), by the same
+    rules, so the table and the box never disagree; the reason is a protocol id, ``other`` or ``no reason
+    recorded``, as in the diagram."""
+    bound = _bound(as_of)
+    facts = load_facts(session, bound)
+    tally = Tally(facts, reasons, reviewers_required)
+    naive = _utc(bound)
+    for at, kind, _, payload in facts.events:
+        if at >= naive:
+            break
+        tally.apply(kind, payload)
+    tally.counts(bound)
+    out: list[tuple[int, str]] = []
+    for w, boxes in sorted(tally.boxes.items()):
+        for key, n in boxes.items():
+            arm, _, reason = key.partition(".reason:")
+            if n > 0 and reason and arm in ("db", "other"):
+                out.append((w, reason))
+    return out

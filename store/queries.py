@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from livereview.store import screening
 from livereview.store.models import SourceRecord, Work
+from livereview.store.outcomes import VoteAccess, outcomes
 
 STATUS_FILTERS = {
     "included": (screening.INCLUDED,),
@@ -20,8 +21,11 @@ STATUS_FILTERS = {
 } | {status: (status,) for status in screening.OPEN_STATUSES if status != screening.QUEUED}
 
 
-def works_for_export(session: Session, status: str, ids: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
-    """One dict per canonical work (duplicates merged away are not exported) with its sources; ``ids`` selects."""
+def works_for_export(session: Session, status: str, ids: Sequence[int] | None = None, *,
+                     access: VoteAccess = "all") -> Iterator[dict[str, Any]]:
+    """One dict per canonical work (duplicates merged away are not exported) with its sources and what was decided
+    (``store.outcomes``: final decision, stage, reason, votes and notes — blinded by ``access`` —, resolutions, PDF
+    hashes); ``ids`` selects."""
     if status not in STATUS_FILTERS:
         raise ValueError(f"status must be one of {', '.join(STATUS_FILTERS)}")
     stmt = select(Work).where(Work.merged_into_id.is_(None)).order_by(Work.id)
@@ -35,17 +39,23 @@ def works_for_export(session: Session, status: str, ids: Sequence[int] | None = 
                if session.bind.dialect.name == "sqlite"  # type: ignore[union-attr]
                else func.string_agg(SourceRecord.source.distinct(), ";"))
         .group_by(SourceRecord.work_id)).all())
-    for w in session.scalars(stmt.execution_options(yield_per=1000)):
-        yield {
-            "id": w.id, "status": w.status, "doi": w.doi, "pmid": w.pmid, "pmcid": w.pmcid,
-            "openalex_id": w.openalex_id, "title": w.title, "authors": w.authors, "year": w.year,
-            "journal": w.journal, "volume": w.volume, "issue": w.issue, "pages": w.pages, "issn": w.issn,
-            "language": w.language, "publication_types": w.publication_types, "abstract": w.abstract,
-            "keywords": w.keywords, "url": w.url,
-            "domain": w.domain, "origin": w.origin, "is_retracted": w.is_retracted, "has_correction": w.has_correction,
-            "sources": sorted(set((sources.get(w.id) or "").replace(",", ";").split(";")) - {""}),
-            "created_at": w.created_at.isoformat() if w.created_at else None,
-        }
+    for batch in session.scalars(stmt.execution_options(yield_per=1000)).partitions():
+        decided = outcomes(session, {w.id: w.status for w in batch}, access=access)
+        for w in batch:
+            yield {
+                "id": w.id, "status": w.status, "doi": w.doi, "pmid": w.pmid, "pmcid": w.pmcid,
+                "openalex_id": w.openalex_id, "title": w.title, "authors": w.authors, "year": w.year,
+                "journal": w.journal, "volume": w.volume, "issue": w.issue, "pages": w.pages, "issn": w.issn,
+                "language": w.language, "publication_types": w.publication_types, "abstract": w.abstract,
+                "keywords": w.keywords, "url": w.url,
+                "domain": w.domain, "origin": w.origin, "is_retracted": w.is_retracted,
+                "has_correction": w.has_correction,
+                "sources": sorted(set((sources.get(w.id) or "").replace(",", ";").split(";")) - {""}),
+                "created_at": w.created_at.isoformat() if w.created_at else None,
+                **decided[w.id].cells(),
+                # TAGS: the tags branch (issue 20) adds "tags" here (the work's tag names, a list); the writers'
+                # column lists name the place (connectors/files/write.py CSV_COLUMNS, reports/exports.py)
+            }
 
 
 def status_counts(session: Session) -> dict[str, int]:

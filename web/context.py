@@ -82,6 +82,8 @@ class WebState:
     orderings: dict[str, Callable[..., Any]]
     throttle: Any
     retrain: bool = True          # retrain the relevance ranker in the background after decisions
+    #: the open-access finder (flows/fulltext.py, handed in by whoever builds the app): ``(engine, work_id)``
+    fulltext_finder: Callable[[Engine, int], Any] | None = None
     templates: Environment = field(init=False)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False, repr=False)
 

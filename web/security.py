@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livereview.web.errors import BadRequest, CSRFError
+from livereview.web.uploads import parse_multipart
 
 SESSION_COOKIE = "lr_session"
 ANON_COOKIE = "lr_anon"
@@ -97,10 +98,12 @@ async def form_fields(request: Request) -> dict[str, str]:
     cached = getattr(request.state, "form_fields", None)
     if cached is not None:
         return cached
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":   # a file upload (a PDF on the record page): its own cap
+        return await _multipart_fields(request)
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise BadRequest("form too large")
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fields: dict[str, str] = {}
     if body and ctype == "application/x-www-form-urlencoded":
         try:
@@ -109,6 +112,28 @@ async def form_fields(request: Request) -> dict[str, str]:
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest("malformed form") from exc
     request.state.form_fields = fields
+    return fields
+
+
+async def _multipart_fields(request: Request) -> dict[str, str]:
+    """The text fields of an upload form; its files go to ``request.state.uploads``. A body over the upload cap
+    (``LIVEREVIEW_PDF_MAX_MB``, plus room for the form's fields) is refused before it is read whole."""
+    cap = request.app.state.web.settings.pdf_max_bytes
+    limit = cap + MAX_FORM_BYTES
+    too_large = BadRequest(f"the upload is over the {round(cap / 1048576, 2):g} MB limit: nothing was stored")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > limit:
+            raise too_large
+    body = bytes(buf)
+    request._body = body  # noqa: SLF001 - later readers of the body get the cached bytes (Starlette's own cache)
+    fields, files = parse_multipart(body, request.headers.get("content-type", "")) if body else ({}, [])
+    request.state.form_fields = fields
+    request.state.uploads = files
     return fields
 
 

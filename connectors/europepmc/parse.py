@@ -10,6 +10,7 @@ from typing import Any
 from livereview.connectors.payloads import decode_json
 from livereview.errors import SourceParseError, SourceQueryError
 from livereview.records.dates import month_number
+from livereview.records.fulltext import OpenAccessLink, is_http_url
 from livereview.records.model import Record, Relation
 from livereview.records.normalise import (
     clean_inline_markup,
@@ -295,4 +296,26 @@ def _author_string(value: object) -> list[str]:
         name = format_author(m["family"], initials=m["initials"]) if m else format_author(part.strip())
         if name:
             out.append(name)
+    return out
+
+
+#: ``fullTextUrlList`` availability codes of a copy anyone may read: open access, free (``S`` is subscription)
+OPEN_AVAILABILITY = frozenset({"OA", "F"})
+
+
+def full_text_links(item: dict[str, Any], *, source: str = NAME) -> list[OpenAccessLink]:
+    """The open-access and free entries of a core result's ``fullTextUrlList`` (PDFs carried as ``pdf_url``), with
+    the item's ``license``; subscription-only entries are left out. Europe PMC does not say the version."""
+    entries = _as_list(_get(item, "fullTextUrlList", "fullTextUrl"))
+    licence = clean_text(item.get("license"))
+    out: list[OpenAccessLink] = []
+    for e in entries:
+        if not isinstance(e, dict) or e.get("availabilityCode") not in OPEN_AVAILABILITY \
+                or not is_http_url(e.get("url")):
+            continue
+        url = str(e["url"]).strip()
+        is_pdf = str(e.get("documentStyle") or "").lower() == "pdf"
+        host = "repository" if str(e.get("site") or "") in ("Europe_PMC", "PubMedCentral") else "publisher"
+        out.append(OpenAccessLink(url=url, source=source, pdf_url=url if is_pdf else None, license=licence,
+                                  host_type=host))
     return out

@@ -13,6 +13,9 @@ CSV_COLUMNS = (
     "id", "status", "doi", "pmid", "pmcid", "openalex_id", "title", "authors", "year", "journal", "volume", "issue",
     "pages", "issn", "language", "publication_types", "abstract", "domain", "origin", "is_retracted",
     "has_correction", "sources", "created_at",
+    # what was decided (store.outcomes.OUTCOME_COLUMNS): votes and notes blinded where the reader may not see them
+    "final_decision", "decision_stage", "decision_reason", "votes", "resolutions", "pdf_sha256",
+    # TAGS: the tags branch (issue 20) adds "tags" here once the store's export rows carry it
 )
 
 _RIS_TYPE = {"book": "BOOK", "book-chapter": "CHAP", "preprint": "UNPB", "posted-content": "UNPB"}
@@ -55,6 +58,23 @@ def _one_line(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _ris_decisions(row: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """What was decided, in RIS custom fields no reader takes for an identifier or the pages (C2, C5, C6 and C7
+    are): C3 the decision, C4 each vote, C8 each resolution, C1 each attached PDF's SHA-256."""
+    out: list[tuple[str, Any]] = []
+    if row.get("final_decision"):
+        reason = f" ({row['decision_reason']})" if row.get("decision_reason") else ""
+        out.append(("C3", f"livereview decision: {row['final_decision']} at {row.get('decision_stage')}{reason}"))
+    out += [("C4", f"vote: {v}") for v in _split(row.get("votes"))]
+    out += [("C8", f"resolution: {v}") for v in _split(row.get("resolutions"))]
+    out += [("C1", f"PDF sha256: {h}") for h in str(row.get("pdf_sha256") or "").split("; ") if h]
+    return out
+
+
+def _split(cell: Any) -> list[str]:
+    return [v for v in str(cell or "").split(" | ") if v.strip()]
+
+
 def write_ris(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """RIS with every identifier where a reader finds it again: DOI in DO, PMCID in C2 (EndNote's field), and the
     PMID and OpenAlex id as labelled notes (``AN`` would only be read as a PMID when ``DB`` names PubMed)."""
@@ -76,7 +96,9 @@ def write_ris(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
             lines.append(("N1", f"PMID: {row['pmid']}"))
         if row.get("openalex_id"):
             lines.append(("N1", f"OpenAlex: {row['openalex_id']}"))
-        lines += [("N1", f"livereview status: {row.get('status')}"), ("ER", "")]
+        lines += [("N1", f"livereview status: {row.get('status')}")]
+        lines += _ris_decisions(row)
+        lines += [("ER", "")]
         for tag, value in lines:
             if tag == "ER":
                 out.write("ER  - \n\n")
@@ -126,6 +148,9 @@ def write_bibtex(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
             "doi": row.get("doi"), "pmid": row.get("pmid"), "pmcid": row.get("pmcid"),
             "openalex": row.get("openalex_id"), "abstract": row.get("abstract"),
             "language": row.get("language"), "note": f"livereview status: {row.get('status')}",
+            "decision": " ".join(str(row.get(k) or "") for k in ("final_decision", "decision_stage",
+                                                                   "decision_reason")).strip(),
+            "votes": row.get("votes"), "resolutions": row.get("resolutions"), "pdf_sha256": row.get("pdf_sha256"),
         }
         out.write(f"@{kind}{{livereview{row['id']},\n")
         body = [f"  {k} = {{{_bib_value(k, v)}}}" for k, v in fields.items() if v not in (None, "")]

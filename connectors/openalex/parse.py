@@ -12,6 +12,7 @@ from livereview.errors import (
     SourceParseError,
     SourceQueryError,
 )
+from livereview.records.fulltext import OpenAccessLink, is_http_url, version_word
 from livereview.records.model import Record
 from livereview.records.normalise import (
     clean_inline_markup,
@@ -186,3 +187,23 @@ def referenced_ids(work: Mapping[str, Any]) -> list[str]:
 def cited_by_count(work: Mapping[str, Any]) -> int:
     value = work.get("cited_by_count")
     return value if isinstance(value, int) and value >= 0 else 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# open access (pure): the work's best open-access location, for the full-text finder
+# ---------------------------------------------------------------------------------------------------------
+def oa_location(work: Mapping[str, Any], *, source: str = NAME) -> OpenAccessLink | None:
+    """OpenAlex's ``best_oa_location`` as a link (``landing_page_url``, ``pdf_url``, ``license``, ``version``),
+    or None when the work has none (or it is not open access)."""
+    loc = as_mapping(work.get("best_oa_location"))
+    if not loc or loc.get("is_oa") is False:
+        return None
+    landing, pdf = loc.get("landing_page_url"), loc.get("pdf_url")
+    main = landing if is_http_url(landing) else pdf if is_http_url(pdf) else None
+    if main is None:
+        return None
+    venue_type = as_mapping(loc.get("source")).get("type")
+    host = "repository" if venue_type == "repository" else "publisher" if venue_type else None
+    return OpenAccessLink(url=main.strip(), source=source, pdf_url=pdf.strip() if is_http_url(pdf) else None,
+                          license=clean_text(loc.get("license")), version=version_word(loc.get("version")),
+                          host_type=host, oa_status=clean_text(as_mapping(work.get("open_access")).get("oa_status")))

@@ -8,6 +8,7 @@ from livereview.web.views import (
     dashboard,
     duplicates,
     exports,
+    fulltext,
     prisma,
     queue,
     searchlog,
@@ -16,4 +17,4 @@ from livereview.web.views import (
 )
 
 ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router,
-           dashboard.router, prisma.router, searchlog.router, exports.router, duplicates.router]
+           dashboard.router, prisma.router, searchlog.router, exports.router, duplicates.router, fulltext.router]

@@ -50,7 +50,9 @@ def download(fmt: str = "ris", status: str = "included", ids: str = "", db: Sess
             raise BadRequest("ids: work numbers separated by commas or spaces")
         selection = [int(p) for p in parts]
     buf = io.StringIO()
-    writer(fmt)(_blinded(works_for_export(db, status, selection)), buf)
+    # votes and notes (store/outcomes.py): an admin's on records no longer taking votes, a reviewer's on closed ones
+    access = "unblinded" if user.is_admin else "closed"
+    writer(fmt)(_blinded(works_for_export(db, status, selection, access=access)), buf)
     media, ext = FORMATS[fmt]
     name = f"livereview-{status}{'-asreview' if fmt == 'asreview' else ''}.{ext}"
     return Response(buf.getvalue(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -13,6 +13,8 @@ from starlette.responses import Response
 
 from livereview.reports import prisma_files
 from livereview.reports.dashboard import PAGES
+from livereview.reports.excluded import excluded_studies
+from livereview.reports.excluded import to_csv as excluded_csv
 from livereview.reports.prisma_diagram import prisma_png, prisma_svg
 from livereview.store.accounts import User
 from livereview.store.cache import cached
@@ -20,7 +22,7 @@ from livereview.store.clock import as_utc
 from livereview.store.db import reading
 from livereview.store.models import Run
 from livereview.store.prisma import LABELS, cached_prisma_counts, prisma_counts, store_version
-from livereview.web.context import get_db, render, state
+from livereview.web.context import current_user, get_db, render, state
 from livereview.web.errors import BadRequest
 from livereview.web.views.dashboard import viewer
 
@@ -69,9 +71,13 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
         select(func.min(Run.started_at)).group_by(func.date(Run.started_at)))}, reverse=True)[:60]
     figure = Markup(svg)  # noqa: S704 - reports.prisma_diagram escapes every label (tests/reports)
+    excluded = None if public or user is None else cached(
+        ("prisma.excluded", str(st.engine.url), version, day),
+        lambda: excluded_studies(db, st.protocol.exclusion_reasons, as_of=day,
+                                 reviewers_required=st.reviewers_required))
     return render(request, "prisma.html", user=user, title="PRISMA 2020", c=c, svg=figure, as_of=day,
                   updates=updates, today=date.today(), labels=LABELS, public=public, problems=c.problems(),
-                  stale=stale, computed_at=computed_at,
+                  stale=stale, computed_at=computed_at, excluded=excluded,
                   base="public_prisma_file" if public else "prisma_file")
 
 
@@ -105,6 +111,18 @@ def _file(request: Request, db: Session, fmt: str, as_of: str) -> Response:
         body = prisma_files.to_json(c)
     name = f"prisma-{c.day:%Y-%m-%d}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/prisma/excluded.csv", name="prisma_excluded")
+def prisma_excluded(request: Request, as_of: str = "", db: Session = Depends(get_db),
+                    user: User = Depends(current_user)) -> Response:
+    """PRISMA 2020 item 16b: the reports excluded at full text with their reasons, as CSV (signed-in users)."""
+    day = _as_of(as_of)
+    st = state(request)
+    rows = excluded_studies(db, st.protocol.exclusion_reasons, as_of=day, reviewers_required=st.reviewers_required)
+    name = f"excluded-studies-{(day or date.today()):%Y-%m-%d}.csv"
+    return Response(excluded_csv(rows), media_type=MEDIA["csv"],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/prisma/prisma.{fmt}", name="prisma_file")

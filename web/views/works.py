@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from livereview.protocols.queries import ConceptFilter
+from livereview.records.vocabulary import DISPLAY_NAMES
 from livereview.store import screening as sc
 from livereview.store.accounts import User
 from livereview.store.chase import connected_studies
@@ -24,6 +25,7 @@ from livereview.store.models import SourceRecord, Work, WorkMerge
 from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, NotFound
 from livereview.web.flash import recent_vote
+from livereview.web.fulltext import full_text_box
 from livereview.web.queue import QueueFilter, neighbours, next_for_me, stage_of
 from livereview.web.retrain import retrain_soon
 from livereview.web.review import (
@@ -97,7 +99,9 @@ def work_page(request: Request, work_id: int, change: str = "", flt: QueueFilter
         current_view=cv, changing=bool(cv and cv.can_change and change == "1"),
         status=status, status_label=STATUS_LABELS.get(status, status),
         reasons=list(st.protocol.exclusion_reasons), not_retrieved=NOT_RETRIEVED, prev_id=prev_id, next_id=next_id,
-        qs=qs, required=st.reviewers_by_stage, flash=recent_vote(request, db, user))
+        qs=qs, required=st.reviewers_by_stage, flash=recent_vote(request, db, user),
+        fulltext=full_text_box(st, db, work), pdf_note=request.query_params.get("pdf", ""),
+        source_names=DISPLAY_NAMES)
 
 
 @router.get("/api/works/{work_id}", name="work_json")
