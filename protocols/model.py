@@ -401,6 +401,12 @@ class Protocol(_Strict):
         return named or [CORE_QUERY]
 
     @property
+    def domains(self) -> list[str]:
+        """The named domain queries (coaching, therapy-counselling) whose yields and PRISMA counts are reported
+        apart, as the paper reported 64 / 1,273; empty for a protocol with only ``core``."""
+        return [n for n in self.base_queries if n != CORE_QUERY]
+
+    @property
     def counted_queries(self) -> list[str]:
         """Every query reported with a count (``protocol estimate``): fetched ones and sub-queries."""
         return [*self.base_queries, *[n for n, q in self.search.queries.items() if q.subquery_of],

@@ -19,7 +19,14 @@ from livereview.store.cache import cached
 from livereview.store.clock import as_utc
 from livereview.store.db import reading
 from livereview.store.models import Run
-from livereview.store.prisma import LABELS, cached_prisma_counts, prisma_counts, store_version
+from livereview.store.prisma import (
+    DOMAIN_NOTE,
+    LABELS,
+    cached_prisma_counts,
+    domain_counts,
+    prisma_counts,
+    store_version,
+)
 from livereview.web.context import get_db, render, state
 from livereview.web.errors import BadRequest
 from livereview.web.views.dashboard import viewer
@@ -68,10 +75,17 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
     svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons, names))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
         select(func.min(Run.started_at)).group_by(func.date(Run.started_at)))}, reverse=True)[:60]
+    domains = None
+    if st.protocol.domains:   # the paper's two domains, each its own column (issue 19)
+        def count_domains():  # noqa: ANN202
+            with reading(st.engine) as session:
+                return domain_counts(session, reasons, st.protocol.domains, as_of=day,
+                                     reviewers_required=st.reviewers_required)
+        domains = cached(("prisma.domains", str(st.engine.url), version, day, tuple(reasons)), count_domains)
     figure = Markup(svg)  # noqa: S704 - reports.prisma_diagram escapes every label (tests/reports)
     return render(request, "prisma.html", user=user, title="PRISMA 2020", c=c, svg=figure, as_of=day,
                   updates=updates, today=date.today(), labels=LABELS, public=public, problems=c.problems(),
-                  stale=stale, computed_at=computed_at,
+                  stale=stale, computed_at=computed_at, domains=domains, domain_note=DOMAIN_NOTE,
                   base="public_prisma_file" if public else "prisma_file")
 
 
