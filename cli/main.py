@@ -353,8 +353,10 @@ def run(
             if refusal:
                 typer.echo(refusal, err=True)
                 raise typer.Exit(8)
+        # measured just above (or accepted): the flow does not count again
         args = {"protocol_path": str(opened.protocol_path), "sources": source or None,
-                "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
+                "since": since_date.isoformat() if since_date else None, "alert": not no_alert,
+                "accept_volume": True}
         # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
         # (exit 6); the monitor, in this same process, takes it over and releases it
         acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")

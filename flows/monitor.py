@@ -383,23 +383,35 @@ def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> s
 
 
 def run_monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
-                alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None) -> dict[str, Any]:
+                alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None,
+                accept_volume: bool = False) -> dict[str, Any]:
     """The monitor flow's body as a plain function: a one-off local run calls it directly (no Prefect server to
-    start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries."""
+    start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries.
+
+    A run that would backfill is measured first (:func:`flows.estimate.refuse_over_volume`) and stops before
+    fetching when over the protocol's capacity, unless ``accept_volume`` or the ``LIVEREVIEW_ACCEPT_VOLUME``
+    setting (unattended runs) accepts it; ``livereview run`` measures before calling and passes True."""
+    day = date.fromisoformat(since) if since else None
     with open_store(protocol_path) as opened:
+        if not (accept_volume or opened.settings.accept_volume):
+            from livereview.flows.estimate import refuse_over_volume
+
+            refuse_over_volume(opened.settings, opened.protocol, opened.engine, sources=sources, since=day,
+                               alert=alert)
         return execute_monitor(opened.settings, opened.protocol, opened.engine, sources=sources,
-                               since=date.fromisoformat(since) if since else None, use_tasks=use_tasks, alert=alert,
-                               flow_run_id=flow_run_id)
+                               since=day, use_tasks=use_tasks, alert=alert, flow_run_id=flow_run_id)
 
 
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
 def monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
-            alert: bool = True) -> dict[str, Any]:
-    """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring."""
+            alert: bool = True, accept_volume: bool = False) -> dict[str, Any]:
+    """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring.
+    A first run over the protocol's volume stops before fetching (one line) unless ``accept_volume`` (or
+    ``LIVEREVIEW_ACCEPT_VOLUME``) accepts it."""
     from prefect.runtime import flow_run
 
     summary = run_monitor(protocol_path, sources, since, alert, use_tasks=True,
-                          flow_run_id=str(flow_run.id) if flow_run.id else None)
+                          flow_run_id=str(flow_run.id) if flow_run.id else None, accept_volume=accept_volume)
     if summary["status"] == "failed":
         raise SourceError(",".join(summary["failed_sources"]) or "monitor", "every source failed; see the run summary")
     return summary
