@@ -621,8 +621,7 @@ def domain_counts(session: Session, reasons: Sequence[str], queries: Sequence[st
     works: dict[str, set[int]] = {q: set() for q in queries}
     for wid, query, source, source_id in session.execute(select(
             SourceRecord.work_id, SourceRecord.query_name, SourceRecord.source, SourceRecord.source_id).where(
-            SourceRecord.run_id.is_not(None), SourceRecord.fetched_at < bound,
-            SourceRecord.query_name.in_(list(queries)))):
+            SourceRecord.fetched_at < bound, SourceRecord.query_name.in_(list(queries)))):
         keys[query].add((source, source_id))
         w = facts.canonical.get(wid, wid)
         if w not in facts.previous:
