@@ -84,6 +84,8 @@ def limits_for(protocol: Protocol | None, source: str) -> str:
         parts.append(f"fields: {cfg.fields_searched}")
     elif cfg.field:
         parts.append(f"fields: {cfg.field}")
+    if cfg.unverified:   # PRISMA-S: what the protocol could not confirm about the source is said with the search
+        parts.append("unverified: " + "; ".join(cfg.unverified))
     if cfg.scope:
         parts.append(f"scope: {cfg.scope}")
     if cfg.types:
