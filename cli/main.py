@@ -347,7 +347,7 @@ def run(
     with open_store((protocol or settings.protocol).resolve(), settings=settings) as opened:
         engine = opened.engine
         if not accept_volume:  # a first run is measured (count-only requests) before anything is fetched
-            from livereview.flows.estimate import first_run_volume
+            from livereview.flows.monitor import first_run_volume
 
             refusal = first_run_volume(settings, opened.protocol, engine, sources=source or None, since=since_date)
             if refusal:

@@ -12,19 +12,17 @@ Counts before the client-side concept filter (Crossref tables of contents) are a
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from livereview.connectors.base import Window
 from livereview.connectors.registry import connector_for
-from livereview.errors import SourceError, VolumeRefusedError
+from livereview.errors import SourceError
 from livereview.protocols.model import Protocol
 from livereview.protocols.queries import openalex_languages, source_queries
 from livereview.settings import Settings
 
-log = logging.getLogger(__name__)
 #: the recent window: four weeks, so a weekly figure averages out one quiet or busy week
 RECENT_DAYS = 28
 #: sources that can answer a count (feeds cannot: a feed is its latest entries, not a searchable index)
@@ -136,58 +134,3 @@ def volume_check(est: Estimate) -> str | None:
                 f"{est.volume_factor:g} x the capacity of {est.capacity_per_week}/week = {limit:g}; expected "
                 f"{est.per_week_total}/week afterwards. Narrow the protocol or rerun with --accept-volume")
     return None
-
-
-def first_run_estimate(settings: Settings, protocol: Protocol, engine: Any, *, sources: list[str] | None = None,
-                       since: date | None = None) -> Estimate | None:
-    """Before a run: when it backfills (a stream with no watermark), what it would bring, counted (count-only
-    requests for the backfilling sources). None when nothing backfills or the protocol sets no capacity."""
-    from livereview.flows.monitor import plan_streams
-
-    if protocol.review.weekly_capacity is None:
-        return None
-    backfilling = sorted({p.source for p in plan_streams(engine, protocol, sources=sources, since=since)
-                          if p.backfill and p.source in COUNTABLE})
-    if not backfilling:
-        return None
-    return estimate(settings, protocol, sources=backfilling)
-
-
-def first_run_volume(settings: Settings, protocol: Protocol, engine: Any, *, sources: list[str] | None = None,
-                     since: date | None = None) -> str | None:
-    """The one-line refusal of :func:`volume_check` for a run about to backfill, else None (no request is made
-    when nothing backfills or the protocol sets no capacity)."""
-    est = first_run_estimate(settings, protocol, engine, sources=sources, since=since)
-    return volume_check(est) if est is not None else None
-
-
-def refuse_over_volume(settings: Settings, protocol: Protocol, engine: Any, *, sources: list[str] | None = None,
-                       since: date | None = None, alert: bool = True) -> None:
-    """The scheduled (unattended) run's volume check: raise :class:`VolumeRefusedError` with the one line, before
-    anything is fetched, when a backfill would exceed capacity x ``volume_factor``; the maintainer is alerted.
-
-    An estimate that counted every countable source is kept in the store like ``protocol estimate``'s, so the
-    digest shows it beside the actual yield."""
-    est = first_run_estimate(settings, protocol, engine, sources=sources, since=since)
-    if est is None:
-        return
-    if set(est.sources) == {s for s in protocol.enabled_sources if s in COUNTABLE}:
-        from livereview.store.db import transaction
-        from livereview.store.estimates import record_estimate
-
-        with transaction(engine) as s:
-            record_estimate(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
-                            protocol.text or "", protocol.path, est.as_json())
-    refusal = volume_check(est)
-    if refusal is None:
-        return
-    refusal = refusal.replace("rerun with --accept-volume",
-                              "rerun with --accept-volume (scheduled runs: LIVEREVIEW_ACCEPT_VOLUME=true)")
-    log.error("monitor not started: %s", refusal)
-    if alert:
-        from livereview.digests.alerts import send_alert
-
-        send_alert(settings, f"[livereview] first run not started (volume): {protocol.review.id}",
-                   f"The scheduled monitor run for {protocol.review.title} did not start:\n\n{refusal}\n",
-                   protocol_recipients=protocol.digest.recipients)
-    raise VolumeRefusedError(refusal)
