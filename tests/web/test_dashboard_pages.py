@@ -142,6 +142,13 @@ def test_the_prisma_page_and_search_log_report_each_domain_and_say_how_both_coun
     assert "a record both queries returned is in both lines" in html.unescape(log)
     md = client.get("/search-log/search-log.md").text
     assert "## Per domain" in md and "| coaching | 1 | 2 |" in md
+    data = client.get("/prisma/prisma.json").json()
+    assert data["domains"]["coaching"]["identified"] == 2 and data["domains"]["total"]["identified"] == 3
+    assert data["domains_found_by_several"] == 1 and data["domains_note"] == DOMAIN_NOTE
+    rows = list(csv.DictReader(io.StringIO(client.get("/prisma/prisma.csv").text)))
+    by = {(r["section"], r["box"]): int(r["n"]) for r in rows}
+    assert by[("domain:therapy-counselling", "identified")] == 2 and by[("domain:total", "works")] == 3
+    assert by[("screening", "Records screened")] == data["records_screened"]     # the diagram's rows unchanged
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from livereview.store.models import Run
 from livereview.store.prisma import (
     DOMAIN_NOTE,
     LABELS,
+    DomainTable,
     cached_prisma_counts,
     domain_counts,
     prisma_counts,
@@ -59,6 +60,17 @@ def _counts(request: Request, db: Session, day: date | None, version: tuple):  #
     return cached_prisma_counts(db, reasons, as_of=day, reviewers_required=st.reviewers_required, version=version)
 
 
+def _domains(request: Request, db: Session, day: date | None, version: tuple) -> DomainTable | None:
+    """The per-domain columns (the protocol's named queries), cached like the counts; None without domains."""
+    st = state(request)
+    if not st.protocol.domains:
+        return None
+    reasons = [r for r, _ in st.protocol.exclusion_reasons]
+    return cached(("prisma.domains", str(st.engine.url), version, day, tuple(reasons)),
+                  lambda: domain_counts(db, reasons, st.protocol.domains, as_of=day,
+                                        reviewers_required=st.reviewers_required))
+
+
 def _page(request: Request, db: Session, user: User | None, as_of: str, public: bool) -> Response:
     day = _as_of(as_of)
     st = state(request)
@@ -75,13 +87,7 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
     svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons, names))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
         select(func.min(Run.started_at)).group_by(func.date(Run.started_at)))}, reverse=True)[:60]
-    domains = None
-    if st.protocol.domains:   # the paper's two domains, each its own column (issue 19)
-        def count_domains():  # noqa: ANN202
-            with reading(st.engine) as session:
-                return domain_counts(session, reasons, st.protocol.domains, as_of=day,
-                                     reviewers_required=st.reviewers_required)
-        domains = cached(("prisma.domains", str(st.engine.url), version, day, tuple(reasons)), count_domains)
+    domains = _domains(request, db, day, version)   # the paper's two domains, each its own column (issue 19)
     figure = Markup(svg)  # noqa: S704 - reports.prisma_diagram escapes every label (tests/reports)
     return render(request, "prisma.html", user=user, title="PRISMA 2020", c=c, svg=figure, as_of=day,
                   updates=updates, today=date.today(), labels=LABELS, public=public, problems=c.problems(),
@@ -114,9 +120,9 @@ def _file(request: Request, db: Session, fmt: str, as_of: str) -> Response:
     elif fmt == "png":
         body = cached(key, lambda: prisma_png(c, reasons, display_names(request)))
     elif fmt == "csv":
-        body = prisma_files.to_csv(c)
+        body = prisma_files.to_csv(c, _domains(request, db, day, version))
     else:
-        body = prisma_files.to_json(c)
+        body = prisma_files.to_json(c, _domains(request, db, day, version))
     name = f"prisma-{c.day:%Y-%m-%d}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
