@@ -347,14 +347,16 @@ def run(
     with open_store((protocol or settings.protocol).resolve(), settings=settings) as opened:
         engine = opened.engine
         if not accept_volume:  # a first run is measured (count-only requests) before anything is fetched
-            from livereview.flows.estimate import first_run_volume
+            from livereview.flows.monitor import first_run_volume
 
             refusal = first_run_volume(settings, opened.protocol, engine, sources=source or None, since=since_date)
             if refusal:
                 typer.echo(refusal, err=True)
                 raise typer.Exit(8)
+        # measured just above (or accepted): the flow does not count again
         args = {"protocol_path": str(opened.protocol_path), "sources": source or None,
-                "since": since_date.isoformat() if since_date else None, "alert": not no_alert}
+                "since": since_date.isoformat() if since_date else None, "alert": not no_alert,
+                "accept_volume": True}
         # the lock is taken here, before any work (or Prefect) starts: a second run is told at once, in one line
         # (exit 6); the monitor, in this same process, takes it over and releases it
         acquire_lock(engine, WRITER_LOCK, f"livereview run, pid {os.getpid()}")

@@ -36,8 +36,8 @@ def validate_search(
             typer.echo(f"{r.source}: not measured: {r.error}", err=True)
             failed = True
             continue
-        for added in r.added:
-            typer.echo(f"{r.source:<10} added {added} (from the source; not in the seed corpus)")
+        for line in r.stored or [f"{a}: learned (not stored)" for a in r.added]:
+            typer.echo(f"{r.source:<10} identifier {line}")
         if r.not_measured:
             typer.echo(f"{r.source:<10} not measured: {r.not_measured}")
             continue

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from livereview.digests.links import doi_url, pubmed_url, work_url
 from livereview.digests.reminders import reminders
-from livereview.protocols.model import CORE_QUERY, Protocol
+from livereview.protocols.model import Protocol
 from livereview.protocols.queries import ConceptFilter
 from livereview.ranking import scores_or_rank, stop_estimate
 from livereview.records.vocabulary import NoticeKind
@@ -35,6 +35,7 @@ from livereview.store.estimates import latest_estimate
 from livereview.store.health import SourceHealth
 from livereview.store.ingest import canonical
 from livereview.store.models import Notice, ProtocolVersion, SourceRecord, Work
+from livereview.store.prisma import domain_counts
 
 #: source-record classifications that mean "found again, not a new candidate": the duplicates removed this period
 #: ("update" is a duplicate that brought metadata the work lacked; the digest shows the split by kind)
@@ -190,6 +191,7 @@ class DigestContent:
     reminders: list[str] = field(default_factory=list)   # manual exports due, search recall lowered
     stopping: str | None = None            # the stopping rule's estimate (ranking.stop_estimate), one sentence
     volume: str | None = None   # the last `protocol estimate` beside this period's actual yield, per week
+    domains: str | None = None  # the PRISMA counts per domain (coaching / therapy-counselling), as the paper gave them
 
     @property
     def notice_ids(self) -> list[int]:
@@ -383,9 +385,22 @@ def growth(session: Session, until: datetime, protocol: Protocol | None = None, 
                          reviewers_required=reviewers_required)
 
 
+def domain_line(session: Session, protocol: Protocol, until: datetime) -> str | None:
+    """The corpus per domain, as the paper reported it (64 coaching / 1,273 therapy-counselling records): records
+    identified and studies included by each named query, and the total where a record found by both counts once."""
+    if not protocol.domains:
+        return None
+    t = domain_counts(session, [r for r, _ in protocol.exclusion_reasons], protocol.domains, as_of=until,
+                      reviewers_required=protocol.review.reviewers_per_record)
+    cols = [f"{name} {d.identified:,} records, {d.included:,} new included" for name, d in t.domains.items()]
+    return ("; ".join(cols) + f"; total {t.total.identified:,} records, {t.total.included:,} new included "
+            f"({t.in_several:,} new work{'s' if t.in_several != 1 else ''} found by both queries: "
+            "in each domain's figure, once in the total)")
+
+
 def yield_by_query(session: Session, protocol: Protocol, work_ids: Sequence[int]) -> dict[str, int]:
     """New works per named query (per domain: coaching / therapy-counselling), as the paper reported 64 / 1,273."""
-    names = [n for n in protocol.base_queries if n != CORE_QUERY]
+    names = protocol.domains
     if not names or not work_ids:
         return {}
     rows = dict(session.execute(select(SourceRecord.query_name, func.count(distinct(SourceRecord.work_id))).where(
@@ -431,4 +446,5 @@ def collect(session: Session, protocol: Protocol, period: Period, *, base_url: s
         base_url=base_url, reminders=reminders(session, protocol, period.end),
         stopping=stop_estimate(session, protocol).sentence(),
         volume=volume_line(session, protocol, period, len(candidates),
-                           yield_by_query(session, protocol, [c.work_id for c in candidates])))
+                           yield_by_query(session, protocol, [c.work_id for c in candidates])),
+        domains=domain_line(session, protocol, period.end))

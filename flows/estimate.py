@@ -134,18 +134,3 @@ def volume_check(est: Estimate) -> str | None:
                 f"{est.volume_factor:g} x the capacity of {est.capacity_per_week}/week = {limit:g}; expected "
                 f"{est.per_week_total}/week afterwards. Narrow the protocol or rerun with --accept-volume")
     return None
-
-
-def first_run_volume(settings: Settings, protocol: Protocol, engine: Any, *, sources: list[str] | None = None,
-                     since: date | None = None) -> str | None:
-    """Before a run: when it backfills (a stream with no watermark), count what it would bring and return the
-    one-line refusal of :func:`volume_check`, else None. No capacity in the protocol: no check, no request."""
-    from livereview.flows.monitor import plan_streams
-
-    if protocol.review.weekly_capacity is None:
-        return None
-    backfilling = sorted({p.source for p in plan_streams(engine, protocol, sources=sources, since=since)
-                          if p.backfill and p.source in COUNTABLE})
-    if not backfilling:
-        return None
-    return volume_check(estimate(settings, protocol, sources=backfilling))

@@ -33,7 +33,9 @@ from livereview.errors import (
     SourceError,
     SourceHTTPError,
     SourceQueryError,
+    VolumeRefusedError,
 )
+from livereview.flows.estimate import COUNTABLE, Estimate, estimate, volume_check
 from livereview.protocols.model import CORE_QUERY, Protocol
 from livereview.protocols.queries import (
     ConceptFilter,
@@ -394,24 +396,87 @@ def _alert(settings: Settings, protocol: Protocol, summary: dict[str, Any]) -> s
     return send_alert(settings, subject, "\n".join(lines), protocol_recipients=protocol.digest.recipients)
 
 
+# -- the first-run volume check (issue 19): measured before anything is fetched ----------------------------------
+def first_run_estimate(settings: Settings, protocol: Protocol, engine: Engine, *, sources: list[str] | None = None,
+                       since: date | None = None) -> Estimate | None:
+    """Before a run: when it backfills (a stream with no watermark), what it would bring, counted (count-only
+    requests for the backfilling sources). None when nothing backfills or the protocol sets no capacity."""
+    if protocol.review.weekly_capacity is None:
+        return None
+    backfilling = sorted({p.source for p in plan_streams(engine, protocol, sources=sources, since=since)
+                          if p.backfill and p.source in COUNTABLE})
+    if not backfilling:
+        return None
+    return estimate(settings, protocol, sources=backfilling)
+
+
+def first_run_volume(settings: Settings, protocol: Protocol, engine: Engine, *, sources: list[str] | None = None,
+                     since: date | None = None) -> str | None:
+    """The one-line refusal of :func:`volume_check` for a run about to backfill, else None (no request is made
+    when nothing backfills or the protocol sets no capacity)."""
+    est = first_run_estimate(settings, protocol, engine, sources=sources, since=since)
+    return volume_check(est) if est is not None else None
+
+
+def refuse_over_volume(settings: Settings, protocol: Protocol, engine: Engine, *, sources: list[str] | None = None,
+                       since: date | None = None, alert: bool = True) -> None:
+    """The scheduled (unattended) run's volume check: raise :class:`VolumeRefusedError` with the one line, before
+    anything is fetched, when a backfill would exceed capacity x ``volume_factor``; the maintainer is alerted.
+
+    An estimate that counted every countable source is kept in the store like ``protocol estimate``'s, so the
+    digest shows it beside the actual yield."""
+    est = first_run_estimate(settings, protocol, engine, sources=sources, since=since)
+    if est is None:
+        return
+    if set(est.sources) == {s for s in protocol.enabled_sources if s in COUNTABLE}:
+        from livereview.store.estimates import record_estimate
+
+        with transaction(engine) as s:
+            record_estimate(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
+                            protocol.text or "", protocol.path, est.as_json())
+    refusal = volume_check(est)
+    if refusal is None:
+        return
+    refusal = refusal.replace("rerun with --accept-volume",
+                              "rerun with --accept-volume (scheduled runs: LIVEREVIEW_ACCEPT_VOLUME=true)")
+    log.error("monitor not started: %s", refusal)
+    if alert:
+        from livereview.digests.alerts import send_alert
+
+        send_alert(settings, f"[livereview] first run not started (volume): {protocol.review.id}",
+                   f"The scheduled monitor run for {protocol.review.title} did not start:\n\n{refusal}\n",
+                   protocol_recipients=protocol.digest.recipients)
+    raise VolumeRefusedError(refusal)
+
+
 def run_monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
-                alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None) -> dict[str, Any]:
+                alert: bool = True, *, use_tasks: bool = False, flow_run_id: str | None = None,
+                accept_volume: bool = False) -> dict[str, Any]:
     """The monitor flow's body as a plain function: a one-off local run calls it directly (no Prefect server to
-    start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries."""
+    start: work begins at once), the scheduled flow calls it with ``use_tasks`` for per-window retries.
+
+    A run that would backfill is measured first (:func:`refuse_over_volume`) and stops before
+    fetching when over the protocol's capacity, unless ``accept_volume`` or the ``LIVEREVIEW_ACCEPT_VOLUME``
+    setting (unattended runs) accepts it; ``livereview run`` measures before calling and passes True."""
+    day = date.fromisoformat(since) if since else None
     with open_store(protocol_path) as opened:
+        if not (accept_volume or opened.settings.accept_volume):
+            refuse_over_volume(opened.settings, opened.protocol, opened.engine, sources=sources, since=day,
+                               alert=alert)
         return execute_monitor(opened.settings, opened.protocol, opened.engine, sources=sources,
-                               since=date.fromisoformat(since) if since else None, use_tasks=use_tasks, alert=alert,
-                               flow_run_id=flow_run_id)
+                               since=day, use_tasks=use_tasks, alert=alert, flow_run_id=flow_run_id)
 
 
 @flow(name="monitor", flow_run_name="monitor-{protocol_path}", log_prints=True)
 def monitor(protocol_path: str | None = None, sources: list[str] | None = None, since: str | None = None,
-            alert: bool = True) -> dict[str, Any]:
-    """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring."""
+            alert: bool = True, accept_volume: bool = False) -> dict[str, Any]:
+    """Scheduled entry point: rerun the protocol's searches and queue what is new. See the module docstring.
+    A first run over the protocol's volume stops before fetching (one line) unless ``accept_volume`` (or
+    ``LIVEREVIEW_ACCEPT_VOLUME``) accepts it."""
     from prefect.runtime import flow_run
 
     summary = run_monitor(protocol_path, sources, since, alert, use_tasks=True,
-                          flow_run_id=str(flow_run.id) if flow_run.id else None)
+                          flow_run_id=str(flow_run.id) if flow_run.id else None, accept_volume=accept_volume)
     if summary["status"] == "failed":
         raise SourceError(",".join(summary["failed_sources"]) or "monitor", "every source failed; see the run summary")
     return summary

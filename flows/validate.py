@@ -11,7 +11,9 @@ The known includes are every included work in the store (the seed corpus and eve
 
 A source with no identifier for any include (or unreachable) is "not measured", never 0/N: a baseline the digest
 would later compare against must be a measurement. PubMed learns the PMIDs of DOI-only includes (``"doi"[doi]``)
-and OpenAlex matches PMID-only includes by ``ids.pmid``; what was learned is reported (``added``).
+and OpenAlex matches PMID-only includes by ``ids.pmid``; the identifier look-ups of Europe PMC and OpenAlex also
+give the DOI or PMID an include lacks. What was learned is reported (``added``) and, when the run is recorded,
+written to the store's works where the field is empty and no other work holds the value (``stored``, audited).
 
 A study counts as found when any query the source runs (named queries and active expansions) retrieves it. Each miss
 says why (no identifier for this source / not indexed / indexed but not matched) and which expansion block,
@@ -53,7 +55,7 @@ from livereview.settings import Settings
 from livereview.store import screening
 from livereview.store.db import reading, require_current_schema, transaction
 from livereview.store.models import Work
-from livereview.store.validation import record_validation
+from livereview.store.validation import fill_identifiers, record_validation
 
 VALIDATED_SOURCES = ("pubmed", "europepmc", "openalex", "crossref", "feeds")
 NO_ID, NOT_INDEXED, NOT_MATCHED = "no identifier for this source", "not indexed", "indexed but not matched"
@@ -86,6 +88,8 @@ class SourceRecall:
     error: str | None = None
     not_measured: str | None = None                      # why no recall could be measured (no identifiers)
     added: list[str] = field(default_factory=list)       # identifiers learned from the source ("S48 PMID 123")
+    learned: list[tuple[int, str, str]] = field(default_factory=list)   # (work id, pmid | doi, value) behind added
+    stored: list[str] = field(default_factory=list)      # what became of each learned identifier in the store
 
     @property
     def recall(self) -> float | None:
@@ -178,9 +182,10 @@ def validate_pubmed(client: SourceClient, settings: Settings, protocol: Protocol
     learned = pubmed_pmids_for_dois(client, settings, studies)
     studies = [replace(k, pmid=learned[k.work_id]) if k.work_id in learned else k for k in studies]
     added = [f"{_label_id(k)} PMID {k.pmid}" for k in studies if k.work_id in learned]
+    pairs = [(w, "pmid", p) for w, p in learned.items()]
     with_id = [k for k in studies if k.pmid]
     if not with_id:
-        return SourceRecall("pubmed", total=len(studies), added=added,
+        return SourceRecall("pubmed", total=len(studies), added=added, learned=pairs,
                             not_measured="no PMID or DOI PubMed knows among the includes")
     by_pmid = {k.pmid: k.work_id for k in with_id}
     found: set[int] = set()
@@ -191,8 +196,16 @@ def validate_pubmed(client: SourceClient, settings: Settings, protocol: Protocol
         for q in _queries(protocol, pubmed_query):
             matched, _ = pubmed_lookup.query_matches(client, settings, q, pmids)
             found |= {by_pmid[p] for p in matched}
-    return _finish(SourceRecall("pubmed", added=added), protocol, studies, found, indexed,
+    return _finish(SourceRecall("pubmed", added=added, learned=pairs), protocol, studies, found, indexed,
                    {k.work_id for k in with_id})
+
+
+def _learn(result: SourceRecall, k: Known, pmid: str | None, doi: str | None) -> None:
+    """Note the identifier an answering record gives for an include that lacks it (once per work and field)."""
+    for name, have, value in (("pmid", k.pmid, pmid), ("doi", k.doi, doi)):
+        if value and not have and (k.work_id, name, value) not in result.learned:
+            result.learned.append((k.work_id, name, value))
+            result.added.append(f"{_label_id(k)} {name.upper()} {value}")
 
 
 def _epmc_ids(chunk: Sequence[Known]) -> str:
@@ -205,20 +218,29 @@ def validate_europepmc(client: SourceClient, settings: Settings, protocol: Proto
     if not with_id:
         return SourceRecall("europepmc", total=len(studies), not_measured="no PMID or DOI among the includes")
 
-    def hits(query: str) -> set[int]:
+    result = SourceRecall("europepmc")
+
+    def hits(query: str, learn: bool = False) -> set[int]:
         page = search_page(client, settings, query, page_size=100)
-        pmids = {r.pmid for r in page.records if r.pmid}
-        dois = {r.doi for r in page.records if r.doi}
-        return {k.work_id for k in with_id if (k.pmid and k.pmid in pmids) or (k.doi and k.doi in dois)}
+        by_pmid = {r.pmid: r for r in page.records if r.pmid}
+        by_doi = {normalise_doi(r.doi): r for r in page.records if r.doi}
+        out = set()
+        for k in with_id:
+            r = (by_pmid.get(k.pmid) if k.pmid else None) or (by_doi.get(normalise_doi(k.doi)) if k.doi else None)
+            if r is not None:
+                out.add(k.work_id)
+                if learn:   # the identifier look-up answers with both ids: what the include lacks is learned
+                    _learn(result, k, r.pmid, r.doi)
+        return out
 
     found: set[int] = set()
     indexed: set[int] = set()
     for chunk in _chunks(with_id, 50):
         ids = _epmc_ids(chunk)
-        indexed |= hits(ids)
+        indexed |= hits(ids, learn=True)
         for q in _queries(protocol, europepmc_query):
             found |= hits(f"({q}) AND {ids}")
-    return _finish(SourceRecall("europepmc"), protocol, studies, found, indexed, {k.work_id for k in with_id})
+    return _finish(result, protocol, studies, found, indexed, {k.work_id for k in with_id})
 
 
 def validate_openalex(client: SourceClient, protocol: Protocol, studies: Sequence[Known]) -> SourceRecall:
@@ -231,12 +253,20 @@ def validate_openalex(client: SourceClient, protocol: Protocol, studies: Sequenc
     extra = [*([f"type:{'|'.join(cfg.types)}"] if cfg.types else []),
              *([f"language:{'|'.join(openalex_languages(protocol))}"] if protocol.review.languages else [])]
 
-    def hits(filters: list[str]) -> set[int]:
+    result = SourceRecall("openalex")
+    known = {k.work_id: k for k in with_id}
+
+    def hits(filters: list[str], learn: bool = False) -> set[int]:
         resp = client.get("works", params={"filter": ",".join(filters), "per_page": str(BATCH)})
         works = read_works(decode_json(resp.content, source="openalex"), source="openalex")
-        recs = [openalex_record(w) for w in works]
-        return ({by_doi[r.doi] for r in recs if r.doi in by_doi}
-                | {by_pmid[r.pmid] for r in recs if r.pmid in by_pmid})
+        out = set()
+        for r in (openalex_record(w) for w in works):
+            wid = by_doi.get(r.doi) if r.doi in by_doi else by_pmid.get(r.pmid) if r.pmid else None
+            if wid is not None:
+                out.add(wid)
+                if learn:
+                    _learn(result, known[wid], r.pmid, r.doi)
+        return out
 
     found: set[int] = set()
     indexed: set[int] = set()
@@ -246,10 +276,10 @@ def validate_openalex(client: SourceClient, protocol: Protocol, studies: Sequenc
     for key, values in groups:
         for i in range(0, len(values), BATCH):
             ids = f"{key}:" + "|".join(v for v in values[i:i + BATCH] if v)
-            indexed |= hits([ids])
+            indexed |= hits([ids], learn=True)
             for q in _queries(protocol, openalex_query):
                 found |= hits([ids, *extra, f"{OpenAlexConnector.SEARCH_FILTER}:{q}"])
-    return _finish(SourceRecall("openalex"), protocol, studies, found, indexed, {k.work_id for k in with_id})
+    return _finish(result, protocol, studies, found, indexed, {k.work_id for k in with_id})
 
 
 def _filters(protocol: Protocol) -> list[ConceptFilter]:
@@ -323,7 +353,16 @@ def validate_search(settings: Settings, protocol: Protocol, engine: Engine, *, s
             "misses": {r.source: [m.__dict__ for m in r.misses] for r in results},
             "errors": {r.source: r.error for r in results if r.error},
             "queries": CORE_QUERY if protocol.query_names == [CORE_QUERY] else protocol.query_names}
-        with transaction(engine) as s:
+        labels = {k.work_id: _label_id(k) for k in studies}
+        with transaction(engine) as s:   # one transaction: the identifiers learned and the measurement
+            filled = fill_identifiers(s, [(w, f, v, r.source) for r in results for w, f, v in r.learned],
+                                      actor="validate-search")
+            by_source = {r.source: r for r in results}
+            for f in filled:
+                line = f"{labels.get(f.work_id, f'work {f.work_id}')} {f.field.upper()} {f.value}"
+                by_source[f.source].stored.append(line + (f": not written ({f.problem})" if f.problem
+                                                          else ": written to the store"))
+            summary["stored"] = {r.source: r.stored for r in results if r.stored}
             record_validation(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                               protocol.text or "", protocol.path, summary)
     return results

@@ -107,3 +107,9 @@ class RunLockedError(StoreError):
     """Another monitor run holds the lock: two runs must never write at once."""
 
     exit_code = 6
+
+
+class VolumeRefusedError(LiveReviewError):
+    """A first (backfill) run would bring more records than the protocol's capacity allows: it did not start."""
+
+    exit_code = 8

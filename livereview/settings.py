@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         60.0, ge=0, description="Longest wait between retries, seconds (also caps Retry-After).")
     task_retries: int = Field(2, ge=0, description="Times the monitor retries a source's whole window after the HTTP "
                               "retries are spent (network trouble; never for a refused query).")
+    accept_volume: bool = Field(
+        False, description="Scheduled (unattended) monitor runs: start a first backfill run even when its estimated "
+        "volume exceeds the protocol's weekly_capacity x volume_factor (the CLI's --accept-volume).")
     task_retry_delay: float = Field(
         60.0, ge=0, description="Seconds before the first window retry (doubles each time).")
     smtp_url: SecretStr | None = Field(

@@ -213,6 +213,10 @@ class Feed(_Strict):
     issn: str | None = None
     publisher: str | None = None
     included: int | None = Field(None, ge=0)   # included studies published there (why this feed was chosen)
+    # -- issue 19: facts about a journal say where they were checked, and which were not (never a silent guess) --
+    eissn: str | None = None                   # the electronic ISSN (Crossref's issn filter is given both)
+    verified: str | None = None                # where the ISSN(s) / URL were checked
+    unverified: list[str] = Field(default_factory=list)   # fields not confirmed by a public source (url, issn …)
 
 
 class ManualDatabase(_Strict):
@@ -258,6 +262,7 @@ class SourceConfig(_Strict):
     scope: str | None = None                # a source restriction ANDed to every query (Europe PMC SRC:MED OR …)
     issns: list[Feed] = Field(default_factory=list)   # Crossref: journals whose table of contents is read by ISSN
     fields_searched: str | None = None      # in words: which of titles / abstracts / keywords the source searches
+    unverified: list[str] = Field(default_factory=list)   # statements about the source not confirmed by its docs
 
     @field_validator("overrides")
     @classmethod
@@ -399,6 +404,12 @@ class Protocol(_Strict):
         """The fetched base queries: the named queries of protocol 2.0 (not sub-queries), else ``core``."""
         named = [n for n, q in self.search.queries.items() if not q.subquery_of]
         return named or [CORE_QUERY]
+
+    @property
+    def domains(self) -> list[str]:
+        """The named domain queries (coaching, therapy-counselling) whose yields and PRISMA counts are reported
+        apart, as the paper reported 64 / 1,273; empty for a protocol with only ``core``."""
+        return [n for n in self.base_queries if n != CORE_QUERY]
 
     @property
     def counted_queries(self) -> list[str]:

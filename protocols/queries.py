@@ -131,7 +131,7 @@ def crossref_query(protocol: Protocol, name: str = CORE_QUERY, max_words: int = 
     if cfg.issns:
         # protocol 2.0: tables of contents of journals by ISSN (Crossref ORs repeated issn filters); the
         # connector reads this as a filter over the created-date window, the concept filter then applies
-        return ",".join(f"issn:{j.issn}" for j in cfg.issns if j.issn)
+        return ",".join(f"issn:{i}" for j in cfg.issns for i in (j.issn, j.eissn) if i)
     groups = protocol.combine_for(name)
     shared = [c for c in groups[0] if all(c in g for g in groups)] or groups[0]
     terms = protocol.concept_terms(name)
@@ -326,6 +326,11 @@ def describe(protocol: Protocol, sources: Iterable[str] | None = None) -> str:
         cfg = protocol.source(source)
         if cfg.fields_searched:
             lines.append(f"# {source} fields: {cfg.fields_searched}")
+        for fact in cfg.unverified:
+            lines.append(f"# {source} UNVERIFIED: {fact}")
+        for j in [*cfg.issns, *cfg.feeds]:
+            if j.unverified:
+                lines.append(f"# {source} UNVERIFIED for {j.journal}: {', '.join(j.unverified)}")
         shown = list(source_queries(protocol, source))
         if subs and source in GENERATORS and not (source == "crossref" and cfg.issns):
             shown += [SourceQuery(source, n, cfg.overrides.get(n) or GENERATORS[source](protocol, n))

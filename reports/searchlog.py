@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 
 from livereview.csvout import CsvWriter
-from livereview.store.searchlog import COLUMNS, DEDUP_METHOD, SearchLogEntry
+from livereview.store.searchlog import COLUMNS, DEDUP_METHOD, QueryTotal, SearchLogEntry
 
 HEAD = ("date", "database", "platform", "query", "window", "limits and filters", "found", "after dedup", "new")
 
@@ -42,7 +42,13 @@ def _md_cell(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def to_markdown(entries: Sequence[SearchLogEntry], *, title: str = "Search log (PRISMA-S)") -> str:
+#: said wherever the per-domain totals of the log are shown
+DOMAIN_LOG_NOTE = ("Each named query's searches added up: a record both queries returned is in both lines; "
+                   "the PRISMA page's total counts it once.")
+
+
+def to_markdown(entries: Sequence[SearchLogEntry], *, title: str = "Search log (PRISMA-S)",
+                domains: Sequence[QueryTotal] = ()) -> str:
     lines = [f"# {_md_cell(title)}", "", DEDUP_METHOD, "",
              "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for e in entries:
@@ -53,6 +59,11 @@ def to_markdown(entries: Sequence[SearchLogEntry], *, title: str = "Search log (
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     if not entries:
         lines.append("| no search has run yet |" + " |" * (len(HEAD) - 1))
+    if domains:
+        lines += ["", "## Per domain", "", DOMAIN_LOG_NOTE, "", "| query | searches | found | after dedup | new |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {_md_cell(t.query_name)} | {t.searches} | {t.found} | {t.after_dedup} | {t.new} |"
+                  for t in domains]
     return "\n".join(lines) + "\n"
 
 

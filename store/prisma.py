@@ -580,3 +580,92 @@ def excluded_reports(session: Session, reasons: Sequence[str], *, as_of: datetim
             if n > 0 and reason and arm in ("db", "other"):
                 out.append((w, reason))
     return out
+
+
+# -- per domain: the paper's two named queries (issue 19: "64 coaching, 1,273 therapy/counselling") --------------
+#: said on every page that shows the domain columns
+DOMAIN_NOTE = ("A record found by both queries counts in each domain's column, but once in the total; the domain "
+               "columns therefore add up to more than the total by the records found by both.")
+
+
+@dataclass
+class DomainCounts:
+    """One named query's column: what its searches identified and how far those works have come."""
+
+    identified: int = 0            # database records the query's searches returned (once per source record)
+    removed_by_automation: int = 0  # of them, dropped by the concept filter before storing
+    works: int = 0                 # new works they belong to, after deduplication (outside the previous version)
+    awaiting_screening: int = 0
+    records_screened: int = 0
+    records_excluded: int = 0
+    reports_sought: int = 0
+    reports_assessed: int = 0
+    reports_excluded: int = 0
+    included: int = 0
+
+
+@dataclass
+class DomainTable:
+    """The domain columns and their total, where a work found by several queries counts once."""
+
+    as_of: datetime
+    domains: dict[str, DomainCounts]
+    total: DomainCounts
+    in_several: int = 0            # new works found by more than one of the queries
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(domain or ``total``, box, n): the CSV download's extra section."""
+        out = []
+        for name, d in [*self.domains.items(), ("total", self.total)]:
+            out += [(name, k, v) for k, v in asdict(d).items()]
+        return out
+
+
+def _domain_from_boxes(d: DomainCounts, boxes: Counter[str]) -> None:
+    d.awaiting_screening, d.records_screened = boxes["awaiting_screening"], boxes["screened"]
+    d.records_excluded, d.reports_sought = boxes["excluded"], boxes["db.sought"]
+    d.reports_assessed, d.reports_excluded = boxes["db.assessed"], boxes["db.excluded"]
+    d.included = boxes["db.included"]
+
+
+def domain_counts(session: Session, reasons: Sequence[str], queries: Sequence[str], *,
+                  as_of: datetime | date | None = None, reviewers_required: int = 2) -> DomainTable:
+    """PRISMA counts per named query (the review's domains) as of ``as_of``, with the same box rules as the diagram.
+
+    Each work is placed once (:class:`Tally`, as for the diagram); a domain's column adds up the boxes of the works
+    its searches found. Records found by two queries are two source records of one (source, id): they count in
+    both columns and once in the total (:data:`DOMAIN_NOTE`)."""
+    bound = _bound(as_of)
+    facts = load_facts(session, bound)
+    tally = Tally(facts, reasons, reviewers_required)
+    for _, kind, _, payload in facts.events:
+        tally.apply(kind, payload)
+    tally.counts(bound)           # places every work the events touched
+    keys: dict[str, set[tuple[str, str]]] = {q: set() for q in queries}
+    works: dict[str, set[int]] = {q: set() for q in queries}
+    for wid, query, source, source_id in session.execute(select(
+            SourceRecord.work_id, SourceRecord.query_name, SourceRecord.source, SourceRecord.source_id).where(
+            SourceRecord.fetched_at < bound, SourceRecord.query_name.in_(list(queries)))):
+        keys[query].add((source, source_id))
+        w = facts.canonical.get(wid, wid)
+        if w not in facts.previous:
+            works[query].add(w)
+    filtered: Counter[str] = Counter()
+    for query, counts in session.execute(select(SourceRun.query_name, SourceRun.counts).where(
+            SourceRun.started_at < bound, SourceRun.query_name.in_(list(queries)))):
+        filtered[query] += int((counts or {}).get("filtered_out") or 0)
+
+    def column(ks: set[tuple[str, str]], ws: set[int], dropped: int) -> DomainCounts:
+        d = DomainCounts(identified=len(ks) + dropped, removed_by_automation=dropped, works=len(ws))
+        boxes: Counter[str] = Counter()
+        for w in ws:
+            boxes.update(tally.boxes.get(w, Counter()))
+        _domain_from_boxes(d, boxes)
+        return d
+
+    domains = {q: column(keys[q], works[q], filtered[q]) for q in queries}
+    every_key = set().union(*keys.values()) if keys else set()
+    every_work = set().union(*works.values()) if works else set()
+    seen: Counter[int] = Counter(w for ws in works.values() for w in ws)
+    return DomainTable(bound, domains, column(every_key, every_work, sum(filtered.values())),
+                       in_several=sum(1 for n in seen.values() if n > 1))

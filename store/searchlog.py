@@ -8,6 +8,7 @@ protocol as it was then, not as it is now.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -83,6 +84,8 @@ def limits_for(protocol: Protocol | None, source: str) -> str:
         parts.append(f"fields: {cfg.fields_searched}")
     elif cfg.field:
         parts.append(f"fields: {cfg.field}")
+    if cfg.unverified:   # PRISMA-S: what the protocol could not confirm about the source is said with the search
+        parts.append("unverified: " + "; ".join(cfg.unverified))
     if cfg.scope:
         parts.append(f"scope: {cfg.scope}")
     if cfg.types:
@@ -159,4 +162,26 @@ def search_log(session: Session, *, since: date | None = None, until: date | Non
             window_end=None, limits=f"as exported from {imp.source}{prior}", status="imported", found=found,
             after_dedup=max(0, found - dup), new=int(c.get("new") or 0), protocol_version=vname))
     out.sort(key=lambda e: (e.date, e.kind, e.run_id or 0, e.import_id or 0))
+    return out
+
+
+@dataclass(frozen=True)
+class QueryTotal:
+    """One named query's searches added up over the log: the PRISMA-S per-domain yield (issue 19)."""
+
+    query_name: str
+    searches: int
+    found: int
+    after_dedup: int
+    new: int
+
+
+def totals_by_query(entries: Sequence[SearchLogEntry], names: Sequence[str]) -> list[QueryTotal]:
+    """Per named query (the review's domains), the log's searches added up. A record both queries returned is in
+    both lines (each search reports what it found): the PRISMA page's total counts it once."""
+    out = []
+    for name in names:
+        mine = [e for e in entries if e.kind == "search" and e.query_name == name]
+        out.append(QueryTotal(name, len(mine), sum(e.found for e in mine), sum(e.after_dedup for e in mine),
+                              sum(e.new for e in mine)))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 import responses
@@ -28,7 +29,8 @@ def counts(rsps, pubmed_file="pubmed/esearch_handwritten_count_only.xml"):
 
 def test_estimate_prints_the_issue_json_and_the_digest_finds_it(env):
     assert run_cli("init", env=env).returncode == 0
-    with responses.RequestsMock() as rsps:
+    # GET or POST esearch: long queries (author keywords ORed in as [ot]) go by POST
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         counts(rsps)
         res = run_cli("protocol", "estimate", "--source", "pubmed", "--source", "crossref", "--json", env=env)
         pubmed_calls = [c for c in rsps.calls if "esearch" in c.request.url]
@@ -75,3 +77,46 @@ def test_a_first_run_over_capacity_stops_before_fetching_unless_accepted(env):
     line = res.stderr.strip()
     assert "\n" not in line and f"about {4 * 42249} records" in line and "--accept-volume" in line
     assert date.today().isoformat() in line
+
+
+def test_the_scheduled_flow_stops_a_first_run_over_capacity_before_fetching_unless_the_setting_accepts(
+        env, monkeypatch):
+    """The unattended path (Prefect's ``monitor`` flow body): the same check, one line, the maintainer alerted
+    (the outbox, no SMTP here), the estimate kept for the digest; LIVEREVIEW_ACCEPT_VOLUME lets it start."""
+    from sqlalchemy import create_engine, select
+
+    from livereview.errors import VolumeRefusedError
+    from livereview.flows.monitor import run_monitor
+    from livereview.store.db import transaction
+    from livereview.store.estimates import latest_estimate
+    from livereview.store.models import Run
+
+    assert run_cli("init", env=env).returncode == 0
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        counts(rsps, "pubmed/esearch_usehistory_webenv_mcid_2025.xml")     # 42,249 a query
+        with pytest.raises(VolumeRefusedError) as refused:
+            run_monitor(sources=["pubmed"], alert=True)
+        assert not any("efetch" in c.request.url for c in rsps.calls)
+    line = str(refused.value)
+    assert "\n" not in line and f"about {4 * 42249} records" in line and "LIVEREVIEW_ACCEPT_VOLUME" in line
+    assert refused.value.exit_code == 8
+    alerts = [p.read_text(errors="replace") for p in (Path(env["LIVEREVIEW_DATA_DIR"]) / "outbox").iterdir()]
+    assert any("first run not started (volume)" in a for a in alerts)
+    engine = create_engine(f"sqlite:///{env['LIVEREVIEW_DATA_DIR']}/livereview.db")
+    try:
+        with transaction(engine) as s:
+            assert s.scalars(select(Run).where(Run.flow == "monitor")).all() == []     # nothing started
+        monkeypatch.setenv("LIVEREVIEW_ACCEPT_VOLUME", "true")
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            counts(rsps, "pubmed/esearch_usehistory_webenv_mcid_2025.xml")
+            summary = run_monitor(sources=["pubmed"], alert=False)
+        assert summary["run_id"]           # it started: the run is recorded (its fetch fails on this stand-in)
+        with transaction(engine) as s:
+            assert s.scalars(select(Run).where(Run.flow == "monitor")).all()
+            # a pubmed-only check counted one source: not kept as "the last estimate" (the digest's per-week figure
+            # must cover every source)
+            assert latest_estimate(s, "ia-coaching") is None
+    finally:
+        engine.dispose()

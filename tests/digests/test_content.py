@@ -219,3 +219,18 @@ def test_the_last_estimate_is_shown_beside_the_periods_actual_yield(store, proto
     assert c.volume.startswith(f"Expected 12.5/week (estimate of {utcnow():%Y-%m-%d}, protocol 2.0.0); "
                                "this period 3 new (3.0/week; coaching 1; therapy-counselling 2); capacity 60/week")
     assert "Volume: Expected 12.5/week" in render_text(c)
+
+
+def test_the_digest_reports_the_corpus_per_domain_with_records_found_by_both_counted_once_in_the_total(
+        store, protocol, make_record, ingest_into):
+    """Issue 19: as the paper reported 64 coaching / 1,273 therapy-counselling records."""
+    from livereview.digests.render import render_text
+
+    start = utcnow() - timedelta(days=7)
+    ingest_into(store, [make_record(1), make_record(2)], query_name="coaching")
+    ingest_into(store, [make_record(2), make_record(3), make_record(4)], query_name="therapy-counselling")
+    c = collect_now(store, protocol, period_until_now(start))
+    assert c.domains == ("coaching 2 records, 0 new included; therapy-counselling 3 records, 0 new included; "
+                         "total 4 records, 0 new included (1 new work found by both queries: in each domain's "
+                         "figure, once in the total)")
+    assert f"Per domain: {c.domains}" in render_text(c)

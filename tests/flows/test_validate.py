@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from chase_replay import CR, OA, PM, RETRACTED_DOI, S39_DOI, api_settings, clients, load
-from sqlalchemy import update
+from chase_replay import CR, EP, OA, PM, RETRACTED_DOI, S39_DOI, api_settings, clients, load
+from sqlalchemy import select, update
 
 from livereview.digests.reminders import reminders
 from livereview.flows.init_store import init_store
@@ -181,3 +182,75 @@ def test_unverifiable_seed_rows_are_marked_in_the_output(store, protocol, settin
     (feeds,) = validate_search(settings, protocol, store, sources=["feeds"])
     marked = {m.label.split()[0] for m in feeds.misses if m.label.endswith("[unverifiable seed row]")}
     assert marked and marked <= {"S09", "S10", "S28", "S45", "S49"}
+
+
+# -- Europe PMC's live-index mode, and identifiers learned written to the store (issue 19) ------------------------
+S39_PMID, S19_PMID = "27993338", "16173864"
+
+
+def epmc_answer(queries):
+    """Europe PMC ``search``: the identifier look-up answers S39 and S19 (recorded shape); the protocol's query ANDed
+    with the identifiers retrieves only S39 (S19's title has homework but "treatment", not therapy/counselling)."""
+    page = json.loads(load("europepmc/search_handmade_validate_includes.json"))
+
+    def answer(request):
+        q = parse_qs(urlsplit(request.url).query)["query"][0]
+        queries.append(q)
+        wanted = [r for r in page["resultList"]["result"]
+                  if f"EXT_ID:{r['pmid']}" in q or f'doi:"{r["doi"].lower()}"' in q.lower()]
+        if "TITLE_ABS:" in q:
+            wanted = [r for r in wanted if r["pmid"] == S39_PMID]
+        return 200, {}, json.dumps({**page, "hitCount": len(wanted), "resultList": {"result": wanted}})
+    return answer
+
+
+@pytest.fixture
+def id_gaps(engine, protocol):
+    """S39 known by DOI only, S19 by PMID only: what Europe PMC's look-up can fill."""
+    init_store(engine, protocol)
+    with transaction(engine) as s:
+        s.execute(update(Work).where(Work.doi == S39_DOI).values(pmid=None))
+        s.execute(update(Work).where(Work.doi == RETRACTED_DOI).values(doi=None, pmid=S19_PMID))
+    return engine
+
+
+def test_europepmc_measures_recall_on_the_live_index_and_writes_the_identifiers_it_learned(id_gaps, protocol,
+                                                                                           settings):
+    from livereview.store.models import AuditEntry
+
+    queries: list[str] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, EP + "search", callback=epmc_answer(queries))
+        (epmc,) = validate_search(settings, protocol, id_gaps, clients=clients(settings), sources=["europepmc"])
+    assert epmc.not_measured is None and epmc.error is None
+    assert (epmc.found, epmc.total) == (1, 50)
+    reasons = {m.label.split()[0]: m.reason for m in epmc.misses}
+    assert reasons["S19"] == NOT_MATCHED                      # indexed, not retrieved by the query
+    assert reasons["S01"] in (NOT_INDEXED, NO_ID)
+    # one request per query: (QUERY) AND (EXT_ID:… OR DOI:"…"), scoped to MEDLINE/PMC, keywords ORed in
+    live = [q for q in queries if "TITLE_ABS:" in q]
+    assert live and all(f"EXT_ID:{S19_PMID}" in q and "(SRC:MED OR SRC:PMC)" in q and "KW:" in q for q in live)
+    assert sorted(a.split(" ", 1)[1] for a in epmc.added) == [f"DOI {RETRACTED_DOI}", f"PMID {S39_PMID}"]
+    assert sorted(epmc.stored) == [f"S19 DOI {RETRACTED_DOI}: written to the store",
+                                   f"S39 PMID {S39_PMID}: written to the store"]
+    with transaction(id_gaps) as s:
+        assert s.scalars(select(Work.pmid).where(Work.doi == S39_DOI)).one() == S39_PMID
+        assert s.scalars(select(Work.doi).where(Work.pmid == S19_PMID)).one() == RETRACTED_DOI   # normalised
+        filled = s.scalars(select(AuditEntry).where(AuditEntry.action == "identifier-filled")).all()
+        assert sorted((e.details["field"], e.details["source"]) for e in filled) == [("doi", "europepmc"),
+                                                                                      ("pmid", "europepmc")]
+        (version, recall), = latest_recall(s, "ia-coaching")
+    assert recall["europepmc"] == {"found": 1, "total": 50}
+
+
+def test_an_identifier_another_work_holds_is_reported_not_written(id_gaps, protocol, settings):
+    with transaction(id_gaps) as s:
+        holder = s.scalars(select(Work).where(Work.origin == "seed", Work.pmid.is_(None), Work.doi != S39_DOI)
+                           .order_by(Work.id).limit(1)).one()
+        holder.pmid, holder_id = S39_PMID, holder.id
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, EP + "search", callback=epmc_answer([]))
+        (epmc,) = validate_search(settings, protocol, id_gaps, clients=clients(settings), sources=["europepmc"])
+    assert f"S39 PMID {S39_PMID}: not written (held by work {holder_id} (a duplicate to merge?))" in epmc.stored
+    with transaction(id_gaps) as s:
+        assert s.scalars(select(Work.pmid).where(Work.doi == S39_DOI)).one() is None

@@ -136,3 +136,23 @@ def test_describe_shows_provenance_deviations_and_sub_queries():
     for src in ("europepmc", "crossref", "openalex", "feeds"):
         assert f"deviation ({src})" in out
     assert "[pubmed:null-results] (reported sub-query" in out and "[crossref:toc]" in out
+
+
+def test_every_coaching_journal_says_where_its_facts_were_checked_and_what_was_not(capsys):
+    """Issue 19: ISSNs and feed URLs checked against public sources; what could not be is a field, not a guess."""
+    from livereview.connectors.base import Window
+    from livereview.connectors.crossref.search import build_query
+    from livereview.protocols.queries import describe
+
+    journals = [*P.source("crossref").issns, *[f for f in P.source("feeds").feeds if f.included is None]]
+    assert all(j.verified or j.unverified for j in journals)
+    eissns = {j.eissn for j in P.source("crossref").issns if j.eissn}
+    assert eissns == {"1752-1890", "2396-8753", "2396-9628", "1939-0149"}
+    (toc,) = source_queries(P, "crossref")
+    flt = build_query(toc.text, Window(date(2026, 1, 1), date(2026, 1, 7)))["filter"]
+    assert all(f"issn:{i}" in flt for i in eissns)            # a work deposited under its eISSN alone is read too
+    text = describe(P)
+    assert "crossref UNVERIFIED for International Journal of Evidence Based Coaching and Mentoring: issn" in text
+    assert "pubmed UNVERIFIED: whether [tiab] alone covers author keywords" in text
+    # PubMed: author keywords searched either way ([ot] ORed beside [tiab])
+    assert "homework*[tiab] OR homework*[ot]" in pubmed_query(P, "coaching")

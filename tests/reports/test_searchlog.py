@@ -36,7 +36,9 @@ def test_each_source_query_and_each_import_is_one_entry_with_what_prisma_s_asks(
         "pubmed", "core", date(2026, 1, 1), date(2026, 1, 8))
     assert search.query.startswith("(homework*[tiab])")
     assert (search.found, search.after_dedup, search.new) == (12, 12 - 2 - 4, 4)
-    assert "languages: eng" in search.limits and "fields: titles, abstracts and author keywords" in search.limits
+    assert "languages: eng" in search.limits
+    assert "fields: titles and abstracts ([tiab]) and author keywords ([ot]" in search.limits
+    assert "unverified: whether [tiab] alone covers author keywords" in search.limits
     # PRISMA-S: the strings are labelled a reconstruction (review.search_provenance)
     assert search.limits.startswith("search strings: RECONSTRUCTION, not the registered strings;")
     assert search.platform.startswith("PubMed")

@@ -109,3 +109,44 @@ def test_the_diagram_on_any_day_from_one_pass_equals_the_diagram_counted_for_tha
     screened = [c.records_screened for c in series]
     assert screened[4] == screened[5] == screened[6] + 1   # in, then out again on withdrawal
     assert all(c.problems() == [] for c in series)
+
+
+# -- per domain (issue 19): the paper's two named queries, each its own column, the total once per record ----------
+def test_each_domain_counts_the_records_its_query_found_and_the_total_counts_each_once(history):
+    from prisma_history import D2, rec, search
+
+    from livereview.store.prisma import domain_counts
+    from livereview.store.runs import finish_run, start_run
+
+    with transaction(history) as s:
+        run = start_run(s, "monitor", None, {})
+        # study 1 (already included) is found by both queries; 20 only by coaching; 21 only by therapy-counselling,
+        # whose search also had 2 records dropped by the concept filter
+        search(s, run, "europepmc", "coaching", [rec(1, "europepmc"), rec(20, "europepmc")], when=D2)
+        search(s, run, "europepmc", "therapy-counselling", [rec(1, "europepmc"), rec(21, "europepmc")],
+               filtered_out=2, when=D2)
+        finish_run(s, run.id, "succeeded", {})
+        for who in ("ann", "bob"):
+            vote(s, 21, "title-abstract", "exclude", who, when=D2, reason="E1-topic")
+    with reading(history) as s:
+        t = domain_counts(s, REASONS, ["coaching", "therapy-counselling"])
+        whole = prisma_counts(s, REASONS)
+    coaching, therapy = t.domains["coaching"], t.domains["therapy-counselling"]
+    assert (coaching.identified, coaching.works, coaching.included, coaching.awaiting_screening) == (2, 2, 1, 1)
+    assert (therapy.identified, therapy.removed_by_automation, therapy.works) == (4, 2, 2)
+    assert (therapy.records_screened, therapy.records_excluded, therapy.included) == (2, 1, 1)
+    # the record of study 1 found by both: in both columns, once in the total
+    assert t.in_several == 1
+    assert (t.total.identified, t.total.works, t.total.included) == (2 + 1 + 2, 3, 1)
+    assert coaching.identified + therapy.identified == t.total.identified + 1
+    assert whole.databases["europepmc"] == t.total.identified and whole.problems() == []
+    assert ("total", "included", 1) in t.rows()
+
+
+def test_a_protocol_with_only_core_has_no_domains_and_an_empty_table(history, protocol):
+    from livereview.store.prisma import domain_counts
+
+    with reading(history) as s:
+        t = domain_counts(s, REASONS, [])
+    assert t.domains == {} and t.total.identified == 0 and t.in_several == 0
+    assert protocol.domains == ["coaching", "therapy-counselling"]

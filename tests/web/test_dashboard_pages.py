@@ -1,6 +1,7 @@
 """Dashboard, PRISMA, search log and exports pages: numbers equal the store's, downloads parse, public view is safe."""
 
 import csv
+import html
 import io
 import xml.etree.ElementTree as ET
 
@@ -108,3 +109,59 @@ def test_the_dashboard_and_prisma_diagram_render_in_a_browser_with_the_store_s_n
     public.goto(f"{live_server.url}/public/prisma")
     assert public.locator("#prisma svg").count() == 1
     anon.close()
+
+
+# -- per domain (issue 19): the PRISMA page's domain columns and the search log's per-query totals ------------------
+def add_domain_searches(engine):
+    """Study 1 found by both named queries, 20 by coaching only, 21 by therapy-counselling only."""
+    from prisma_history import D2, rec, search
+
+    from livereview.store.db import transaction
+    from livereview.store.runs import finish_run, start_run
+
+    with transaction(engine) as s:
+        run = start_run(s, "monitor", None, {})
+        search(s, run, "europepmc", "coaching", [rec(1, "europepmc"), rec(20, "europepmc")], when=D2)
+        search(s, run, "europepmc", "therapy-counselling", [rec(1, "europepmc"), rec(21, "europepmc")], when=D2)
+        finish_run(s, run.id, "succeeded", {})
+
+
+def test_the_prisma_page_and_search_log_report_each_domain_and_say_how_both_count(client, history, engine):
+    from livereview.store.prisma import DOMAIN_NOTE
+
+    add_domain_searches(engine)
+    signed_in(client)
+    page = client.get("/prisma").text
+    table = page.split("data-domains>")[1].split("</table>")[0]
+    identified = table.split('data-domain-box="identified">')[1].split("</tr>")[0]
+    assert [c.split("<")[0] for c in identified.split("<td>")[1:]] == ["2", "2", "3"]   # coaching, therapy, total
+    assert DOMAIN_NOTE in html.unescape(page) and "1 new work found by both" in page
+    log = client.get("/search-log").text
+    row = log.split('data-domain="coaching">')[1].split("</tr>")[0]
+    assert "<td>1</td><td>2</td>" in row                   # one search, two records found
+    assert "a record both queries returned is in both lines" in html.unescape(log)
+    md = client.get("/search-log/search-log.md").text
+    assert "## Per domain" in md and "| coaching | 1 | 2 |" in md
+    data = client.get("/prisma/prisma.json").json()
+    assert data["domains"]["coaching"]["identified"] == 2 and data["domains"]["total"]["identified"] == 3
+    assert data["domains_found_by_several"] == 1 and data["domains_note"] == DOMAIN_NOTE
+    rows = list(csv.DictReader(io.StringIO(client.get("/prisma/prisma.csv").text)))
+    by = {(r["section"], r["box"]): int(r["n"]) for r in rows}
+    assert by[("domain:therapy-counselling", "identified")] == 2 and by[("domain:total", "works")] == 3
+    assert by[("screening", "Records screened")] == data["records_screened"]     # the diagram's rows unchanged
+
+
+@pytest.mark.slow
+def test_the_domain_columns_read_in_a_browser_on_desktop_and_phone(app, history, engine, live_server, page):
+    add_domain_searches(engine)
+    login(page, live_server.url, "ann")
+    for width, name in ((1280, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/prisma")
+        table = page.locator("table[data-domains]")
+        assert table.locator("th[data-domain]").all_inner_texts()[:2] == ["coaching", "therapy-counselling"]
+        table.scroll_into_view_if_needed()
+        shot(page, f"prisma-domains-{name}")
+        page.goto(f"{live_server.url}/search-log")
+        assert page.locator("tr[data-domain=therapy-counselling] td").first.inner_text() == "1"
+        shot(page, f"search-log-domains-{name}")

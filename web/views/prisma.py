@@ -21,7 +21,15 @@ from livereview.store.cache import cached
 from livereview.store.clock import as_utc
 from livereview.store.db import reading
 from livereview.store.models import Run
-from livereview.store.prisma import LABELS, cached_prisma_counts, prisma_counts, store_version
+from livereview.store.prisma import (
+    DOMAIN_NOTE,
+    LABELS,
+    DomainTable,
+    cached_prisma_counts,
+    domain_counts,
+    prisma_counts,
+    store_version,
+)
 from livereview.web.context import current_user, get_db, render, state
 from livereview.web.errors import BadRequest
 from livereview.web.views.dashboard import viewer
@@ -54,6 +62,17 @@ def _counts(request: Request, db: Session, day: date | None, version: tuple):  #
     return cached_prisma_counts(db, reasons, as_of=day, reviewers_required=st.reviewers_required, version=version)
 
 
+def _domains(request: Request, db: Session, day: date | None, version: tuple) -> DomainTable | None:
+    """The per-domain columns (the protocol's named queries), cached like the counts; None without domains."""
+    st = state(request)
+    if not st.protocol.domains:
+        return None
+    reasons = [r for r, _ in st.protocol.exclusion_reasons]
+    return cached(("prisma.domains", str(st.engine.url), version, day, tuple(reasons)),
+                  lambda: domain_counts(db, reasons, st.protocol.domains, as_of=day,
+                                        reviewers_required=st.reviewers_required))
+
+
 def _page(request: Request, db: Session, user: User | None, as_of: str, public: bool) -> Response:
     day = _as_of(as_of)
     st = state(request)
@@ -70,6 +89,7 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
     svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons, names))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
         select(func.min(Run.started_at)).group_by(func.date(Run.started_at)))}, reverse=True)[:60]
+    domains = _domains(request, db, day, version)   # the paper's two domains, each its own column (issue 19)
     figure = Markup(svg)  # noqa: S704 - reports.prisma_diagram escapes every label (tests/reports)
     excluded = None if public or user is None else cached(
         ("prisma.excluded", str(st.engine.url), version, day),
@@ -77,7 +97,8 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
                                  reviewers_required=st.reviewers_required))
     return render(request, "prisma.html", user=user, title="PRISMA 2020", c=c, svg=figure, as_of=day,
                   updates=updates, today=date.today(), labels=LABELS, public=public, problems=c.problems(),
-                  stale=stale, computed_at=computed_at, excluded=excluded,
+                  stale=stale, computed_at=computed_at, excluded=excluded, domains=domains,
+                  domain_note=DOMAIN_NOTE,
                   base="public_prisma_file" if public else "prisma_file")
 
 
@@ -106,9 +127,9 @@ def _file(request: Request, db: Session, fmt: str, as_of: str) -> Response:
     elif fmt == "png":
         body = cached(key, lambda: prisma_png(c, reasons, display_names(request)))
     elif fmt == "csv":
-        body = prisma_files.to_csv(c)
+        body = prisma_files.to_csv(c, _domains(request, db, day, version))
     else:
-        body = prisma_files.to_json(c)
+        body = prisma_files.to_json(c, _domains(request, db, day, version))
     name = f"prisma-{c.day:%Y-%m-%d}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
