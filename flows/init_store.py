@@ -18,7 +18,9 @@ from livereview.protocols.model import Protocol
 from livereview.records.model import Record
 from livereview.records.normalise import clean_text, normalise_doi, normalise_pmid, parse_year, split_name
 from livereview.records.vocabulary import FULL_TEXT
+from livereview.store.appraisal import load_baseline_appraisals
 from livereview.store.db import migrate, refresh_statistics, transaction
+from livereview.store.extraction import load_baseline
 from livereview.store.fields import ID_FIELDS
 from livereview.store.ingest import (
     PriorDecision,
@@ -87,6 +89,11 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
                 rep = ingest_records(s, [rec], prov, matcher=same_row)
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v
+        # the published review's Tables 2/3 as version 1.0 of the extraction (issue 21), and its appraisals
+        for k, v in load_baseline(s, protocol).items():
+            counts[f"extraction-{k}"] = v
+        if protocol.extraction is not None:
+            counts["appraisal-baseline"] = load_baseline_appraisals(s)
         report = InitReport(before, after, pv.id, counts)
     refresh_statistics(engine)
     return report
