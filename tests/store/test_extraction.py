@@ -60,7 +60,7 @@ def test_init_loads_the_papers_tables_as_version_1_0(store, protocol):
 
 def test_init_twice_loads_nothing_twice(store, protocol):
     rep = init_store(store, protocol)
-    assert rep.seed["extraction-loaded"] == 0 and rep.seed["extraction-unchanged"] == 50
+    assert rep.extraction == {"loaded": 0, "unchanged": 50, "unmatched": 0, "appraisals marked": 0}
     with reading(store) as s:
         assert s.scalar(select(func.count()).select_from(ExtractionRecord)) == 50
 
