@@ -141,7 +141,7 @@ def cross_check(request: Request, work_id: int, db: Session = Depends(get_db),
     final = ex.reconciled(db, work_id)
     prefill = final.values if final is not None and final.provenance == "cross-check" else {
         n: a.values.get(n) for n in names}
-    may_check = not spec.checkers or user.name in spec.checkers
+    may_check = user.name not in both and (not spec.checkers or user.name in spec.checkers)
     return render(request, "cross_check.html", user=user, title=f"Cross-check · {work.title or work.id}",
                   work=work, groups=groups(spec), a=a, b=b, name_a=name_a, name_b=name_b, differ=differ,
                   final=final, prefill=prefill, show=show, sep=MULTI_SEP, may_check=may_check)
