@@ -7,7 +7,7 @@ seed record already stored (same source, id and content), so nothing changes.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -18,7 +18,9 @@ from livereview.protocols.model import Protocol
 from livereview.records.model import Record
 from livereview.records.normalise import clean_text, normalise_doi, normalise_pmid, parse_year, split_name
 from livereview.records.vocabulary import FULL_TEXT
+from livereview.store.appraisal import load_baseline_appraisals
 from livereview.store.db import migrate, refresh_statistics, transaction
+from livereview.store.extraction import load_baseline
 from livereview.store.fields import ID_FIELDS
 from livereview.store.ingest import (
     PriorDecision,
@@ -41,6 +43,8 @@ class InitReport:
     revision_after: str
     protocol_version_id: int
     seed: dict[str, int]
+    #: the published review's extraction rows (loaded / unchanged / unmatched) and baseline appraisals marked
+    extraction: dict[str, int] = field(default_factory=dict)
 
 
 def read_seed_corpus(path: Path, review_id: str) -> list[tuple[Record, str | None]]:
@@ -87,7 +91,11 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
                 rep = ingest_records(s, [rec], prov, matcher=same_row)
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v
-        report = InitReport(before, after, pv.id, counts)
+        # the published review's Tables 2/3 as version 1.0 of the extraction (issue 21), and its appraisals
+        extraction = load_baseline(s, protocol)
+        if extraction:
+            extraction["appraisals marked"] = load_baseline_appraisals(s)
+        report = InitReport(before, after, pv.id, counts, extraction)
     refresh_statistics(engine)
     return report
 

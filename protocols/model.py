@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from livereview.addresses import check_recipients
 from livereview.errors import ProtocolError
+from livereview.protocols.extraction import Appraisal, Extraction
 from livereview.records.vocabulary import FULL_TEXT, SOURCES, TITLE_ABSTRACT, Stage
 
 SOURCE_NAMES = tuple(SOURCES)
@@ -343,6 +344,9 @@ class Protocol(_Strict):
     chase: Chase = Chase()
     manual: dict[str, ManualDatabase] = Field(default_factory=dict)
     deviations: list[Deviation] = Field(default_factory=list)
+    #: issue 21: the variables extracted from each include, and the QATSDD appraisal (optional: older texts load)
+    extraction: Extraction | None = None
+    appraisal: Appraisal = Appraisal()
     path: str | None = Field(None, exclude=True)
     sha256: str | None = Field(None, exclude=True)
     text: str | None = Field(None, exclude=True, repr=False)
@@ -391,6 +395,17 @@ class Protocol(_Strict):
         for c in self.criteria.inclusion:
             if c.reason is not None and c.reason not in exclusion_ids:
                 raise ValueError(f"criteria.inclusion {c.id}: reason {c.reason!r} is not an exclusion criterion id")
+        if self.extraction is not None:
+            fields = self.extraction.fields
+            for key in ("publication_type_field", "design_field"):
+                name = getattr(self.appraisal, key)
+                if name not in fields:
+                    raise ValueError(f"appraisal.{key}: {name!r} is not an extraction field")
+            known = fields[self.appraisal.publication_type_field].choices
+            for value in self.appraisal.not_appraised:
+                if known and value not in known:
+                    raise ValueError(f"appraisal.not_appraised: {value!r} is not a choice of "
+                                     f"extraction.fields.{self.appraisal.publication_type_field}")
         return self
 
     # -- derived views ------------------------------------------------------------------------------------------
@@ -489,6 +504,11 @@ def parse_protocol(text: str, path: str | Path = "<protocol>") -> Protocol:
     seed = proto.seed_corpus_path
     if seed is not None and not seed.is_file():
         raise ProtocolError(str(path), f"seed corpus file not found: {seed}", field="review.seed_corpus")
+    if proto.extraction is not None and proto.extraction.baseline:
+        base = Path(str(path)).parent if proto.path and str(path) != "<protocol>" else Path.cwd()
+        if not (base / proto.extraction.baseline).is_file():
+            raise ProtocolError(str(path), f"extraction baseline file not found: {base / proto.extraction.baseline}",
+                                field="extraction.baseline")
     return proto
 
 

@@ -415,3 +415,55 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     attached_by: Mapped[str] = mapped_column(String(200))
     attached_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExtractionRecord(Base):
+    """One set of extraction values for an included work (issue 21). Never updated: a newer row supersedes.
+
+    ``kind`` is ``extraction`` (one extractor's independent values) or ``reconciled`` (the checker's final values
+    after the cross-check, or the published review's row loaded by ``init``: ``review_version`` "1.0",
+    ``provenance`` "published review, Table 2"). ``fields`` holds the field definitions the values were written
+    under, so a later protocol that changes its fields still reads these values.
+    """
+
+    __tablename__ = "extractions"
+    __table_args__ = (Index("ix_extractions_work_kind", "work_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))                  # extraction | reconciled
+    actor: Mapped[str] = mapped_column(String(200))                # the extractor, or the checker who reconciled
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # field definitions in force
+    notes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)    # field -> the checker's note
+    note: Mapped[str | None] = mapped_column(Text)
+    provenance: Mapped[str] = mapped_column(String(200))          # "extraction" | "cross-check" | "published ..."
+    review_version: Mapped[str | None] = mapped_column(String(50))  # "1.0" for the published review's rows
+    protocol_version: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppraisalRecord(Base):
+    """One QATSDD appraisal of an included work (issue 21). Never updated: a newer row of a rater supersedes.
+
+    ``kind`` is ``rating`` (one rater's independent scores) or ``resolution`` (the agreed scores: ``method``
+    "discussion" or "third reviewer"; or a baseline/agreed "not appraised" with its reason). ``scores`` maps the
+    item number (as text, "1".."16") to 0..3; items the design does not use are absent.
+    """
+
+    __tablename__ = "appraisals"
+    __table_args__ = (Index("ix_appraisals_work_kind", "work_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))                  # rating | resolution
+    actor: Mapped[str] = mapped_column(String(200))
+    tool: Mapped[str] = mapped_column(String(20), default="QATSDD")
+    status: Mapped[str] = mapped_column(String(20))                # scored | not appraised
+    design: Mapped[str | None] = mapped_column(String(20))         # quantitative | qualitative | mixed
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)               # why not appraised
+    method: Mapped[str | None] = mapped_column(String(30))         # discussion | third reviewer (resolutions)
+    note: Mapped[str | None] = mapped_column(Text)
+    provenance: Mapped[str] = mapped_column(String(200), default="appraisal")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -163,3 +163,33 @@ def agreement(ratings: Mapping[Hashable, Mapping[str, str]],
     return Agreement(method, kappa, len(units), raters, percent, alpha=krippendorff_alpha(units),
                      ac1=gwet_ac1(units, cats), ratings=sum(len(u) for u in units),
                      by_size=tuple(sorted(Counter(len(u) for u in units).items())))
+
+
+def weighted_kappa(pairs: Sequence[tuple[int, int]], categories: Sequence[int] = (0, 1, 2, 3),
+                   weights: str = "quadratic") -> float | None:
+    """Cohen's (1968) weighted kappa of two raters' ordinal scores (QATSDD's 0-3), quadratic weights by default.
+
+    κw = 1 − Σ w_ij o_ij / Σ w_ij e_ij with disagreement weights w_ij = ((i − j) / (k − 1))² (quadratic) or
+    |i − j| / (k − 1) (linear), o the observed and e the chance proportions (product of the two raters'
+    marginals). Quadratic weights, the usual choice for ordinal scales, make κw equal the intraclass correlation
+    for consistency; a near miss (2 vs 3) costs a ninth of a full disagreement (0 vs 3). None when undefined (no
+    pairs, or both raters gave every item one and the same score so no disagreement could be expected).
+    """
+    n = len(pairs)
+    if n == 0:
+        return None
+    index = {c: i for i, c in enumerate(categories)}
+    k = len(categories)
+    if weights not in ("quadratic", "linear"):
+        raise ValueError("weights: quadratic or linear")
+
+    def w(i: int, j: int) -> float:
+        d = abs(i - j) / (k - 1)
+        return d * d if weights == "quadratic" else d
+
+    first, second = Counter(index[a] for a, _ in pairs), Counter(index[b] for _, b in pairs)
+    observed = sum(w(index[a], index[b]) for a, b in pairs) / n
+    expected = sum(w(i, j) * first[i] * second[j] for i in range(k) for j in range(k)) / (n * n)
+    if expected == 0:
+        return None
+    return 1 - observed / expected

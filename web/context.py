@@ -66,6 +66,9 @@ NAV: tuple[NavItem, ...] = (
     NavItem("search_log", "Search log"),
     NavItem("exports", "Exports"),
     NavItem("duplicates", "Duplicates"),
+
+    NavItem("extraction", "Extraction"),
+    NavItem("appraisal", "Appraisal"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
 )

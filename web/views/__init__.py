@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from livereview.web.views import (
     agreement,
+    appraisal,
     auth,
     dashboard,
     duplicates,
     exports,
+    extraction,
     fulltext,
     prisma,
     queue,
@@ -16,5 +18,5 @@ from livereview.web.views import (
     works,
 )
 
-ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router,
-           dashboard.router, prisma.router, searchlog.router, exports.router, duplicates.router, fulltext.router]
+ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router, dashboard.router, prisma.router,
+           searchlog.router, exports.router, appraisal.router, duplicates.router, extraction.router, fulltext.router]
