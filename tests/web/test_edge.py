@@ -68,7 +68,8 @@ def test_every_parameter_of_every_route_refuses_what_the_store_cannot_hold(make_
     failures, sent = [], 0
 
     def url(path: str, values: dict[str, str]) -> str:
-        return re.sub(r"{(\w+)(?::\w+)?}", lambda m: values[m.group(1)], path)
+        # a path parameter the test does not name (a pair, a merge, a record number) takes an ordinary id
+        return re.sub(r"{(\w+)(?::\w+)?}", lambda m: values.get(m.group(1), "1"), path)
 
     def send(method: str, target: str, *, query=None, form=None):  # noqa: ANN001, ANN202
         nonlocal sent
