@@ -31,6 +31,7 @@ from livereview.store.ingest import (
     works_by_identifiers,
 )
 from livereview.store.models import SourceRecord, Work
+from livereview.store.releases import record_baseline
 from livereview.store.runs import register_protocol
 
 SEED_REVIEWER = "seed review team"
@@ -43,6 +44,7 @@ class InitReport:
     revision_after: str
     protocol_version_id: int
     seed: dict[str, int]
+    baseline_recorded: bool = False   # version 1.0, the published review, recorded by this run
 
 
 def read_seed_corpus(path: Path, review_id: str) -> list[tuple[Record, str | None]]:
@@ -94,7 +96,7 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
             counts[f"extraction-{k}"] = v
         if protocol.extraction is not None:
             counts["appraisal-baseline"] = load_baseline_appraisals(s)
-        report = InitReport(before, after, pv.id, counts)
+        report = InitReport(before, after, pv.id, counts, record_baseline(s, protocol))
     refresh_statistics(engine)
     return report
 

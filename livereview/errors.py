@@ -107,3 +107,9 @@ class RunLockedError(StoreError):
     """Another monitor run holds the lock: two runs must never write at once."""
 
     exit_code = 6
+
+
+class ReleaseError(LiveReviewError):
+    """A version of the review cannot be released (open items, the number exists) or read (no such version)."""
+
+    exit_code = 9
