@@ -32,6 +32,8 @@ from livereview.store.searchlog import DEDUP_METHOD
 #: the paper's two evidence tables, by ``domain``; any other domain gets a table of its own after them
 DOMAIN_TABLES = {"coaching": "Table 2. Studies in coaching",
                  "therapy-counselling": "Table 3. Studies in therapy and counselling"}
+#: extraction fields the report's tables leave to the Study column (the evidence table alone keeps them)
+IN_STUDY_COLUMN = ("authors", "year")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -133,7 +135,7 @@ def evidence_xlsx(snapshot: dict[str, Any]) -> bytes:
 def evidence_tables(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     """The paper's Tables 2 and 3 (and any other domain after them): rows, columns, how many are new."""
     rows = evidence_rows(snapshot)
-    fields = [f for f in snapshot["extraction"]["fields"] if f != "domain"]
+    fields = [f for f in snapshot["extraction"]["fields"] if f != "domain" and f not in IN_STUDY_COLUMN]
     domains = list(DOMAIN_TABLES) + sorted({r["values"]["domain"] or "unknown" for r in rows} - set(DOMAIN_TABLES))
     out = []
     for d in domains:
@@ -177,7 +179,7 @@ def report_html(snapshot: dict[str, Any], sha256: str = "") -> str:
 
     tags = [t for t in snapshot["themes"] if t["work_id"] in set(new_ids)]
     themes = [{"id": tid, "label": label, "tags": [t for t in tags if t["theme"] == tid]}
-              for tid, label in snapshot["theme_labels"].items()]
+              for tid, label in snapshot["theme_labels"]]
     tagged = {t["work_id"] for t in tags}
     apps = snapshot["appraisals"]
     appraisals = [{"work_id": r["work_id"], "new": r["new"], **(apps.get(str(r["work_id"])) or {"status": None,
@@ -195,7 +197,8 @@ def report_html(snapshot: dict[str, Any], sha256: str = "") -> str:
         s=snapshot, cite=cite, themes=themes, untagged=[w for w in new_ids if w not in tagged],
         new_rows=new_ids, evidence=evidence_tables(snapshot), appraisals=appraisals, prisma_svg=svg,
         search_table=Markup(to_html_table(entries)), dedup_method=DEDUP_METHOD,  # noqa: S704 - cells escaped there
-        notices=snapshot["notices"], open_total=sum(len(v) for v in snapshot["open"].values()),
+        notices=snapshot["notices"], labels=snapshot["extraction"].get("labels", {}),
+        open_total=sum(len(v) for v in snapshot["open"].values()),
         open_kinds=OPEN_KINDS, sha256=sha256)
 
 
@@ -243,7 +246,10 @@ def render_diff(d: dict[str, Any], cite_rows: Sequence[dict[str, Any]] = ()) -> 
     if d["appraisals_changed"]:
         lines.append(f"appraisal: {len(d['appraisals_changed'])} changed")
         lines += [f"  work {c['work_id']}: {_text(c['old'])} -> {_text(c['new'])}" for c in d["appraisals_changed"]]
-    if d["prisma"]:
+    if d.get("prisma_from_published"):
+        lines.append(f"PRISMA: version {d['old']} is the published review (the paper's own flow diagram); "
+                     f"version {d['new']}'s diagram counts from its {d['included_total'][0]} studies")
+    elif d["prisma"]:
         lines.append("PRISMA boxes that differ:")
         lines += [f"  {p['box']}: {_text(p['old'])} -> {p['new']}" for p in d["prisma"]]
     if d["notices"]:

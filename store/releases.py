@@ -77,8 +77,9 @@ class Trigger:
     """A living-review rule that calls for a new version, and since when it has."""
 
     kind: str            # includes | domain | retraction | stop
-    message: str
+    message: str         # no record-level data: the public dashboard shows it
     since: datetime
+    work_id: int | None = None   # the study that fired it first (domain, retraction)
 
 
 # -- reading what is there ----------------------------------------------------------------------------------------
@@ -204,6 +205,11 @@ def _extraction_fields(rows: Sequence[dict[str, Any]]) -> list[str]:
     return fields
 
 
+def _field_labels(protocol: Protocol) -> dict[str, str]:
+    """Each extraction field's label as the protocol in force words it (the report's column heads)."""
+    return {name: f.label for name, f in protocol.extraction.fields.items()} if protocol.extraction else {}
+
+
 def _canonical_json(snapshot: dict[str, Any]) -> bytes:
     return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
@@ -270,7 +276,7 @@ def build_snapshot(session: Session, protocol: Protocol, version: str, *, actor:
         "included_total": len(ids), "included_new": len(new_ids),
         "removed": sorted(previous_ids - ids),
         "included": [_work_row(w, w.id in new_ids) for w in works],
-        "extraction": {"fields": _extraction_fields(rows), "rows": rows},
+        "extraction": {"fields": _extraction_fields(rows), "rows": rows, "labels": _field_labels(protocol)},
         "appraisals": appraisals,
         "prisma": prisma, "prisma_rows": prisma_rows, "prisma_problems": problems,
         "exclusion_reasons": [list(r) for r in protocol.exclusion_reasons],
@@ -282,9 +288,9 @@ def build_snapshot(session: Session, protocol: Protocol, version: str, *, actor:
                      "new": prev_cutoff is None or as_utc(n.detected_at) >= prev_cutoff}  # type: ignore[operator]
                     for n in notices],
         "themes": _themes(session, protocol, ids),
-        "theme_labels": {t.id: t.label for t in protocol.synthesis.themes},
+        "theme_labels": [[t.id, t.label] for t in protocol.synthesis.themes],   # in the protocol's order
         "living": protocol.living.model_dump(mode="json"),
-        "triggers": [{"kind": t.kind, "message": t.message, "since": t.since.isoformat()}
+        "triggers": [{"kind": t.kind, "message": t.message, "since": t.since.isoformat(), "work_id": t.work_id}
                      for t in fired_triggers(session, protocol, now=cutoff)] if not baseline else [],
         "open": items,
     }
@@ -372,9 +378,10 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if (a or {}).get("status") != (b or {}).get("status") or (a or {}).get("percent") != (b or {}).get("percent"):
             appraisals.append({"work_id": int(w), "old": a and a.get("percent", a.get("status")),
                                "new": b and b.get("percent", b.get("status"))})
-    o_rows = {r[1]: r[2] for r in old.get("prisma_rows", [])}
-    prisma = [{"box": box, "old": o_rows.get(box), "new": n} for _, box, n in new.get("prisma_rows", [])
-              if o_rows.get(box) != n]
+    # 1.0 (the published review) has no diagram of ours: its counts are the paper's own figure
+    o_rows = {(r[0], r[1]): r[2] for r in old.get("prisma_rows", [])}
+    prisma = [{"box": box, "old": o_rows.get((sec, box)), "new": n} for sec, box, n in new.get("prisma_rows", [])
+              if old.get("prisma_rows") and o_rows.get((sec, box)) != n]
     o_notices = {(n["work_id"], n["kind"], n["evidence"]) for n in old["notices"]}
     return {
         "old": old["version"], "new": new["version"],
@@ -382,6 +389,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "added": [n_inc[w] for w in sorted(set(n_inc) - set(o_inc))],
         "removed": [o_inc[w] for w in sorted(set(o_inc) - set(n_inc))],
         "extraction_changed": changed, "appraisals_changed": appraisals, "prisma": prisma,
+        "prisma_from_published": not old.get("prisma_rows"),
         "notices": [n for n in new["notices"] if (n["work_id"], n["kind"], n["evidence"]) not in o_notices],
         "protocol_versions": [p["version"] for p in new["protocol_versions"]
                               if p["version"] not in {q["version"] for q in old["protocol_versions"]}],
@@ -414,7 +422,7 @@ def fired_triggers(session: Session, protocol: Protocol, *, now: datetime | None
         hits = [(t, w) for t, w in times if works[w].domain == domain]
         if hits:
             out.append(Trigger("domain", f"{len(hits)} new {domain} stud{'ies' if len(hits) != 1 else 'y'} "
-                               f"included since version {latest.version} (work {hits[0][1]} first)", hits[0][0]))
+                               f"included since version {latest.version}", hits[0][0], hits[0][1]))
     if rules.new_version_on_retraction:
         cutoff = as_utc(latest.cutoff)
         hits = [(as_utc(n.detected_at), n.work_id) for n in session.scalars(
@@ -422,8 +430,8 @@ def fired_triggers(session: Session, protocol: Protocol, *, now: datetime | None
         hits = sorted((t, w) for t, w in hits if t is not None and cutoff is not None and cutoff <= t < now)
         if hits:
             out.append(Trigger("retraction", f"{len(hits)} included stud{'ies' if len(hits) != 1 else 'y'} "
-                               f"retracted since version {latest.version} (work {hits[0][1]} first)",
-                               hits[0][0]))  # type: ignore[arg-type]
+                               f"retracted since version {latest.version}", hits[0][0],  # type: ignore[arg-type]
+                               hits[0][1]))
     return sorted(out, key=lambda t: t.since)
 
 
