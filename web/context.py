@@ -65,6 +65,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("prisma", "PRISMA"),
     NavItem("search_log", "Search log"),
     NavItem("exports", "Exports"),
+    NavItem("extraction", "Extraction"),
+    NavItem("appraisal", "Appraisal"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
 )
