@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +168,22 @@ def evidence_html(snapshot: dict[str, Any]) -> str:
     return tmpl.render(s=snapshot, cols=evidence_columns(snapshot), rows=[_flat(r) for r in evidence_rows(snapshot)])
 
 
+def report_css() -> str:
+    """The report's stylesheet (inlined in the standalone page; the web app links it)."""
+    return (resources.files("livereview.reports") / "templates" / "release.css").read_text(encoding="utf-8")
+
+
 def report_html(snapshot: dict[str, Any], sha256: str = "") -> str:
     """The whole release report as one self-contained HTML page (styles and the PRISMA SVG inline)."""
+    return _render_report("release.html.j2", snapshot, sha256)
+
+
+def report_body(snapshot: dict[str, Any], sha256: str = "") -> Markup:
+    """The report without its page around it, for the web app's page (its stylesheet linked, not inline)."""
+    return Markup(_render_report("release_body.html.j2", snapshot, sha256))  # noqa: S704 - autoescaped template
+
+
+def _render_report(template: str, snapshot: dict[str, Any], sha256: str) -> str:
     inc = {r["work_id"]: r for r in snapshot["included"]}
     new_ids = [r["work_id"] for r in snapshot["included"] if r["new"]]
 
@@ -193,7 +208,8 @@ def report_html(snapshot: dict[str, Any], sha256: str = "") -> str:
         reasons = [tuple(r) for r in snapshot["exclusion_reasons"]]
         svg = Markup(prisma_svg(counts, reasons, snapshot["manual_names"]))  # noqa: S704 - drawn by us, labels escaped
     entries = [entry_from_json(e) for e in snapshot["search_log"]]
-    return _env().get_template("release.html.j2").render(
+    return _env().get_template(template).render(
+        css=Markup(report_css()),  # noqa: S704 - our own stylesheet, from the package
         s=snapshot, cite=cite, themes=themes, untagged=[w for w in new_ids if w not in tagged],
         new_rows=new_ids, evidence=evidence_tables(snapshot), appraisals=appraisals, prisma_svg=svg,
         search_table=Markup(to_html_table(entries)), dedup_method=DEDUP_METHOD,  # noqa: S704 - cells escaped there

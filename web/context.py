@@ -67,6 +67,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("exports", "Exports"),
     NavItem("extraction", "Extraction"),
     NavItem("appraisal", "Appraisal"),
+    NavItem("releases", "Versions"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
 )

@@ -11,10 +11,12 @@ from livereview.web.views import (
     extraction,
     prisma,
     queue,
+    releases,
     searchlog,
     users,
     works,
 )
 
 ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router,
-           dashboard.router, prisma.router, searchlog.router, exports.router, extraction.router, appraisal.router]
+           dashboard.router, prisma.router, searchlog.router, exports.router, extraction.router, appraisal.router,
+           releases.router]
