@@ -105,6 +105,8 @@ def init(protocol: ProtocolOpt = None) -> None:
     typer.echo(f"protocol  {proto.review.id} version {proto.review.version} (#{rep.protocol_version_id})")
     seed = ", ".join(f"{k} {v}" for k, v in sorted(rep.seed.items())) or "no seed corpus"
     typer.echo(f"seed      {seed}")
+    if rep.extraction:   # the published review's Tables 2/3 as version 1.0 of the extraction (issue 21)
+        typer.echo("extraction " + ", ".join(f"{k} {v}" for k, v in rep.extraction.items()))
     if rep.baseline_recorded:
         typer.echo("release   version 1.0, the published review, recorded")
 

@@ -180,6 +180,7 @@ def prepare(data_dir: Path, *, base_url: str = "http://127.0.0.1:8000", weeks: i
     proto_dir.mkdir(exist_ok=True)
     bundled = BUNDLED_PROTOCOL
     shutil.copy(bundled.parent / "ia-coaching-included.csv", proto_dir)
+    shutil.copy(bundled.parent / "ia-coaching-extraction.csv", proto_dir)   # Tables 2/3: extraction 1.0
     (proto_dir / "ia-coaching.toml").write_text(replay.protocol_text(bundled.read_text(encoding="utf-8")),
                                                 encoding="utf-8")
 

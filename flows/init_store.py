@@ -7,7 +7,7 @@ seed record already stored (same source, id and content), so nothing changes.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -44,6 +44,8 @@ class InitReport:
     revision_after: str
     protocol_version_id: int
     seed: dict[str, int]
+    #: the published review's extraction rows (loaded / unchanged / unmatched) and baseline appraisals marked
+    extraction: dict[str, int] = field(default_factory=dict)
     baseline_recorded: bool = False   # version 1.0, the published review, recorded by this run
 
 
@@ -92,11 +94,10 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
                 for k, v in rep.counts.items():
                     counts[k] = counts.get(k, 0) + v
         # the published review's Tables 2/3 as version 1.0 of the extraction (issue 21), and its appraisals
-        for k, v in load_baseline(s, protocol).items():
-            counts[f"extraction-{k}"] = v
-        if protocol.extraction is not None:
-            counts["appraisal-baseline"] = load_baseline_appraisals(s)
-        report = InitReport(before, after, pv.id, counts, record_baseline(s, protocol))
+        extraction = load_baseline(s, protocol)
+        if extraction:
+            extraction["appraisals marked"] = load_baseline_appraisals(s)
+        report = InitReport(before, after, pv.id, counts, extraction, record_baseline(s, protocol))
     refresh_statistics(engine)
     return report
 

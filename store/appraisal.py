@@ -261,7 +261,7 @@ def _summary(row: AppraisalRecord, how: str) -> dict[str, Any]:
     return {"status": row.status, "reason": row.reason, "items": scores, "design": row.design,
             "percent": percent(scores, row.design) if scored else None,   # type: ignore[arg-type]
             "max": max_score(row.design) if scored else None,             # type: ignore[arg-type]
-            "resolved_by": how, "provenance": row.provenance}
+            "resolved_by": how, "provenance": row.provenance, "note": row.note}
 
 
 def final_appraisal(session: Session, work_id: int) -> dict[str, Any] | None:
@@ -279,7 +279,7 @@ def final_appraisal(session: Session, work_id: int) -> dict[str, Any] | None:
 def resolved_appraisals(session: Session) -> dict[int, dict[str, Any]]:
     """Per included work with a final appraisal: {"status": "scored" | "not appraised", "reason", "items":
     {1..16: score} (the applicable ones), "percent" (None when not appraised), "design", "max", "resolved_by"
-    ("discussion" | "third reviewer" | "agreement" | "published review"), "provenance"}."""
+    ("discussion" | "third reviewer" | "agreement" | "published review"), "provenance", "note"}."""
     out = {}
     for work_id in included_work_ids(session):
         final = final_appraisal(session, work_id)

@@ -2,8 +2,9 @@
 
 **The rule** (written once, here). Every included work is extracted by two people independently: each submits a
 full set of values for the protocol's ``[extraction]`` fields (``submit_extraction``); neither sees the other's
-values until both have submitted (:func:`visible_extractions`). A checker then compares the two field by field
-and records the final values with a note (``reconcile``): that row is the work's *reconciled* extraction. A work
+values until both have submitted (:func:`visible_extractions`). A checker, not one of the two extractors, then
+compares the two field by field and records the final values with a note (``reconcile``): that row is the work's
+*reconciled* extraction. A work
 is *open* (:func:`open_extractions`) until it has one. The 50 studies of the published review come with their
 Table 2/3 rows as reconciled values of version 1.0 (``load_baseline``, called by ``init``; provenance "published
 review, Table 2" or "Table 3"). Rows are never updated: a newer reconciliation supersedes an older one.
@@ -141,14 +142,16 @@ def reconcile(session: Session, protocol: Protocol, work_id: int, actor: str, va
               notes: dict[str, str] | None = None, note: str | None = None) -> ExtractionRecord:
     """The checker's final values after comparing the two extractions (both must be in), with their notes.
 
-    With ``extraction.checkers`` set only they may reconcile; a checker never reconciles their own extraction
-    alone (the paper: two extracted, two others cross-checked) unless no one else is named.
+    The checker is someone other than the two extractors (the paper: two authors extracted, two others
+    cross-checked against the original texts); with ``extraction.checkers`` set, one of them.
     """
     spec = extraction_spec(protocol)
     _require_included(session, work_id)
     current = extractions(session, work_id)
     if len(current) < 2:
         raise ExtractionError(f"work {work_id}: the cross-check needs two extractions ({len(current)} in)")
+    if actor in current:
+        raise ExtractionError(f"{actor} extracted work {work_id}: the cross-check is someone else's")
     if spec.checkers and actor not in spec.checkers:
         raise ExtractionError(f"{actor} is not a checker (extraction.checkers: {', '.join(spec.checkers)})")
     try:

@@ -65,6 +65,7 @@ def test_the_wheel_lists_every_package_and_its_data(wheel: zipfile.ZipFile) -> N
     packages = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("/__init__.py")}
     assert packages == _folders_with_init()
     for data in ("livereview/protocols/ia-coaching.toml", "livereview/protocols/ia-coaching-included.csv",
+                 "livereview/protocols/ia-coaching-extraction.csv",
                  "livereview/cli/prefect_logging.yml", "livereview/digests/templates/digest.html.j2",
                  "livereview/web/static/app.css", "livereview/store/migrations/env.py"):
         assert data in names

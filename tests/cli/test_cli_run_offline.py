@@ -33,6 +33,7 @@ def test_an_offline_first_run_says_each_failure_once_under_the_table_then_the_hi
     proto = tmp_path / "protocol"
     proto.mkdir()
     shutil.copy(BUNDLED_PROTOCOL.parent / "ia-coaching-included.csv", proto)
+    shutil.copy(BUNDLED_PROTOCOL.parent / "ia-coaching-extraction.csv", proto)
     text = re.sub(r'url = "https://[^"]*"', lambda m: f'url = "{dead}feed{m.start()}.rss"',
                   BUNDLED_PROTOCOL.read_text(encoding="utf-8"))
     (proto / "ia-coaching.toml").write_text(text, encoding="utf-8")

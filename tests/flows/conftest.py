@@ -29,6 +29,7 @@ def replay_protocol_path(replay, tmp_path):
     folder = tmp_path / "protocol"
     folder.mkdir()
     shutil.copy(BUNDLED_PROTOCOL.parent / "ia-coaching-included.csv", folder)
+    shutil.copy(BUNDLED_PROTOCOL.parent / "ia-coaching-extraction.csv", folder)
     path = folder / "ia-coaching.toml"
     path.write_text(replay.protocol_text(BUNDLED_PROTOCOL.read_text()))
     return path

@@ -42,6 +42,7 @@ def test_a_store_made_from_the_1_0_0_seed_corpus_takes_the_corrected_rows_withou
     old_dir.mkdir()
     shutil.copy(Path(__file__).resolve().parents[1] / "fixtures" / "seed_corpus_1.0.0.csv",
                 old_dir / "ia-coaching-included.csv")
+    shutil.copy(Path(protocol.path).parent / "ia-coaching-extraction.csv", old_dir)
     old_text = protocol.text.replace('version = "1.1.0"', 'version = "1.0.9"', 1)
     init_store(engine, parse_protocol(old_text, old_dir / "ia-coaching.toml"))
     init_store(engine, protocol)

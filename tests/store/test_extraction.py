@@ -60,7 +60,7 @@ def test_init_loads_the_papers_tables_as_version_1_0(store, protocol):
 
 def test_init_twice_loads_nothing_twice(store, protocol):
     rep = init_store(store, protocol)
-    assert rep.seed["extraction-loaded"] == 0 and rep.seed["extraction-unchanged"] == 50
+    assert rep.extraction == {"loaded": 0, "unchanged": 50, "unmatched": 0, "appraisals marked": 0}
     with reading(store) as s:
         assert s.scalar(select(func.count()).select_from(ExtractionRecord)) == 50
 
@@ -122,6 +122,8 @@ def test_refusals_a_third_extractor_early_cross_check_and_excluded_works(store, 
         ex.submit_extraction(s, protocol, work, "ann", values())
         ex.submit_extraction(s, protocol, work, "ann", values(country="IE"))   # a correction before bob is in
         ex.submit_extraction(s, protocol, work, "bob", values())
+        with pytest.raises(ex.ExtractionError, match="ann extracted work .*: the cross-check is someone else's"):
+            ex.reconcile(s, protocol, work, "ann", values())
         with pytest.raises(ex.ExtractionError, match="already has two extractions"):
             ex.submit_extraction(s, protocol, work, "cat", values())
         with pytest.raises(ex.ExtractionError, match="not an included study"):
@@ -140,8 +142,8 @@ def test_only_the_protocols_extractors_and_checkers(store, protocol):
             ex.submit_extraction(s, strict, work, "dan", values())
         ex.submit_extraction(s, strict, work, "ann", values())
         ex.submit_extraction(s, strict, work, "bob", values())
-        with pytest.raises(ex.ExtractionError, match="ann is not a checker"):
-            ex.reconcile(s, strict, work, "ann", values())
+        with pytest.raises(ex.ExtractionError, match="dan is not a checker"):
+            ex.reconcile(s, strict, work, "dan", values())
 
 
 def test_values_written_under_older_fields_stay_readable(store, protocol):

@@ -21,6 +21,12 @@ def server(make_app, engine, users):
         yield srv
 
 
+def narrow_shot(page, name: str) -> None:
+    """A 390 px screenshot, and the page fits that width (no sideways scrolling)."""
+    shot(page, name)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+
+
 def tab_to(page, selector: str, limit: int = 80) -> None:
     """Press Tab until the focused element matches ``selector`` (what a keyboard user does)."""
     for _ in range(limit):
@@ -98,11 +104,11 @@ def test_extraction_and_cross_check_by_keyboard(server, engine, new_page):
     narrow = new_page(width=390, height=844)
     login(narrow, server.url, "carol")
     narrow.goto(f"{server.url}/works/{work}/cross-check")
-    shot(narrow, "extraction-cross-check-390")
+    narrow_shot(narrow, "extraction-cross-check-390")
     narrow.goto(f"{server.url}/works/{work}/extraction")
-    shot(narrow, "extraction-final-390")
+    narrow_shot(narrow, "extraction-final-390")
     narrow.goto(f"{server.url}/extraction")
-    shot(narrow, "extraction-list-390")
+    narrow_shot(narrow, "extraction-list-390")
 
 
 def test_appraisal_by_keyboard_with_a_third_reviewer(server, engine, new_page):
@@ -139,9 +145,9 @@ def test_appraisal_by_keyboard_with_a_third_reviewer(server, engine, new_page):
     narrow = new_page(width=390, height=844)
     login(narrow, server.url, "ann")
     narrow.goto(f"{server.url}/works/{work}/appraisal")
-    shot(narrow, "appraisal-final-390")
+    narrow_shot(narrow, "appraisal-final-390")
     narrow.goto(f"{server.url}/appraisal")
-    shot(narrow, "appraisal-list-390")
+    narrow_shot(narrow, "appraisal-list-390")
     other = new_include(engine, title="A second trial of homework", source_id="second")
     narrow.goto(f"{server.url}/works/{other}/appraisal")
-    shot(narrow, "appraisal-form-390")
+    narrow_shot(narrow, "appraisal-form-390")

@@ -47,6 +47,7 @@ def test_two_blind_extractions_then_a_cross_check(engine, team):
     work = new_include(engine)
     ann, bob, cat = team("ann"), team("bob"), team("cat")
     page = f"/works/{work}/extraction"
+    assert f'href="{page}"' in ann.get(f"/works/{work}").text      # the record page of an include links here
     assert ann.get("/extraction").status_code == 200 and f'data-work="{work}"' in ann.get("/extraction").text
     r = post(ann, page, form(), page)
     assert r.status_code == 303

@@ -18,6 +18,7 @@ from livereview.store import appraisal as ap
 from livereview.store import extraction as ex
 from livereview.store.accounts import User
 from livereview.store.models import Work
+from livereview.store.screening import INCLUDED
 from livereview.web.agreement import weighted_kappa
 from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, NotFound
@@ -91,7 +92,7 @@ def appraisal_form(request: Request, work_id: int, db: Session = Depends(get_db)
     mine = visible.get(user.name)
     final = ap.final_appraisal(db, work_id)
     raters = st.protocol.appraisal.raters
-    can_rate = (final is None and work.status == "included" and len(ratings) < 2
+    can_rate = (final is None and work.status == INCLUDED and len(ratings) < 2
                 and (not raters or user.name in raters))
     both = list(ratings.values())[:2] if len(ratings) >= 2 else []
     disagreed = ap.disagreements(both[0], both[1]) if both else []

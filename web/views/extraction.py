@@ -18,6 +18,7 @@ from livereview.protocols.extraction import Extraction, ExtractionField
 from livereview.store import extraction as ex
 from livereview.store.accounts import User
 from livereview.store.models import Work
+from livereview.store.screening import INCLUDED
 from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, Forbidden, NotFound
 from livereview.web.security import form_fields
@@ -102,7 +103,7 @@ def extraction_form(request: Request, work_id: int, db: Session = Depends(get_db
     st = ex.state(db, work_id)
     visible = ex.visible_extractions(db, work_id, user.name)
     mine = visible.get(user.name)
-    can_submit = (st.reconciled is None and work.status == "included" and len(st.extractors) < 2
+    can_submit = (st.reconciled is None and work.status == INCLUDED and len(st.extractors) < 2
                   and (not spec.extractors or user.name in spec.extractors))
     return render(request, "extraction_form.html", user=user, title=f"Extraction · {work.title or work.id}",
                   work=work, st=st, mine=mine, groups=groups(spec), can_submit=can_submit, show=show,
@@ -140,7 +141,7 @@ def cross_check(request: Request, work_id: int, db: Session = Depends(get_db),
     final = ex.reconciled(db, work_id)
     prefill = final.values if final is not None and final.provenance == "cross-check" else {
         n: a.values.get(n) for n in names}
-    may_check = not spec.checkers or user.name in spec.checkers
+    may_check = user.name not in both and (not spec.checkers or user.name in spec.checkers)
     return render(request, "cross_check.html", user=user, title=f"Cross-check · {work.title or work.id}",
                   work=work, groups=groups(spec), a=a, b=b, name_a=name_a, name_b=name_b, differ=differ,
                   final=final, prefill=prefill, show=show, sep=MULTI_SEP, may_check=may_check)
