@@ -72,3 +72,34 @@ def test_the_release_pages_in_chromium(released, make_app, new_page):
             assert page.locator(".prisma svg").count() == 1          # the diagram drawn under the app's CSP
             shot(page, f"release-page-{suffix}")
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1   # wide tables scroll inside
+
+
+def test_a_reviewer_tags_a_new_include_with_a_theme(released, client, protocol):
+    from webharness import add_works, post_form
+
+    from livereview.store.db import reading
+    from livereview.store.models import ThemeTag
+    from livereview.store.screening import record_decision
+
+    [wid] = add_works(released, [{"title": "Homework in executive coaching: a trial", "doi": "10.9999/rel.1"}])
+    with transaction(released) as s:
+        w = s.get(Work, wid)
+        for stage in ("title-abstract", "full-text"):
+            for who in ("ann", "bob"):
+                record_decision(s, w, reviewer=who, stage=stage, decision="include", reviewers_required=2)
+    signin(client, "carol")
+    page = client.get("/releases")
+    assert f'id="work-{wid}"' in page.text and "New includes since version 2.0" in page.text
+    assert client.post("/releases/themes", data={"work_id": str(wid), "theme": "effects"}).status_code == 403
+    for form, message in (({"theme": "colour"}, "unknown theme"), ({"theme": "effects", "changes": "yes"},
+                                                                     "needs a --note"),
+                          ({"theme": "effects", "work_id": "1x"}, "work_id must be a work id")):
+        res = post_form(client, "/releases/themes", {"work_id": str(wid), **form}, page="/releases")
+        assert res.status_code == 400 and message in res.text, form
+    res = post_form(client, "/releases/themes", {"work_id": str(wid), "theme": "effects", "changes": "yes",
+                                                 "note": "the first RCT in coaching"}, page="/releases")
+    assert res.status_code == 303 and res.headers["location"].endswith(f"/releases#work-{wid}")
+    with reading(released) as s:
+        [tag] = s.scalars(select(ThemeTag)).all()
+        assert (tag.work_id, tag.theme, tag.changes_conclusion, tag.reviewer) == (wid, "effects", True, "carol")
+    assert "effects: changes the conclusion" in client.get("/releases").text

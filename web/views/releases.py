@@ -6,17 +6,28 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Depends
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from livereview.errors import ConfigError, ReleaseError
 from livereview.reports import release as render_release
 from livereview.store.accounts import User
-from livereview.store.models import Release
-from livereview.store.releases import fired_triggers, get_release, releases, verify
-from livereview.web.context import current_user, get_db, render, state
+from livereview.store.models import Release, ThemeTag
+from livereview.store.releases import (
+    fired_triggers,
+    get_release,
+    included_works,
+    latest_release,
+    release_ids,
+    releases,
+    tag_theme,
+    verify,
+)
+from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, NotFound
+from livereview.web.security import form_fields
 
 router = APIRouter()
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
@@ -36,8 +47,34 @@ def _release(db: Session, version: str) -> Release:
 @router.get("/releases", name="releases")
 def releases_page(request: Request, db: Session = Depends(get_db), user: User = Depends(current_user)) -> Response:
     rows = [(r, verify(r)) for r in reversed(releases(db))]
+    latest = latest_release(db)
+    released = release_ids(db, latest) if latest is not None else set()
+    new = [w for w in included_works(db) if w.id not in released]
+    tags: dict[int, list[ThemeTag]] = {}
+    for t in db.scalars(select(ThemeTag).where(ThemeTag.work_id.in_([w.id for w in new])).order_by(ThemeTag.theme)):
+        tags.setdefault(t.work_id, []).append(t)
+    protocol = state(request).protocol
     return render(request, "releases.html", user=user, title="Versions of the review", rows=rows,
-                  triggers=fired_triggers(db, state(request).protocol), living=state(request).protocol.living)
+                  triggers=fired_triggers(db, protocol), living=protocol.living, latest=latest, new=new, tags=tags,
+                  themes=protocol.synthesis.themes)
+
+
+@router.post("/releases/themes", name="release_theme")
+def release_theme(request: Request, form: dict[str, str] = Depends(form_fields),
+                  user: User = Depends(current_user)) -> Response:
+    """A reviewer tags a new include with a synthesis theme (and whether it changes the theme's conclusion)."""
+    raw = form.get("work_id", "")
+    if not raw.isdigit():
+        raise BadRequest("work_id must be a work id")
+    work_id = int(raw)
+    with writing(request) as s:
+        try:
+            tag_theme(s, state(request).protocol, work_id, form.get("theme", ""),
+                      changes_conclusion=form.get("changes") == "yes", note=form.get("note", "")[:2000] or None,
+                      reviewer=user.name)
+        except ReleaseError as exc:
+            raise BadRequest(str(exc)) from None
+    return RedirectResponse(request.scope.get("root_path", "") + f"/releases#work-{work_id}", status_code=303)
 
 
 @router.get("/releases/report.css", name="release_css")
