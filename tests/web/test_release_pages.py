@@ -58,12 +58,14 @@ def test_the_versions_their_report_and_downloads(released, client):
 def test_the_release_pages_in_chromium(released, make_app, new_page):
     from webharness import serve
 
+    _new_include(released)
     with serve(make_app(), released) as server:
         for width, suffix in ((1280, "desktop"), (390, "390")):
             page = new_page(width=width)
             login(page, server.url, "ann")
             page.goto(f"{server.url}/releases")
             assert page.locator("table.releases tbody tr").count() == 2
+            assert page.locator("form.theme-form").count() == 1          # the new include, to tag
             shot(page, f"releases-list-{suffix}")
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
             with page.expect_navigation():
@@ -75,18 +77,12 @@ def test_the_release_pages_in_chromium(released, make_app, new_page):
 
 
 def test_a_reviewer_tags_a_new_include_with_a_theme(released, client, protocol):
-    from webharness import add_works, post_form
+    from webharness import post_form
 
     from livereview.store.db import reading
     from livereview.store.models import ThemeTag
-    from livereview.store.screening import record_decision
 
-    [wid] = add_works(released, [{"title": "Homework in executive coaching: a trial", "doi": "10.9999/rel.1"}])
-    with transaction(released) as s:
-        w = s.get(Work, wid)
-        for stage in ("title-abstract", "full-text"):
-            for who in ("ann", "bob"):
-                record_decision(s, w, reviewer=who, stage=stage, decision="include", reviewers_required=2)
+    wid = _new_include(released)
     signin(client, "carol")
     page = client.get("/releases")
     assert f'id="work-{wid}"' in page.text and "New includes since version 2.0" in page.text
@@ -103,3 +99,18 @@ def test_a_reviewer_tags_a_new_include_with_a_theme(released, client, protocol):
         [tag] = s.scalars(select(ThemeTag)).all()
         assert (tag.work_id, tag.theme, tag.changes_conclusion, tag.reviewer) == (wid, "effects", True, "carol")
     assert "effects: changes the conclusion" in client.get("/releases").text
+
+
+def _new_include(engine) -> int:
+    """A study found and included (two reviewers, both stages) after version 2.0."""
+    from webharness import add_works
+
+    from livereview.store.screening import record_decision
+
+    [wid] = add_works(engine, [{"title": "Homework in executive coaching: a trial", "doi": "10.9999/rel.1"}])
+    with transaction(engine) as s:
+        w = s.get(Work, wid)
+        for stage in ("title-abstract", "full-text"):
+            for who in ("ann", "bob"):
+                record_decision(s, w, reviewer=who, stage=stage, decision="include", reviewers_required=2)
+    return wid
