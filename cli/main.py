@@ -40,6 +40,7 @@ EXIT_CODES = {
     6: "another monitor run holds the lock",
     7: "digest --send could not deliver: the digest is kept pending in the outbox for the next --send",
     8: "first run refused: its estimated volume exceeds the protocol's capacity (rerun with --accept-volume)",
+    9: "release refused: open conflicts, extractions or appraisals, an existing version, or no such version",
 }
 
 #: ``--format`` choices of ``import`` and ``dedupe``: derived from the readers and the source registry
@@ -106,6 +107,8 @@ def init(protocol: ProtocolOpt = None) -> None:
     typer.echo(f"seed      {seed}")
     if rep.extraction:   # the published review's Tables 2/3 as version 1.0 of the extraction (issue 21)
         typer.echo("extraction " + ", ".join(f"{k} {v}" for k, v in rep.extraction.items()))
+    if rep.baseline_recorded:
+        typer.echo("release   version 1.0, the published review, recorded")
 
 
 @protocol_app.command("show")
@@ -533,7 +536,18 @@ def serve(protocol: ProtocolOpt = None) -> None:
 
 
 # the other command modules register theirs on the same app as they are imported (one way: see cli/shared.py)
-from livereview.cli import backup, demo, digest, duplicates, estimate, reports, simulate, validate, web  # noqa: E402, F401
+from livereview.cli import (  # noqa: E402, F401
+    backup,
+    demo,
+    digest,
+    duplicates,
+    estimate,
+    release,
+    reports,
+    simulate,
+    validate,
+    web,
+)
 
 
 def main(argv: list[str] | None = None) -> None:

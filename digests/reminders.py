@@ -1,4 +1,5 @@
-"""Reminders the digest carries besides candidates and notices: manual exports due, search recall lowered."""
+"""Reminders the digest carries besides candidates and notices: manual exports due, search recall lowered, a new
+version of the review due (the protocol's [living] rules)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from livereview.protocols.model import Protocol
 from livereview.store.manual import manual_exports_due
+from livereview.store.releases import fired_triggers
 from livereview.store.validation import recall_drops
 
 
@@ -27,4 +29,7 @@ def reminders(session: Session, protocol: Protocol, now: datetime) -> list[str]:
         out.append(f"Search recall fell on {drop.source}: {drop.recall:.0%} of the known included studies under "
                    f"protocol {drop.version}, {drop.previous_recall:.0%} under {drop.previous_version} "
                    "(see `livereview validate-search`).")
+    for trigger in fired_triggers(session, protocol, now=now):
+        out.append(f"A new version of the review is due (since {trigger.since:%Y-%m-%d}): {trigger.message}; "
+                   "release it with `livereview release VERSION`.")
     return out

@@ -31,6 +31,7 @@ from livereview.store.ingest import (
     works_by_identifiers,
 )
 from livereview.store.models import SourceRecord, Work
+from livereview.store.releases import record_baseline
 from livereview.store.runs import register_protocol
 
 SEED_REVIEWER = "seed review team"
@@ -45,6 +46,7 @@ class InitReport:
     seed: dict[str, int]
     #: the published review's extraction rows (loaded / unchanged / unmatched) and baseline appraisals marked
     extraction: dict[str, int] = field(default_factory=dict)
+    baseline_recorded: bool = False   # version 1.0, the published review, recorded by this run
 
 
 def read_seed_corpus(path: Path, review_id: str) -> list[tuple[Record, str | None]]:
@@ -95,7 +97,7 @@ def init_store(engine: Engine, protocol: Protocol) -> InitReport:
         extraction = load_baseline(s, protocol)
         if extraction:
             extraction["appraisals marked"] = load_baseline_appraisals(s)
-        report = InitReport(before, after, pv.id, counts, extraction)
+        report = InitReport(before, after, pv.id, counts, extraction, record_baseline(s, protocol))
     refresh_statistics(engine)
     return report
 

@@ -113,3 +113,9 @@ class VolumeRefusedError(LiveReviewError):
     """A first (backfill) run would bring more records than the protocol's capacity allows: it did not start."""
 
     exit_code = 8
+
+
+class ReleaseError(LiveReviewError):
+    """A version of the review cannot be released (open items, the number exists) or read (no such version)."""
+
+    exit_code = 9

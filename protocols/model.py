@@ -329,6 +329,46 @@ class Review(_Strict):
                 FULL_TEXT: self.reviewers_full_text or self.reviewers_per_record}
 
 
+class Living(_Strict):
+    """The living-review rules (Cochrane LSR guidance): how often the searches run, what calls for a new version
+    of the review, and when the living mode stops. ``store.releases.fired_triggers`` reads them."""
+
+    #: the search frequency, in words (the ``[monitor]`` cron runs it)
+    search_frequency: str = "weekly"
+    #: a new version is due once this many studies are included since the last version
+    new_version_includes: int = Field(5, ge=1)
+    #: ... or as soon as one new study is included in one of these domains (``works.domain``)
+    new_version_domains: list[str] = Field(default_factory=list)
+    #: ... or as soon as an included study is retracted
+    new_version_on_retraction: bool = True
+    #: the living mode ends on this day (searches stop, a last version is released)
+    stop_after: date | None = None
+    #: when else the living mode stops, in words (e.g. no new include for two years)
+    stop_when: str | None = None
+
+
+class Theme(_Strict):
+    """A theme of the synthesis, with the published review's conclusion on it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    label: str
+    conclusion: str = ""
+
+
+class Synthesis(_Strict):
+    """The synthesis themes a reviewer tags each new include with (``livereview theme``)."""
+
+    themes: list[Theme] = Field(default_factory=list)
+
+    @field_validator("themes")
+    @classmethod
+    def _unique(cls, v: list[Theme]) -> list[Theme]:
+        ids = [t.id for t in v]
+        if len(ids) != len(set(ids)):
+            raise ValueError("theme ids must be unique")
+        return v
+
+
 class Protocol(_Strict):
     """A whole protocol file. ``path`` and ``sha256`` are filled by :func:`load_protocol`."""
 
@@ -347,6 +387,8 @@ class Protocol(_Strict):
     #: issue 21: the variables extracted from each include, and the QATSDD appraisal (optional: older texts load)
     extraction: Extraction | None = None
     appraisal: Appraisal = Appraisal()
+    living: Living = Living()
+    synthesis: Synthesis = Synthesis()
     path: str | None = Field(None, exclude=True)
     sha256: str | None = Field(None, exclude=True)
     text: str | None = Field(None, exclude=True, repr=False)

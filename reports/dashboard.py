@@ -18,14 +18,27 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from livereview.protocols.model import Protocol
 from livereview.reports.growth import Growth, RunYield, growth, run_yields
 from livereview.store import screening
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
 from livereview.store.health import SourceHealth, source_health
 from livereview.store.manual import ManualStatus, manual_exports_due
-from livereview.store.models import Import, Notice, ProtocolVersion, Run, SourceRecord, SourceRun, Watermark, Work
+from livereview.store.models import (
+    Import,
+    Notice,
+    ProtocolVersion,
+    Release,
+    Run,
+    SourceRecord,
+    SourceRun,
+    ThemeTag,
+    Watermark,
+    Work,
+)
 from livereview.store.prisma import store_version
+from livereview.store.releases import fired_triggers
 
 SERIOUS = ("retraction", "correction", "expression-of-concern")
 
@@ -93,9 +106,10 @@ def _yields(session: Session, column: Any) -> tuple[list[Yield], int, int]:
 
 def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 200,
             manual_refresh: Mapping[str, int] | None = None, reviewers_required: int = 2,
-            baseline: date | None = None) -> Dashboard:
+            baseline: date | None = None, living: Protocol | None = None) -> Dashboard:
     """Everything the dashboard shows (one read); ``manual_refresh``: the manual databases' refresh days;
-    ``baseline``: the protocol's ``review.baseline_date`` (growth starts there).
+    ``baseline``: the protocol's ``review.baseline_date`` (growth starts there); ``living``: the protocol whose
+    ``[living]`` rules say when a new version of the review is due (a notice per rule fired, since when).
 
     The headline numbers are the growth series' last point: the PRISMA diagram's counts as of now
     (:mod:`store.prisma`), so the dashboard, the PRISMA page and the digest show the same numbers."""
@@ -119,6 +133,10 @@ def collect(session: Session, *, enabled_sources: list[str], run_limit: int = 20
                                            ProtocolVersion.loaded_at).order_by(ProtocolVersion.id)))
     for (_, old, _), (_, new_v, at) in zip(versions, versions[1:], strict=False):
         notices.append(DashNotice("protocol", f"protocol changed: version {old} → {new_v}", None, as_utc(at), False))
+    if living is not None:
+        for t in fired_triggers(session, living):
+            notices.append(DashNotice("new-version-due", f"a new version of the review is due: {t.message}",
+                                      None, t.since, True))
     notices.sort(key=lambda n: (not n.urgent, -(n.at.timestamp() if n.at else 0)))
     recent = [{"id": r.id, "started_at": as_utc(r.started_at), "status": r.status, "error": r.error,
                "totals": (r.summary or {}).get("totals", {})}
@@ -139,7 +157,8 @@ def dashboard_version(session: Session) -> tuple[Any, ...]:
     row = session.execute(select(
         select(func.max(Run.finished_at)).scalar_subquery(), select(func.max(SourceRun.finished_at)).scalar_subquery(),
         select(func.max(Notice.id)).scalar_subquery(), select(func.max(ProtocolVersion.id)).scalar_subquery(),
-        select(func.max(Watermark.updated_at)).scalar_subquery())).one()
+        select(func.max(Watermark.updated_at)).scalar_subquery(), select(func.max(Release.id)).scalar_subquery(),
+        select(func.max(ThemeTag.id)).scalar_subquery())).one()
     return store_version(session) + tuple(row) + (datetime.now().date(),)
 
 

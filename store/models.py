@@ -467,3 +467,49 @@ class AppraisalRecord(Base):
     note: Mapped[str | None] = mapped_column(Text)
     provenance: Mapped[str] = mapped_column(String(200), default="appraisal")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+class Release(Base):
+    """A version of the review, frozen: ``snapshot`` holds everything its report shows (write-once: the database
+    refuses UPDATE and DELETE, migration 0014)."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(30), unique=True)
+    previous_version: Mapped[str | None] = mapped_column(String(30))
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cutoff: Mapped[datetime] = mapped_column()      # decisions and records up to here are in this version
+    released_by: Mapped[str] = mapped_column(String(200))
+    included_total: Mapped[int] = mapped_column(Integer)
+    included_new: Mapped[int] = mapped_column(Integer)
+    open_items: Mapped[int] = mapped_column(Integer)   # recorded as open with --allow-open
+    sha256: Mapped[str] = mapped_column(String(64))    # of the snapshot's canonical JSON
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReleaseWork(Base):
+    """A work's place in a release: ``included`` (``is_new`` when first included in it) or ``excluded`` (screened
+    out by then: the next version's PRISMA does not count it again)."""
+
+    __tablename__ = "release_works"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    is_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    domain: Mapped[str | None] = mapped_column(String(50))
+
+
+class ThemeTag(Base):
+    """A synthesis theme (the protocol's ``[[synthesis.themes]]``) a reviewer puts on an included study, and
+    whether the study changes that theme's conclusion."""
+
+    __tablename__ = "theme_tags"
+    __table_args__ = (UniqueConstraint("work_id", "theme", name="uq_theme_tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    theme: Mapped[str] = mapped_column(String(60))
+    changes_conclusion: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    tagged_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,11 @@ The template is the one for updated reviews with searches of databases, register
 (Page et al. 2021, BMJ 372:n71). How each box is read from the store:
 
 * **Previous studies**: the seed corpus (works of origin ``seed``: the previous version's included
-  studies); their *reports* add every other version (preprint/published) linked to them.
+  studies); their *reports* add every other version (preprint/published) linked to them. When the counts are
+  for a version after a released one (:class:`PreviousVersion`, ``livereview release``), the previous studies are
+  that version's included studies, every work it had settled (included or excluded) is *previous* too, and what
+  it already counted (its works' records and the concept filter's drops before its cut-off) is not counted
+  again; works it left open (awaiting screening or assessment) carry over with their records.
 * **Identification via databases and registers**: source records fetched by monitor runs, per
   source, and from file imports, per database label (every record but the seed corpus's own) —
   counted once per (source, record id) — plus the records a source returned that the protocol's
@@ -157,6 +161,14 @@ class PrismaCounts:
         d["as_of"] = self.as_of.isoformat()
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PrismaCounts:
+        """The counts :meth:`as_dict` wrote (a released version's frozen diagram), read back."""
+        d = dict(d)
+        d["as_of"] = datetime.fromisoformat(d["as_of"])
+        d["db"], d["other"] = Arm(**d["db"]), Arm(**d["other"])
+        return cls(**d)
+
     def rows(self) -> list[tuple[str, str, int]]:
         """(section, box, n) in the diagram's reading order: the CSV download and the text view."""
         rows: list[tuple[str, str, int]] = [
@@ -232,6 +244,16 @@ VoteRow = tuple[screening.Ballot, str | None, bool | None]
 _RECORD, _FILTERED, _DECISION = 0, 1, 2
 
 
+@dataclass(frozen=True)
+class PreviousVersion:
+    """The released version an update is counted from (``store.releases``): its included studies, the works it
+    had screened out, and its cut-off (records and filter drops before it were that version's)."""
+
+    included: frozenset[int]
+    settled: frozenset[int]
+    cutoff: datetime
+
+
 @dataclass
 class StoreFacts:
     """The works as the store knows them today (merges, versions, notices, the previous version) and every
@@ -244,6 +266,7 @@ class StoreFacts:
     is_version: set[int]
     is_notice: set[int]
     events: list[tuple[datetime, int, int, tuple[Any, ...]]]   # (when as naive UTC, kind, row id, payload)
+    previous_included: set[int] | None = None   # a released previous version's includes (else: the seed)
 
 
 def _canonical_map(parent: dict[int, int | None]) -> dict[int, int]:
@@ -260,8 +283,9 @@ def _canonical_map(parent: dict[int, int | None]) -> dict[int, int]:
     return canon
 
 
-def load_facts(session: Session, bound: datetime) -> StoreFacts:
-    """One read of everything the counts need up to ``bound`` (records, filter counts and decisions before it)."""
+def load_facts(session: Session, bound: datetime, since: PreviousVersion | None = None) -> StoreFacts:
+    """One read of everything the counts need up to ``bound`` (records, filter counts and decisions before it);
+    ``since``: a released previous version (see the module's *Previous studies*)."""
     parent: dict[int, int | None] = {}
     version_of: dict[int, int] = {}
     notices: set[int] = set()
@@ -282,6 +306,11 @@ def load_facts(session: Session, bound: datetime) -> StoreFacts:
     seed = {w for w, o in origin.items() if o == "seed" and parent[w] is None}
     previous = seed | {w for w, imp in first_import.items() if imp in prior and parent[w] is None}
     versions: Counter[int] = Counter(canon[v] for w, v in version_of.items() if parent[w] is None and v in canon)
+    previous_included, cutoff = None, None
+    if since is not None:
+        previous_included = {canon.get(w, w) for w in since.included}
+        previous = previous | previous_included | {canon.get(w, w) for w in since.settled}
+        cutoff = _utc(since.cutoff)
     events: list[tuple[datetime, int, int, tuple[Any, ...]]] = []
     for rid, source, source_id, wid, run_id, import_id, at in session.execute(select(
             SourceRecord.id, SourceRecord.source, SourceRecord.source_id, SourceRecord.work_id, SourceRecord.run_id,
@@ -290,12 +319,14 @@ def load_facts(session: Session, bound: datetime) -> StoreFacts:
             continue                           # the seed corpus: the previous version
         if import_id in prior:
             continue                           # the previous version's screening, imported with its decisions
+        if cutoff is not None and _utc(at) < cutoff and canon.get(wid, wid) in previous:
+            continue                           # counted by the released previous version
         label = labels[import_id] if import_id is not None and run_id is None else source
         events.append((_utc(at), _RECORD, rid, (label, source_id, canon.get(wid, wid))))
     for sid, source, counts, at in session.execute(select(SourceRun.id, SourceRun.source, SourceRun.counts,
                                                           SourceRun.started_at).where(SourceRun.started_at < bound)):
         n = int((counts or {}).get("filtered_out") or 0)
-        if n:
+        if n and (cutoff is None or _utc(at) >= cutoff):
             events.append((_utc(at), _FILTERED, sid, (source, n)))
     for d in session.execute(select(Decision.id, Decision.work_id, Decision.reviewer, Decision.stage,
                                     Decision.decision, Decision.is_final, Decision.decided_at, Decision.reason,
@@ -304,7 +335,7 @@ def load_facts(session: Session, bound: datetime) -> StoreFacts:
         vote = (screening.Ballot(d.reviewer, d.stage, d.decision, d.is_final, at, d.id), d.reason, d.report_retrieved)
         events.append((at, _DECISION, d.id, (canon.get(d.work_id, d.work_id), vote)))
     events.sort()   # by time, then kind and row id (unique: the payloads are never compared)
-    return StoreFacts(canon, seed, previous, versions, set(version_of), notices, events)
+    return StoreFacts(canon, seed, previous, versions, set(version_of), notices, events, previous_included)
 
 
 def _utc(value: datetime) -> datetime:
@@ -463,8 +494,9 @@ class Tally:
 
 def previous_studies(out: PrismaCounts, facts: StoreFacts) -> None:
     """*Studies included in previous version* and their *reports* (every other version linked to them)."""
-    out.previous_studies = len(facts.seed)
-    out.previous_reports = len(facts.seed) + sum(facts.versions[s] for s in facts.seed)
+    studies = facts.seed if facts.previous_included is None else facts.previous_included
+    out.previous_studies = len(studies)
+    out.previous_reports = len(studies) + sum(facts.versions[s] for s in studies)
 
 
 def records_identified(out: PrismaCounts, tally: Tally) -> None:
@@ -509,12 +541,13 @@ def studies_included(out: PrismaCounts, totals: Counter[str]) -> None:
 
 
 def prisma_series(session: Session, reasons: Sequence[str], bounds: Sequence[datetime], *,
-                  reviewers_required: int = 2, facts: StoreFacts | None = None) -> list[PrismaCounts]:
+                  reviewers_required: int = 2, facts: StoreFacts | None = None,
+                  since: PreviousVersion | None = None) -> list[PrismaCounts]:
     """The diagram at each of ``bounds`` (ascending), from one read and one pass over the events in time order:
     the dashboard's and the digest's growth series are these counts, day by day."""
     if not bounds:
         return []
-    facts = facts or load_facts(session, bounds[-1])
+    facts = facts or load_facts(session, bounds[-1], since)
     tally = Tally(facts, reasons, reviewers_required)
     out: list[PrismaCounts] = []
     events, i = facts.events, 0
@@ -528,9 +561,10 @@ def prisma_series(session: Session, reasons: Sequence[str], bounds: Sequence[dat
 
 
 def prisma_counts(session: Session, reasons: Sequence[str], *, as_of: datetime | date | None = None,
-                  reviewers_required: int = 2) -> PrismaCounts:
-    """Every box of the diagram as of ``as_of`` (default: now); ``reasons`` are the protocol's exclusion ids."""
-    return prisma_series(session, reasons, [_bound(as_of)], reviewers_required=reviewers_required)[0]
+                  reviewers_required: int = 2, since: PreviousVersion | None = None) -> PrismaCounts:
+    """Every box of the diagram as of ``as_of`` (default: now); ``reasons`` are the protocol's exclusion ids;
+    ``since``: count from a released version rather than from the seed corpus."""
+    return prisma_series(session, reasons, [_bound(as_of)], reviewers_required=reviewers_required, since=since)[0]
 
 
 # -- a cache for the web pages: the counts change only when records, decisions or merges do --------------------

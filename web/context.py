@@ -69,6 +69,7 @@ NAV: tuple[NavItem, ...] = (
 
     NavItem("extraction", "Extraction"),
     NavItem("appraisal", "Appraisal"),
+    NavItem("releases", "Versions"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
 )

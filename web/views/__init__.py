@@ -13,10 +13,12 @@ from livereview.web.views import (
     fulltext,
     prisma,
     queue,
+    releases,
     searchlog,
     users,
     works,
 )
 
 ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router, dashboard.router, prisma.router,
-           searchlog.router, exports.router, appraisal.router, duplicates.router, extraction.router, fulltext.router]
+           searchlog.router, exports.router, appraisal.router, duplicates.router, extraction.router, fulltext.router,
+           releases.router]

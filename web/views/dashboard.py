@@ -88,7 +88,7 @@ def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, A
     def make() -> Dashboard:
         with reading(st.engine) as session:
             return collect(session, enabled_sources=sources, manual_refresh=manual, reviewers_required=required,
-                           baseline=st.protocol.review.baseline_date)
+                           baseline=st.protocol.review.baseline_date, living=st.protocol)
 
     return PAGES.get(("dashboard", str(st.engine.url), tuple(sources), required), dashboard_version(db), make)
 
