@@ -114,9 +114,9 @@ def test_unreported_notices_list_retractions_of_included_studies_first(store, pr
 def test_a_protocol_version_loaded_in_the_period_is_a_protocol_change(store, protocol):
     start = utcnow()
     with transaction(store) as s:
-        register_protocol(s, "ia-coaching", "2.1.0", "b" * 64, "changed", None)
+        register_protocol(s, "ia-coaching", "2.2.0", "b" * 64, "changed", None)
     c = collect_now(store, protocol, period_until_now(start))
-    assert [(p.version, p.previous) for p in c.protocol_changes] == [("2.1.0", "2.0.0")]
+    assert [(p.version, p.previous) for p in c.protocol_changes] == [("2.2.0", "2.1.0")]
 
 
 def _source_run(s, run, source, status, *, error=None, counts=None, warnings=None):
@@ -216,7 +216,7 @@ def test_the_last_estimate_is_shown_beside_the_periods_actual_yield(store, proto
     ingest_into(store, [make_record(1)], query_name="coaching")
     ingest_into(store, [make_record(2), make_record(3)], query_name="therapy-counselling")
     c = collect_now(store, protocol, period_until_now(start))
-    assert c.volume.startswith(f"Expected 12.5/week (estimate of {utcnow():%Y-%m-%d}, protocol 2.0.0); "
+    assert c.volume.startswith(f"Expected 12.5/week (estimate of {utcnow():%Y-%m-%d}, protocol 2.1.0); "
                                "this period 3 new (3.0/week; coaching 1; therapy-counselling 2); capacity 60/week")
     assert "Volume: Expected 12.5/week" in render_text(c)
 

@@ -81,7 +81,7 @@ def test_recall_per_source_with_each_miss_and_its_reason_is_printed_and_stored(s
     assert results["feeds"].found == 27                          # title-only text: core + table1_alternatives
     with transaction(store) as s:
         (version, recall), = latest_recall(s, "ia-coaching")
-        assert version == "2.0.0" and recall["pubmed"] == {"found": 1, "total": 50}
+        assert version == "2.1.0" and recall["pubmed"] == {"found": 1, "total": 50}
 
 
 def test_the_digest_warns_when_a_new_protocol_version_lowers_recall(store, protocol, settings):
@@ -92,9 +92,9 @@ def test_the_digest_warns_when_a_new_protocol_version_lowers_recall(store, proto
     validate_search(settings, narrower, store, sources=["feeds"])
     with transaction(store) as s:
         drops = recall_drops(s, "ia-coaching", "1.2.0")
-        assert [(d.source, d.previous_version) for d in drops] == [("feeds", "2.0.0")]
+        assert [(d.source, d.previous_version) for d in drops] == [("feeds", "2.1.0")]
         lines = reminders(s, narrower, datetime.now(UTC))
-    assert any(line.startswith("Search recall fell on feeds: 50% ") and "under 2.0.0" in line for line in lines)
+    assert any(line.startswith("Search recall fell on feeds: 50% ") and "under 2.1.0" in line for line in lines)
 
 
 def test_an_unknown_source_is_refused(store, protocol, settings):

@@ -28,14 +28,14 @@ def test_the_bundled_protocol_is_the_registered_review():
     assert {"behavioral practice", "extra-therapy", "home practice"} <= set(p.expansions["table1_alternatives"].terms)
     assert [c.id for c in p.criteria.exclusion][-5:] == ["E2", "E3", "E4", "E5", "E6-priority"]
     assert p.query_names == ["coaching", "therapy-counselling", "between_session", "table1_alternatives"]
-    assert p.review.version == "2.0.0" and p.review.search_provenance.startswith("RECONSTRUCTION")
+    assert p.review.version == "2.1.0" and p.review.search_provenance.startswith("RECONSTRUCTION")
     assert p.review.weekly_capacity == 60 and p.review.baseline_date.isoformat() == "2023-12-31"
     assert p.seed_corpus_path.is_file()
     assert len(p.sha256) == 64
 
 
 @pytest.mark.parametrize(("old", "new", "field", "problem"), [
-    ('version = "2.0.0"', "", "review.version", "required field is missing"),
+    ('version = "2.1.0"', "", "review.version", "required field is missing"),
     ("date_floor = 1995-01-01", "date_floor = 2999-01-01", "review.date_floor", "future"),
     ('combine = [["ia", "coaching"]]', 'combine = [["ia", "coachng"]]', None, "unknown concept 'coachng'"),
     ('subquery_of = ["coaching", "therapy-counselling"]', 'subquery_of = ["nope"]', None, "unknown query 'nope'"),
