@@ -67,6 +67,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("exports", "Exports"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
+    NavItem("tags", "Tags", admin=True),
+    NavItem("upload", "Import", admin=True),
 )
 
 
@@ -81,6 +83,7 @@ class WebState:
     orderings: dict[str, Callable[..., Any]]
     throttle: Any
     retrain: bool = True          # retrain the relevance ranker in the background after decisions
+    importer: Callable[..., str] | None = None   # runs an uploaded export (flows.file_import.UploadImporter)
     templates: Environment = field(init=False)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False, repr=False)
 

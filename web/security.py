@@ -26,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livereview.web.errors import BadRequest, CSRFError
+from livereview.web.errors import BadRequest, CSRFError, PayloadTooLarge
 
 SESSION_COOKIE = "lr_session"
 ANON_COOKIE = "lr_anon"
@@ -34,6 +34,9 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 256 * 1024
+#: paths (under the root path) that take a file upload (``multipart/form-data``, one file); everywhere else a
+#: multipart body is refused, so nobody makes the app buffer a big body on any other route
+UPLOAD_PATHS: set[str] = set()
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -93,14 +96,17 @@ def expected_csrf_tokens(key: bytes, request: Request) -> list[str]:
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    """The URL-encoded form of a POST (read once; the body is cached on the request). Last value wins."""
+    """The form of a POST (read once; cached on the request). Last value wins. URL-encoded everywhere; on an
+    upload path (:data:`UPLOAD_PATHS`) also ``multipart/form-data``, whose one file is kept for
+    :func:`form_file`. A body over its cap is refused before it is read whole (413)."""
     cached = getattr(request.state, "form_fields", None)
     if cached is not None:
         return cached
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise BadRequest("form too large")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    upload = ctype == "multipart/form-data" and request.url.path.removeprefix(
+        request.scope.get("root_path", "")) in UPLOAD_PATHS
+    limit = MAX_FORM_BYTES + (upload_limit(request) if upload else 0)
+    body = await _capped_body(request, limit)
     fields: dict[str, str] = {}
     if body and ctype == "application/x-www-form-urlencoded":
         try:
@@ -108,8 +114,59 @@ async def form_fields(request: Request) -> dict[str, str]:
                                     max_num_fields=200))
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest("malformed form") from exc
+    elif body and upload:
+        fields = await _multipart(request, body)
     request.state.form_fields = fields
     return fields
+
+
+def upload_limit(request: Request) -> int:
+    """The largest upload, in bytes (``LIVEREVIEW_UPLOAD_MAX_MB``)."""
+    return int(request.app.state.web.settings.upload_max_mb * 1024 * 1024)
+
+
+async def _capped_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the request is over {limit // 1024:,} KB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request is over {limit // 1024:,} KB")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # noqa: SLF001 - Starlette's own cache: a later request.body() reads it, not the stream
+    return body
+
+
+async def _multipart(request: Request, body: bytes) -> dict[str, str]:
+    from starlette.datastructures import UploadFile
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    async def stream():  # noqa: ANN202
+        yield body
+
+    try:
+        form = await MultiPartParser(request.headers, stream(), max_files=1, max_fields=50,
+                                     max_part_size=MAX_FORM_BYTES).parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"malformed upload: {exc.message}") from exc
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            files[name] = (value.filename or "", await value.read())
+            await value.close()
+        else:
+            fields[name] = value
+    request.state.form_files = files
+    return fields
+
+
+def form_file(request: Request, name: str) -> tuple[str, bytes] | None:
+    """The uploaded file ``name`` of this request's form (its file name as sent, and its bytes), or None."""
+    return getattr(request.state, "form_files", {}).get(name)
 
 
 async def enforce_csrf(request: Request) -> None:
