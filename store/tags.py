@@ -86,6 +86,7 @@ def tag_work(session: Session, work_id: int, tag_id: int, *, actor: str) -> bool
     if session.get(WorkTag, (work_id, tag.id)) is not None:
         return False
     session.add(WorkTag(work_id=work_id, tag_id=tag.id, added_by=actor))
+    session.flush()
     audit(session, actor, "tag-added", "work", work_id, tag=tag.name, tag_id=tag.id)
     return True
 
@@ -97,6 +98,7 @@ def untag_work(session: Session, work_id: int, tag_id: int, *, actor: str) -> bo
         return False
     tag = _tag(session, tag_id)
     session.delete(row)
+    session.flush()
     audit(session, actor, "tag-removed", "work", work_id, tag=tag.name, tag_id=tag.id, added_by=row.added_by)
     return True
 
