@@ -105,7 +105,7 @@ async def form_fields(request: Request) -> dict[str, str]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     upload = ctype == "multipart/form-data" and request.url.path.removeprefix(
         request.scope.get("root_path", "")) in UPLOAD_PATHS
-    limit = MAX_FORM_BYTES + (upload_limit(request) if upload else 0)
+    limit = upload_limit(request) + 64 * 1024 if upload else MAX_FORM_BYTES   # the file and the form around it
     body = await _capped_body(request, limit)
     fields: dict[str, str] = {}
     if body and ctype == "application/x-www-form-urlencoded":

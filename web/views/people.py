@@ -34,7 +34,7 @@ from livereview.store.tags import (
     untag_work,
 )
 from livereview.web.context import admin_user, current_user, get_db, render, state, writing
-from livereview.web.errors import BadRequest, NotFound
+from livereview.web.errors import BadRequest, NotFound, PayloadTooLarge
 from livereview.web.queue import QueueFilter, queue_select
 from livereview.web.security import UPLOAD_PATHS, form_fields, form_file, upload_limit
 from livereview.web.views.queue import queue_filter
@@ -253,6 +253,8 @@ def upload_post(request: Request, form: dict[str, str] = Depends(form_fields),
         return refuse(f"unknown format {fmt[:40]!r}")
     if not data:
         return refuse(f"{shown}: the file is empty")
+    if len(data) > upload_limit(request):
+        raise PayloadTooLarge(f"{shown}: over the upload limit of {upload_limit(request) // 1024:,} KB")
     with tempfile.TemporaryDirectory(prefix="livereview-upload-") as tmp:
         path = Path(tmp) / shown
         path.write_bytes(data)
