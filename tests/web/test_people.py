@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from webharness import add_works, csrf_from, post_form, signin, web_settings
 
 from livereview.errors import InputFileError
-from livereview.flows.file_import import UploadImporter, import_file, summary
+from livereview.flows.file_import import ImportReport, UploadImporter, import_file, summary
 from livereview.store.db import reading
 from livereview.store.models import AuditEntry, Comment, Import, Mention, Tag
 from livereview.store.tags import tags_for_works
@@ -82,8 +82,8 @@ def test_an_admin_defines_tags_reviewers_put_them_on_records_and_the_queue_shows
               page=f"/works/{wid}")
     with reading(engine) as s:
         assert tags_for_works(s, [wid]) == {}
-        acts = [(a.actor, a.action) for a in s.scalars(select(AuditEntry).where(AuditEntry.entity_id == wid, AuditEntry.entity == "work",
-                                                                                 AuditEntry.action.like("tag%")))]
+        acts = [(a.actor, a.action) for a in s.scalars(select(AuditEntry).where(
+            AuditEntry.entity_id == wid, AuditEntry.entity == "work", AuditEntry.action.like("tag%")))]
     assert acts == [("ann", "tag-added"), ("bob", "tag-removed")]
     assert post_form(ann, f"/works/{wid}/tags", {"tag_id": "99999", "action": "add"}).status_code == 400
 
@@ -203,8 +203,9 @@ def test_an_admin_uploads_an_export_through_the_clis_import_with_its_summary(eng
         imp = s.scalars(select(Import)).one()
         s.expunge(imp)
     assert imp.path == "ebsco_psycinfo_academic_search.ris" and imp.source == "psycinfo"
-    assert line.startswith(f"ebsco_psycinfo_academic_search.ris: {imp.counts['records']} records (ris) — import #{imp.id}")
-    # the same summary the CLI prints for the same file (a second store: the CLI's own run)
+    # the CLI's summary line (flows.file_import.summary) of this very import, under the uploaded file's name
+    cli_line = summary(ImportReport(imp.path, "psycinfo", imp.format, imp.counts["records"], imp.counts, imp.id))
+    assert line == cli_line and line.startswith(f"{imp.path}: {imp.counts['records']} records (ris) — import #")
     again = _upload(root, "ebsco_psycinfo_academic_search.ris", ris)
     assert "already imported as import #" in again.text and "nothing changed" in again.text
     with reading(engine) as s:
