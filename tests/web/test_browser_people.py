@@ -13,7 +13,7 @@ from webharness import add_works, login, serve, shot
 
 from livereview.flows.file_import import UploadImporter
 from livereview.store.db import reading
-from livereview.store.models import Comment, Import, WorkTag
+from livereview.store.models import Comment, Import, Work, WorkTag
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "pubmed_export.nbib"
@@ -55,6 +55,11 @@ def test_tags_comments_mentions_assignments_and_upload_by_keyboard(server, engin
     result = admin.inner_text("#import-result")
     assert result.startswith("pubmed_export.nbib: ") and "(nbib) — import #" in result
     shot(admin, "people-upload")
+    admin.set_viewport_size({"width": 390, "height": 900})
+    shot(admin, "people-upload-390")
+    admin.goto(f"{server.url}/tags")
+    shot(admin, "people-tags-390")
+    admin.set_viewport_size({"width": 1280, "height": 900})
     with reading(engine) as s:
         assert s.scalars(select(Import.path)).one() == "pubmed_export.nbib"
     # the next two records of the queue to ann
@@ -118,3 +123,14 @@ def test_tags_comments_mentions_assignments_and_upload_by_keyboard(server, engin
     shot(bob, "people-dashboard-390")
     bob.goto(f"{server.url}/queue")
     shot(bob, "people-queue-390")
+    bob.goto(f"{server.url}/highlights")     # his own words, added by keyboard
+    bob.focus("#word")
+    bob.keyboard.type("self efficacy")
+    with bob.expect_navigation():
+        bob.keyboard.press("Enter")
+    shot(bob, "people-highlights-390")
+    with reading(engine) as s:
+        coaching = s.scalars(select(Work.id).where(Work.title.like("Coaching%trial 0"))).one()
+    bob.goto(f"{server.url}/works/{coaching}")
+    assert bob.locator(".work-title mark.mine").all_inner_texts() == ["self efficacy"]
+    assert bob.locator(".abstract mark.mine").all_inner_texts() == ["self efficacy"]
