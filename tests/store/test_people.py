@@ -143,3 +143,35 @@ def test_assignments_are_per_reviewer_idempotent_and_audited(engine):
     with transaction(engine) as s, pytest.raises(ValueError, match="no record 999999"):
         assign(s, [999999], "ann", actor="root")
     assert actions(engine).count("assigned") == 3 and actions(engine).count("unassigned") == 1
+
+
+def test_comments_mentions_tags_and_assignments_follow_a_merge_and_go_back_on_undo(engine):
+    from livereview.store.merge import merge_works, undo_merge
+    from livereview.store.models import Assignment, Comment, Work
+
+    kept_id, merged_id = works(engine, 2)
+    add_user(engine, "bob")
+    with transaction(engine) as s:
+        rct = create_tag(s, "RCT", "green", actor="root").id
+        pilot = create_tag(s, "pilot", "pink", actor="root").id
+        tag_work(s, kept_id, rct, actor="ann")
+        tag_work(s, merged_id, rct, actor="ann")       # on both: one is enough on the kept work
+        tag_work(s, merged_id, pilot, actor="ann")
+        add_comment(s, merged_id, author="ann", body="same trial as the other? @bob")
+        assign(s, [kept_id, merged_id], "ann", actor="root")
+        assign(s, [merged_id], "bob", actor="root")
+    with transaction(engine) as s:
+        m = merge_works(s, s.get(Work, kept_id), s.get(Work, merged_id), rule="doi", actor="test")
+        merge_id = m.id
+    with reading(engine) as s:
+        assert tags_for_works(s, [kept_id]) == {kept_id: ["RCT", "pilot"]}
+        assert [c.work_id for c in s.scalars(select(Comment))] == [kept_id]
+        assert [x.work_id for x in s.scalars(select(Mention))] == [kept_id]
+        assert assignees(s, [kept_id]) == {kept_id: ["ann", "bob"]}
+    with transaction(engine) as s:
+        undo_merge(s, merge_id, actor="test")
+    with reading(engine) as s:
+        assert tags_for_works(s, [kept_id, merged_id]) == {kept_id: ["RCT"], merged_id: ["RCT", "pilot"]}
+        assert [c.work_id for c in s.scalars(select(Comment))] == [merged_id]
+        assert sorted((a.work_id, a.reviewer) for a in s.scalars(select(Assignment))) == [
+            (kept_id, "ann"), (merged_id, "ann"), (merged_id, "bob")]
