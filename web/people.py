@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livereview.store import screening as sc
-from livereview.store.accounts import User, list_users
+from livereview.store.accounts import User
 from livereview.store.assignments import assigned_to, assignees
 from livereview.store.clock import as_utc, utcnow
 from livereview.store.comments import thread
@@ -75,7 +75,6 @@ def record_people(session: Session, work: Work, decisions: list[Decision], user:
     on_ids = {t.id for t in on}
     return {"work_tags": on, "other_tags": [t for t in list_tags(session) if t.id not in on_ids],
             "comments": comments, "held_back": held_back, "assignees": assignees(session, [work.id]).get(work.id, []),
-            "team": [u.name for u in list_users(session) if u.is_active] if user.is_admin else [],
             "unread": 0 if blind_to_record(work, decisions, user) else unread_mentions(session, work.id, user)}
 
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from livereview.ranking import scores_for
-from livereview.store.accounts import User, list_users
+from livereview.store.accounts import User
 from livereview.store.models import SourceRecord
 from livereview.web.context import current_user, get_db, render, state
 from livereview.web.errors import BadRequest
@@ -65,11 +65,10 @@ def queue(request: Request, page: int = 1, done: str = "", flt: QueueFilter = De
     sources = st.cached("sources", 60.0, lambda: sorted(
         s for s in db.scalars(select(SourceRecord.source).distinct()) if s))
     people = queue_people(db, works, user)
-    team = sorted(u.name for u in list_users(db) if u.is_active) if user.is_admin else []
     assigned_note = None
     if request.query_params.get("assigned_n", "").isdigit():
         assigned_note = (int(request.query_params["assigned_n"]), request.query_params.get("assigned_to", "")[:100])
-    return render(request, "queue.html", user=user, title="Queue", works=works, **people, team=team,
+    return render(request, "queue.html", user=user, title="Queue", works=works, **people,
                   assigned_note=assigned_note, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
                   sources=sources, statuses=STATUS_FILTER_LABELS, stages=list(STAGE_STATUSES), any_stage=ANY_STAGE,
