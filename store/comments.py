@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from livereview.store.accounts import User
@@ -74,5 +74,7 @@ def mark_mentions_read(session: Session, work_id: int, user_name: str) -> int:
 
 
 def has_unread_mention(user_name: str) -> Any:
-    """SQL condition on ``Work``: someone mentioned ``user_name`` in its thread and they have not read it yet."""
-    return exists().where(Mention.work_id == Work.id, Mention.user_name == user_name, Mention.read_at.is_(None))
+    """SQL condition on ``Work``: someone mentioned ``user_name`` in its thread and they have not read it yet.
+    An IN over the user's few unread mentions (index ``user_name, read_at``), so a count starts from them rather
+    than probing every work."""
+    return Work.id.in_(select(Mention.work_id).where(Mention.user_name == user_name, Mention.read_at.is_(None)))

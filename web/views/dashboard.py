@@ -104,8 +104,9 @@ def _page(request: Request, db: Session, user: User | None, *, public: bool) -> 
     manual = {name: m.label for name, m in st.protocol.manual.items()}
     shown = {y.name for y in dash.sources} | {h.source for h in dash.health}
     names = {name: display_name(name, manual) for name in shown}   # PubMed, Europe PMC, …: not the slugs
-    progress = [] if public or user is None else reviewer_progress(
-        db, sorted(u.name for u in list_users(db) if u.is_active))
+    # the same for every viewer (counts only): computed at most every 15 s (a count per reviewer of the queue)
+    progress = [] if public or user is None else st.cached("reviewer-progress", 15.0, lambda: reviewer_progress(
+        db, sorted(u.name for u in list_users(db) if u.is_active)))
     return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public, names=names,
                   progress=progress,
                   next_run=when, next_run_note=what, expansions=expansions, labels=labels,
