@@ -156,7 +156,7 @@ def import_(
                                         "import) to finish before giving up with exit 6.")] = 3600,
 ) -> None:
     """Import a reference file: parse, normalise, deduplicate against the store, queue what is new."""
-    from livereview.flows.file_import import import_file, parse_file
+    from livereview.flows.file_import import import_file, parse_file, summary
     from livereview.store.ingest import PriorDecision
 
     batch_gc()
@@ -185,12 +185,7 @@ def import_(
         rep = import_file(opened.engine, proto, file, source=source, fmt=fmt.value, prior=prior, dry_run=dry_run,
                           query=query, database=database, lock_wait=wait,
                           on_wait=lambda message: typer.echo(message, err=True))
-    if rep.already_imported:
-        typer.echo(f"{file}: already imported as import #{rep.import_id} (source {source}); nothing changed")
-        return
-    head = "dry run, nothing written" if dry_run else f"import #{rep.import_id}"
-    counts = ", ".join(f"{k} {v}" for k, v in rep.counts.items() if v and k != "records")
-    typer.echo(f"{file}: {rep.records} records ({rep.format}) — {head}: {counts}")
+    typer.echo(summary(rep))
 
 
 @app.command()

@@ -37,13 +37,14 @@ def web(
     """
     import uvicorn
 
+    from livereview.flows.file_import import UploadImporter
     from livereview.flows.fulltext import finder_for
     from livereview.web.app import create_app
 
     with open_store() as opened:
         settings = opened.settings
         web_app = create_app(settings, engine=opened.engine, protocol=opened.protocol,
-                             fulltext_finder=finder_for(settings))
+                             fulltext_finder=finder_for(settings), importer=UploadImporter())
         web_app.state.public_dashboard = public_dashboard
         typer.echo(f"livereview web on http://{host}:{port}/ (Ctrl-C stops)", err=True)
         uvicorn.run(web_app, host=host, port=port, proxy_headers=True,

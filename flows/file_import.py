@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from livereview.connectors.files import open_records
+from livereview.connectors.files import FORMATS, open_records
 from livereview.dedup import MatchIndex
 from livereview.dedup.prep import Prepared
 from livereview.errors import ConfigError, InputFileError
@@ -85,13 +85,15 @@ def manual_database_for(protocol: Protocol, source: str, database: str | None) -
 def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str = "auto",
                 prior: PriorDecision | None = None, dry_run: bool = False,
                 actor: str = "livereview import", query: str | None = None, database: str | None = None,
-                lock_wait: float = DEFAULT_LOCK_WAIT, on_wait: Callable[[str], None] | None = None) -> ImportReport:
+                lock_wait: float = DEFAULT_LOCK_WAIT, on_wait: Callable[[str], None] | None = None,
+                display_path: str | None = None) -> ImportReport:
     """Parse the whole file, then store it in one transaction while holding the store's writer lock.
 
     Another writer (a monitor run, a second import) is waited for (``on_wait`` is told once), so two imports
     at once run one after the other instead of failing on SQLite's lock or PostgreSQL's unique constraints.
     ``query`` is the search as run (PRISMA-S search log); ``database`` the protocol's manual database the file
     answers (the label, when it names one). Without ``query``, that database's protocol query is recorded.
+    ``display_path`` is the file's name as recorded and reported when ``path`` is a temporary copy (a web upload).
     """
     manual = manual_database_for(protocol, source, database)
     if query is None and manual is not None:
@@ -101,13 +103,14 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     with reading(engine) as s:  # the same file under the same label again: nothing to parse, nothing changes
         previous = s.scalars(select(Import).where(Import.sha256 == digest, Import.source == source)).first()
         if previous is not None:
-            return ImportReport(str(path), source, previous.format, int(previous.counts.get("records", 0)),
-                                dict(previous.counts), previous.id, already_imported=True, dry_run=dry_run)
+            return ImportReport(display_path or str(path), source, previous.format,
+                                int(previous.counts.get("records", 0)), dict(previous.counts), previous.id,
+                                already_imported=True, dry_run=dry_run)
     # a large file is parsed by a child process from here on, while this one waits for the lock, loads the
     # store's match index, and then matches and writes the records handed over
     fmt, pairs = read_prepared(path, data, fmt=fmt, source=source)
     del data  # the reader holds what it needs (the bytes, for a RIS export decoded line by line as it is read)
-    report = ImportReport(str(path), source, fmt, 0, dry_run=dry_run)
+    report = ImportReport(display_path or str(path), source, fmt, 0, dry_run=dry_run)
     with closing(pairs):
         acquire_lock_waiting(engine, WRITER_LOCK, f"import of {path.name} (source {source})",
                              wait_seconds=lock_wait, on_wait=on_wait)
@@ -121,6 +124,33 @@ def import_file(engine: Engine, protocol: Protocol, path: Path, *, source: str, 
     if report.import_id is not None:
         refresh_statistics(engine)
     return report
+
+
+def summary(rep: ImportReport) -> str:
+    """The one-line report of an import, the CLI's and the web upload's."""
+    if rep.already_imported:
+        return f"{rep.path}: already imported as import #{rep.import_id} (source {rep.source}); nothing changed"
+    head = "dry run, nothing written" if rep.dry_run else f"import #{rep.import_id}"
+    counts = ", ".join(f"{k} {v}" for k, v in rep.counts.items() if v and k != "records")
+    return f"{rep.path}: {rep.records} records ({rep.format}) — {head}: {counts}"
+
+
+#: how long a web upload waits for another writer before it is refused (the browser waits meanwhile)
+WEB_LOCK_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class UploadImporter:
+    """What the web app runs for an export an admin uploads (``create_app(importer=UploadImporter())``; the web
+    layer may not import flows): the CLI's import, its refusals (:class:`InputFileError` and the rest, raised) and
+    its summary line, with a shorter wait for the writer lock. ``formats`` are the ones ``--format`` accepts."""
+
+    formats: tuple[str, ...] = ("auto", *FORMATS)
+
+    def __call__(self, engine: Engine, protocol: Protocol, path: Path, *, source: str, fmt: str,
+                 query: str | None, actor: str, display_path: str) -> str:
+        return summary(import_file(engine, protocol, path, source=source, fmt=fmt, query=query, actor=actor,
+                                   lock_wait=WEB_LOCK_WAIT, display_path=display_path))
 
 
 class _DryRunDone(Exception):
@@ -146,7 +176,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
             return
         pv = register_protocol(s, protocol.review.id, protocol.review.version, protocol.sha256 or "",
                                protocol.text or "", protocol.path)
-        imp = Import(path=str(path), sha256=digest, source=source, format=fmt, protocol_version_id=pv.id,
+        imp = Import(path=report.path, sha256=digest, source=source, format=fmt, protocol_version_id=pv.id,
                      decision=prior.__dict__ if prior else None, query=query,
                      manual_query=manual)
         s.add(imp)
@@ -157,7 +187,7 @@ def _store(engine: Engine, protocol: Protocol, path: Path, digest: str, fmt: str
         result = ingest_records(s, _primed(pairs, matcher), prov, matcher=matcher)
         imp.counts = result.as_dict()
         report.counts, report.import_id, report.records = imp.counts, imp.id, imp.counts["records"]
-        audit(s, actor, "import", "import", imp.id, path=str(path), source=source, format=fmt, counts=imp.counts,
+        audit(s, actor, "import", "import", imp.id, path=report.path, source=source, format=fmt, counts=imp.counts,
               manual_query=manual)
         if report.dry_run:
             raise _DryRunDone

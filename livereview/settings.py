@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "127.0.0.1", description="Web app: comma-separated addresses of reverse proxies whose X-Forwarded-For / "
         "X-Forwarded-Proto headers are trusted (`*` for any).")
+    upload_max_mb: float = Field(50.0, gt=0, le=2048, description="Web app: largest export file an admin may "
+                                 "upload (megabytes); a bigger one is refused before it is read.")
 
     @field_validator("pubmed_base_url", "crossref_base_url", "europepmc_base_url", "openalex_base_url",
                      "unpaywall_base_url")

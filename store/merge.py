@@ -17,7 +17,22 @@ from livereview.store import screening
 from livereview.store.audit import audit
 from livereview.store.clock import utcnow
 from livereview.store.fields import FILLABLE, ID_FIELDS
-from livereview.store.models import Attachment, Decision, Notice, SourceRecord, Work, WorkLink, WorkMerge
+from livereview.store.models import (
+    Assignment,
+    Attachment,
+    Comment,
+    Decision,
+    Mention,
+    Notice,
+    SourceRecord,
+    Work,
+    WorkLink,
+    WorkMerge,
+    WorkTag,
+)
+
+#: what the people around a record left on it (issue 20) follows it into the kept work, and back on undo
+_PEOPLE_ROWS = ((Comment, "comments"), (Mention, "mentions"))
 
 
 def survivor(wid: int, merged_into: Callable[[int], int | None]) -> int:
@@ -49,6 +64,7 @@ def merge_works(session: Session, kept: Work, merged: Work, *, rule: str, actor:
                        (WorkLink, moved["links"]), (Notice, moved["notices"]), (Attachment, moved["attachments"])):
         if ids:
             session.execute(update(table).where(table.id.in_(ids)).values(work_id=kept.id))
+    _move_people(session, kept.id, merged.id, moved)
     ids_moved: dict[str, str] = {}
     for name in ID_FIELDS:
         value = getattr(merged, name)
@@ -92,6 +108,14 @@ def undo_merge(session: Session, merge_id: int, *, actor: str,
                        (Notice, "notices"), (Attachment, "attachments")):
         if mv.get(key):
             session.execute(update(table).where(table.id.in_(mv[key])).values(work_id=merged.id))
+    for table, key in _PEOPLE_ROWS:
+        if mv.get(key):
+            session.execute(update(table).where(table.id.in_(mv[key])).values(work_id=merged.id))
+    if mv.get("assignments"):
+        session.execute(update(Assignment).where(Assignment.id.in_(mv["assignments"])).values(work_id=merged.id))
+    if mv.get("tags"):
+        session.execute(update(WorkTag).where(WorkTag.work_id == kept.id, WorkTag.tag_id.in_(mv["tags"]))
+                        .values(work_id=merged.id))
     for name, value in (mv.get("identifiers") or {}).items():
         setattr(kept, name, None)
         session.flush()
@@ -106,3 +130,25 @@ def undo_merge(session: Session, merge_id: int, *, actor: str,
     m.undone_at = utcnow()
     audit(session, actor, "merge-undone", "work", kept.id, merged_id=merged.id, merge_id=m.id)
     return m
+
+
+def _move_people(session: Session, kept_id: int, merged_id: int, moved: dict[str, object]) -> None:
+    """Comments, mentions, tags and assignments of the merged work go to the kept one (a tag or an assignment the
+    kept work has already stays behind: one of each is enough), written down in ``moved`` for the undo."""
+    for table, key in _PEOPLE_ROWS:
+        ids = list(session.scalars(select(table.id).where(table.work_id == merged_id)))
+        moved[key] = ids
+        if ids:
+            session.execute(update(table).where(table.id.in_(ids)).values(work_id=kept_id))
+    have = set(session.scalars(select(Assignment.reviewer).where(Assignment.work_id == kept_id)))
+    ids = [a.id for a in session.scalars(select(Assignment).where(Assignment.work_id == merged_id))
+           if a.reviewer not in have]
+    moved["assignments"] = ids
+    if ids:
+        session.execute(update(Assignment).where(Assignment.id.in_(ids)).values(work_id=kept_id))
+    on_kept = set(session.scalars(select(WorkTag.tag_id).where(WorkTag.work_id == kept_id)))
+    tags = [t for t in session.scalars(select(WorkTag.tag_id).where(WorkTag.work_id == merged_id)) if t not in on_kept]
+    moved["tags"] = tags
+    if tags:
+        session.execute(update(WorkTag).where(WorkTag.work_id == merged_id, WorkTag.tag_id.in_(tags))
+                        .values(work_id=kept_id))

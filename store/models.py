@@ -467,6 +467,8 @@ class AppraisalRecord(Base):
     note: Mapped[str | None] = mapped_column(Text)
     provenance: Mapped[str] = mapped_column(String(200), default="appraisal")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Release(Base):
     """A version of the review, frozen: ``snapshot`` holds everything its report shows (write-once: the database
     refuses UPDATE and DELETE, migration 0014)."""
@@ -513,3 +515,79 @@ class ThemeTag(Base):
     note: Mapped[str | None] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(200))
     tagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+# -- people in the loop (issue 20): tags, comments and mentions, highlight words, assignments ------------------
+
+
+class Tag(Base):
+    """An admin-defined label with a colour from the fixed palette (store.tags.PALETTE: a CSS class, never CSS)."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    colour: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkTag(Base):
+    """A tag on a work, put there by a reviewer (who and when; taking it off deletes the row, audited)."""
+
+    __tablename__ = "work_tags"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True, index=True)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    """One message in a record's thread (never edited: the thread is a record of the discussion)."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Mention(Base):
+    """An @name in a comment: shown in that user's queue until they read the record's thread."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_user_unread", "user_name", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    read_at: Mapped[datetime | None] = mapped_column()
+
+
+class HighlightWord(Base):
+    """A word or phrase one user wants marked in titles and abstracts, beside the protocol's terms."""
+
+    __tablename__ = "highlight_words"
+    __table_args__ = (UniqueConstraint("user_name", "word", name="uq_highlight_user_word"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100), index=True)
+    word: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """A work handed to a reviewer by an admin (the queue's "assigned to me"); a work may go to several."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("work_id", "reviewer", name="uq_assignment_work_reviewer"),
+                      Index("ix_assignments_reviewer", "reviewer", "work_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -185,6 +185,11 @@ def derive_status(votes: Iterable[Ballot], *, reviewers_required: Required = 2, 
     return QUEUED
 
 
+def ballots_of(decisions: Iterable[Decision]) -> list[Ballot]:
+    """Stored decisions as the ballots the rule reads (for counts built on it: reviewer progress)."""
+    return _votes(decisions)
+
+
 def _votes(decisions: Iterable[Decision]) -> list[Ballot]:
     # as_utc: SQLite hands back naive datetimes, a decision made in this session is aware
     return [Ballot(d.reviewer, d.stage, d.decision, d.is_final, as_utc(d.decided_at), d.id or 0)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ OURS = {"livereview"}
 NOT_IMPORTED = {
     "psycopg": "PostgreSQL driver SQLAlchemy loads from a postgresql+psycopg:// URL",
     "pytest-timeout": "pytest plugin (the timeout setting in pyproject)",
+    "python-multipart": "Starlette's form parser imports it for the web app's export upload (web/security.py)",
     "pytest-xdist": "pytest plugin (`make test` runs the suite on two workers)",
     "ruff": "linter, run by `make lint`",
     "setuptools": "build backend: tests/test_packaging.py builds the wheel with --no-build-isolation",

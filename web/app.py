@@ -49,19 +49,23 @@ def secret_from(settings: Settings) -> bytes:
 def create_app(settings: Settings, *, engine: Engine, protocol: Protocol,
                orderings: dict[str, Callable[..., Any]] | None = None,
                throttle: LoginThrottle | None = None, retrain: bool = True,
-               fulltext_finder: Callable[[Engine, int], Any] | None = None) -> FastAPI:
+               fulltext_finder: Callable[[Engine, int], Any] | None = None,
+               importer: Callable[..., str] | None = None) -> FastAPI:
     """Build the web app over a store and protocol the caller opened (:func:`livereview.store.context.open_store`,
     which also disposes of the engine). ``orderings`` names the queue orders offered (default: by relevance,
     newest first); ``retrain`` retrains the relevance ranker in the background after decisions (off only to time
     pages alone); ``fulltext_finder`` looks for a record's open-access copy on its first view at full text (the CLI
-    hands in :func:`livereview.flows.fulltext.finder_for`; None: only the monitor looks)."""
+    hands in :func:`livereview.flows.fulltext.finder_for`; None: only the monitor looks); ``importer`` runs an
+    export an admin uploads (``flows.file_import.UploadImporter``, which the web layer may not import itself;
+    without it the Import page says so)."""
     secret = secret_from(settings)
     app = FastAPI(title="livereview", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(enforce_csrf), Depends(storable_input)])
     app.state.web = WebState(
         engine=engine, protocol=protocol,
         settings=settings, secret=secret, orderings=dict(orderings or ORDERINGS),
-        throttle=throttle or LoginThrottle(), retrain=retrain, fulltext_finder=fulltext_finder)
+        throttle=throttle or LoginThrottle(), retrain=retrain, fulltext_finder=fulltext_finder,
+        importer=importer)
     refresh_statistics(app.state.web.engine)   # SQLite plans the queue well only with statistics
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -72,6 +72,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("releases", "Versions"),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
+    NavItem("tags", "Tags", admin=True),
+    NavItem("upload", "Import", admin=True),
 )
 
 
@@ -88,6 +90,7 @@ class WebState:
     retrain: bool = True          # retrain the relevance ranker in the background after decisions
     #: the open-access finder (flows/fulltext.py, handed in by whoever builds the app): ``(engine, work_id)``
     fulltext_finder: Callable[[Engine, int], Any] | None = None
+    importer: Callable[..., str] | None = None   # runs an uploaded export (flows.file_import.UploadImporter)
     templates: Environment = field(init=False)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False, repr=False)
 

@@ -50,3 +50,7 @@ class TooManyRequests(HTTPError):
 
     def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class PayloadTooLarge(HTTPError):
+    status, title = 413, "Too large"

@@ -16,6 +16,8 @@ from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from livereview.store import screening as sc
+from livereview.store.assignments import assigned_to
+from livereview.store.comments import has_unread_mention
 from livereview.store.models import Decision, SourceRecord, Work
 
 Ordering = Callable[[Select[Any]], Select[Any]]
@@ -72,6 +74,8 @@ class QueueFilter:
     run: int | None = None     # works a given monitor run brought in
     mine: bool = False         # only works still needing my decision
     order: str = DEFAULT_ORDER
+    assigned: bool = False     # only works an admin assigned to me
+    mentions: bool = False     # only works whose thread mentions me, unread (any status; see queue_conditions)
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -85,7 +89,8 @@ class QueueFilter:
     def as_params(self) -> dict[str, str]:
         params = {"stage": self.stage, "status": self.status, "source": self.source,
                   "run": str(self.run) if self.run else "", "mine": "1" if self.mine else "",
-                  "order": self.order if self.order != DEFAULT_ORDER else ""}
+                  "order": self.order if self.order != DEFAULT_ORDER else "",
+                  "assigned": "1" if self.assigned else "", "mentions": "1" if self.mentions else ""}
         return {k: v for k, v in params.items() if v}
 
 
@@ -111,7 +116,12 @@ def needs_decision_by(reviewer: str) -> Any:
 
 
 def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
-    """The WHERE clauses of the filtered queue. (Merged works are ``duplicate``, so never in an open status.)"""
+    """The WHERE clauses of the filtered queue. (Merged works are ``duplicate``, so never in an open status.)
+
+    "Mentions" looks past the open statuses (a decided record is discussed too) but never at a record whose
+    thread the reviewer may not read yet (blinding, web/people.py): one still waiting for their vote."""
+    if flt.mentions:
+        return [has_unread_mention(reviewer), Work.merged_into_id.is_(None), ~needs_decision_by(reviewer)]
     statuses = tuple(s for stage in flt.stages for s in STAGE_STATUSES[stage])
     if flt.status:
         statuses = tuple(s for s in statuses if s in STATUS_FILTERS.get(flt.status, ()))
@@ -122,6 +132,8 @@ def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
         conds.append(exists().where(SourceRecord.work_id == Work.id, SourceRecord.run_id == flt.run))
     if flt.mine:
         conds.append(needs_decision_by(reviewer))
+    if flt.assigned:
+        conds.append(assigned_to(reviewer))
     return conds
 
 
@@ -159,13 +171,13 @@ def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: s
                 orderings: dict[str, Ordering], window: int = 500) -> int | None:
     """After a vote: the next record in the current ordering and filters that still needs ``reviewer``'s decision
     (after ``work_id``'s place, else from the top), or None when nothing is left for them."""
-    mine = replace(flt, mine=True)
+    mine = replace(flt, mine=True, mentions=False)   # the mentions view holds no record waiting for my vote
     ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings)
                                .with_only_columns(Work.id).limit(window)))
     ids = [i for i in ids if i != work_id]
     if not ids:
         return None
-    order = list(session.scalars(queue_select(replace(flt, mine=False, status=""), reviewer=reviewer,
+    order = list(session.scalars(queue_select(replace(flt, mine=False, status="", mentions=False), reviewer=reviewer,
                                               orderings=orderings).with_only_columns(Work.id).limit(window)))
     if work_id in order:
         place = {wid: n for n, wid in enumerate(order)}

@@ -16,18 +16,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livereview.web.errors import BadRequest, CSRFError
-from livereview.web.uploads import parse_multipart
+from livereview.web.errors import BadRequest, CSRFError, PayloadTooLarge
 
 SESSION_COOKIE = "lr_session"
 ANON_COOKIE = "lr_anon"
@@ -35,6 +37,15 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 256 * 1024
+#: routes that take a file upload (``multipart/form-data``, one file): a path pattern (under the root path) and the
+#: setting that caps the file, in bytes. Everywhere else a multipart body is refused, so nobody makes the app buffer
+#: a big body on any other route. The views register their own (``web/views/people.py``, ``fulltext.py``).
+UPLOAD_ROUTES: dict[re.Pattern[str], Callable[[Any], int]] = {}
+
+
+def upload_route(pattern: str, cap: Callable[[Any], int]) -> None:
+    """Let the paths matching ``pattern`` take one uploaded file of at most ``cap(settings)`` bytes."""
+    UPLOAD_ROUTES[re.compile(pattern)] = cap
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -94,16 +105,17 @@ def expected_csrf_tokens(key: bytes, request: Request) -> list[str]:
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    """The URL-encoded form of a POST (read once; the body is cached on the request). Last value wins."""
+    """The form of a POST (read once; cached on the request). Last value wins. URL-encoded everywhere; on an
+    upload path (:data:`UPLOAD_PATHS`) also ``multipart/form-data``, whose one file is kept for
+    :func:`form_file`. A body over its cap is refused before it is read whole (413)."""
     cached = getattr(request.state, "form_fields", None)
     if cached is not None:
         return cached
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "multipart/form-data":   # a file upload (a PDF on the record page): its own cap
-        return await _multipart_fields(request)
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise BadRequest("form too large")
+    cap = upload_limit(request) if ctype == "multipart/form-data" else None
+    upload = cap is not None
+    limit = cap + 64 * 1024 if cap is not None else MAX_FORM_BYTES   # the file and the form around it
+    body = await _capped_body(request, limit)
     fields: dict[str, str] = {}
     if body and ctype == "application/x-www-form-urlencoded":
         try:
@@ -111,30 +123,67 @@ async def form_fields(request: Request) -> dict[str, str]:
                                     max_num_fields=200))
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest("malformed form") from exc
+    elif body and upload:
+        fields = await _multipart(request, body)
     request.state.form_fields = fields
     return fields
 
 
-async def _multipart_fields(request: Request) -> dict[str, str]:
-    """The text fields of an upload form; its files go to ``request.state.uploads``. A body over the upload cap
-    (``LIVEREVIEW_PDF_MAX_MB``, plus room for the form's fields) is refused before it is read whole."""
-    cap = request.app.state.web.settings.pdf_max_bytes
-    limit = cap + MAX_FORM_BYTES
-    too_large = BadRequest(f"the upload is over the {round(cap / 1048576, 2):g} MB limit: nothing was stored")
+def upload_limit(request: Request) -> int | None:
+    """The largest file this request's route takes, in bytes; None where no file is taken."""
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    for pattern, cap in UPLOAD_ROUTES.items():
+        if pattern.fullmatch(path):
+            return cap(request.app.state.web.settings)
+    return None
+
+
+def _too_large(limit: int) -> str:
+    return f"the request is over the {round(limit / 1048576, 2):g} MB this page takes: nothing was stored"
+
+
+async def _capped_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    buf = bytearray()
+        raise PayloadTooLarge(_too_large(limit))
+    chunks, size = [], 0
     async for chunk in request.stream():
-        buf += chunk
-        if len(buf) > limit:
-            raise too_large
-    body = bytes(buf)
-    request._body = body  # noqa: SLF001 - later readers of the body get the cached bytes (Starlette's own cache)
-    fields, files = parse_multipart(body, request.headers.get("content-type", "")) if body else ({}, [])
-    request.state.form_fields = fields
-    request.state.uploads = files
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # noqa: SLF001 - Starlette's own cache: a later request.body() reads it, not the stream
+    return body
+
+
+async def _multipart(request: Request, body: bytes) -> dict[str, str]:
+    from starlette.datastructures import UploadFile
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    async def stream():  # noqa: ANN202
+        yield body
+
+    try:
+        form = await MultiPartParser(request.headers, stream(), max_files=1, max_fields=50,
+                                     max_part_size=MAX_FORM_BYTES).parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"malformed upload: {exc.message}") from exc
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            files[name] = (value.filename or "", await value.read())
+            await value.close()
+        else:
+            fields[name] = value
+    request.state.form_files = files
     return fields
+
+
+def form_file(request: Request, name: str) -> tuple[str, bytes] | None:
+    """The uploaded file ``name`` of this request's form (its file name as sent, and its bytes), or None."""
+    return getattr(request.state, "form_files", {}).get(name)
 
 
 async def enforce_csrf(request: Request) -> None:

@@ -79,7 +79,8 @@ def leaks(bodies: dict[str, str], wid: int) -> list[tuple[str, str]]:
     for path, body in bodies.items():
         # the agreement page (admins only) names the reviewers it compares: it is about the team, not a record;
         # whether it may count records still taking votes is for that page (issue 24, "One set of numbers")
-        names = () if path == "/agreement" else VOTERS
+        # so does the dashboard's progress per reviewer (issue 20): counts of each one's decisions, never a direction
+        names = () if path in ("/agreement", "/dashboard") else VOTERS
         for needle in (*names, *NOTES, "status-screening", "status-full-text-screening", 'class="others"',
                        'class="badge conflict"', '"status": "screening"', '"status":"screening"',
                        f"{wid},screening", "full-text-screening,"):

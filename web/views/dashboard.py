@@ -16,11 +16,12 @@ from starlette.responses import Response
 from livereview.records.vocabulary import display_name
 from livereview.reports.charts import cumulative_svg, per_run_svg
 from livereview.reports.dashboard import PAGES, Dashboard, collect, dashboard_version
-from livereview.store.accounts import User, WebSession
+from livereview.store.accounts import User, WebSession, list_users
 from livereview.store.cache import cached
 from livereview.store.db import reading
 from livereview.web.context import get_db, optional_session, render, state
 from livereview.web.errors import LoginRequired
+from livereview.web.people import reviewer_progress
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -103,7 +104,11 @@ def _page(request: Request, db: Session, user: User | None, *, public: bool) -> 
     manual = {name: m.label for name, m in st.protocol.manual.items()}
     shown = {y.name for y in dash.sources} | {h.source for h in dash.health}
     names = {name: display_name(name, manual) for name in shown}   # PubMed, Europe PMC, …: not the slugs
+    # the same for every viewer (counts only): computed at most every 15 s (a count per reviewer of the queue)
+    progress = [] if public or user is None else st.cached("reviewer-progress", 15.0, lambda: reviewer_progress(
+        db, sorted(u.name for u in list_users(db) if u.is_active)))
     return render(request, "dashboard.html", user=user, title="Dashboard", d=dash, public=public, names=names,
+                  progress=progress,
                   next_run=when, next_run_note=what, expansions=expansions, labels=labels,
                   chart_version=abs(hash(version)) % 10**10, today=date.today(), stale=stale,
                   computed_at=computed_at)

@@ -17,7 +17,7 @@ from livereview.store.attachments import AttachmentRefused, attach_pdf, pdf_path
 from livereview.store.models import Attachment, Work
 from livereview.web.context import current_user, get_db, state, writing
 from livereview.web.errors import BadRequest, NotFound
-from livereview.web.security import form_fields
+from livereview.web.security import form_fields, form_file, upload_route
 
 router = APIRouter()
 #: what a download carries besides the app's own headers
@@ -28,6 +28,7 @@ DOWNLOAD_HEADERS = {
     "cross-origin-resource-policy": "same-origin",
 }
 PDF_FIELD = "pdf"
+upload_route(r"/works/\d+/pdf", lambda settings: settings.pdf_max_bytes)
 
 
 @router.post("/works/{work_id}/pdf", name="work_attach_pdf")
@@ -36,16 +37,16 @@ def attach(request: Request, work_id: int, form: dict[str, str] = Depends(form_f
     """Attach one PDF to a record. Refused with one line (400), nothing stored: no file, not a PDF by its bytes,
     empty, truncated, over the cap."""
     st = state(request)
-    files = [f for f in getattr(request.state, "uploads", []) if f.field == PDF_FIELD]
-    if len(files) != 1 or not (files[0].filename or files[0].data):
+    upload = form_file(request, PDF_FIELD)
+    if upload is None or not (upload[0] or upload[1]):
         raise BadRequest("choose one PDF file to attach")
-    upload = files[0]
+    filename, data = upload
     try:
         with writing(request) as s:
             work = s.get(Work, work_id)
             if work is None or work.merged_into_id is not None:
                 raise NotFound(f"no record {work_id}")
-            row, new = attach_pdf(s, work, upload.data, filename=upload.filename, actor=user.name,
+            row, new = attach_pdf(s, work, data, filename=filename, actor=user.name,
                                   folder=st.settings.resolved_pdf_dir, max_bytes=st.settings.pdf_max_bytes)
             note = "attached" if new else "already"
     except AttachmentRefused as exc:

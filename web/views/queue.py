@@ -16,6 +16,7 @@ from livereview.store.models import SourceRecord
 from livereview.web.context import current_user, get_db, render, state
 from livereview.web.errors import BadRequest
 from livereview.web.flash import recent_vote
+from livereview.web.people import queue_people
 from livereview.web.queue import (
     ANY_STAGE,
     DEFAULT_ORDER,
@@ -33,7 +34,7 @@ router = APIRouter()
 
 
 def queue_filter(request: Request, stage: str = "", status: str = "", source: str = "", run: str = "",
-                 mine: str = "", order: str = "") -> QueueFilter:
+                 mine: str = "", order: str = "", assigned: str = "", mentions: str = "") -> QueueFilter:
     """The queue's filters from the query string; unknown values are refused, not ignored."""
     if stage and stage not in STAGE_STATUSES and stage != ANY_STAGE:
         raise BadRequest(f"unknown stage {stage!r}")
@@ -44,7 +45,8 @@ def queue_filter(request: Request, stage: str = "", status: str = "", source: st
     if run and not run.isdigit():
         raise BadRequest("run must be a number")
     return QueueFilter(stage=stage, status=status, source=source[:100], run=int(run) if run else None,
-                       mine=mine in ("1", "on", "true"), order=order or DEFAULT_ORDER)
+                       mine=mine in ("1", "on", "true"), order=order or DEFAULT_ORDER,
+                       assigned=assigned in ("1", "on", "true"), mentions=mentions in ("1", "on", "true"))
 
 
 @router.get("/queue", name="queue")
@@ -62,7 +64,12 @@ def queue(request: Request, page: int = 1, done: str = "", flt: QueueFilter = De
     qs = urlencode(params)
     sources = st.cached("sources", 60.0, lambda: sorted(
         s for s in db.scalars(select(SourceRecord.source).distinct()) if s))
-    return render(request, "queue.html", user=user, title="Queue", works=works, total=total, exact=exact, page=page,
+    people = queue_people(db, works, user)
+    assigned_note = None
+    if request.query_params.get("assigned_n", "").isdigit():
+        assigned_note = (int(request.query_params["assigned_n"]), request.query_params.get("assigned_to", "")[:100])
+    return render(request, "queue.html", user=user, title="Queue", works=works, **people,
+                  assigned_note=assigned_note, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
                   sources=sources, statuses=STATUS_FILTER_LABELS, stages=list(STAGE_STATUSES), any_stage=ANY_STAGE,
                   orderings=list(st.orderings), stage_of=stage_of, scores=scores,

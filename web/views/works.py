@@ -20,12 +20,14 @@ from livereview.records.vocabulary import DISPLAY_NAMES
 from livereview.store import screening as sc
 from livereview.store.accounts import User
 from livereview.store.chase import connected_studies
+from livereview.store.comments import mark_mentions_read
 from livereview.store.db import reading
 from livereview.store.models import SourceRecord, Work, WorkMerge
 from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, NotFound
 from livereview.web.flash import recent_vote
 from livereview.web.fulltext import full_text_box
+from livereview.web.people import highlighted, record_people
 from livereview.web.queue import QueueFilter, neighbours, next_for_me, stage_of
 from livereview.web.retrain import retrain_soon
 from livereview.web.review import (
@@ -42,7 +44,7 @@ from livereview.web.review import (
     work_decisions,
 )
 from livereview.web.security import form_fields
-from livereview.web.text import identifier_links, mark
+from livereview.web.text import identifier_links
 from livereview.web.views.queue import queue_filter
 
 router = APIRouter()
@@ -88,9 +90,14 @@ def work_page(request: Request, work_id: int, change: str = "", flt: QueueFilter
     current = stage_of(work.status)
     status = shown_status(work, decisions, user)
     cv = views.get(current) if current else None
+    people = record_people(db, work, decisions, user)
+    if people["unread"]:   # reading the thread reads the mentions in it (their own short write)
+        with writing(request) as s:
+            mark_mentions_read(s, work.id, user.name)
     return render(
-        request, "work.html", user=user, title=title, work=work, title_html=mark(title, matcher.spans(title)),
-        abstract_html=mark(work.abstract, matcher.spans(work.abstract or "")),
+        request, "work.html", user=user, title=title, work=work,
+        title_html=highlighted(db, user, title, matcher.spans(title)),
+        abstract_html=highlighted(db, user, work.abstract, matcher.spans(work.abstract or "")), **people,
         terms=matcher.matched_terms(work.title, work.abstract, " ; ".join(work.keywords or [])),
         links=identifier_links(doi=work.doi, pmid=work.pmid, pmcid=work.pmcid, openalex_id=work.openalex_id,
                                url=work.url),
@@ -130,7 +137,8 @@ def _after(request: Request, work_id: int, form: dict[str, str], user: User, *, 
     if advance:
         try:
             flt = queue_filter(request, **{k: params.get(k, "") for k in
-                                           ("stage", "status", "source", "run", "mine", "order")})
+                                           ("stage", "status", "source", "run", "mine", "order",
+                                                                     "assigned", "mentions")})
         except BadRequest:  # a stale query string: the plain queue
             flt = QueueFilter()
             params = {}
