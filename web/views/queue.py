@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from livereview.ranking import scores_for
+from livereview.ranking import scores_for, stop_estimate
 from livereview.store.accounts import User
 from livereview.store.models import SourceRecord
 from livereview.web.context import current_user, get_db, render, state
@@ -26,6 +26,7 @@ from livereview.web.queue import (
     QueueFilter,
     queue_page,
     stage_of,
+    stopping_key,
 )
 from livereview.web.review import STATUS_LABELS, shown_statuses
 
@@ -62,9 +63,11 @@ def queue(request: Request, page: int = 1, done: str = "", flt: QueueFilter = De
     qs = urlencode(params)
     sources = st.cached("sources", 60.0, lambda: sorted(
         s for s in db.scalars(select(SourceRecord.source).distinct()) if s))
+    # may the team stop screening? The digest's estimate (resolved outcomes and open counts only: blind to votes)
+    stopping = st.cached_until_changed("stop_estimate", stopping_key(db), lambda: stop_estimate(db, st.protocol))
     return render(request, "queue.html", user=user, title="Queue", works=works, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
                   sources=sources, statuses=STATUS_FILTER_LABELS, stages=list(STAGE_STATUSES), any_stage=ANY_STAGE,
                   orderings=list(st.orderings), stage_of=stage_of, scores=scores,
                   shown=shown_statuses(db, works, user), status_labels=STATUS_LABELS,
-                  done=done.isdigit(), flash=recent_vote(request, db, user))
+                  done=done.isdigit(), flash=recent_vote(request, db, user), stopping=stopping)
