@@ -93,6 +93,7 @@ VARIANTS: dict[str, dict[tuple[Any, str], Any]] = {
     "300 presumed excludes": ONCE | {(rm, "PRESUMED_EXCLUDES"): 300},
     "retrain every 2 %": ONCE | {(rs, "BATCH_SHARE"): 0.02},
     "title x2 + SVM only": TWICE | {(rm.Fitted, "score"): ensemble(1.0)},
+    "title x2 + 300 presumed excludes": TWICE | {(rm, "PRESUMED_EXCLUDES"): 300},
 }
 
 
