@@ -94,6 +94,7 @@ VARIANTS: dict[str, dict[tuple[Any, str], Any]] = {
     "retrain every 2 %": ONCE | {(rs, "BATCH_SHARE"): 0.02},
     "title x2 + SVM only": TWICE | {(rm.Fitted, "score"): ensemble(1.0)},
     "title x2 + 300 presumed excludes": TWICE | {(rm, "PRESUMED_EXCLUDES"): 300},
+    "title x2 + includes x20": TWICE | {(rm, "SVM_INCLUDE_RATIO"): 20.0},
 }
 
 
