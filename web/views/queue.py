@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from livereview.ranking import scores_for
+from livereview.ranking import scores_for, stop_estimate
 from livereview.store.accounts import User
 from livereview.store.models import SourceRecord
 from livereview.web.context import current_user, get_db, render, state
@@ -27,6 +27,7 @@ from livereview.web.queue import (
     QueueFilter,
     queue_page,
     stage_of,
+    stopping_key,
 )
 from livereview.web.review import STATUS_LABELS, shown_statuses
 
@@ -68,10 +69,12 @@ def queue(request: Request, page: int = 1, done: str = "", flt: QueueFilter = De
     assigned_note = None
     if request.query_params.get("assigned_n", "").isdigit():
         assigned_note = (int(request.query_params["assigned_n"]), request.query_params.get("assigned_to", "")[:100])
+    # may the team stop screening? The digest's estimate (resolved outcomes and open counts only: blind to votes)
+    stopping = st.cached_until_changed("stop_estimate", stopping_key(db), lambda: stop_estimate(db, st.protocol))
     return render(request, "queue.html", user=user, title="Queue", works=works, **people,
                   assigned_note=assigned_note, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),
                   sources=sources, statuses=STATUS_FILTER_LABELS, stages=list(STAGE_STATUSES), any_stage=ANY_STAGE,
                   orderings=list(st.orderings), stage_of=stage_of, scores=scores,
                   shown=shown_statuses(db, works, user), status_labels=STATUS_LABELS,
-                  done=done.isdigit(), flash=recent_vote(request, db, user))
+                  done=done.isdigit(), flash=recent_vote(request, db, user), stopping=stopping)
