@@ -3,7 +3,8 @@
 ASReview LAB takes ``title``, ``abstract``, ``authors``, ``keywords``, ``year``, ``doi``, ``url`` and a
 label column ``included`` (1 = relevant, 0 = irrelevant, empty = not yet labelled); extra columns
 are kept as they are. Our label: included → 1, excluded → 0, anything still open → empty. After it, what
-was decided (``store.outcomes``): the final decision, stage, reason, votes and notes, resolutions, PDF hashes.
+was decided (``store.outcomes``): the final decision, stage, reason, votes and notes, resolutions, PDF hashes; and
+the team's tags.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from livereview.csvout import CsvWriter
 from livereview.store.outcomes import OUTCOME_COLUMNS
 
 ASREVIEW_COLUMNS = ("record_id", "title", "abstract", "authors", "keywords", "year", "journal", "doi", "url",
-                    "pmid", "included", "livereview_status", *OUTCOME_COLUMNS)
-# TAGS: the tags branch (issue 20) adds a "tags" column here once the store's export rows carry it
+                    "pmid", "included", "livereview_status", *OUTCOME_COLUMNS, "tags")
 
 
 def asreview_label(status: str) -> str:
@@ -36,7 +36,7 @@ def write_asreview_csv(rows: Iterable[dict[str, Any]], fh: TextIO) -> int:
             "url": r.get("url") or (f"https://doi.org/{r['doi']}" if r.get("doi") else ""),
             "pmid": r.get("pmid") or "", "included": asreview_label(r.get("status") or ""),
             "livereview_status": r.get("status") or "",
-            **{k: r.get(k) or "" for k in OUTCOME_COLUMNS},
+            **{k: r.get(k) or "" for k in OUTCOME_COLUMNS}, "tags": "; ".join(r.get("tags") or []),
         })
         n += 1
     return n

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from livereview.store import screening
 from livereview.store.models import SourceRecord, Work
 from livereview.store.outcomes import VoteAccess, outcomes
+from livereview.store.tags import tags_for_works
 
 STATUS_FILTERS = {
     "included": (screening.INCLUDED,),
@@ -25,7 +26,7 @@ def works_for_export(session: Session, status: str, ids: Sequence[int] | None = 
                      access: VoteAccess = "all") -> Iterator[dict[str, Any]]:
     """One dict per canonical work (duplicates merged away are not exported) with its sources and what was decided
     (``store.outcomes``: final decision, stage, reason, votes and notes — blinded by ``access`` —, resolutions, PDF
-    hashes); ``ids`` selects."""
+    hashes) and its tags; ``ids`` selects."""
     if status not in STATUS_FILTERS:
         raise ValueError(f"status must be one of {', '.join(STATUS_FILTERS)}")
     stmt = select(Work).where(Work.merged_into_id.is_(None)).order_by(Work.id)
@@ -41,6 +42,7 @@ def works_for_export(session: Session, status: str, ids: Sequence[int] | None = 
         .group_by(SourceRecord.work_id)).all())
     for batch in session.scalars(stmt.execution_options(yield_per=1000)).partitions():
         decided = outcomes(session, {w.id: w.status for w in batch}, access=access)
+        tags = tags_for_works(session, [w.id for w in batch])
         for w in batch:
             yield {
                 "id": w.id, "status": w.status, "doi": w.doi, "pmid": w.pmid, "pmcid": w.pmcid,
@@ -53,8 +55,7 @@ def works_for_export(session: Session, status: str, ids: Sequence[int] | None = 
                 "sources": sorted(set((sources.get(w.id) or "").replace(",", ";").split(";")) - {""}),
                 "created_at": w.created_at.isoformat() if w.created_at else None,
                 **decided[w.id].cells(),
-                # TAGS: the tags branch (issue 20) adds "tags" here (the work's tag names, a list); the writers'
-                # column lists name the place (connectors/files/write.py CSV_COLUMNS, reports/exports.py)
+                "tags": tags.get(w.id, []),   # the team's tags on the work (store.tags), sorted
             }
 
 

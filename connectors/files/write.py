@@ -15,7 +15,7 @@ CSV_COLUMNS = (
     "has_correction", "sources", "created_at",
     # what was decided (store.outcomes.OUTCOME_COLUMNS): votes and notes blinded where the reader may not see them
     "final_decision", "decision_stage", "decision_reason", "votes", "resolutions", "pdf_sha256",
-    # TAGS: the tags branch (issue 20) adds "tags" here once the store's export rows carry it
+    "tags",   # the team's tags (store.tags)
 )
 
 _RIS_TYPE = {"book": "BOOK", "book-chapter": "CHAP", "preprint": "UNPB", "posted-content": "UNPB"}
@@ -60,7 +60,7 @@ def _one_line(value: Any) -> str:
 
 def _ris_decisions(row: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """What was decided, in RIS custom fields no reader takes for an identifier or the pages (C2, C5, C6 and C7
-    are): C3 the decision, C4 each vote, C8 each resolution, C1 each attached PDF's SHA-256."""
+    are): C3 the decision, C4 each vote, C8 each resolution, C1 each attached PDF's SHA-256; LB the team's tags."""
     out: list[tuple[str, Any]] = []
     if row.get("final_decision"):
         reason = f" ({row['decision_reason']})" if row.get("decision_reason") else ""
@@ -68,6 +68,8 @@ def _ris_decisions(row: Mapping[str, Any]) -> list[tuple[str, Any]]:
     out += [("C4", f"vote: {v}") for v in _split(row.get("votes"))]
     out += [("C8", f"resolution: {v}") for v in _split(row.get("resolutions"))]
     out += [("C1", f"PDF sha256: {h}") for h in str(row.get("pdf_sha256") or "").split("; ") if h]
+    if row.get("tags"):
+        out.append(("LB", "; ".join(row["tags"])))
     return out
 
 
@@ -151,6 +153,7 @@ def write_bibtex(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
             "decision": " ".join(str(row.get(k) or "") for k in ("final_decision", "decision_stage",
                                                                    "decision_reason")).strip(),
             "votes": row.get("votes"), "resolutions": row.get("resolutions"), "pdf_sha256": row.get("pdf_sha256"),
+            "tags": "; ".join(row.get("tags") or []),
         }
         out.write(f"@{kind}{{livereview{row['id']},\n")
         body = [f"  {k} = {{{_bib_value(k, v)}}}" for k, v in fields.items() if v not in (None, "")]
