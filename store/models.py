@@ -353,3 +353,13 @@ class RankingScore(Base):
     ranking_run_id: Mapped[int] = mapped_column(ForeignKey("ranking_runs.id"), index=True)
     score: Mapped[float] = mapped_column()
     why: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class UserPreference(Base):
+    """One account's remembered list settings (the page size of the record lists and search)."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    page_size: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

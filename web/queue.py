@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from livereview.store import screening as sc
 from livereview.store.models import Decision, SourceRecord, Work
+from livereview.store.search import parse, search_condition
 
 Ordering = Callable[[Select[Any]], Select[Any]]
 
@@ -72,6 +73,7 @@ class QueueFilter:
     run: int | None = None     # works a given monitor run brought in
     mine: bool = False         # only works still needing my decision
     order: str = DEFAULT_ORDER
+    q: str = ""                # the search box (store.search: words through the full-text index, or a DOI/PMID)
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -85,7 +87,7 @@ class QueueFilter:
     def as_params(self) -> dict[str, str]:
         params = {"stage": self.stage, "status": self.status, "source": self.source,
                   "run": str(self.run) if self.run else "", "mine": "1" if self.mine else "",
-                  "order": self.order if self.order != DEFAULT_ORDER else ""}
+                  "order": self.order if self.order != DEFAULT_ORDER else "", "q": self.q}
         return {k: v for k, v in params.items() if v}
 
 
@@ -110,8 +112,9 @@ def needs_decision_by(reviewer: str) -> Any:
                 ~current_vote)
 
 
-def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
-    """The WHERE clauses of the filtered queue. (Merged works are ``duplicate``, so never in an open status.)"""
+def queue_conditions(flt: QueueFilter, *, reviewer: str, session: Session | None = None) -> list[Any]:
+    """The WHERE clauses of the filtered queue. (Merged works are ``duplicate``, so never in an open status.)
+    The search box needs the ``session`` (a DOI or PMID is looked up first); without one it is not applied."""
     statuses = tuple(s for stage in flt.stages for s in STAGE_STATUSES[stage])
     if flt.status:
         statuses = tuple(s for s in statuses if s in STATUS_FILTERS.get(flt.status, ()))
@@ -122,12 +125,15 @@ def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
         conds.append(exists().where(SourceRecord.work_id == Work.id, SourceRecord.run_id == flt.run))
     if flt.mine:
         conds.append(needs_decision_by(reviewer))
+    if flt.q and session is not None and not (q := parse(flt.q)).empty:
+        conds.append(search_condition(session, q))
     return conds
 
 
-def queue_select(flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering]) -> Select[Any]:
+def queue_select(flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering],
+                 session: Session | None = None) -> Select[Any]:
     order = orderings.get(flt.order) or next(iter(orderings.values()), newest_first)
-    return order(select(Work).where(*queue_conditions(flt, reviewer=reviewer)))
+    return order(select(Work).where(*queue_conditions(flt, reviewer=reviewer, session=session)))
 
 
 COUNT_CAP = 1000
@@ -139,7 +145,7 @@ def queue_count(session: Session, flt: QueueFilter, *, reviewer: str, cap: int =
     By status alone the count comes from the status index; with per-row conditions (needs my
     decision, source, run) it stops at ``cap`` + 1 so a big queue costs no more than a page.
     """
-    conds = queue_conditions(flt, reviewer=reviewer)
+    conds = queue_conditions(flt, reviewer=reviewer, session=session)
     if len(conds) == 1:
         return session.scalar(select(func.count()).select_from(Work).where(*conds)) or 0, True
     n = session.scalar(select(func.count()).select_from(select(Work.id).where(*conds).limit(cap + 1).subquery())) or 0
@@ -149,7 +155,7 @@ def queue_count(session: Session, flt: QueueFilter, *, reviewer: str, cap: int =
 def queue_page(session: Session, flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering], page: int = 1,
                size: int = PAGE_SIZE) -> tuple[list[Work], int, bool]:
     """One page of the queue, the total count and whether the count is exact (else: at least that many)."""
-    stmt = queue_select(flt, reviewer=reviewer, orderings=orderings)
+    stmt = queue_select(flt, reviewer=reviewer, orderings=orderings, session=session)
     total, exact = queue_count(session, flt, reviewer=reviewer)
     works = list(session.scalars(stmt.limit(size).offset((max(page, 1) - 1) * size)))
     return works, total, exact
@@ -160,13 +166,14 @@ def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: s
     """After a vote: the next record in the current ordering and filters that still needs ``reviewer``'s decision
     (after ``work_id``'s place, else from the top), or None when nothing is left for them."""
     mine = replace(flt, mine=True)
-    ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings)
+    ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings, session=session)
                                .with_only_columns(Work.id).limit(window)))
     ids = [i for i in ids if i != work_id]
     if not ids:
         return None
     order = list(session.scalars(queue_select(replace(flt, mine=False, status=""), reviewer=reviewer,
-                                              orderings=orderings).with_only_columns(Work.id).limit(window)))
+                                              orderings=orderings, session=session)
+                               .with_only_columns(Work.id).limit(window)))
     if work_id in order:
         place = {wid: n for n, wid in enumerate(order)}
         after = [i for i in ids if place.get(i, -1) > place[work_id]]
@@ -178,7 +185,7 @@ def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: s
 def neighbours(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,
                orderings: dict[str, Ordering], window: int = 500) -> tuple[int | None, int | None]:
     """The previous and next work around ``work_id`` in the filtered queue (within the first ``window`` ids)."""
-    ids = list(session.scalars(queue_select(flt, reviewer=reviewer, orderings=orderings)
+    ids = list(session.scalars(queue_select(flt, reviewer=reviewer, orderings=orderings, session=session)
                                .with_only_columns(Work.id).limit(window)))
     if work_id not in ids:
         return None, (ids[0] if ids else None)
