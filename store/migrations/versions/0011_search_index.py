@@ -35,9 +35,10 @@ def _values(row: str) -> str:
     return f"{row}.id, {row}.title, {row}.abstract, {authors}, {row}.journal, {row}.doi, {row}.pmid"
 
 
+#: PostgreSQL's parser reads a DOI as one file-path token: its parts are indexed as words (as FTS5 splits them)
 _PG_VECTOR = ("to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || coalesce(abstract, '') || ' ' || "
-              "coalesce(authors::jsonb::text, '') || ' ' || coalesce(journal, '') || ' ' || coalesce(doi, '') "
-              "|| ' ' || coalesce(pmid, ''))")
+              "coalesce(authors::jsonb::text, '') || ' ' || coalesce(journal, '') || ' ' || "
+              "regexp_replace(coalesce(doi, ''), '[^[:alnum:]]+', ' ', 'g') || ' ' || coalesce(pmid, ''))")
 
 
 def upgrade() -> None:
