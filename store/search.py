@@ -14,9 +14,10 @@ identifier columns (works and every source record, merged works answered by the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Select, exists, false, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,10 @@ MAX_WORD = 60
 MAX_CHARS = 2000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _PMID = re.compile(r"^\s*(?:pmid\s*:?\s*)?(\d{1,9})\s*$", re.IGNORECASE)
+
+#: SQLite: a query matching at least this many works is checked row by row along the list's order (see
+#: :func:`text_match`); fewer are read from the index first and sorted
+DENSE_AFTER = 2000
 
 _FTS = table("works_fts", sql_column("rowid"))
 
@@ -80,15 +85,48 @@ def tsquery_expression(q: TextQuery) -> str:
     return " & ".join(parts)
 
 
-def text_match(dialect: str, q: TextQuery) -> ColumnElement[bool]:
-    """SQL condition on ``works``: the work's indexed text holds every word of ``q`` (false without words)."""
+def _fts_match(q: TextQuery) -> ColumnElement[bool]:
+    return literal_column("works_fts").op("MATCH")(fts5_expression(q))
+
+
+def text_match(dialect: str, q: TextQuery, *, dense: bool = False) -> ColumnElement[bool]:
+    """SQL condition on ``works``: the work's indexed text holds every word of ``q`` (false without words).
+
+    SQLite: a query that matches few works (not ``dense``) is answered from the FTS index first (``id IN`` its
+    matches, then sorted); one that matches many is checked row by row as the list's own index is read in its
+    order (``EXISTS … rowid = works.id``), a page stopping after its rows instead of sorting most of the store.
+    Such a check of a prefix merges every term it covers each time, so there the last word is matched whole.
+    PostgreSQL: ``search_vector @@ to_tsquery(…)``, the planner choosing the GIN index or the order's index."""
     if not q.words:
         return false()
     if dialect == "sqlite":
-        hits = select(_FTS.c.rowid).where(literal_column("works_fts").op("MATCH")(fts5_expression(q)))
-        return Work.id.in_(hits)
+        if dense:
+            whole = replace(q, prefix=False)
+            return exists().where(_fts_match(whole), _FTS.c.rowid == Work.id)
+        return Work.id.in_(select(_FTS.c.rowid).where(_fts_match(q)))
     query = func.to_tsquery(literal_column("'english'::regconfig"), tsquery_expression(q))
     return literal_column("works.search_vector").op("@@")(query)
+
+
+def matching_ids(q: TextQuery) -> Select[Any]:
+    """SQLite: ``SELECT works.id`` driven by the FTS index (its matches in rowid order, then the work row), to
+    which a list adds its conditions: a capped count or a page in found order reads no more than it needs."""
+    return select(Work.id).select_from(_FTS).join(Work, Work.id == _FTS.c.rowid).where(_fts_match(q))
+
+
+def in_found_order(stmt: Select[Any], *, newest: bool) -> Select[Any]:
+    """Order :func:`matching_ids` by the index's rowid (the work's id, the order works were found in)."""
+    return stmt.order_by(_FTS.c.rowid.desc() if newest else _FTS.c.rowid.asc())
+
+
+def is_dense(session: Session, q: TextQuery, *, threshold: int | None = None) -> bool:
+    """SQLite: whether ``q``'s words match at least ``threshold`` (default :data:`DENSE_AFTER`) works (read from
+    the index, at most that many)."""
+    if not q.words or session.get_bind().dialect.name != "sqlite":
+        return False
+    threshold = threshold or DENSE_AFTER
+    capped = select(_FTS.c.rowid).where(_fts_match(q)).limit(threshold).subquery()
+    return (session.scalar(select(func.count()).select_from(capped)) or 0) >= threshold
 
 
 def identifier_matches(session: Session, q: TextQuery) -> list[int]:
@@ -106,21 +144,39 @@ def identifier_matches(session: Session, q: TextQuery) -> list[int]:
     return sorted({survivor(w, merged.get) if w in merged else w for w in found})
 
 
-def search_condition(session: Session, q: TextQuery) -> ColumnElement[bool]:
-    """SQL condition on ``works`` for a search box: an identifier typed as such finds that record exactly;
-    otherwise the words, through the full-text index."""
+@dataclass(frozen=True)
+class Search:
+    """A search box's part of a list query: its WHERE condition; on SQLite with words, the index-driven ids a
+    capped count starts from, and whether a page in found order should start from them too (``drive``)."""
+
+    condition: ColumnElement[bool]
+    count_from: Select[Any] | None = None
+    drive: bool = False
+
+
+def search_plan(session: Session, q: TextQuery) -> Search:
+    """How a list applies a search box: an identifier typed as such finds that record exactly; otherwise the
+    words, through the full-text index."""
     ids = identifier_matches(session, q)
     if ids:
-        return Work.id.in_(ids)
-    bind = session.get_bind()
-    return text_match(bind.dialect.name, q)
+        return Search(Work.id.in_(ids))
+    dialect = session.get_bind().dialect.name
+    if dialect != "sqlite" or not q.words:
+        return Search(text_match(dialect, q))
+    dense = is_dense(session, q)
+    return Search(text_match(dialect, q, dense=dense), matching_ids(q), drive=dense)
+
+
+def search_condition(session: Session, q: TextQuery) -> ColumnElement[bool]:
+    """SQL condition on ``works`` for a search box (:func:`search_plan`'s condition)."""
+    return search_plan(session, q).condition
 
 
 def search_ids(session: Session, text: str, *, limit: int = 100) -> list[int]:
-    """Ids of the unmerged works that ``text`` finds, newest first (for the store's own checks and tests)."""
+    """Ids of the unmerged works that ``text`` finds, last found first (for the store's own checks and tests)."""
     q = parse(text)
     if q.empty:
         return []
     stmt = (select(Work.id).where(search_condition(session, q), Work.merged_into_id.is_(None))
-            .order_by(Work.created_at.desc(), Work.id.desc()).limit(limit))
+            .order_by(Work.id.desc()).limit(limit))
     return list(session.scalars(stmt))

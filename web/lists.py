@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from livereview.store import screening as sc
 from livereview.store.models import Decision, Import, Run, SourceRecord, Work
-from livereview.store.search import TextQuery, parse, search_condition
+from livereview.store.search import TextQuery, in_found_order, parse, search_condition, search_plan
 from livereview.web.queue import COUNT_CAP, needs_decision_by
 
 Ordering = Callable[[Select[Any]], Select[Any]]
@@ -34,11 +34,13 @@ DEFAULT_PAGE_SIZE = PAGE_SIZES[0]
 
 
 def _newest(stmt: Select[Any]) -> Select[Any]:
-    return stmt.order_by(Work.created_at.desc(), Work.id.desc())
+    """Last found first: works are numbered as they are found, so the primary key is the order (no sort, and
+    SQLite's full-text matches come in that order too)."""
+    return stmt.order_by(Work.id.desc())
 
 
 def _oldest(stmt: Select[Any]) -> Select[Any]:
-    return stmt.order_by(Work.created_at.asc(), Work.id.asc())
+    return stmt.order_by(Work.id.asc())
 
 
 def _relevance(stmt: Select[Any]) -> Select[Any]:
@@ -47,6 +49,13 @@ def _relevance(stmt: Select[Any]) -> Select[Any]:
 
 def _year(stmt: Select[Any]) -> Select[Any]:
     return stmt.order_by(Work.year.desc().nulls_last(), Work.id.desc())
+
+
+def _by_id_sorted(newest: bool) -> Ordering:
+    """Found order, sorted rather than read along the primary key: for the conflicts (two statuses), whose ids the
+    status index gives at once, where a walk along the key would first pass every record not in conflict."""
+    key = Work.id + 0
+    return lambda stmt: stmt.order_by(key.desc() if newest else key.asc())
 
 
 #: the lists' sort orders, the first the default (each served by an index on ``works``)
@@ -106,16 +115,17 @@ def _current(d: Any) -> ColumnElement[bool]:
     return and_(~superseded, ~reopened)
 
 
-def closed_at_full_text() -> ColumnElement[bool]:
-    """SQL condition: the work has a full-text vote that still stands (so an exclusion came at full text)."""
+def closed_at_full_text(work_id: Any = Work.id) -> ColumnElement[bool]:
+    """SQL condition: the work (``work_id``, a column of the enclosing query) has a full-text vote that still
+    stands (so an exclusion came at full text)."""
     d = aliased(Decision)
-    return exists().where(d.work_id == Work.id, d.stage == sc.FULL_TEXT, d.decision.in_(sc.VOTES), _current(d))
+    return exists().where(d.work_id == work_id, d.stage == sc.FULL_TEXT, d.decision.in_(sc.VOTES), _current(d))
 
 
 def with_reason(reason: str) -> ColumnElement[bool]:
     """SQL condition: a standing exclusion at the stage that closed (or holds) the work gives ``reason``."""
     d = aliased(Decision)
-    ft = closed_at_full_text()
+    ft = closed_at_full_text(d.work_id)
     stage = or_(and_(ft, d.stage == sc.FULL_TEXT), and_(~ft, d.stage == sc.TITLE_ABSTRACT))
     return exists().where(d.work_id == Work.id, d.decision == "exclude", d.reason == reason, stage,
                           _current(d))
@@ -139,9 +149,14 @@ def _found_under(version: int) -> ColumnElement[bool]:
                           or_(SourceRecord.run_id.in_(by_run), SourceRecord.import_id.in_(by_import)))
 
 
-def list_conditions(session: Session, flt: ListFilter, *, viewer: str) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a list (merged works never listed: they live on in the work they joined)."""
-    conds: list[ColumnElement[bool]] = [Work.merged_into_id.is_(None)]
+def list_conditions(session: Session, flt: ListFilter, *, viewer: str,
+                    search: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a list (merged works never listed: they live on in the work they joined); without
+    the search box's when not ``search``."""
+    # a merged work's status is "duplicate": the status lists need no test of their own (and read only the status
+    # index: the conflicts list sorts ids from it without visiting a row)
+    conds: list[ColumnElement[bool]] = ([] if flt.kind in ("included", "excluded", "conflicts")
+                                        else [Work.merged_into_id.is_(None)])
     vote_dependent = False
     if flt.kind == "included":
         conds.append(Work.status == sc.INCLUDED)
@@ -179,7 +194,7 @@ def list_conditions(session: Session, flt: ListFilter, *, viewer: str) -> list[C
     if flt.year_to:
         conds.append(Work.year <= flt.year_to)
     q = flt.query
-    if not q.empty:
+    if search and not q.empty:
         conds.append(search_condition(session, q))
     return conds
 
@@ -187,9 +202,24 @@ def list_conditions(session: Session, flt: ListFilter, *, viewer: str) -> list[C
 def list_page(session: Session, flt: ListFilter, *, viewer: str, page: int = 1,
               size: int = DEFAULT_PAGE_SIZE) -> tuple[list[Work], int, bool]:
     """One page of a list, its count and whether the count is exact (past :data:`COUNT_CAP` it says "at least")."""
-    conds = list_conditions(session, flt, viewer=viewer)
+    conds = list_conditions(session, flt, viewer=viewer, search=False)
+    q = flt.query
+    plan = None if q.empty else search_plan(session, q)
+    where = [*conds, plan.condition] if plan else conds
     order = LIST_ORDERINGS.get(flt.order) or next(iter(LIST_ORDERINGS.values()))
-    works = list(session.scalars(order(select(Work).where(*conds)).limit(size).offset((max(page, 1) - 1) * size)))
-    n = session.scalar(select(func.count()).select_from(select(Work.id).where(*conds).limit(COUNT_CAP + 1)
-                                                         .subquery())) or 0
+    if flt.kind == "conflicts" and order in (_newest, _oldest):
+        order = _by_id_sorted(order is _newest)
+    # the page's ids first (sorted from an index, rows not read), then those rows: a list whose filter matches
+    # thousands sorts ids, never whole works with their abstracts
+    if plan and plan.drive and plan.count_from is not None and order in (_newest, _oldest):
+        # SQLite, words in most records, found order: the index hands its matches in that order (prefix and all)
+        ids_stmt = in_found_order(plan.count_from.where(*conds), newest=order is _newest)
+    else:
+        ids_stmt = order(select(Work.id).where(*where))
+    ids = list(session.scalars(ids_stmt.limit(size).offset((max(page, 1) - 1) * size)))
+    rows = {w.id: w for w in session.scalars(select(Work).where(Work.id.in_(ids)))} if ids else {}
+    works = [rows[i] for i in ids if i in rows]
+    counted = (plan.count_from.where(*conds) if plan and plan.count_from is not None
+               else select(Work.id).where(*where))
+    n = session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery())) or 0
     return works, min(n, COUNT_CAP), n <= COUNT_CAP

@@ -64,7 +64,7 @@ def test_every_parameter_of_every_route_refuses_what_the_store_cannot_hold(make_
     signin(client, "root")
     fields = form_fields()
     assert {"note", "name", "run", "ids", "stage"} <= set(fields)
-    normal = {"work_id": str(wid), "name": "ann", "fmt": "csv"}
+    normal = {"work_id": str(wid), "name": "ann", "fmt": "csv", "kind": "included"}
     failures, sent = [], 0
 
     def url(path: str, values: dict[str, str]) -> str:

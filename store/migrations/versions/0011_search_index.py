@@ -8,6 +8,8 @@
   insert and on delete (FTS5's external-content delete must be given the values it indexed).
 * PostgreSQL: ``works.search_vector``, a generated ``tsvector`` column (``english`` configuration) over the
   same fields with a GIN index: the server computes it on every INSERT, UPDATE and ``COPY``.
+* indexes for the lists: decisions by decision and by reviewer (the "maybe" and "my decisions" lists), and on
+  PostgreSQL works by year, latest first (SQLite's ``ix_works_year`` already ends in the row id).
 * ``user_preferences``: one row per account holding its list page size (25 / 50 / 100), remembered across
   sessions and browsers.
 
@@ -58,6 +60,11 @@ def upgrade() -> None:
     else:
         op.execute(f"ALTER TABLE works ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({_PG_VECTOR}) STORED")
         op.execute("CREATE INDEX ix_works_search_vector ON works USING gin (search_vector)")
+    # "maybe" and "my decisions" start from the decisions they are about, not from every decision
+    op.create_index("ix_decisions_decision_work", "decisions", ["decision", "work_id"])
+    op.create_index("ix_decisions_reviewer_work", "decisions", ["reviewer", "work_id"])
+    if conn.dialect.name == "postgresql":  # "publication year, latest first" read from an index (SQLite: ix_works_year)
+        op.execute("CREATE INDEX ix_works_year_desc ON works (year DESC NULLS LAST, id DESC)")
     op.create_table(
         "user_preferences",
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), primary_key=True),
@@ -69,6 +76,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("user_preferences")
     conn = op.get_bind()
+    op.drop_index("ix_decisions_decision_work", table_name="decisions")
+    op.drop_index("ix_decisions_reviewer_work", table_name="decisions")
+    if conn.dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_works_year_desc")
     if conn.dialect.name == "sqlite":
         for name in ("works_fts_insert", "works_fts_delete", "works_fts_update"):
             op.execute(f"DROP TRIGGER {name}")
