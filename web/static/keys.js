@@ -89,7 +89,12 @@
     if (rows().length) {  // the queue, a record list, search results
       if (key === "j") { ev.preventDefault(); select(selected + 1); return; }
       if (key === "k") { ev.preventDefault(); select(selected - 1); return; }
-      if (key === "Enter" && selected >= 0) { ev.preventDefault(); window.location.href = rows()[selected].dataset.href; }
+      // Enter opens the selected row, unless the focus is on something Enter works itself (an abstract's toggle,
+      // a button, a link: the row's own title link opens the same record)
+      var own = document.activeElement && /^(SUMMARY|BUTTON|A)$/.test(document.activeElement.tagName);
+      if (key === "Enter" && selected >= 0 && !own) {
+        ev.preventDefault(); window.location.href = rows()[selected].dataset.href;
+      }
       return;
     }
     if (key === "j") { go("next"); return; }
