@@ -164,7 +164,10 @@ def search_plan(session: Session, q: TextQuery) -> Search:
     if dialect != "sqlite" or not q.words:
         return Search(text_match(dialect, q))
     dense = is_dense(session, q)
-    return Search(text_match(dialect, q, dense=dense), matching_ids(q), drive=dense)
+    # a row-by-row check matches the last word whole: only when the whole word is itself common; a common prefix
+    # of a rare word ("homew") is read from the index first, as a rare query is
+    whole_dense = dense and (not q.prefix or is_dense(session, replace(q, prefix=False)))
+    return Search(text_match(dialect, q, dense=whole_dense), matching_ids(q), drive=dense)
 
 
 def search_condition(session: Session, q: TextQuery) -> ColumnElement[bool]:

@@ -17,7 +17,8 @@ ABSTRACT = " ".join([
     "Methods: We followed 214 adults treated for major depression in routine outpatient care over sixteen sessions,",
     "rating homework compliance at every session with the Homework Rating Scale and depression with the BDI-II.",
 ] * 8)
-PAGES = ["/queue", "/works/{wid}", "/dashboard", "/prisma", "/agreement", "/search-log", "/exports", "/users"]
+PAGES = ["/queue", "/works/{wid}", "/dashboard", "/prisma", "/agreement", "/search-log", "/exports", "/users",
+         "/records", "/search?q=homework"]
 
 
 def records():

@@ -196,6 +196,9 @@ def test_common_and_rare_words_give_the_same_answers(store, team, monkeypatch, d
     assert [store[t] for t in titles(c.get("/search?q=homework&order=oldest").text)] == everything[::-1]
     assert count(c.get("/search?q=homework").text) == "7"
     assert titles(c.get("/search?q=homework&order=relevance").text)[0] == "Conflict with a maybe"
+    assert titles(c.get("/search?q=homew&order=relevance").text)[0] == "Conflict with a maybe"
+    assert len(titles(c.get("/search?q=homew&order=year").text)) == 7
+    assert titles(c.get("/queue?q=homew").text) and titles(c.get("/queue?q=untouch").text) == ["Untouched record"]
     assert set(titles(c.get("/records/excluded?q=homework").text)) == {
         "Excluded at title abstract", "Excluded at full text"}
     assert count(c.get("/records/excluded?q=homework").text) == "2"
