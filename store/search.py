@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Select, exists, false, func, literal_column, select, table, text
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 
@@ -77,11 +77,17 @@ def fts5_expression(q: TextQuery) -> str:
     return " ".join(parts)
 
 
-def tsquery_expression(q: TextQuery) -> str:
-    """The ``to_tsquery`` text: every word a quoted lexeme joined by ``&``, the last with ``:*`` (a prefix)."""
+def tsquery_expression(q: TextQuery, *, expansion: str = "") -> str:
+    """The ``to_tsquery`` text: every word a quoted lexeme joined by ``&``, the last with ``:*`` (a prefix).
+
+    ``expansion``: a common lexeme the prefix covers, ORed in (``('homework' | 'homew':*)``, the same matches):
+    the planner has statistics for a lexeme, none for a prefix, and so reads a common query along the list's
+    order instead of collecting every match from the GIN index."""
     parts = [f"'{w}'" for w in q.words]
     if q.prefix and parts:
         parts[-1] += ":*"
+        if expansion and re.fullmatch(r"[^\W_]+", expansion):
+            parts[-1] = f"('{expansion}' | {parts[-1]})"
     return " & ".join(parts)
 
 
@@ -89,14 +95,14 @@ def _fts_match(q: TextQuery) -> ColumnElement[bool]:
     return literal_column("works_fts").op("MATCH")(fts5_expression(q))
 
 
-def text_match(dialect: str, q: TextQuery, *, dense: bool = False) -> ColumnElement[bool]:
+def text_match(dialect: str, q: TextQuery, *, dense: bool = False, expansion: str = "") -> ColumnElement[bool]:
     """SQL condition on ``works``: the work's indexed text holds every word of ``q`` (false without words).
 
     SQLite: a query that matches few works (not ``dense``) is answered from the FTS index first (``id IN`` its
     matches, then sorted); one that matches many is checked row by row as the list's own index is read in its
     order (``EXISTS … rowid = works.id``), a page stopping after its rows instead of sorting most of the store.
     Such a check of a prefix merges every term it covers each time, so there the last word is matched whole.
-    PostgreSQL: ``search_vector @@ to_tsquery(…)``, the planner choosing the GIN index or the order's index."""
+    PostgreSQL: ``search_vector @@ to_tsquery(…)`` through the GIN index, or, ``dense``, on the rows read."""
     if not q.words:
         return false()
     if dialect == "sqlite":
@@ -104,7 +110,7 @@ def text_match(dialect: str, q: TextQuery, *, dense: bool = False) -> ColumnElem
             whole = replace(q, prefix=False)
             return exists().where(_fts_match(whole), _FTS.c.rowid == Work.id)
         return Work.id.in_(select(_FTS.c.rowid).where(_fts_match(q)))
-    query = func.to_tsquery(literal_column("'english'::regconfig"), tsquery_expression(q))
+    query = func.to_tsquery(literal_column("'english'::regconfig"), tsquery_expression(q, expansion=expansion))
     return literal_column("works.search_vector").op("@@")(query)
 
 
@@ -117,6 +123,53 @@ def matching_ids(q: TextQuery) -> Select[Any]:
 def in_found_order(stmt: Select[Any], *, newest: bool) -> Select[Any]:
     """Order :func:`matching_ids` by the index's rowid (the work's id, the order works were found in)."""
     return stmt.order_by(_FTS.c.rowid.desc() if newest else _FTS.c.rowid.asc())
+
+
+#: PostgreSQL: a word in at least this share of works (by the column's statistics) is common
+COMMON_SHARE = 0.02
+
+
+def _common(session: Session, q: TextQuery) -> str | None:
+    """PostgreSQL: when every word of ``q`` (its stem; the last one's stem as a prefix) is in at least
+    :data:`COMMON_SHARE` of the works, by ``ANALYZE``'s most common elements of ``works.search_vector``: the most
+    common lexeme the last word's prefix covers ("" when it is no prefix), else None. Without statistics nothing is
+    common (a small or new store: the GIN index answers quickly anyway)."""
+    row = session.execute(text(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = 'works' AND attname = 'search_vector'")).first()
+    if row is None or not row[0]:
+        return None
+    share = dict(zip(row[0], row[1], strict=False))
+    expansion = ""
+    for n, word in enumerate(q.words):
+        stems = session.scalar(select(func.tsvector_to_array(func.to_tsvector(
+            literal_column("'english'::regconfig"), word)))) or []
+        last = q.prefix and n == len(q.words) - 1
+        for stem in stems:
+            covered = {e: f for e, f in share.items() if e.startswith(stem)} if last else {stem: share.get(stem, 0.0)}
+            if sum(covered.values()) < COMMON_SHARE:
+                return None
+            if last:
+                expansion = max(covered, key=covered.__getitem__)
+    return expansion
+
+
+def _few_matches(session: Session, q: TextQuery) -> list[int] | None:
+    """PostgreSQL: the ids of the works ``q`` matches when fewer than :data:`DENSE_AFTER`, else None.
+
+    The planner cannot tell a rare prefix (``zzz:*``) from a common one and would walk the list's order index for
+    it, row by row through the whole store; the GIN index answers "how many, up to the limit" at once. So that
+    question is asked of the GIN index alone (a bitmap scan: plain index and sequential scans off for it), and a
+    rare query becomes a list of ids; a common one stays a condition, read along the list's order."""
+    match = text_match("postgresql", q)
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    try:
+        ids = list(session.scalars(select(Work.id).where(match).limit(DENSE_AFTER)))
+    finally:
+        session.execute(text("RESET enable_seqscan"))
+        session.execute(text("RESET enable_indexscan"))
+    return ids if len(ids) < DENSE_AFTER else None
 
 
 def is_dense(session: Session, q: TextQuery, *, threshold: int | None = None) -> bool:
@@ -161,8 +214,14 @@ def search_plan(session: Session, q: TextQuery) -> Search:
     if ids:
         return Search(Work.id.in_(ids))
     dialect = session.get_bind().dialect.name
-    if dialect != "sqlite" or not q.words:
-        return Search(text_match(dialect, q))
+    if not q.words:
+        return Search(false())
+    if dialect == "postgresql":
+        expansion = _common(session, q)
+        if expansion is not None:   # the planner reads it along the list's order, stopping after a page
+            return Search(text_match(dialect, q, expansion=expansion))
+        few = _few_matches(session, q)
+        return Search(Work.id.in_(few) if few is not None else text_match(dialect, q))
     dense = is_dense(session, q)
     # a row-by-row check matches the last word whole: only when the whole word is itself common; a common prefix
     # of a rare word ("homew") is read from the index first, as a rare query is

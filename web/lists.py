@@ -51,9 +51,14 @@ def _year(stmt: Select[Any]) -> Select[Any]:
     return stmt.order_by(Work.year.desc().nulls_last(), Work.id.desc())
 
 
+#: the lists that are one or two statuses (read from the status index)
+STATUS_LISTS = ("included", "excluded", "conflicts")
+
+
 def _by_id_sorted(newest: bool) -> Ordering:
-    """Found order, sorted rather than read along the primary key: for the conflicts (two statuses), whose ids the
-    status index gives at once, where a walk along the key would first pass every record not in conflict."""
+    """Found order, sorted rather than read along the primary key: for the status lists, whose ids the status
+    index gives at once, where a walk along the key would first pass every record of other statuses (and decided
+    records are mostly the older ones)."""
     key = Work.id + 0
     return lambda stmt: stmt.order_by(key.desc() if newest else key.asc())
 
@@ -155,8 +160,7 @@ def list_conditions(session: Session, flt: ListFilter, *, viewer: str,
     the search box's when not ``search``."""
     # a merged work's status is "duplicate": the status lists need no test of their own (and read only the status
     # index: the conflicts list sorts ids from it without visiting a row)
-    conds: list[ColumnElement[bool]] = ([] if flt.kind in ("included", "excluded", "conflicts")
-                                        else [Work.merged_into_id.is_(None)])
+    conds: list[ColumnElement[bool]] = [] if flt.kind in STATUS_LISTS else [Work.merged_into_id.is_(None)]
     vote_dependent = False
     if flt.kind == "included":
         conds.append(Work.status == sc.INCLUDED)
@@ -207,7 +211,7 @@ def list_page(session: Session, flt: ListFilter, *, viewer: str, page: int = 1,
     plan = None if q.empty else search_plan(session, q)
     where = [*conds, plan.condition] if plan else conds
     order = LIST_ORDERINGS.get(flt.order) or next(iter(LIST_ORDERINGS.values()))
-    if flt.kind == "conflicts" and order in (_newest, _oldest):
+    if flt.kind in STATUS_LISTS and order in (_newest, _oldest) and q.empty:
         order = _by_id_sorted(order is _newest)
     # the page's ids first (sorted from an index, rows not read), then those rows: a list whose filter matches
     # thousands sorts ids, never whole works with their abstracts
