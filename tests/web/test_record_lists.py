@@ -89,6 +89,8 @@ def test_each_list_holds_its_records(store, team):
     # a reason counts where it still stands, at the stage that closed the record (bob's E2 was changed)
     assert titles(c.get("/records/excluded?reason=E2").text) == ["Excluded at title abstract"]
     assert titles(c.get("/records/excluded?reason=E1-topic").text) == ["Excluded at full text"]
+    excluded = c.get("/records/excluded").text   # each row says why, as it stands
+    assert re.findall(r'<span class="reason">([^<]+)</span>', excluded) == ["E1-topic", "E2"]
     assert titles(c.get("/records/conflicts").text) == ["Conflict with a maybe"]
     assert titles(c.get("/records/maybe").text) == ["Conflict with a maybe"]
     assert titles(c.get("/records/mine").text) == []

@@ -3,6 +3,7 @@ search box, filters, sort orders and page sizes on each (the rules: :mod:`livere
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from urllib.parse import urlencode, urlsplit
 
@@ -14,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from livereview.store import screening as sc
 from livereview.store.accounts import User
-from livereview.store.models import ProtocolVersion, SourceRecord
+from livereview.store.models import Decision, ProtocolVersion, SourceRecord, Work
 from livereview.store.preferences import page_size, remember_page_size
 from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, NotFound
@@ -27,7 +28,7 @@ from livereview.web.lists import (
     ListFilter,
     list_page,
 )
-from livereview.web.review import STATUS_LABELS, shown_statuses
+from livereview.web.review import STATUS_LABELS, current_votes, decided_stage, shown_statuses, since_reopen
 from livereview.web.security import form_fields
 
 router = APIRouter()
@@ -69,6 +70,25 @@ def list_filter(request: Request, q: str = "", stage: str = "", reason: str = ""
                       order=order or next(iter(LIST_ORDERINGS)))
 
 
+def exclusion_reasons(db: Session, works: list[Work]) -> dict[int, list[str]]:
+    """The standing exclusion reasons of the excluded works on a page, at the stage that closed each (a final
+    status: nothing here is hidden by blinding)."""
+    ids = [w.id for w in works if w.status == sc.EXCLUDED]
+    by_work: dict[int, list[Decision]] = defaultdict(list)
+    if ids:
+        for d in db.scalars(select(Decision).where(Decision.work_id.in_(ids)).order_by(Decision.id)):
+            by_work[d.work_id].append(d)
+    out: dict[int, list[str]] = {}
+    for w in works:
+        stage = decided_stage(w, by_work[w.id]) if w.id in by_work else None
+        if stage is None:
+            continue
+        standing = [*current_votes(by_work[w.id], stage).values(),
+                    *(d for d in since_reopen(by_work[w.id], stage) if d.is_final)]
+        out[w.id] = sorted({d.reason for d in standing if d.decision == "exclude" and d.reason})
+    return out
+
+
 def _show(request: Request, kind: str, flt: ListFilter, page: int, db: Session, user: User, *,
           title: str) -> Response:
     st = state(request)
@@ -90,6 +110,7 @@ def _show(request: Request, kind: str, flt: ListFilter, page: int, db: Session, 
                   query=flt.query, page_qs=lambda p: urlencode({**params, "page": str(p)}), here=here,
                   sources=sources, versions=versions, reasons=st.protocol.exclusion_reasons,
                   orderings=ORDER_LABELS, stages=sc.STAGES, shown=shown_statuses(db, works, user),
+                  why_excluded=exclusion_reasons(db, works),
                   status_labels=STATUS_LABELS)
 
 
