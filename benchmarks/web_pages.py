@@ -5,6 +5,10 @@ the works by two other reviewers, statuses to match), serves the app with uvicor
 port and times real HTTP requests from one signed-in reviewer:
 
 * queue page: ``/queue`` (every open record, newest first) and ``/queue?mine=1`` (needs my decision);
+* record lists: ``/records`` (all, a random page of the first 50), ``/records/excluded``, ``/records/conflicts``,
+  ``/records/maybe`` and ``/records/mine`` in turn (one list per request), each at 25 a page;
+* search: ``/search?q=…`` with one or two of the benchmark's words (each is in most records: the index's worst
+  case), a word's prefix, a word plus a year filter, or an exact DOI / PMID, in turn;
 * record page: ``/works/{id}`` for random works;
 * decision POST: include/exclude/maybe on distinct queued works (the redirect is not followed).
 
@@ -127,7 +131,8 @@ def measure(base: str, n: int, n_works: int, decided: int) -> dict[str, list[flo
                allow_redirects=False)
     assert r.status_code == 303, r.text[:200]
     rnd = random.Random(11)
-    times: dict[str, list[float]] = {"queue": [], "queue mine": [], "record": [], "decision POST": []}
+    times: dict[str, list[float]] = {"queue": [], "queue mine": [], "record lists": [], "search": [], "record": [],
+                                     "decision POST": []}
 
     def timed(name: str, fn) -> requests.Response:  # noqa: ANN001
         t = time.perf_counter()
@@ -147,6 +152,16 @@ def measure(base: str, n: int, n_works: int, decided: int) -> dict[str, list[flo
         assert resp.status_code == 200
         resp = timed("queue mine", lambda: s.get(f"{base}/queue?mine=1"))
         assert resp.status_code == 200
+        lists = (f"records?page={page_no}", "records/excluded", "records/conflicts", "records/maybe", "records/mine",
+                 "records/excluded?order=year")
+        resp = timed("record lists", lambda p=lists[i % len(lists)]: s.get(f"{base}/{p}"))
+        assert resp.status_code == 200
+        n = rnd.randint(1, n_works)
+        queries = (rnd.choice(WORDS), f"{rnd.choice(WORDS)} {rnd.choice(WORDS)}", rnd.choice(WORDS)[:4],
+                   f"{rnd.choice(WORDS)}&year_from=2020", f"10.9999/bench.{n}", str(30000000 + n),
+                   f"{rnd.choice(WORDS)} ({n})")
+        resp = timed("search", lambda q=queries[i % len(queries)]: s.get(f"{base}/search?q={q}"))
+        assert resp.status_code == 200 and "work-row" in resp.text, resp.text[:300]
         wid = rnd.randint(1, n_works)
         resp = timed("record", lambda w=wid: s.get(f"{base}/works/{w}?mine=1"))
         assert resp.status_code == 200, resp.status_code

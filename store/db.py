@@ -37,7 +37,7 @@ MIGRATIONS = Path(str(resources.files("livereview.store") / "migrations"))
 #: the newest migration, which every command but ``init`` requires the store to be at. Named here so that a
 #: command need not load Alembic (a third of a second on every start) to know it; ``tests/store/test_db.py``
 #: fails when a migration is added and this is not moved on.
-HEAD_REVISION = "0012_workbench_people"
+HEAD_REVISION = "0011_search_index"
 
 #: pooled connections kept, and the extra ones opened under load: together the web app's thread-pool size
 #: (anyio's default 40), so no request thread waits for a connection another thread merely holds

@@ -591,3 +591,13 @@ class Assignment(Base):
     reviewer: Mapped[str] = mapped_column(String(100))
     assigned_by: Mapped[str] = mapped_column(String(200))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserPreference(Base):
+    """One account's remembered list settings (the page size of the record lists and search)."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    page_size: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -61,6 +61,7 @@ class NavItem:
 # The site's navigation, in order. A page appears once a view registers a route with the name.
 NAV: tuple[NavItem, ...] = (
     NavItem("queue", "Queue"),
+    NavItem("records", "Records"),
     NavItem("dashboard", "Dashboard"),
     NavItem("prisma", "PRISMA"),
     NavItem("search_log", "Search log"),

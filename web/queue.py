@@ -19,6 +19,7 @@ from livereview.store import screening as sc
 from livereview.store.assignments import assigned_to
 from livereview.store.comments import has_unread_mention
 from livereview.store.models import Decision, SourceRecord, Work
+from livereview.store.search import parse, search_condition
 
 Ordering = Callable[[Select[Any]], Select[Any]]
 
@@ -76,6 +77,7 @@ class QueueFilter:
     order: str = DEFAULT_ORDER
     assigned: bool = False     # only works an admin assigned to me
     mentions: bool = False     # only works whose thread mentions me, unread (any status; see queue_conditions)
+    q: str = ""                # the search box (store.search: words through the full-text index, or a DOI/PMID)
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -89,7 +91,7 @@ class QueueFilter:
     def as_params(self) -> dict[str, str]:
         params = {"stage": self.stage, "status": self.status, "source": self.source,
                   "run": str(self.run) if self.run else "", "mine": "1" if self.mine else "",
-                  "order": self.order if self.order != DEFAULT_ORDER else "",
+                  "order": self.order if self.order != DEFAULT_ORDER else "", "q": self.q,
                   "assigned": "1" if self.assigned else "", "mentions": "1" if self.mentions else ""}
         return {k: v for k, v in params.items() if v}
 
@@ -115,8 +117,9 @@ def needs_decision_by(reviewer: str) -> Any:
                 ~current_vote)
 
 
-def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
+def queue_conditions(flt: QueueFilter, *, reviewer: str, session: Session | None = None) -> list[Any]:
     """The WHERE clauses of the filtered queue. (Merged works are ``duplicate``, so never in an open status.)
+    The search box needs the ``session`` (a DOI or PMID is looked up first); without one it is not applied.
 
     "Mentions" looks past the open statuses (a decided record is discussed too) but never at a record whose
     thread the reviewer may not read yet (blinding, web/people.py): one still waiting for their vote."""
@@ -134,12 +137,15 @@ def queue_conditions(flt: QueueFilter, *, reviewer: str) -> list[Any]:
         conds.append(needs_decision_by(reviewer))
     if flt.assigned:
         conds.append(assigned_to(reviewer))
+    if flt.q and session is not None and not (q := parse(flt.q)).empty:
+        conds.append(search_condition(session, q))
     return conds
 
 
-def queue_select(flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering]) -> Select[Any]:
+def queue_select(flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering],
+                 session: Session | None = None) -> Select[Any]:
     order = orderings.get(flt.order) or next(iter(orderings.values()), newest_first)
-    return order(select(Work).where(*queue_conditions(flt, reviewer=reviewer)))
+    return order(select(Work).where(*queue_conditions(flt, reviewer=reviewer, session=session)))
 
 
 COUNT_CAP = 1000
@@ -151,7 +157,7 @@ def queue_count(session: Session, flt: QueueFilter, *, reviewer: str, cap: int =
     By status alone the count comes from the status index; with per-row conditions (needs my
     decision, source, run) it stops at ``cap`` + 1 so a big queue costs no more than a page.
     """
-    conds = queue_conditions(flt, reviewer=reviewer)
+    conds = queue_conditions(flt, reviewer=reviewer, session=session)
     if len(conds) == 1:
         return session.scalar(select(func.count()).select_from(Work).where(*conds)) or 0, True
     n = session.scalar(select(func.count()).select_from(select(Work.id).where(*conds).limit(cap + 1).subquery())) or 0
@@ -161,7 +167,7 @@ def queue_count(session: Session, flt: QueueFilter, *, reviewer: str, cap: int =
 def queue_page(session: Session, flt: QueueFilter, *, reviewer: str, orderings: dict[str, Ordering], page: int = 1,
                size: int = PAGE_SIZE) -> tuple[list[Work], int, bool]:
     """One page of the queue, the total count and whether the count is exact (else: at least that many)."""
-    stmt = queue_select(flt, reviewer=reviewer, orderings=orderings)
+    stmt = queue_select(flt, reviewer=reviewer, orderings=orderings, session=session)
     total, exact = queue_count(session, flt, reviewer=reviewer)
     works = list(session.scalars(stmt.limit(size).offset((max(page, 1) - 1) * size)))
     return works, total, exact
@@ -172,13 +178,14 @@ def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: s
     """After a vote: the next record in the current ordering and filters that still needs ``reviewer``'s decision
     (after ``work_id``'s place, else from the top), or None when nothing is left for them."""
     mine = replace(flt, mine=True, mentions=False)   # the mentions view holds no record waiting for my vote
-    ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings)
+    ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings, session=session)
                                .with_only_columns(Work.id).limit(window)))
     ids = [i for i in ids if i != work_id]
     if not ids:
         return None
     order = list(session.scalars(queue_select(replace(flt, mine=False, status="", mentions=False), reviewer=reviewer,
-                                              orderings=orderings).with_only_columns(Work.id).limit(window)))
+                                              orderings=orderings, session=session)
+                               .with_only_columns(Work.id).limit(window)))
     if work_id in order:
         place = {wid: n for n, wid in enumerate(order)}
         after = [i for i in ids if place.get(i, -1) > place[work_id]]
@@ -190,7 +197,7 @@ def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: s
 def neighbours(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,
                orderings: dict[str, Ordering], window: int = 500) -> tuple[int | None, int | None]:
     """The previous and next work around ``work_id`` in the filtered queue (within the first ``window`` ids)."""
-    ids = list(session.scalars(queue_select(flt, reviewer=reviewer, orderings=orderings)
+    ids = list(session.scalars(queue_select(flt, reviewer=reviewer, orderings=orderings, session=session)
                                .with_only_columns(Work.id).limit(window)))
     if work_id not in ids:
         return None, (ids[0] if ids else None)

@@ -18,7 +18,7 @@ ABSTRACT = " ".join([
     "rating homework compliance at every session with the Homework Rating Scale and depression with the BDI-II.",
 ] * 8)
 PAGES = ["/queue", "/works/{wid}", "/dashboard", "/prisma", "/agreement", "/search-log", "/exports", "/users",
-         "/duplicates", "/extraction", "/appraisal"]
+         "/duplicates", "/extraction", "/appraisal", "/records", "/search?q=homework"]
 
 
 def records():

@@ -65,7 +65,7 @@ def test_every_parameter_of_every_route_refuses_what_the_store_cannot_hold(make_
     fields = form_fields()
     assert {"note", "name", "run", "ids", "stage"} <= set(fields)
     normal = {"work_id": str(wid), "name": "ann", "fmt": "csv", "version": "1.0", "table": "evidence-table",
-              "tag_id": "1", "word_id": "1"}
+              "tag_id": "1", "word_id": "1", "kind": "included"}
     failures, sent = [], 0
 
     def url(path: str, values: dict[str, str]) -> str:

@@ -1,5 +1,6 @@
 // Keyboard screening: i include, m maybe, e + digit exclude with reason, r report not retrieved (full text),
-// c change my decision, n note, u undo (my vote here, else my last vote: any page), j/k next/previous, ? help.
+// c change my decision, n note, u undo (my vote here, else my last vote: any page), j/k next/previous, ? help,
+// / the search box (record lists, search, queue).
 // Nothing is ever recorded by default: Enter records only a decision the reviewer armed (e), else nothing.
 // No inline scripts (the Content-Security-Policy forbids them): everything hangs off ids and data attributes.
 (function () {
@@ -35,7 +36,7 @@
 
   // queue page: a moving selection over the rows
   var selected = -1;
-  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#queue-list .work-row")); }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#queue-list .work-row, #record-list .work-row")); }
   function select(i) {
     var r = rows();
     if (!r.length) { return; }
@@ -61,6 +62,11 @@
       return;
     }
     if (key === "?") { ev.preventDefault(); help(); return; }
+    if (key === "/") {  // the search box of a list or of the search page
+      var box = document.querySelector('input[type="search"][name="q"]');
+      if (box) { ev.preventDefault(); box.focus(); box.select(); }
+      return;
+    }
     if (pendingExclude && form) {
       if (/^[0-9]$/.test(key)) {
         var b = form.querySelector('button.reason[data-digit="' + key + '"]');
@@ -80,10 +86,15 @@
       if (undo) { ev.preventDefault(); undo.requestSubmit(); }
       return;
     }
-    if (rows().length) {  // the queue
+    if (rows().length) {  // the queue, a record list, search results
       if (key === "j") { ev.preventDefault(); select(selected + 1); return; }
       if (key === "k") { ev.preventDefault(); select(selected - 1); return; }
-      if (key === "Enter" && selected >= 0) { ev.preventDefault(); window.location.href = rows()[selected].dataset.href; }
+      // Enter opens the selected row, unless the focus is on something Enter works itself (an abstract's toggle,
+      // a button, a link: the row's own title link opens the same record)
+      var own = document.activeElement && /^(SUMMARY|BUTTON|A)$/.test(document.activeElement.tagName);
+      if (key === "Enter" && selected >= 0 && !own) {
+        ev.preventDefault(); window.location.href = rows()[selected].dataset.href;
+      }
       return;
     }
     if (key === "j") { go("next"); return; }

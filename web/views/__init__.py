@@ -11,6 +11,7 @@ from livereview.web.views import (
     exports,
     extraction,
     fulltext,
+    lists,
     people,
     prisma,
     queue,
@@ -22,4 +23,4 @@ from livereview.web.views import (
 
 ROUTERS = [auth.router, queue.router, works.router, agreement.router, users.router, dashboard.router, prisma.router,
            searchlog.router, exports.router, appraisal.router, duplicates.router, extraction.router, fulltext.router,
-           people.router, releases.router]
+           lists.router, people.router, releases.router]

@@ -35,7 +35,7 @@ router = APIRouter()
 
 
 def queue_filter(request: Request, stage: str = "", status: str = "", source: str = "", run: str = "",
-                 mine: str = "", order: str = "", assigned: str = "", mentions: str = "") -> QueueFilter:
+                 mine: str = "", order: str = "", assigned: str = "", mentions: str = "", q: str = "") -> QueueFilter:
     """The queue's filters from the query string; unknown values are refused, not ignored."""
     if stage and stage not in STAGE_STATUSES and stage != ANY_STAGE:
         raise BadRequest(f"unknown stage {stage!r}")
@@ -46,7 +46,7 @@ def queue_filter(request: Request, stage: str = "", status: str = "", source: st
     if run and not run.isdigit():
         raise BadRequest("run must be a number")
     return QueueFilter(stage=stage, status=status, source=source[:100], run=int(run) if run else None,
-                       mine=mine in ("1", "on", "true"), order=order or DEFAULT_ORDER,
+                       mine=mine in ("1", "on", "true"), order=order or DEFAULT_ORDER, q=q[:500],
                        assigned=assigned in ("1", "on", "true"), mentions=mentions in ("1", "on", "true"))
 
 
