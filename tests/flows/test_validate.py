@@ -191,7 +191,7 @@ S39_PMID, S19_PMID = "27993338", "16173864"
 def epmc_answer(queries):
     """Europe PMC ``search``: the identifier look-up answers S39 and S19 (recorded shape); the protocol's query ANDed
     with the identifiers retrieves only S39 (S19's title has homework but "treatment", not therapy/counselling)."""
-    page = json.loads(load("europepmc/search_handmade_validate_includes.json"))
+    page = json.loads(load("europepmc/search_handwritten_validate_includes.json"))
 
     def answer(request):
         q = parse_qs(urlsplit(request.url).query)["query"][0]
