@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from livereview.reports import prisma_files
-from livereview.reports.dashboard import PAGES
+from livereview.reports.dashboard import PAGES, Recount
 from livereview.reports.prisma_diagram import prisma_png, prisma_svg
 from livereview.store.accounts import User
 from livereview.store.cache import cached
@@ -62,8 +62,9 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
             return prisma_counts(session, reasons, as_of=day, reviewers_required=st.reviewers_required)
 
     # the page answers at once with the last diagram while a changed store is recounted (downloads are exact)
+    job = Recount.on(st.engine, prisma_counts, reasons=reasons, as_of=day, reviewers_required=st.reviewers_required)
     c, stale, computed_at, version = PAGES.get(("prisma", str(st.engine.url), day, tuple(reasons)),
-                                               store_version(db), make)
+                                               store_version(db), make, job=job)
     names = display_names(request)
     svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons, names))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
