@@ -8,6 +8,7 @@ source/query found: what that source or expansion block buys the review.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -248,7 +249,6 @@ class StaleWhileRevalidate:
         return entry
 
     def _recount_pool(self) -> Any:
-        import multiprocessing
         import os
         from concurrent.futures import ProcessPoolExecutor
 
@@ -263,7 +263,7 @@ class StaleWhileRevalidate:
 
         try:
             time.sleep(max(0.0, not_before - time.monotonic()))
-            if job is None:
+            if job is None or multiprocessing.current_process().daemon:   # a daemon process may start none
                 value = make()
             else:
                 pool = self._recount_pool()

@@ -15,6 +15,7 @@ the ranking follows the decisions within about ``RETRAIN_GAP`` seconds plus one 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -48,6 +49,15 @@ class _Trainer:
 
 _trainers: dict[str, _Trainer] = {}
 _trainers_guard = threading.Lock()
+_running: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _stop_trainings() -> None:
+    """The web app stops: so does a training it started (its scores so far stay; the next one redoes them)."""
+    for proc in list(_running):
+        with contextlib.suppress(OSError):
+            proc.terminate()
 
 
 def _trainer(store: str) -> _Trainer:
@@ -71,11 +81,14 @@ def run_training(engine: Engine, protocol: Protocol) -> int:
     # no priorities here (Windows), or it already ended: it runs as it is
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS))
+    _running.add(proc)
     try:
         _, err = proc.communicate(timeout=RETRAIN_TIMEOUT)
     except subprocess.TimeoutExpired:
         proc.kill()
         _, err = proc.communicate()
+    finally:
+        _running.discard(proc)
     if proc.returncode:
         last = (err or "").strip().splitlines()
         log.warning("ranking: background retraining failed (exit %s): %s", proc.returncode,
