@@ -8,11 +8,9 @@ source/query found: what that source or expansion block buys the review.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from livereview.reports.growth import Growth, RunYield, growth, run_yields
+from livereview.reports.recount import Recount, recount_elsewhere
 from livereview.store import screening
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
@@ -162,39 +161,6 @@ class _Entry:
     done: float = 0.0        # time.monotonic() when it was computed
 
 
-@dataclass(frozen=True)
-class Recount:
-    """A recount another process can run: ``function(session, **kwargs)`` on the store at ``url`` (a module-level
-    function and plain arguments, so they pickle). The page cache runs it in its recount process."""
-
-    function: Callable[..., Any]
-    url: str
-    kwargs: dict[str, Any]
-
-    @classmethod
-    def on(cls, engine: Any, function: Callable[..., Any], **kwargs: Any) -> Recount | None:
-        """A recount of ``engine``'s store; None for a store no other process can open (SQLite in memory)."""
-        if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
-            return None
-        return cls(function, engine.url.render_as_string(hide_password=False), kwargs)
-
-
-_child_engines: dict[str, Any] = {}
-
-
-def run_recount(job: Recount) -> Any:
-    """In the recount process: run ``job`` on its store (one engine per store, kept for the next recount)."""
-    from livereview.store.db import make_engine, reading
-
-    engine = _child_engines.get(job.url)
-    if engine is None:
-        engine = _child_engines[job.url] = make_engine(job.url)
-    with reading(engine) as session:
-        return job.function(session, **job.kwargs)
-
-
-#: how much lower than the web process the recount process runs (``nice``): requests get the CPU first
-NICENESS = 10
 #: seconds a page's background recount waits after the previous one: under a stream of votes the dashboard
 #: follows within this plus one recount, instead of recounting back to back (issue 24)
 REFRESH_GAP = 10.0
@@ -206,8 +172,9 @@ class StaleWhileRevalidate:
     A page view must not wait seconds for a recount after every screening vote. The first request of a key
     computes in the request; later ones get the previous value (flagged stale, with the time it was computed)
     while one background thread per key recomputes it with its own store session — or, given a :class:`Recount`,
-    has it recomputed in a separate, lower-priority process (:data:`NICENESS`): a recount is seconds of Python on
-    a big store, and in the web process it would take the interpreter (the GIL) from the requests. ``gap``: a
+    has it recomputed in a separate, lower-priority process (:mod:`livereview.reports.recount`): a recount is
+    seconds of Python on a big store, and in the web process it would take the interpreter (the GIL) from the
+    requests; the thread only waits for that process. ``gap``: a
     recount starts no sooner than this many seconds after the previous one of the same key was computed.
     """
 
@@ -215,7 +182,6 @@ class StaleWhileRevalidate:
         self._entries: dict[Any, _Entry] = {}
         self._running: set[Any] = set()
         self._lock = threading.Lock()
-        self._pool: Any = None
         self.max_entries = max_entries
         self.gap = gap
 
@@ -248,32 +214,12 @@ class StaleWhileRevalidate:
             self._entries[key] = entry
         return entry
 
-    def _recount_pool(self) -> Any:
-        import os
-        from concurrent.futures import ProcessPoolExecutor
-
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=os.nice, initargs=(NICENESS,))
-            return self._pool
-
     def _refresh(self, key: Any, version: tuple[Any, ...], make: Any, job: Recount | None, not_before: float) -> None:
         import time
 
         try:
             time.sleep(max(0.0, not_before - time.monotonic()))
-            if job is None or multiprocessing.current_process().daemon:   # a daemon process may start none
-                value = make()
-            else:
-                pool = self._recount_pool()
-                try:
-                    value = pool.submit(run_recount, job).result()
-                except BrokenProcessPool:   # the recount process died: a new one next time
-                    with self._lock:
-                        if self._pool is pool:
-                            self._pool = None
-                    raise
+            value = make() if job is None else recount_elsewhere(job)
             self._store(key, version, value)
         except Exception:  # noqa: BLE001 - the old value stays; the next request tries again
             logging.getLogger(__name__).exception("dashboard: background recompute of %s failed", key)

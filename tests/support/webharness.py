@@ -110,8 +110,7 @@ def serve_process(database_url: str, *, retrain: bool = True) -> Iterator[str]:
 
     port = free_port()
     proc = multiprocessing.get_context("spawn").Process(target=_run_app, args=(database_url, port, retrain),
-                                                        name="livereview-web")
-    # not a daemon: the app starts processes of its own (the dashboard's recount), which a daemon may not
+                                                        name="livereview-web", daemon=True)
     proc.start()
     deadline = time.monotonic() + 120
     while True:

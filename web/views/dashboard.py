@@ -15,7 +15,8 @@ from starlette.responses import Response
 
 from livereview.records.vocabulary import display_name
 from livereview.reports.charts import cumulative_svg, per_run_svg
-from livereview.reports.dashboard import PAGES, Dashboard, Recount, collect, dashboard_version
+from livereview.reports.dashboard import PAGES, Dashboard, collect, dashboard_version
+from livereview.reports.recount import Recount
 from livereview.store.accounts import User, WebSession
 from livereview.store.cache import cached
 from livereview.store.db import reading

@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from livereview.reports import prisma_files
-from livereview.reports.dashboard import PAGES, Recount
+from livereview.reports.dashboard import PAGES
 from livereview.reports.prisma_diagram import prisma_png, prisma_svg
+from livereview.reports.recount import Recount
 from livereview.store.accounts import User
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc
