@@ -200,7 +200,7 @@ def _after_place(keys: list[tuple[Any, bool]], place: tuple[Any, ...]) -> Any:
     if len({desc for _, desc in keys}) == 1:
         row = tuple_(*(col for col, _ in keys))
         return row < tuple_(*place) if keys[0][1] else row > tuple_(*place)
-    return or_(*(and_(*(k == v for (k, _), v in zip(keys[:i], place, strict=True)),
+    return or_(*(and_(*(k == v for (k, _), v in zip(keys[:i], place[:i], strict=True)),
                       col < place[i] if desc else col > place[i]) for i, (col, desc) in enumerate(keys)))
 
 
