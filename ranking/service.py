@@ -46,6 +46,9 @@ DECISION_BATCH = 10
 #: open works whose scores one write transaction replaces: a training's scores are written in short transactions,
 #: so a screening decision (which locks its work's row, and on SQLite the whole store) never waits long behind them
 WRITE_CHUNK = 500
+#: seconds between two such transactions: a decision waiting for SQLite's write lock (another process's writer is
+#: waited for by polling, not queued for) gets it before the next chunk
+WRITE_PAUSE = 0.05
 #: rows of each index SQLite's ANALYZE reads after a training (the statistics steer plans, they need not be exact)
 STATISTICS_SAMPLE = 2000
 #: statuses that mean "passed title/abstract screening": positives for a title/abstract ranker
@@ -194,6 +197,8 @@ def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool 
                          last_work_id=ranking.last_work_id, seconds=round(ranking.seconds, 3))
         s.add(run)
     for k in range(0, len(ranking.scored), WRITE_CHUNK):
+        if k:
+            time.sleep(WRITE_PAUSE)   # the store is the reviewers' between two chunks (SQLite: one writer at a time)
         with transaction(engine) as s:
             _write_scores(s, run.id, ranking.scored[k:k + WRITE_CHUNK])
     with transaction(engine) as s:   # the works no longer scored (decided or merged away since): unscored
