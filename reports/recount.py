@@ -84,6 +84,9 @@ def _stop_recounts() -> None:
     for proc in list(_running):
         with contextlib.suppress(OSError):
             proc.terminate()
+    for proc in list(_running):   # gone before the app is: nothing of ours still holds the store afterwards
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
 
 
 def main() -> None:

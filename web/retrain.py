@@ -58,6 +58,9 @@ def _stop_trainings() -> None:
     for proc in list(_running):
         with contextlib.suppress(OSError):
             proc.terminate()
+    for proc in list(_running):   # gone before the app is: nothing of ours still holds the store afterwards
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
 
 
 def _trainer(store: str) -> _Trainer:
