@@ -20,7 +20,8 @@ p50 and p95 over 200 requests each (after 10 warm-up requests); target p95 < 150
 **Load mode** (``--load 20 --seconds 60 [--backend sqlite|postgresql]``): the app runs in its own process (uvicorn
 on loopback, background retraining on as in production unless ``--no-retrain``); 20 reviewers, each with its own
 client in its own thread, sign in and post decisions (with their CSRF token, as the browser does) on their own
-open records as fast as the app answers (or after ``--think`` seconds of reading each), for 60 s, while a
+open records as fast as the app answers (or after ``--think`` seconds of reading each, ``--jitter 0.5``: between
+half and one and a half times that), for 60 s, while a
 bystander loads the sign-in page signed out and the queue, a record and the dashboard signed in (first alone,
 for a quiet baseline, then under the load). Afterwards the answered decisions are compared with the rows stored.
 Targets: no errors, every answered decision stored exactly once and nothing stored that was not answered,
@@ -224,7 +225,7 @@ def load_bench(label: str, url: str, args: argparse.Namespace) -> bool:
                work_ids=browse_ids)
         t0 = time.perf_counter()
         result = run_load(base, assignments, args.seconds, timeout=args.timeout, bystander="bystander",
-                          browse_ids=browse_ids, think=args.think)
+                          browse_ids=browse_ids, think=args.think, jitter=args.jitter)
         wall = time.perf_counter() - t0
         time.sleep(1.0)   # let a request the clients gave up on finish on the server before counting rows
     rec = reconcile(engine, result)
@@ -238,8 +239,8 @@ def load_bench(label: str, url: str, args: argparse.Namespace) -> bool:
     p95 = pct(answered, 95) if answered else float("inf")
     print(f"\n{label} load: {args.load} reviewers deciding for {args.seconds:.0f} s ({args.works:,} works, "
           f"{args.decisions:,} decisions, filled in {secs:.1f} s; background retraining "
-          f"{'on' if args.retrain else 'off'}; think time {args.think:g} s; client timeout {args.timeout:.0f} s; "
-          f"wall {wall:.1f} s; "
+          f"{'on' if args.retrain else 'off'}; think time {args.think:g} s ± {args.jitter:.0%}; "
+          f"client timeout {args.timeout:.0f} s; wall {wall:.1f} s; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"  decisions: {len(result.decisions)} sent, {len(answered)} answered, {len(failed)} not answered; "
           f"{len(answered) / args.seconds:.1f} answered/s")
@@ -280,6 +281,9 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=90.0, help="load mode: the clients' timeout per request")
     ap.add_argument("--think", type=float, default=0.0,
                     help="load mode: seconds a reviewer reads before the next decision (0: as fast as answered)")
+    ap.add_argument("--jitter", type=float, default=0.0,
+                    help="load mode: each reading time drawn between (1 - J) and (1 + J) times --think (0: all alike; "
+                         "alike, the reviewers, who start together, stay in step and post in bursts)")
     ap.add_argument("--no-retrain", dest="retrain", action="store_false",
                     help="load mode: background retraining off (on by default, as the app serves)")
     args = ap.parse_args()

@@ -8,9 +8,11 @@ exclude when ``excluded``. Merged-away works are left out (their decisions moved
 Before there are :data:`MIN_INCLUDED` includes and :data:`MIN_EXCLUDED` excludes the model is not trusted
 and open works are ranked by similarity to the included studies and the protocol's search terms.
 
-:func:`retrain` writes the scores of every open work in one transaction (``ranking_scores``, one row per work,
-replaced wholesale, and a ``ranking_runs`` row): the web queue and the digest read them with :func:`scores_for`
-and never wait for training. It runs at the end of every monitor run, from ``livereview rank``, and from
+:func:`retrain` writes the scores of every open work (``ranking_scores``, one row per work, and a ``ranking_runs``
+row) in short transactions of :data:`WRITE_CHUNK` works each, so screening decisions never wait long behind
+them (issue 24): the web queue and the digest read them with :func:`scores_for` and never wait for training.
+While a training's scores are written, the queue's order mixes the old and the new scores for a second or two.
+It runs at the end of every monitor run, from ``livereview rank``, and from
 :func:`retrain_if_changed`, which a web app can call (in the background) after every decision: it retrains when
 new works arrived, an include was decided, or :data:`DECISION_BATCH` decisions piled up, and otherwise returns
 at once — the store's version of ``simulate``'s schedule.
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, delete, func, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from livereview.protocols.model import Protocol
@@ -41,6 +43,14 @@ MIN_INCLUDED = 1
 MIN_EXCLUDED = 5
 #: retrain_if_changed retrains after this many new decisions (at once after an include or new works)
 DECISION_BATCH = 10
+#: open works whose scores one write transaction replaces: a training's scores are written in short transactions,
+#: so a screening decision (which locks its work's row, and on SQLite the whole store) never waits long behind them
+WRITE_CHUNK = 500
+#: seconds between two such transactions: a decision waiting for SQLite's write lock (another process's writer is
+#: waited for by polling, not queued for) gets it before the next chunk
+WRITE_PAUSE = 0.05
+#: rows of each index SQLite's ANALYZE reads after a training (the statistics steer plans, they need not be exact)
+STATISTICS_SAMPLE = 2000
 #: statuses that mean "passed title/abstract screening": positives for a title/abstract ranker
 POSITIVE = (screening.AWAITING_FULL_TEXT, screening.FULL_TEXT_SCREENING, screening.FULL_TEXT_CONFLICT,
             screening.INCLUDED)
@@ -172,7 +182,7 @@ def rank(session: Session, protocol: Protocol | None, work_ids: Iterable[int] | 
 
 def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool = False,
             batch: int = 1) -> RankingRun | None:
-    """Train, score every open work and replace the persisted scores in one transaction.
+    """Train, score every open work and replace the persisted scores (in chunks: see the module's docstring).
 
     With ``only_if_changed`` nothing happens (returns None) unless works arrived, an include was decided or
     ``batch`` decisions were added since the last training — cheap enough to call after every decision.
@@ -182,35 +192,45 @@ def retrain(engine: Engine, protocol: Protocol | None, *, only_if_changed: bool 
             return None
         ranking = rank(s, protocol)
     with transaction(engine) as s:
-        if engine.dialect.name == "postgresql":  # two retrains at once: the second waits, then replaces
-            s.execute(text("LOCK TABLE ranking_scores IN EXCLUSIVE MODE"))
         run = RankingRun(method=ranking.method, n_included=ranking.n_included, n_excluded=ranking.n_excluded,
                          n_scored=len(ranking.scored), last_decision_id=ranking.last_decision_id,
                          last_work_id=ranking.last_work_id, seconds=round(ranking.seconds, 3))
         s.add(run)
-        s.flush()
-        s.execute(delete(RankingScore))
-        live = set(s.scalars(select(Work.id).where(Work.id.in_([x.work_id for x in ranking.scored]))))
-        kept = [x for x in ranking.scored if x.work_id in live]
-        s.add_all([RankingScore(work_id=x.work_id, ranking_run_id=run.id, score=x.score, why=x.why) for x in kept])
-        _sort_keys(s, {x.work_id: x.score for x in kept})
-    refresh_statistics(engine)
+    for k in range(0, len(ranking.scored), WRITE_CHUNK):
+        if k:
+            time.sleep(WRITE_PAUSE)   # the store is the reviewers' between two chunks (SQLite: one writer at a time)
+        with transaction(engine) as s:
+            _write_scores(s, run.id, ranking.scored[k:k + WRITE_CHUNK])
+    with transaction(engine) as s:   # the works no longer scored (decided or merged away since): unscored
+        s.execute(delete(RankingScore).where(RankingScore.ranking_run_id < run.id))
+        works = Work.__table__
+        s.execute(update(works).where(works.c.relevance != UNSCORED, works.c.id.not_in(select(RankingScore.work_id)))
+                  .values(relevance=UNSCORED, updated_at=works.c.updated_at))
+    refresh_statistics(engine, sample_rows=STATISTICS_SAMPLE)
     log.info("ranking #%s: %s, %s included / %s excluded, %s open works scored in %.1f s", run.id, run.method,
              run.n_included, run.n_excluded, run.n_scored, run.seconds)
     return run
 
 
-def _sort_keys(session: Session, scores: dict[int, float]) -> None:
-    """Mirror the scores into ``works.relevance``, the queue's indexed sort key (every other work: unscored).
+def _write_scores(session: Session, run_id: int, scored: Sequence[Scored]) -> None:
+    """One chunk of a training's scores: replace each work's older score and mirror it into ``works.relevance``
+    (the queue's indexed sort key; ``updated_at`` kept: a new score is not a change to the work's record).
 
-    ``updated_at`` is kept as it is: a new score is not a change to the work's record.
-    """
+    The newest training wins work by work: a score from a later training (a higher run id, written meanwhile by
+    another process) is left alone, so two trainings writing at once still end with the later one's scores."""
+    ids = [x.work_id for x in scored]
+    session.execute(delete(RankingScore).where(RankingScore.work_id.in_(ids), RankingScore.ranking_run_id < run_id))
+    newer = set(session.scalars(select(RankingScore.work_id).where(RankingScore.work_id.in_(ids))))
+    live = set(session.scalars(select(Work.id).where(Work.id.in_(ids))))   # a work deleted meanwhile has none
+    rows = [x for x in scored if x.work_id in live and x.work_id not in newer]
+    if not rows:
+        return
+    session.execute(insert(RankingScore.__table__), [{"work_id": x.work_id, "ranking_run_id": run_id,
+                                                      "score": x.score, "why": x.why} for x in rows])
     works = Work.__table__
-    keep = {"updated_at": works.c.updated_at}
-    session.execute(update(works).where(works.c.relevance != UNSCORED).values(relevance=UNSCORED, **keep))
-    if scores:
-        session.execute(update(works).where(works.c.id == bindparam("wid")).values(relevance=bindparam("r"), **keep),
-                        [{"wid": wid, "r": float(score)} for wid, score in scores.items()])
+    session.execute(update(works).where(works.c.id == bindparam("wid"))
+                    .values(relevance=bindparam("r"), updated_at=works.c.updated_at),
+                    [{"wid": x.work_id, "r": float(x.score)} for x in rows])
 
 
 def _changed(session: Session, batch: int = 1) -> bool:

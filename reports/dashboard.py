@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from livereview.protocols.model import Protocol
 from livereview.reports.growth import Growth, RunYield, growth, run_yields
+from livereview.reports.recount import Recount, recount_elsewhere
 from livereview.store import screening
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc, utcnow
@@ -176,6 +177,12 @@ class _Entry:
     version: tuple[Any, ...]
     value: Any
     at: datetime
+    done: float = 0.0        # time.monotonic() when it was computed
+
+
+#: seconds a page's background recount waits after the previous one: under a stream of votes the dashboard
+#: follows within this plus one recount, instead of recounting back to back (issue 24)
+REFRESH_GAP = 10.0
 
 
 class StaleWhileRevalidate:
@@ -183,16 +190,22 @@ class StaleWhileRevalidate:
 
     A page view must not wait seconds for a recount after every screening vote. The first request of a key
     computes in the request; later ones get the previous value (flagged stale, with the time it was computed)
-    while one background thread per key recomputes it with its own store session.
+    while one background thread per key recomputes it with its own store session — or, given a :class:`Recount`,
+    has it recomputed in a separate, lower-priority process (:mod:`livereview.reports.recount`): a recount is
+    seconds of Python on a big store, and in the web process it would take the interpreter (the GIL) from the
+    requests; the thread only waits for that process. ``gap``: a
+    recount starts no sooner than this many seconds after the previous one of the same key was computed.
     """
 
-    def __init__(self, max_entries: int = 64) -> None:
+    def __init__(self, max_entries: int = 64, *, gap: float = 0.0) -> None:
         self._entries: dict[Any, _Entry] = {}
         self._running: set[Any] = set()
         self._lock = threading.Lock()
         self.max_entries = max_entries
+        self.gap = gap
 
-    def get(self, key: Any, version: tuple[Any, ...], make: Any) -> tuple[Any, bool, datetime, tuple[Any, ...]]:
+    def get(self, key: Any, version: tuple[Any, ...], make: Any, *,
+            job: Recount | None = None) -> tuple[Any, bool, datetime, tuple[Any, ...]]:
         """(value, stale, computed at, the version it was computed for)."""
         with self._lock:
             entry = self._entries.get(key)
@@ -206,21 +219,27 @@ class StaleWhileRevalidate:
             if start:
                 self._running.add(key)
         if start:
-            threading.Thread(target=self._refresh, args=(key, version, make), name="dashboard-refresh",
-                             daemon=True).start()
+            threading.Thread(target=self._refresh, args=(key, version, make, job, entry.done + self.gap),
+                             name="dashboard-refresh", daemon=True).start()
         return entry.value, True, entry.at, entry.version
 
     def _store(self, key: Any, version: tuple[Any, ...], value: Any) -> _Entry:
-        entry = _Entry(version, value, datetime.now().astimezone())
+        import time
+
+        entry = _Entry(version, value, datetime.now().astimezone(), time.monotonic())
         with self._lock:
             if key not in self._entries and len(self._entries) >= self.max_entries:
                 self._entries.pop(next(iter(self._entries)))
             self._entries[key] = entry
         return entry
 
-    def _refresh(self, key: Any, version: tuple[Any, ...], make: Any) -> None:
+    def _refresh(self, key: Any, version: tuple[Any, ...], make: Any, job: Recount | None, not_before: float) -> None:
+        import time
+
         try:
-            self._store(key, version, make())
+            time.sleep(max(0.0, not_before - time.monotonic()))
+            value = make() if job is None else recount_elsewhere(job)
+            self._store(key, version, value)
         except Exception:  # noqa: BLE001 - the old value stays; the next request tries again
             logging.getLogger(__name__).exception("dashboard: background recompute of %s failed", key)
         finally:
@@ -236,4 +255,4 @@ class StaleWhileRevalidate:
             time.sleep(0.02)
 
 
-PAGES = StaleWhileRevalidate()
+PAGES = StaleWhileRevalidate(gap=REFRESH_GAP)

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from livereview.store import screening as sc
 from livereview.store.assignments import assigned_to
@@ -176,7 +178,54 @@ def queue_page(session: Session, flt: QueueFilter, *, reviewer: str, orderings: 
 def next_for_me(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,
                 orderings: dict[str, Ordering], window: int = 500) -> int | None:
     """After a vote: the next record in the current ordering and filters that still needs ``reviewer``'s decision
-    (after ``work_id``'s place, else from the top), or None when nothing is left for them."""
+    (after ``work_id``'s place, else from the top), or None when nothing is left for them.
+
+    Every decision asks this, so it reads a row or two (issue 24: reading the first ``window`` ids of the queue
+    twice was most of a decision's time): the work's place as the ordering's key values, then the first work
+    after it (a range read of the ordering's index). An ordering whose terms are not plain columns falls back to
+    comparing the first ``window`` ids of both lists."""
+    mine = queue_select(replace(flt, mine=True, mentions=False), reviewer=reviewer, orderings=orderings,
+                        session=session).with_only_columns(Work.id)
+    keys = _order_keys(mine)
+    if keys is None:
+        return _next_in_window(session, flt, work_id, reviewer=reviewer, orderings=orderings, window=window)
+    place = session.execute(select(*(col for col, _ in keys)).where(
+        Work.id == work_id, *queue_conditions(replace(flt, mine=False, status="", mentions=False), reviewer=reviewer,
+                                              session=session))).first()
+    if place is not None:
+        found = session.scalar(mine.where(_after_place(keys, tuple(place))).limit(1))
+        if found is not None:
+            return found
+    return next((i for i in session.scalars(mine.limit(2)) if i != work_id), None)
+
+
+def _order_keys(stmt: Select[Any]) -> list[tuple[Any, bool]] | None:
+    """(column, descending) for each ORDER BY term of ``stmt``; None when one is not a plain column order."""
+    keys = []
+    for term in getattr(stmt, "_order_by_clauses", ()):   # SQLAlchemy keeps a select's ORDER BY terms here
+        if isinstance(term, UnaryExpression) and term.modifier in (operators.desc_op, operators.asc_op):
+            if not isinstance(term.element, ColumnElement) or isinstance(term.element, UnaryExpression):
+                return None
+            keys.append((term.element, term.modifier is operators.desc_op))
+        elif isinstance(term, ColumnElement) and not isinstance(term, UnaryExpression):
+            keys.append((term, False))
+        else:
+            return None
+    return keys or None
+
+
+def _after_place(keys: list[tuple[Any, bool]], place: tuple[Any, ...]) -> Any:
+    """SQL condition: a row comes after ``place`` (the key values of one row) in the order ``keys`` describe.
+    One row-value comparison when every term runs the same way (both stores read it as an index range)."""
+    if len({desc for _, desc in keys}) == 1:
+        row = tuple_(*(col for col, _ in keys))
+        return row < tuple_(*place) if keys[0][1] else row > tuple_(*place)
+    return or_(*(and_(*(k == v for (k, _), v in zip(keys[:i], place[:i], strict=True)),
+                      col < place[i] if desc else col > place[i]) for i, (col, desc) in enumerate(keys)))
+
+
+def _next_in_window(session: Session, flt: QueueFilter, work_id: int, *, reviewer: str,
+                    orderings: dict[str, Ordering], window: int) -> int | None:
     mine = replace(flt, mine=True, mentions=False)   # the mentions view holds no record waiting for my vote
     ids = list(session.scalars(queue_select(mine, reviewer=reviewer, orderings=orderings, session=session)
                                .with_only_columns(Work.id).limit(window)))

@@ -134,8 +134,10 @@ def work_decisions(session: Session, work_id: int) -> list[Decision]:
 def _locked_decisions(session: Session, work: Work) -> list[Decision]:
     """The work's decisions, read after taking the work's row lock: two requests changing one record (a double
     submit of the same first vote, two resolvers) take turns, and the second sees the first's vote. PostgreSQL
-    locks the row (``SELECT … FOR UPDATE``); SQLite's writers already take turns before ``BEGIN IMMEDIATE``."""
-    session.refresh(work, with_for_update=True)
+    locks the row (``SELECT … FOR UPDATE``); SQLite's writers already take turns before ``BEGIN IMMEDIATE`` (the
+    work was read inside this write transaction: no second read of it, one statement less under the lock)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.refresh(work, with_for_update=True)
     return work_decisions(session, work.id)
 
 

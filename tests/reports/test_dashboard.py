@@ -5,6 +5,7 @@ import threading
 from prisma_history import build_history, work
 
 from livereview.reports.dashboard import StaleWhileRevalidate, collect
+from livereview.reports.recount import Recount, recount_elsewhere
 from livereview.store.clock import utcnow
 from livereview.store.db import reading, transaction
 from livereview.store.models import Notice
@@ -78,3 +79,20 @@ def test_the_dashboard_shows_when_each_manual_database_was_last_imported_and_whi
     assert set(manual) == set(protocol.manual)
     assert manual["psycinfo"].last_import is not None and not manual["psycinfo"].due   # imported in the history
     assert manual["wos"].last_import is None and manual["wos"].due                     # never imported: due
+
+
+def test_a_recount_in_its_own_process_gives_the_numbers_a_recount_here_gives(engine, protocol):
+    """Issue 24: the page cache recounts in a lower-priority process of its own, not in the web process."""
+    build_history(engine, protocol)
+    job = Recount.on(engine, collect, enabled_sources=list(protocol.enabled_sources), reviewers_required=2)
+    assert job is not None
+    elsewhere = recount_elsewhere(job)
+    with reading(engine) as s:
+        here = collect(s, enabled_sources=list(protocol.enabled_sources), reviewers_required=2)
+    assert elsewhere == here
+    cache = StaleWhileRevalidate()
+    assert cache.get("k", (1,), lambda: here)[:2] == (here, False)
+    value, stale, _, _ = cache.get("k", (2,), lambda: None, job=job)   # changed: recounted in that process
+    assert (value, stale) == (here, True)
+    cache.wait(120)
+    assert cache.get("k", (2,), lambda: None)[:2] == (here, False)

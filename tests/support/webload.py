@@ -12,6 +12,7 @@ Loopback only, bounded in time (``seconds`` plus one client timeout) and in coun
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import threading
 import time
@@ -92,7 +93,8 @@ def sign_in(base: str, name: str, out: list[Outcome], timeout: float) -> tuple[r
 
 def _reviewer(base: str, name: str, work_ids: list[int], deadline: list[float], timeout: float,
               result: LoadResult, lock: threading.Lock, start: threading.Barrier, go: threading.Event,
-              think: float) -> None:
+              think: float, jitter: float = 0.0) -> None:
+    rnd = random.Random(name)   # each reviewer reads at their own pace, the same in every run
     signins: list[Outcome] = []
     decisions: list[Outcome] = []
     client = sign_in(base, name, signins, timeout)
@@ -111,7 +113,7 @@ def _reviewer(base: str, name: str, work_ids: list[int], deadline: list[float], 
                 data={"stage": "title-abstract", "decision": v, "csrf_token": token, "back": "mine=1"},
                 allow_redirects=False, timeout=timeout), reviewer=name, work_id=wid)
             if think:
-                time.sleep(think)
+                time.sleep(think * rnd.uniform(1 - jitter, 1 + jitter))
         s.close()
     with lock:
         result.signins += signins
@@ -139,16 +141,18 @@ def browse(base: str, name: str, until: float, timeout: float, out: list[Outcome
 
 
 def run_load(base: str, assignments: dict[str, list[int]], seconds: float, *, timeout: float = 90.0,
-             bystander: str | None = None, browse_ids: list[int] | None = None, think: float = 0.0) -> LoadResult:
+             bystander: str | None = None, browse_ids: list[int] | None = None, think: float = 0.0,
+             jitter: float = 0.0) -> LoadResult:
     """Every reviewer in ``assignments`` decides on its own records for ``seconds``, pausing ``think`` seconds
-    after each answer (0: as fast as the app answers); returns every outcome."""
+    after each answer (0: as fast as the app answers; ``jitter`` 0.5: each pause drawn between 0.5 and 1.5 times
+    ``think``, so the reviewers, who start together, do not stay in step); returns every outcome."""
     result = LoadResult(seconds)
     lock = threading.Lock()
     start = threading.Barrier(len(assignments) + 1)
     go = threading.Event()
     deadline = [0.0]
     threads = [threading.Thread(target=_reviewer, name=f"load-{name}", daemon=True,
-                                args=(base, name, ids, deadline, timeout, result, lock, start, go, think))
+                                args=(base, name, ids, deadline, timeout, result, lock, start, go, think, jitter))
                for name, ids in assignments.items()]
     for t in threads:
         t.start()

@@ -95,3 +95,33 @@ def test_a_decision_the_store_cannot_take_in_time_is_answered_503_and_not_stored
         assert resp.status_code == 303
         with store_db.reading(engine) as s:
             assert s.scalar(select(func.count()).select_from(Decision)) == 1
+
+
+def test_the_next_record_after_a_vote_reads_a_row_or_two_and_agrees_with_the_whole_list(engine):
+    """Issue 24: the redirect after a vote finds the next record from the voted one's place in the ordering (a
+    range read) — the same record the first 500 ids of both lists gave — for each ordering, ties included."""
+    from sqlalchemy import select
+
+    from livereview.store import screening as sc
+    from livereview.store.db import reading, transaction
+    from livereview.store.models import Work
+    from livereview.web.queue import ORDERINGS, QueueFilter, _next_in_window, next_for_me
+
+    ids = add_works(engine, [record(i) for i in range(24)])
+    with transaction(engine) as s:
+        for n, wid in enumerate(ids):
+            w = s.get(Work, wid)
+            w.relevance = (0.5, 0.9, 0.5, -1.0)[n % 4]          # ties, and unscored works
+            if n % 5 == 0:                                     # some already voted on by ann, some by others
+                sc.record_decision(s, w, reviewer="ann" if n % 2 else "bob", stage="title-abstract",
+                                   decision="include")
+    orderings = {**ORDERINGS, "mixed": lambda stmt: stmt.order_by(Work.relevance.desc(), Work.id.asc())}
+    with reading(engine) as s:
+        every = list(s.scalars(select(Work.id)))
+        for order in orderings:
+            for flt in (QueueFilter(order=order, mine=True), QueueFilter(order=order, stage="title-abstract")):
+                for wid in every:
+                    got = next_for_me(s, flt, wid, reviewer="ann", orderings=orderings)
+                    assert got == _next_in_window(s, flt, wid, reviewer="ann", orderings=orderings, window=500), \
+                        (order, flt, wid)
+                    assert got != wid

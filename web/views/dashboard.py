@@ -16,6 +16,7 @@ from starlette.responses import Response
 from livereview.records.vocabulary import display_name
 from livereview.reports.charts import cumulative_svg, per_run_svg
 from livereview.reports.dashboard import PAGES, Dashboard, collect, dashboard_version
+from livereview.reports.recount import Recount
 from livereview.store.accounts import User, WebSession, list_users
 from livereview.store.cache import cached
 from livereview.store.db import reading
@@ -91,7 +92,11 @@ def current_dashboard(request: Request, db: Session) -> tuple[Dashboard, bool, A
             return collect(session, enabled_sources=sources, manual_refresh=manual, reviewers_required=required,
                            baseline=st.protocol.review.baseline_date, living=st.protocol)
 
-    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources), required), dashboard_version(db), make)
+    # a recount on a changed store runs in the page cache's own process (never taking the GIL from requests)
+    job = Recount.on(st.engine, collect, enabled_sources=sources, manual_refresh=manual,
+                     reviewers_required=required, baseline=st.protocol.review.baseline_date)
+    return PAGES.get(("dashboard", str(st.engine.url), tuple(sources), required), dashboard_version(db), make,
+                     job=job)
 
 
 def _page(request: Request, db: Session, user: User | None, *, public: bool) -> Response:

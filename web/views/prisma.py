@@ -16,6 +16,7 @@ from livereview.reports.dashboard import PAGES
 from livereview.reports.excluded import excluded_studies
 from livereview.reports.excluded import to_csv as excluded_csv
 from livereview.reports.prisma_diagram import prisma_png, prisma_svg
+from livereview.reports.recount import Recount
 from livereview.store.accounts import User
 from livereview.store.cache import cached
 from livereview.store.clock import as_utc
@@ -83,8 +84,9 @@ def _page(request: Request, db: Session, user: User | None, as_of: str, public: 
             return prisma_counts(session, reasons, as_of=day, reviewers_required=st.reviewers_required)
 
     # the page answers at once with the last diagram while a changed store is recounted (downloads are exact)
+    job = Recount.on(st.engine, prisma_counts, reasons=reasons, as_of=day, reviewers_required=st.reviewers_required)
     c, stale, computed_at, version = PAGES.get(("prisma", str(st.engine.url), day, tuple(reasons)),
-                                               store_version(db), make)
+                                               store_version(db), make, job=job)
     names = display_names(request)
     svg = cached(("prisma.svg", version, day), lambda: prisma_svg(c, st.protocol.exclusion_reasons, names))
     updates = sorted({as_utc(t).date() for t in db.scalars(  # type: ignore[union-attr]
