@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from livereview.store import screening as sc
-from livereview.store.models import Decision, Import, Run, SourceRecord, Work
+from livereview.store.models import Decision, Import, Run, SourceRecord, Work, WorkTag
 from livereview.store.search import TextQuery, in_found_order, parse, search_condition, search_plan
 from livereview.web.queue import COUNT_CAP, needs_decision_by
 
@@ -85,6 +85,7 @@ class ListFilter:
     until: date | None = None      # found on or before
     year_from: int | None = None
     year_to: int | None = None
+    tag: int | None = None         # a tag (tags.id) the team put on the record
     order: str = next(iter(LIST_ORDERINGS))
 
     @property
@@ -98,6 +99,7 @@ class ListFilter:
                   "since": self.since.isoformat() if self.since else "",
                   "until": self.until.isoformat() if self.until else "",
                   "year_from": str(self.year_from or ""), "year_to": str(self.year_to or ""),
+                  "tag": str(self.tag or ""),
                   "order": self.order if self.order != next(iter(LIST_ORDERINGS)) else ""}
         params.update(override)
         return {k: v for k, v in params.items() if v}
@@ -197,6 +199,8 @@ def list_conditions(session: Session, flt: ListFilter, *, viewer: str,
         conds.append(Work.year >= flt.year_from)
     if flt.year_to:
         conds.append(Work.year <= flt.year_to)
+    if flt.tag:
+        conds.append(exists().where(WorkTag.work_id == Work.id, WorkTag.tag_id == flt.tag))
     q = flt.query
     if search and not q.empty:
         conds.append(search_condition(session, q))

@@ -137,7 +137,7 @@ def test_filters_and_sorts(store, team):
     assert titles(c.get("/records?run=99").text) == [] and titles(c.get("/records?version=99").text) == []
     assert titles(c.get("/records/excluded?source=wos&q=full").text) == ["Excluded at full text"]
     for bad in ("/records?order=sideways", "/records?stage=x", "/records?reason=E99", "/records?since=yesterday",
-                "/records?year_from=abc", "/records?run=-1", "/records/nolist"):
+                "/records?year_from=abc", "/records?run=-1", "/records/nolist", "/records?tag=x"):
         assert c.get(bad).status_code in (400, 404), bad
 
 
@@ -205,3 +205,20 @@ def test_common_and_rare_words_give_the_same_answers(store, team, monkeypatch, d
         "Excluded at title abstract", "Excluded at full text"}
     assert count(c.get("/records/excluded?q=homework").text) == "2"
     assert titles(c.get("/search?q=homework+coaching").text) == ["Included coaching trial"]
+
+
+def test_a_tag_filters_every_list_and_shows_on_its_rows(store, team, engine):
+    from livereview.store.tags import create_tag, tag_work
+
+    with transaction(engine) as s:
+        rct = create_tag(s, "rct", "teal", actor="root")
+        s.flush()
+        tag_id = rct.id
+        for title in ("Included coaching trial", "Untouched record"):
+            tag_work(s, store[title], tag_id, actor="ann")
+    c = team("carol")
+    page = c.get(f"/records?tag={tag_id}").text
+    assert set(titles(page)) == {"Included coaching trial", "Untouched record"}
+    assert page.count('class="tag tag-teal">rct<') == 2 and f'<option value="{tag_id}" selected>rct' in page
+    assert titles(c.get(f"/records/included?tag={tag_id}").text) == ["Included coaching trial"]
+    assert titles(c.get(f"/records?tag={tag_id + 1}").text) == []

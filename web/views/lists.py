@@ -17,6 +17,7 @@ from livereview.store import screening as sc
 from livereview.store.accounts import User
 from livereview.store.models import Decision, ProtocolVersion, SourceRecord, Work
 from livereview.store.preferences import page_size, remember_page_size
+from livereview.store.tags import list_tags, tag_rows_for_works
 from livereview.web.context import current_user, get_db, render, state, writing
 from livereview.web.errors import BadRequest, NotFound
 from livereview.web.lists import (
@@ -55,7 +56,7 @@ def _day(name: str, value: str) -> date | None:
 
 def list_filter(request: Request, q: str = "", stage: str = "", reason: str = "", source: str = "", run: str = "",
                 version: str = "", since: str = "", until: str = "", year_from: str = "", year_to: str = "",
-                order: str = "") -> ListFilter:
+                tag: str = "", order: str = "") -> ListFilter:
     """A list's filters from the query string; unknown values are refused (400), not ignored."""
     if stage and stage not in sc.STAGES:
         raise BadRequest(f"unknown stage {stage[:40]!r}")
@@ -67,7 +68,7 @@ def list_filter(request: Request, q: str = "", stage: str = "", reason: str = ""
     return ListFilter(q=q[:MAX_Q], stage=stage, reason=reason, source=source[:100], run=_int("run", run),
                       version=_int("version", version), since=_day("since", since), until=_day("until", until),
                       year_from=_int("year_from", year_from, high=9999), year_to=_int("year_to", year_to, high=9999),
-                      order=order or next(iter(LIST_ORDERINGS)))
+                      tag=_int("tag", tag), order=order or next(iter(LIST_ORDERINGS)))
 
 
 def exclusion_reasons(db: Session, works: list[Work]) -> dict[int, list[str]]:
@@ -110,7 +111,8 @@ def _show(request: Request, kind: str, flt: ListFilter, page: int, db: Session, 
                   query=flt.query, page_qs=lambda p: urlencode({**params, "page": str(p)}), here=here,
                   sources=sources, versions=versions, reasons=st.protocol.exclusion_reasons,
                   orderings=ORDER_LABELS, stages=sc.STAGES, shown=shown_statuses(db, works, user),
-                  why_excluded=exclusion_reasons(db, works),
+                  why_excluded=exclusion_reasons(db, works), tags=list_tags(db),
+                  row_tags=tag_rows_for_works(db, [w.id for w in works]),
                   status_labels=STATUS_LABELS)
 
 
