@@ -64,17 +64,16 @@ NAV: tuple[NavItem, ...] = (
     NavItem("records", "Records"),
     NavItem("dashboard", "Dashboard"),
     NavItem("prisma", "PRISMA"),
-    NavItem("search_log", "Search log"),
-    NavItem("exports", "Exports"),
-    NavItem("duplicates", "Duplicates"),
-
     NavItem("extraction", "Extraction"),
     NavItem("appraisal", "Appraisal"),
     NavItem("releases", "Versions"),
+    NavItem("duplicates", "Duplicates"),
+    NavItem("search_log", "Search log"),
+    NavItem("exports", "Exports"),
+    NavItem("upload", "Import", admin=True),
+    NavItem("tags", "Tags", admin=True),
     NavItem("agreement", "Agreement", admin=True),
     NavItem("users", "Users", admin=True),
-    NavItem("tags", "Tags", admin=True),
-    NavItem("upload", "Import", admin=True),
 )
 
 
