@@ -117,13 +117,19 @@ class WebState:
             self._cache[key] = hit
         return hit[1]
 
-    def cached_until_changed(self, key: str, fingerprint: Any, compute: Callable[[], Any]) -> Any:
-        """A value recomputed only when ``fingerprint`` (something cheap to read that changes with its inputs)
-        differs from the last time: costly summaries a page shows on every load."""
+    def cached_until_changed(self, key: str, fingerprint: Callable[[], Any], compute: Callable[[], Any], *,
+                             at_most_every: float = 0.0) -> Any:
+        """A value recomputed only when ``fingerprint()`` (something cheap to read that changes with its inputs)
+        differs from the last time, and then at most every ``at_most_every`` seconds: costly summaries a page
+        shows on every load. Under a stream of votes the inputs change on every page view; without the bound
+        each view would recompute (issue 24: the queue page's stopping estimate took the CPU from the votes)."""
         hit = self._cache.get(key)
-        if hit is None or hit[0] != fingerprint:
-            hit = (fingerprint, compute())
-            self._cache[key] = hit
+        now = time.monotonic()
+        if hit is not None and now - hit[2] < at_most_every:
+            return hit[1]
+        mark = fingerprint()
+        hit = (mark, compute(), now) if hit is None or hit[0] != mark else (mark, hit[1], now)
+        self._cache[key] = hit
         return hit[1]
 
 

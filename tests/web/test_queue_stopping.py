@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from ranking_records import ingest, off_topic
 from sqlalchemy import select
 from starlette.testclient import TestClient
@@ -32,6 +33,30 @@ def resolve(engine, work_ids: list[int]) -> None:
         for wid in work_ids:
             record_decision(s, s.get(Work, wid), reviewer="root", stage="title-abstract", decision="exclude",
                             is_final=True)
+
+
+@pytest.fixture(autouse=True)
+def _estimate_follows_every_vote(monkeypatch):
+    """These tests vote and look at once: the queue recounts as soon as the inputs change (the app's bound of
+    STOPPING_EVERY seconds between recounts is tested on its own below)."""
+    monkeypatch.setattr("livereview.web.views.queue.STOPPING_EVERY", 0.0)
+
+
+def test_a_summary_is_recounted_when_its_inputs_change_but_at_most_every_so_often(make_app):
+    st = make_app().state.web
+    calls = []
+    inputs = [1]
+
+    def compute():
+        calls.append(inputs[0])
+        return inputs[0] * 10
+
+    assert st.cached_until_changed("k", lambda: inputs[0], compute, at_most_every=3600) == 10
+    inputs[0] = 2                      # the inputs changed, but within the bound: the last value, no recount
+    assert st.cached_until_changed("k", lambda: inputs[0], compute, at_most_every=3600) == 10
+    assert st.cached_until_changed("k", lambda: inputs[0], compute) == 20   # no bound: recounted at once
+    assert st.cached_until_changed("k", lambda: inputs[0], compute) == 20   # unchanged: not recounted
+    assert calls == [1, 2]
 
 
 def stopping_box(client: TestClient) -> str:

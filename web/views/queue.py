@@ -32,6 +32,9 @@ from livereview.web.queue import (
 from livereview.web.review import STATUS_LABELS, shown_statuses
 
 router = APIRouter()
+#: seconds the queue's stopping estimate may be behind the votes (it moves slowly; recounting it on every view
+#: under a stream of votes took the CPU from them)
+STOPPING_EVERY = 30.0
 
 
 def queue_filter(request: Request, stage: str = "", status: str = "", source: str = "", run: str = "",
@@ -70,7 +73,8 @@ def queue(request: Request, page: int = 1, done: str = "", flt: QueueFilter = De
     if request.query_params.get("assigned_n", "").isdigit():
         assigned_note = (int(request.query_params["assigned_n"]), request.query_params.get("assigned_to", "")[:100])
     # may the team stop screening? The digest's estimate (resolved outcomes and open counts only: blind to votes)
-    stopping = st.cached_until_changed("stop_estimate", stopping_key(db), lambda: stop_estimate(db, st.protocol))
+    stopping = st.cached_until_changed("stop_estimate", lambda: stopping_key(db),
+                                       lambda: stop_estimate(db, st.protocol), at_most_every=STOPPING_EVERY)
     return render(request, "queue.html", user=user, title="Queue", works=works, **people,
                   assigned_note=assigned_note, total=total, exact=exact, page=page,
                   pages=pages, flt=flt, qs=qs, page_qs=lambda p: urlencode({**params, "page": str(p)}),

@@ -138,7 +138,7 @@ def _after(request: Request, work_id: int, form: dict[str, str], user: User, *, 
         try:
             flt = queue_filter(request, **{k: params.get(k, "") for k in
                                            ("stage", "status", "source", "run", "mine", "order",
-                                                                     "assigned", "mentions")})
+                                                                     "assigned", "mentions", "q")})
         except BadRequest:  # a stale query string: the plain queue
             flt = QueueFilter()
             params = {}
