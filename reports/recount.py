@@ -10,11 +10,7 @@ this module's own processes are read this way. A recount still running when the 
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import os
 import pickle
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +18,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-#: how much lower than the web process the recount process runs (``nice``): requests get the CPU first
-NICENESS = 10
+from livereview.background import run_lower
+
 #: seconds a recount may take before it is stopped (the page keeps its previous numbers)
 RECOUNT_TIMEOUT = 600.0
-_running: set[subprocess.Popen[bytes]] = set()
 
 
 @dataclass(frozen=True)
@@ -59,34 +54,13 @@ def run_recount(job: Recount) -> Any:
 
 def recount_elsewhere(job: Recount) -> Any:
     """Run ``job`` in a new, lower-priority process and return its result (raises when that process fails)."""
-    proc = subprocess.Popen([sys.executable, "-m", "livereview.reports.recount"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    with contextlib.suppress(AttributeError, OSError):   # no priorities (Windows), or it already ended
-        os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS))
-    _running.add(proc)
-    try:
-        out, err = proc.communicate(pickle.dumps(job), timeout=RECOUNT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    finally:
-        _running.discard(proc)
-    if proc.returncode:
+    code, out, err = run_lower([sys.executable, "-m", "livereview.reports.recount"], stdin=pickle.dumps(job),
+                               timeout=RECOUNT_TIMEOUT)
+    if code:
         last = err.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"recount process failed (exit {proc.returncode}): {last[-1] if last else 'no message'}")
+        raise RuntimeError(f"recount process failed (exit {code}): {last[-1] if last else 'no message'}")
     return pickle.loads(out)  # noqa: S301 - our own child process's answer, over its pipe
 
-
-@atexit.register
-def _stop_recounts() -> None:
-    """The web app stops: so does a recount it started."""
-    for proc in list(_running):
-        with contextlib.suppress(OSError):
-            proc.terminate()
-    for proc in list(_running):   # gone before the app is: nothing of ours still holds the store afterwards
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ After a decision the app calls :func:`retrain_soon`. Training is seconds of CPU 
 score; in the web process it took the interpreter (the GIL) from the requests and made every decision wait
 (issue 24: decision p95 in seconds under 20 reviewers). So it runs in a separate process (``livereview rank
 --if-needed``, which trains only when an include was decided, new works arrived or a batch of decisions piled up),
-at a lower CPU priority (:data:`NICENESS`), and writes its scores in short transactions
+at a lower CPU priority (:data:`livereview.background.NICENESS`), and writes its scores in short transactions
 (:func:`livereview.ranking.service.retrain`) that the decisions barely notice.
 
 Debounced per store: at most one training process at a time, started no sooner than :data:`RETRAIN_GAP` seconds
@@ -15,8 +15,6 @@ the ranking follows the decisions within about ``RETRAIN_GAP`` seconds plus one 
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
 import os
 import subprocess
@@ -26,13 +24,12 @@ import time
 
 from sqlalchemy.engine import Engine
 
+from livereview.background import run_lower
 from livereview.protocols.model import Protocol
 
 log = logging.getLogger(__name__)
 #: seconds between the end of one training started from the web and the start of the next (per store)
 RETRAIN_GAP = 30.0
-#: how much lower than the web process the training process runs (``nice``): requests get the CPU first
-NICENESS = 10
 #: seconds a training process may take before it is stopped (its scores so far stay; the next one redoes them)
 RETRAIN_TIMEOUT = 900.0
 
@@ -49,18 +46,7 @@ class _Trainer:
 
 _trainers: dict[str, _Trainer] = {}
 _trainers_guard = threading.Lock()
-_running: set[subprocess.Popen[str]] = set()
 
-
-@atexit.register
-def _stop_trainings() -> None:
-    """The web app stops: so does a training it started (its scores so far stay; the next one redoes them)."""
-    for proc in list(_running):
-        with contextlib.suppress(OSError):
-            proc.terminate()
-    for proc in list(_running):   # gone before the app is: nothing of ours still holds the store afterwards
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
 
 
 def _trainer(store: str) -> _Trainer:
@@ -79,24 +65,15 @@ def training_command(protocol: Protocol) -> list[str]:
 def run_training(engine: Engine, protocol: Protocol) -> int:
     """Train once in a separate, lower-priority process on the same store; returns its exit code."""
     env = dict(os.environ, LIVEREVIEW_DATABASE_URL=engine.url.render_as_string(hide_password=False))
-    proc = subprocess.Popen(training_command(protocol), env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    # no priorities here (Windows), or it already ended: it runs as it is
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS))
-    _running.add(proc)
     try:
-        _, err = proc.communicate(timeout=RETRAIN_TIMEOUT)
+        code, _, err = run_lower(training_command(protocol), env=env, timeout=RETRAIN_TIMEOUT, keep_stdout=False)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    finally:
-        _running.discard(proc)
-    if proc.returncode:
-        last = (err or "").strip().splitlines()
-        log.warning("ranking: background retraining failed (exit %s): %s", proc.returncode,
-                    last[-1] if last else "no message")
-    return proc.returncode
+        log.warning("ranking: background retraining stopped after %.0f s (its scores so far stay)", RETRAIN_TIMEOUT)
+        return -9
+    if code:
+        last = err.decode(errors="replace").strip().splitlines()
+        log.warning("ranking: background retraining failed (exit %s): %s", code, last[-1] if last else "no message")
+    return code
 
 
 def retrain_soon(engine: Engine, protocol: Protocol, *, gap: float = RETRAIN_GAP) -> threading.Thread | None:

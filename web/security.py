@@ -115,7 +115,9 @@ async def form_fields(request: Request) -> dict[str, str]:
     cap = upload_limit(request) if ctype == "multipart/form-data" else None
     upload = cap is not None
     limit = cap + 64 * 1024 if cap is not None else MAX_FORM_BYTES   # the file and the form around it
-    body = await _capped_body(request, limit)
+    too_large = (f"the upload is over the {round(cap / 1048576, 2):g} MB limit: nothing was stored"
+                 if cap is not None else f"the form is over {MAX_FORM_BYTES // 1024} KB: nothing was stored")
+    body = await _capped_body(request, limit, too_large)
     fields: dict[str, str] = {}
     if body and ctype == "application/x-www-form-urlencoded":
         try:
@@ -138,19 +140,15 @@ def upload_limit(request: Request) -> int | None:
     return None
 
 
-def _too_large(limit: int) -> str:
-    return f"the request is over the {round(limit / 1048576, 2):g} MB this page takes: nothing was stored"
-
-
-async def _capped_body(request: Request, limit: int) -> bytes:
+async def _capped_body(request: Request, limit: int, too_large: str) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_too_large(limit))
+        raise PayloadTooLarge(too_large)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(_too_large(limit))
+            raise PayloadTooLarge(too_large)
         chunks.append(chunk)
     body = b"".join(chunks)
     request._body = body  # noqa: SLF001 - Starlette's own cache: a later request.body() reads it, not the stream

@@ -54,6 +54,24 @@ def users(engine):
 
 
 @pytest.fixture
+def as_user(app, users):
+    """A signed-in TestClient per user name (one each: separate cookies)."""
+    from starlette.testclient import TestClient
+    from webharness import signin
+
+    clients = {}
+
+    def get(name):
+        if name not in clients:
+            c = TestClient(app, follow_redirects=False)
+            assert signin(c, name).status_code == 303
+            clients[name] = c
+        return clients[name]
+
+    return get
+
+
+@pytest.fixture
 def live_server(app, engine):
     with serve(app, engine) as server:
         yield server

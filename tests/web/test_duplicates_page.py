@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from starlette.testclient import TestClient
-from webharness import login, post_form, shot, signin
+from webharness import login, post_form, shot
 
 from livereview.records.model import Record
 from livereview.store import screening
@@ -54,20 +53,6 @@ def the_pair(engine):
     with reading(engine) as s:
         p = s.scalars(select(DuplicatePair)).one()
         return p.id, p.work_id, p.other_id
-
-
-@pytest.fixture
-def as_user(app, users):
-    clients = {}
-
-    def get(name):
-        if name not in clients:
-            c = TestClient(app, follow_redirects=False)
-            assert signin(c, name).status_code == 303
-            clients[name] = c
-        return clients[name]
-
-    return get
 
 
 def test_the_page_lists_the_batch_with_its_rule_and_near_miss_and_reveals_no_vote(as_user, batch):

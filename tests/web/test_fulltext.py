@@ -37,20 +37,6 @@ def record(i: int, **kw) -> dict:
 
 
 @pytest.fixture
-def as_user(app, users):
-    clients = {}
-
-    def get(name):
-        if name not in clients:
-            c = TestClient(app, follow_redirects=False)
-            assert signin(c, name).status_code == 303
-            clients[name] = c
-        return clients[name]
-
-    return get
-
-
-@pytest.fixture
 def folder(app):
     return app.state.web.settings.resolved_pdf_dir
 
@@ -130,7 +116,7 @@ def test_a_file_over_the_cap_is_refused_before_it_is_stored(engine, make_app, us
     assert r.status_code == 400 and "over the 0.05 MB limit" in r.text
     far_over = make_pdf(pad=2 * 1024 * 1024)     # beyond cap + form room: refused while reading the body
     r = upload(c, wid, far_over)
-    assert r.status_code == 400 and "over the 0.05 MB limit: nothing was stored" in r.text
+    assert r.status_code == 413 and "over the 0.05 MB limit: nothing was stored" in r.text
     assert attachments(engine) == [] and not folder.exists()
 
 

@@ -33,20 +33,6 @@ def app(make_app):
     return make_app(importer=UploadImporter())
 
 
-@pytest.fixture
-def as_user(app, users):
-    clients = {}
-
-    def get(name):
-        if name not in clients:
-            c = TestClient(app, follow_redirects=False)
-            assert signin(c, name).status_code == 303
-            clients[name] = c
-        return clients[name]
-
-    return get
-
-
 def vote(client, wid, decision, **extra):
     r = post_form(client, f"/works/{wid}/decision", {"stage": TA, "decision": decision, "advance": "0", **extra})
     assert r.status_code == 303, r.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from webharness import add_works, post_form, signin
@@ -21,21 +20,6 @@ TA, FT = "title-abstract", "full-text"
 def record(i: int, **kw) -> dict:
     return {"title": f"Homework assignments in counselling study {i}", "abstract": f"Between-session homework {i}.",
             "authors": [f"Author{i}, A"], "year": 2024, "journal": "J Couns Psychol", "pmid": str(39100000 + i), **kw}
-
-
-@pytest.fixture
-def as_user(app, users):
-    """A signed-in TestClient per user name."""
-    clients = {}
-
-    def get(name):
-        if name not in clients:
-            c = TestClient(app, follow_redirects=False)
-            assert signin(c, name).status_code == 303
-            clients[name] = c
-        return clients[name]
-
-    return get
 
 
 def vote(client, wid, decision, stage=TA, **extra):
