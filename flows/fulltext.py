@@ -94,8 +94,8 @@ class Finder:
             doi, payloads = work.doi, raw_payloads(s, work_id)
         links, problems = self.candidates(doi, payloads)
         best = best_link(links)
-        for p in problems:
-            log.warning("full text of record %d: %s", work_id, p)
+        for p in problems:   # the log only: the step's summary counts them (quiet CLI, one line per problem)
+            log.info("full text of record %d: %s", work_id, p)
         with transaction(engine) as s:
             if s.get(Work, work_id) is not None:
                 save_link(s, work_id, best, problems=problems)
@@ -114,7 +114,12 @@ def find_full_texts(engine: Engine, settings: Settings, *, client: SourceClient 
             found += 1
         with reading(engine) as s:
             row = cached_link(s, wid)
-            problems += bool(row and row.problems)
+            # Unpaywall left out for want of a contact e-mail is a setting, not a failure: said once, in the log
+            problems += bool(row and [p for p in row.problems if p != finder._no_client])
+    if finder._no_client:
+        log.info("full text: Unpaywall not asked (%s); Europe PMC and OpenAlex links only", finder._no_client)
+    if problems:
+        log.warning("full text: %d of %d records could not be looked up everywhere; see the log", problems, len(due))
     return {"checked": len(due), "found": found, "with_problems": problems}
 
 
