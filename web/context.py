@@ -42,7 +42,8 @@ from livereview.protocols.model import Protocol
 from livereview.settings import Settings
 from livereview.store.accounts import User, WebSession, session_user
 from livereview.store.db import reading, transaction
-from livereview.web.errors import Forbidden, LoginRequired
+from livereview.store.models import Work
+from livereview.web.errors import Forbidden, LoginRequired, NotFound
 from livereview.web.security import ANON_COOKIE, SESSION_COOKIE, csrf_token, set_cookie, sign, unsign
 
 TEMPLATES = Path(str(resources.files("livereview.web") / "templates"))
@@ -131,6 +132,14 @@ class WebState:
         hit = (mark, compute(), now) if hit is None or hit[0] != mark else (mark, hit[1], now)
         self._cache[key] = hit
         return hit[1]
+
+
+def work_or_404(db: Session, work_id: int) -> Work:
+    """The record a page or an action is about; 404 when there is none."""
+    work = db.get(Work, work_id)
+    if work is None:
+        raise NotFound(f"no record {work_id}")
+    return work
 
 
 def state(request: Request) -> WebState:

@@ -20,20 +20,13 @@ from livereview.store.accounts import User
 from livereview.store.models import Work
 from livereview.store.screening import INCLUDED
 from livereview.web.agreement import weighted_kappa
-from livereview.web.context import current_user, get_db, render, state, writing
-from livereview.web.errors import BadRequest, NotFound
+from livereview.web.context import current_user, get_db, render, state, work_or_404, writing
+from livereview.web.errors import BadRequest
 from livereview.web.security import form_fields
 
 router = APIRouter()
 #: the weights of the kappa shown (web.agreement.weighted_kappa): quadratic, the usual choice for ordinal scales
 WEIGHTS = "quadratic"
-
-
-def _work(db: Session, work_id: int) -> Work:
-    work = db.get(Work, work_id)
-    if work is None:
-        raise NotFound(f"no record {work_id}")
-    return work
 
 
 def judgement_from_form(form: dict[str, str], prefix: str = "") -> dict[str, Any]:
@@ -86,7 +79,7 @@ def appraisal_list(request: Request, db: Session = Depends(get_db), user: User =
 def appraisal_form(request: Request, work_id: int, db: Session = Depends(get_db),
                    user: User = Depends(current_user)) -> Response:
     st = state(request)
-    work = _work(db, work_id)
+    work = work_or_404(db, work_id)
     ratings = ap.ratings(db, work_id)
     visible = ap.visible_ratings(db, work_id, user.name)
     mine = visible.get(user.name)
@@ -131,7 +124,7 @@ def appraisal_submit(request: Request, work_id: int, form: dict[str, str] = Depe
                      user: User = Depends(current_user)) -> Response:
     st = state(request)
     with writing(request) as s:
-        _work(s, work_id)
+        work_or_404(s, work_id)
         try:
             ap.submit_rating(s, st.protocol, work_id, user.name, **judgement_from_form(form),
                              note=form.get("note", "")[:2000])
@@ -146,7 +139,7 @@ def appraisal_resolve(request: Request, work_id: int, form: dict[str, str] = Dep
                       user: User = Depends(current_user)) -> Response:
     st = state(request)
     with writing(request) as s:
-        _work(s, work_id)
+        work_or_404(s, work_id)
         try:
             ap.resolve(s, st.protocol, work_id, user.name, method=form.get("method", ""),
                        **judgement_from_form(form, prefix="res."), note=form.get("note", "")[:2000])

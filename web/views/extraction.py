@@ -19,7 +19,7 @@ from livereview.store import extraction as ex
 from livereview.store.accounts import User
 from livereview.store.models import Work
 from livereview.store.screening import INCLUDED
-from livereview.web.context import current_user, get_db, render, state, writing
+from livereview.web.context import current_user, get_db, render, state, work_or_404, writing
 from livereview.web.errors import BadRequest, Forbidden, NotFound
 from livereview.web.security import form_fields
 
@@ -34,13 +34,6 @@ def _spec(request: Request) -> Extraction:
     if spec is None:
         raise NotFound("this protocol has no [extraction] section")
     return spec
-
-
-def _work(db: Session, work_id: int) -> Work:
-    work = db.get(Work, work_id)
-    if work is None:
-        raise NotFound(f"no record {work_id}")
-    return work
 
 
 def values_from_form(spec: Extraction, form: dict[str, str], prefix: str = "") -> dict[str, Any]:
@@ -99,7 +92,7 @@ def extraction_list(request: Request, db: Session = Depends(get_db), user: User 
 def extraction_form(request: Request, work_id: int, db: Session = Depends(get_db),
                     user: User = Depends(current_user)) -> Response:
     spec = _spec(request)
-    work = _work(db, work_id)
+    work = work_or_404(db, work_id)
     st = ex.state(db, work_id)
     visible = ex.visible_extractions(db, work_id, user.name)
     mine = visible.get(user.name)
@@ -116,7 +109,7 @@ def extraction_submit(request: Request, work_id: int, form: dict[str, str] = Dep
     st = state(request)
     spec = _spec(request)
     with writing(request) as s:
-        _work(s, work_id)
+        work_or_404(s, work_id)
         try:
             ex.submit_extraction(s, st.protocol, work_id, user.name, values_from_form(spec, form))
         except ex.ExtractionError as exc:
@@ -130,7 +123,7 @@ def cross_check(request: Request, work_id: int, db: Session = Depends(get_db),
                 user: User = Depends(current_user)) -> Response:
     """The two extractions side by side, field by field, and the checker's final values with notes."""
     spec = _spec(request)
-    work = _work(db, work_id)
+    work = work_or_404(db, work_id)
     both = ex.extractions(db, work_id)
     if len(both) < 2:
         raise Forbidden(f"the cross-check opens when both extractions are in ({len(both)} of 2): "
@@ -155,7 +148,7 @@ def cross_check_submit(request: Request, work_id: int, form: dict[str, str] = De
     values = values_from_form(spec, form, prefix="final.")
     notes = {n: form.get(f"note.{n}", "")[:2000] for n in spec.fields if form.get(f"note.{n}")}
     with writing(request) as s:
-        _work(s, work_id)
+        work_or_404(s, work_id)
         try:
             ex.reconcile(s, st.protocol, work_id, user.name, values, notes=notes, note=form.get("note", "")[:2000])
         except ex.ExtractionError as exc:

@@ -22,9 +22,9 @@ from livereview.store.accounts import User
 from livereview.store.chase import connected_studies
 from livereview.store.comments import mark_mentions_read
 from livereview.store.db import reading
-from livereview.store.models import SourceRecord, Work, WorkMerge
-from livereview.web.context import current_user, get_db, render, state, writing
-from livereview.web.errors import BadRequest, NotFound
+from livereview.store.models import SourceRecord, WorkMerge
+from livereview.web.context import current_user, get_db, render, state, work_or_404, writing
+from livereview.web.errors import BadRequest
 from livereview.web.flash import recent_vote
 from livereview.web.fulltext import full_text_box
 from livereview.web.people import highlighted, record_people
@@ -57,13 +57,6 @@ def _matcher(request: Request) -> ConceptFilter:
     return st._matcher  # type: ignore[attr-defined]
 
 
-def _work(db: Session, work_id: int) -> Work:
-    work = db.get(Work, work_id)
-    if work is None:
-        raise NotFound(f"no record {work_id}")
-    return work
-
-
 def _vote_json(d: Any) -> dict[str, Any]:
     return {"reviewer": d.reviewer, "decision": d.decision, "reason": d.reason, "note": d.note, "final": d.is_final,
             "report_retrieved": d.report_retrieved, "decided_at": d.decided_at.isoformat()}
@@ -73,7 +66,7 @@ def _vote_json(d: Any) -> dict[str, Any]:
 def work_page(request: Request, work_id: int, change: str = "", flt: QueueFilter = Depends(queue_filter),
               db: Session = Depends(get_db), user: User = Depends(current_user)) -> Response:
     st = state(request)
-    work = _work(db, work_id)
+    work = work_or_404(db, work_id)
     if work.merged_into_id is not None:
         target = f"/works/{work.merged_into_id}"
         return RedirectResponse(request.scope.get("root_path", "") + target, status_code=303)
@@ -114,7 +107,7 @@ def work_page(request: Request, work_id: int, change: str = "", flt: QueueFilter
 @router.get("/api/works/{work_id}", name="work_json")
 def work_json(request: Request, work_id: int, db: Session = Depends(get_db),
               user: User = Depends(current_user)) -> Response:
-    work = _work(db, work_id)
+    work = work_or_404(db, work_id)
     decisions = work_decisions(db, work.id)
     stages: dict[str, Any] = {}
     for stage in sc.STAGES:
@@ -168,7 +161,7 @@ def work_decide(request: Request, work_id: int, form: dict[str, str] = Depends(f
     # (web/context.py: an answered decision is stored; one the store cannot take in time is a 503, nothing stored)
     st = state(request)
     with writing(request) as s:
-        work = _work(s, work_id)
+        work = work_or_404(s, work_id)
         decision = form.get("decision") or ("exclude" if "reason" in form else "")
         retrieved = _bool(form.get("retrieved"))
         if decision == "not-retrieved":  # full text: the report could not be found
@@ -186,7 +179,7 @@ def work_decide(request: Request, work_id: int, form: dict[str, str] = Depends(f
 def work_undo(request: Request, work_id: int, form: dict[str, str] = Depends(form_fields),
               user: User = Depends(current_user)) -> Response:
     with writing(request) as s:
-        undo(s, _work(s, work_id), user, state(request).protocol, stage=form.get("stage", ""))
+        undo(s, work_or_404(s, work_id), user, state(request).protocol, stage=form.get("stage", ""))
     return _after(request, work_id, form, user, advance=False)
 
 
@@ -194,7 +187,7 @@ def work_undo(request: Request, work_id: int, form: dict[str, str] = Depends(for
 def work_resolve(request: Request, work_id: int, form: dict[str, str] = Depends(form_fields),
                  user: User = Depends(current_user)) -> Response:
     with writing(request) as s:
-        resolve(s, _work(s, work_id), user, state(request).protocol, stage=form.get("stage", ""),
+        resolve(s, work_or_404(s, work_id), user, state(request).protocol, stage=form.get("stage", ""),
                 decision=form.get("decision", ""), note=form.get("note", "")[:2000], reason=form.get("reason") or None)
     return _after(request, work_id, form, user, advance=False)
 
@@ -214,5 +207,5 @@ def work_reopen(request: Request, work_id: int, form: dict[str, str] = Depends(f
                 user: User = Depends(current_user)) -> Response:
     """An admin reopens a decided record, with a reason (audited); its reviewers vote again."""
     with writing(request) as s:
-        reopen(s, _work(s, work_id), user, state(request).protocol, reason=form.get("reason", "")[:2000])
+        reopen(s, work_or_404(s, work_id), user, state(request).protocol, reason=form.get("reason", "")[:2000])
     return _after(request, work_id, form, user, advance=False)
